@@ -1,0 +1,1 @@
+"""Échoppe: an echo chamber for independent shopkeepers."""

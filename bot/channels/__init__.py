@@ -1,0 +1,1 @@
+"""Channel adapters and the channel-neutral message types they exchange with services."""

@@ -1,0 +1,58 @@
+"""Channel-neutral message types: what a user sent, what the bot answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class IncomingKind(StrEnum):
+    """Classify what a user sent."""
+
+    TEXT = "text"
+    COMMAND = "command"
+    BUTTON = "button"
+    UNSUPPORTED = "unsupported"
+    EDITED = "edited"
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """Describe one user action, whatever the channel."""
+
+    channel: str
+    user_ref: str
+    event_key: str
+    kind: IncomingKind
+    text: str = ""
+    command: str = ""
+    args: str = ""
+    button_data: str = ""
+    language_hint: str | None = None
+    content_type: str = ""
+
+
+@dataclass(frozen=True)
+class Button:
+    """Describe one inline button: a label and the data it sends back."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Describe one message to show; edit=True replaces the message whose button was pressed."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    edit: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Collect what a service wants the channel to show after one user action."""
+
+    replies: tuple[Reply, ...] = ()
+    notice: str | None = None
+    duplicate: bool = False

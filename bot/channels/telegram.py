@@ -1,0 +1,178 @@
+"""Translate between Telegram updates and channel-neutral messages; send replies safely."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import (
+    Bot,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from bot.channels.base import Button, IncomingKind, IncomingMessage, Outcome, Reply
+from bot.services.contacts import ContactService
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+MAX_TEXT = 4096
+
+
+def event_key(update: Update) -> str:
+    """Return the exactly-once key of an update."""
+    return f"{CHANNEL}:update:{update.update_id}"
+
+
+def to_incoming(update: Update) -> IncomingMessage | None:
+    """Convert a private-chat update into an IncomingMessage, or None when irrelevant."""
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or user.is_bot or (chat is not None and chat.type != chat.PRIVATE):
+        return None
+    base = {
+        "channel": CHANNEL,
+        "user_ref": str(user.id),
+        "event_key": event_key(update),
+        "language_hint": user.language_code,
+    }
+    if update.callback_query is not None:
+        return IncomingMessage(
+            kind=IncomingKind.BUTTON, button_data=update.callback_query.data or "", **base
+        )
+    if update.edited_message is not None:
+        return IncomingMessage(kind=IncomingKind.EDITED, **base)
+    message = update.message
+    if message is None:
+        return None
+    if message.text is None:
+        return IncomingMessage(
+            kind=IncomingKind.UNSUPPORTED, content_type=_content_type(message), **base
+        )
+    command = _command(message)
+    if command is not None:
+        name, args = command
+        return IncomingMessage(
+            kind=IncomingKind.COMMAND, text=message.text, command=name, args=args, **base
+        )
+    return IncomingMessage(kind=IncomingKind.TEXT, text=message.text, **base)
+
+
+def _command(message: Message) -> tuple[str, str] | None:
+    entities = message.entities or ()
+    text = message.text or ""
+    for entity in entities:
+        if entity.type == MessageEntity.BOT_COMMAND and entity.offset == 0:
+            raw = text[1 : entity.length]
+            name = raw.split("@", 1)[0]
+            return name, text[entity.length :].strip()
+    return None
+
+
+def _content_type(message: Message) -> str:
+    for attribute in (
+        "photo",
+        "sticker",
+        "voice",
+        "video",
+        "video_note",
+        "audio",
+        "document",
+        "location",
+        "contact",
+        "animation",
+        "poll",
+        "venue",
+    ):
+        if getattr(message, attribute, None):
+            return attribute
+    return "other"
+
+
+def to_markup(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
+    """Build an inline keyboard from channel-neutral button rows."""
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in buttons]
+    )
+
+
+def _fit(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+class TelegramRenderer:
+    """Show an Outcome in a Telegram chat: answer the tap, edit or send messages."""
+
+    def __init__(self, bot: Bot, contacts: ContactService) -> None:
+        self._bot = bot
+        self._contacts = contacts
+
+    async def _on_blocked(self, user_ref: str) -> None:
+        await self._contacts.mark_blocked(CHANNEL, user_ref)
+
+    async def render(self, update: Update, outcome: Outcome) -> None:
+        """Answer the callback query (always) and deliver each reply."""
+        query = update.callback_query
+        if query is not None:
+            await self._answer(query, outcome.notice)
+        chat = update.effective_chat
+        if chat is None or outcome.duplicate:
+            return
+        edit_target = query.message if query is not None else None
+        for reply in outcome.replies:
+            editable = reply.edit and isinstance(edit_target, Message)
+            if editable and await self._edit(edit_target, reply):  # type: ignore[arg-type]
+                continue
+            if not await self.send(chat.id, reply):
+                return
+
+    async def send(self, chat_id: int, reply: Reply) -> bool:
+        """Send one reply as a new message; return False when the user blocked the bot."""
+        try:
+            await self._bot.send_message(
+                chat_id, _fit(reply.text), reply_markup=to_markup(reply.buttons)
+            )
+        except Forbidden:
+            logger.info("chat %s blocked the bot; marking the user", chat_id)
+            await self._on_blocked(str(chat_id))
+            return False
+        return True
+
+    async def send_unprompted(self, chat_id: int, reply: Reply) -> bool:
+        """Send a message nobody asked for, unless the user blocked the bot."""
+        if not await self._contacts.can_message(CHANNEL, str(chat_id)):
+            return False
+        return await self.send(chat_id, reply)
+
+    async def _edit(self, message: Message, reply: Reply) -> bool:
+        try:
+            await message.edit_text(_fit(reply.text), reply_markup=to_markup(reply.buttons))
+        except BadRequest as exc:
+            text = str(exc).lower()
+            if "not modified" in text:
+                return True
+            if "message to edit not found" in text or "can't be edited" in text:
+                return False
+            raise
+        except Forbidden:
+            await self._on_blocked(str(message.chat_id))
+            return True
+        return True
+
+    async def _answer(self, query: CallbackQuery, notice: str | None) -> None:
+        try:
+            await query.answer(text=notice[:200] if notice else None)
+        except BadRequest as exc:
+            # A tap answered late (after a restart, say) is harmless; the update is still applied.
+            if "query is too old" not in str(exc).lower():
+                raise
+            logger.info("callback query %s answered too late", query.id)
+        except TelegramError:
+            logger.exception("could not answer callback query %s", query.id)

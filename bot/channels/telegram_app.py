@@ -1,0 +1,182 @@
+"""Build and run the python-telegram-bot Application around the services."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import signal
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from telegram import BotCommand, Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor
+
+import handlers
+from bot.channels.telegram import TelegramRenderer
+from bot.config import Settings
+from bot.i18n import LANGUAGES, translate
+from bot.services.container import Services, open_services
+
+logger = logging.getLogger(__name__)
+
+MENU_COMMANDS = ("start", "profile", "language", "help")
+POLL_TIMEOUT_S = 10
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Process updates concurrently across chats but in order within one chat."""
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._waiting: dict[int, int] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Run the update's coroutine while holding its chat's lock."""
+        key = _chat_key(update)
+        if key is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._waiting[key] -= 1
+            if self._waiting[key] == 0:
+                del self._waiting[key]
+                del self._locks[key]
+
+    async def initialize(self) -> None:
+        """Nothing to allocate."""
+
+    async def shutdown(self) -> None:
+        """Nothing to free."""
+
+
+def _chat_key(update: object) -> int | None:
+    if not isinstance(update, Update):
+        return None
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    return update.effective_user.id if update.effective_user else None
+
+
+def file_base_url(base_url: str) -> str:
+    """Derive the file download URL from the Bot API base URL (…/bot -> …/file/bot)."""
+    if base_url.endswith("/bot"):
+        return base_url[: -len("/bot")] + "/file/bot"
+    return base_url.rstrip("/") + "/file/bot"
+
+
+def build_application(settings: Settings, services: Services) -> Application:  # type: ignore[type-arg]
+    """Create the Application talking to the configured Bot API server, handlers attached."""
+    application = (
+        ApplicationBuilder()
+        .token(settings.require_token())
+        .base_url(settings.telegram_base_url)
+        .base_file_url(file_base_url(settings.telegram_base_url))
+        .concurrent_updates(PerChatUpdateProcessor())
+        .connection_pool_size(128)
+        .pool_timeout(10.0)
+        .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3))
+        .build()
+    )
+
+    renderer = TelegramRenderer(application.bot, services.contacts)
+    application.bot_data["renderer"] = renderer
+    handlers.register(application, services, renderer)
+    return application
+
+
+async def publish_commands(application: Application) -> None:  # type: ignore[type-arg]
+    """Publish the command menu in each language (the default one in French)."""
+    for lang in (None, *LANGUAGES):
+        text_lang = lang or "fr"
+        commands = [BotCommand(c, translate(text_lang, f"command.{c}")) for c in MENU_COMMANDS]
+        await application.bot.set_my_commands(commands, language_code=lang)
+
+
+@dataclass
+class RunningBot:
+    """Bundle a started Application with its services."""
+
+    application: Application  # type: ignore[type-arg]
+    services: Services
+
+    @property
+    def renderer(self) -> TelegramRenderer:
+        """Return the renderer the handlers use."""
+        renderer = self.application.bot_data["renderer"]
+        assert isinstance(renderer, TelegramRenderer)
+        return renderer
+
+
+@asynccontextmanager
+async def running_bot(
+    settings: Settings,
+    *,
+    webhook_url: str | None = None,
+    poll_timeout: int = POLL_TIMEOUT_S,
+) -> AsyncIterator[RunningBot]:
+    """Start services and the bot (polling, or a webhook), yield, then stop cleanly."""
+    services = await open_services(settings)
+    try:
+        application = build_application(settings, services)
+        async with application:
+            await publish_commands(application)
+            updater = application.updater
+            assert updater is not None
+            if webhook_url is None:
+                await updater.start_polling(timeout=poll_timeout, poll_interval=0.0)
+            else:
+                await updater.start_webhook(
+                    listen=settings.webhook_listen,
+                    port=settings.webhook_port,
+                    url_path=_webhook_path(webhook_url),
+                    webhook_url=webhook_url,
+                    secret_token=_webhook_secret(settings),
+                    allowed_updates=Update.ALL_TYPES,
+                )
+            await application.start()
+            logger.info("bot started (%s)", "webhook" if webhook_url else "long polling")
+            try:
+                yield RunningBot(application, services)
+            finally:
+                # Stop fetching first, then let the updates already fetched finish.
+                if updater.running:
+                    await updater.stop()
+                await application.stop()
+                logger.info("bot stopped")
+    finally:
+        await services.close()
+
+
+def _webhook_path(webhook_url: str) -> str:
+    return urlparse(webhook_url).path.lstrip("/")
+
+
+def _webhook_secret(settings: Settings) -> str:
+    if settings.webhook_secret is None:
+        # Telegram echoes this in a header on every call; a fresh one per run is enough.
+        return secrets.token_urlsafe(32)
+    return settings.webhook_secret.get_secret_value()
+
+
+async def serve(settings: Settings, *, webhook_url: str | None = None) -> None:
+    """Run until SIGTERM or SIGINT, then stop without losing an update."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with running_bot(settings, webhook_url=webhook_url) as bot:
+        me = await bot.application.bot.get_me()
+        logger.info("serving as @%s", me.username)
+        await stop.wait()
+        logger.info("stop signal received")

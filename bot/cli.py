@@ -1,0 +1,102 @@
+"""Parse the operator's command line and run the chosen command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+
+logger = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bot.py", description="Échoppe chat bot")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="serve Telegram users (long polling by default)")
+    run.add_argument("--webhook", metavar="URL", help="use a webhook at this public HTTPS URL")
+
+    demo = commands.add_parser("demo", help="chat with the real bot in this terminal, offline")
+    demo.add_argument("--database", type=Path, help="SQLite file (default var/demo.sqlite3)")
+    demo.add_argument("--fresh", action="store_true", help="start from an empty database")
+    demo.add_argument("--lang", default="fr", help="the demo user's phone language (fr/nl/en)")
+    demo.add_argument("--user-id", type=int, default=1001, help="the demo user's Telegram id")
+
+    emulator = commands.add_parser("emulator", help="run the local Bot API emulator alone")
+    emulator.add_argument("--port", type=int, default=8081)
+
+    commands.add_parser("migrate", help="create or upgrade the database, then exit")
+    return parser
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # httpx logs every request at INFO, including the URL with the bot token in it.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command named on the command line; return the process exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"échoppe: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return _dispatch(args, settings)
+    except ConfigError as exc:
+        print(f"échoppe: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "run":
+        from bot.channels.telegram_app import serve
+
+        settings.require_token()
+        _configure_logging(settings.log_level)
+        asyncio.run(serve(settings, webhook_url=args.webhook))
+        return 0
+    if args.command == "demo":
+        from bot.channels.console import run_demo
+
+        _configure_logging("WARNING")
+        database = args.database or settings.database_path.parent / "demo.sqlite3"
+        if args.fresh and database.exists():
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{database}{suffix}").unlink(missing_ok=True)
+        demo_settings = settings.model_copy(update={"database_path": database})
+        return asyncio.run(run_demo(demo_settings, user_id=args.user_id, language_code=args.lang))
+    if args.command == "emulator":
+        from bot.emulator.__main__ import serve as serve_emulator
+
+        _configure_logging(settings.log_level)
+        asyncio.run(serve_emulator("127.0.0.1", args.port))
+        return 0
+    if args.command == "migrate":
+        from bot.storage import Database
+
+        _configure_logging(settings.log_level)
+
+        async def migrate() -> None:
+            db = Database(settings.database_path)
+            await db.connect()
+            await db.close()
+
+        asyncio.run(migrate())
+        print(f"database ready: {settings.database_path}")
+        return 0
+    raise AssertionError(args.command)

@@ -1,0 +1,1 @@
+"""Channel-neutral use cases; nothing here imports telegram."""

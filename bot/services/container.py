@@ -1,0 +1,51 @@
+"""Build every service once at start-up and close them at shutdown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.config import Settings
+from bot.reference import Reference
+from bot.services.contacts import ContactService
+from bot.services.onboarding import OnboardingService
+from bot.storage import Database, ProcessedEventRepository, UserRepository
+
+# Telegram keeps an unconfirmed update for 24 hours; a week of keys is ample.
+PROCESSED_EVENTS_RETENTION = timedelta(days=7)
+
+
+@dataclass
+class Services:
+    """Hold the shared services of one running bot."""
+
+    settings: Settings
+    db: Database
+    reference: Reference
+    users: UserRepository
+    onboarding: OnboardingService
+    contacts: ContactService
+
+    async def close(self) -> None:
+        """Release the database."""
+        await self.db.close()
+
+    async def housekeeping(self) -> int:
+        """Prune old exactly-once records; return how many were removed."""
+        return await ProcessedEventRepository(self.db).prune(PROCESSED_EVENTS_RETENTION)
+
+
+async def open_services(settings: Settings) -> Services:
+    """Load reference data, open and migrate the database, and wire the services."""
+    reference = Reference.load(settings.data_dir)
+    db = Database(settings.database_path)
+    await db.connect()
+    users = UserRepository(db)
+    return Services(
+        settings=settings,
+        db=db,
+        reference=reference,
+        users=users,
+        onboarding=OnboardingService(db, reference),
+        contacts=ContactService(users),
+    )

@@ -1,0 +1,17 @@
+"""Persistence: the SQLite connection, migrations and one repository per aggregate."""
+
+from bot.storage.database import Database, Migration, bundled_migrations, utcnow
+from bot.storage.events import ProcessedEventRepository
+from bot.storage.users import Role, Step, User, UserRepository
+
+__all__ = [
+    "Database",
+    "Migration",
+    "ProcessedEventRepository",
+    "Role",
+    "Step",
+    "User",
+    "UserRepository",
+    "bundled_migrations",
+    "utcnow",
+]

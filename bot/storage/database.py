@@ -1,0 +1,174 @@
+"""Own the SQLite connection: pragmas, migrations and serialised transactions."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import re
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+logger = logging.getLogger(__name__)
+
+Params = Sequence[Any] | dict[str, Any]
+_MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+# Marks the task that currently owns the connection inside a transaction.
+_in_transaction: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "echoppe_in_transaction", default=False
+)
+
+
+@dataclass(frozen=True)
+class Migration:
+    """Describe one numbered SQL migration file."""
+
+    version: int
+    name: str
+    sql: str
+
+
+def utcnow() -> str:
+    """Return the current UTC time as ISO 8601 text, the format stored everywhere."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def bundled_migrations() -> list[Migration]:
+    """Return the migrations shipped in bot/storage/migrations, in order."""
+    found: list[Migration] = []
+    for entry in resources.files("bot.storage").joinpath("migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.version)
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise RuntimeError(f"duplicate migration numbers: {versions}")
+    return found
+
+
+class Database:
+    """Serialise access to one aiosqlite connection; one transaction at a time."""
+
+    def __init__(self, path: Path, *, busy_timeout_ms: int = 5000) -> None:
+        self.path = path
+        self._busy_timeout_ms = busy_timeout_ms
+        self._conn: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        """Return the open connection or fail loudly when not connected."""
+        if self._conn is None:
+            raise RuntimeError("database is not connected")
+        return self._conn
+
+    async def connect(self, migrations: Iterable[Migration] | None = None) -> None:
+        """Open the file, set pragmas and apply pending migrations."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN IMMEDIATE ourselves.
+        self._conn = await aiosqlite.connect(self.path, isolation_level=None)
+        self._conn.row_factory = aiosqlite.Row
+        await self._conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+        await self._conn.execute("PRAGMA journal_mode = WAL")
+        await self._conn.execute("PRAGMA foreign_keys = ON")
+        await self._conn.execute("PRAGMA synchronous = NORMAL")
+        await self.migrate(bundled_migrations() if migrations is None else list(migrations))
+
+    async def close(self) -> None:
+        """Close the connection, waiting for any running transaction."""
+        if self._conn is None:
+            return
+        async with self._lock:
+            await self._conn.close()
+            self._conn = None
+
+    async def migrate(self, migrations: list[Migration]) -> list[int]:
+        """Apply the migrations not yet recorded; return the versions applied."""
+        await self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        applied = {row[0] for row in await self.fetch_all("SELECT version FROM schema_migrations")}
+        done: list[int] = []
+        for migration in migrations:
+            if migration.version in applied:
+                continue
+            async with self.transaction():
+                for statement in _split_sql(migration.sql):
+                    await self.conn.execute(statement)
+                await self.conn.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    (migration.version, migration.name, utcnow()),
+                )
+            logger.info("applied migration %04d_%s", migration.version, migration.name)
+            done.append(migration.version)
+        return done
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """Run the block in one BEGIN IMMEDIATE transaction, committed or rolled back."""
+        if _in_transaction.get():
+            raise RuntimeError("nested transactions are not supported")
+        async with self._lock:
+            token = _in_transaction.set(True)
+            try:
+                await self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield
+                except BaseException:
+                    await self.conn.execute("ROLLBACK")
+                    raise
+                await self.conn.execute("COMMIT")
+            finally:
+                _in_transaction.reset(token)
+
+    @asynccontextmanager
+    async def _access(self) -> AsyncIterator[aiosqlite.Connection]:
+        if _in_transaction.get():
+            yield self.conn
+        else:
+            async with self._lock:
+                yield self.conn
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; return the number of rows it changed."""
+        async with self._access() as conn:
+            cursor = await conn.execute(sql, params)
+            count = cursor.rowcount
+            await cursor.close()
+            return count
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Run one INSERT; return the new row id."""
+        async with self._access() as conn:
+            cursor = await conn.execute(sql, params)
+            row_id = cursor.lastrowid
+            await cursor.close()
+            if row_id is None:
+                raise RuntimeError("INSERT did not produce a row id")
+            return row_id
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+        """Return the first row of a query, or None."""
+        async with self._access() as conn, conn.execute(sql, params) as cursor:
+            row: aiosqlite.Row | None = await cursor.fetchone()
+            return row
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+        """Return every row of a query."""
+        async with self._access() as conn, conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration script into statements (no triggers with inner semicolons)."""
+    lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

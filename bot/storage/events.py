@@ -1,0 +1,36 @@
+"""Record which incoming updates were already applied, for exactly-once processing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.storage.database import Database, utcnow
+
+
+class ProcessedEventRepository:
+    """Claim event keys; a key can be claimed once."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def claim(self, event_key: str) -> bool:
+        """Record the key; return False when it was already recorded."""
+        changed = await self._db.execute(
+            "INSERT OR IGNORE INTO processed_events (event_key, processed_at) VALUES (?, ?)",
+            (event_key, utcnow()),
+        )
+        return changed == 1
+
+    async def seen(self, event_key: str) -> bool:
+        """Return whether the key was already recorded."""
+        row = await self._db.fetch_one(
+            "SELECT 1 FROM processed_events WHERE event_key = ?", (event_key,)
+        )
+        return row is not None
+
+    async def prune(self, older_than: timedelta) -> int:
+        """Forget keys older than the given age; Telegram redelivers for 24 hours at most."""
+        cutoff = (datetime.now(UTC) - older_than).isoformat(timespec="milliseconds")
+        return await self._db.execute(
+            "DELETE FROM processed_events WHERE processed_at < ?", (cutoff,)
+        )

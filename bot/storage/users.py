@@ -1,0 +1,174 @@
+"""Store users (after consent) and their onboarding state."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+import aiosqlite
+from pydantic import BaseModel, ConfigDict
+
+from bot.storage.database import Database, utcnow
+
+
+class Role(StrEnum):
+    """Say who the person is in the commercial ecosystem."""
+
+    SHOPKEEPER = "shopkeeper"
+    CUSTOMER = "customer"
+    LANDLORD = "landlord"
+    PUBLIC_ACTOR = "public_actor"
+    COACH = "coach"
+    RESEARCHER = "researcher"
+
+
+class Step(StrEnum):
+    """Name where a user stands in onboarding or in a profile change."""
+
+    ROLE = "role"
+    TERRITORY = "territory"
+    CORE = "core"
+    SECTOR = "sector"
+    DONE = "done"
+    EDIT_TERRITORY = "edit_territory"
+    EDIT_CORE = "edit_core"
+
+
+class User(BaseModel):
+    """Describe one person who accepted the privacy notice."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    channel: str
+    external_id: str
+    language: str
+    role: Role | None
+    territory_id: str | None
+    core_id: str | None
+    sector_id: str | None
+    step: Step
+    pending_territory_id: str | None
+    pending_core_id: str | None
+    consent_at: str
+    consent_version: str
+    blocked_at: str | None
+    created_at: str
+    updated_at: str
+
+    @property
+    def onboarded(self) -> bool:
+        """Return whether the person finished onboarding at least once."""
+        return self.sector_id is not None and self.core_id is not None
+
+
+# Columns a service may change through update(); anything else is refused.
+_UPDATABLE = frozenset(
+    {
+        "language",
+        "role",
+        "territory_id",
+        "core_id",
+        "sector_id",
+        "step",
+        "pending_territory_id",
+        "pending_core_id",
+        "blocked_at",
+    }
+)
+
+
+def _to_user(row: aiosqlite.Row) -> User:
+    return User.model_validate(dict(row))
+
+
+class UserRepository:
+    """Read and write users by channel and external id."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, channel: str, external_id: str) -> User | None:
+        """Return the user with that channel identity, or None."""
+        row = await self._db.fetch_one(
+            "SELECT * FROM users WHERE channel = ? AND external_id = ?", (channel, external_id)
+        )
+        return None if row is None else _to_user(row)
+
+    async def get_by_id(self, user_id: int) -> User | None:
+        """Return the user with that internal id, or None."""
+        row = await self._db.fetch_one("SELECT * FROM users WHERE id = ?", (user_id,))
+        return None if row is None else _to_user(row)
+
+    async def create(
+        self,
+        *,
+        channel: str,
+        external_id: str,
+        language: str,
+        consent_version: str,
+        step: Step,
+        pending_core_id: str | None,
+    ) -> User:
+        """Insert a user who has just consented and return it."""
+        now = utcnow()
+        user_id = await self._db.insert(
+            "INSERT INTO users (channel, external_id, language, step, pending_core_id,"
+            " consent_at, consent_version, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                channel,
+                external_id,
+                language,
+                step.value,
+                pending_core_id,
+                now,
+                consent_version,
+                now,
+                now,
+            ),
+        )
+        user = await self.get_by_id(user_id)
+        if user is None:
+            raise RuntimeError("inserted user vanished")
+        return user
+
+    async def update(self, user_id: int, **fields: Any) -> User:
+        """Change the given columns and return the updated user."""
+        unknown = set(fields) - _UPDATABLE
+        if unknown:
+            raise ValueError(f"cannot update {sorted(unknown)}")
+        values = {k: (v.value if isinstance(v, StrEnum) else v) for k, v in fields.items()}
+        assignments = ", ".join(f"{name} = :{name}" for name in sorted(values))
+        values["updated_at"] = utcnow()
+        values["id"] = user_id
+        changed = await self._db.execute(
+            f"UPDATE users SET {assignments}, updated_at = :updated_at WHERE id = :id", values
+        )
+        if changed != 1:
+            raise LookupError(f"no user {user_id}")
+        user = await self.get_by_id(user_id)
+        assert user is not None
+        return user
+
+    async def mark_blocked(self, channel: str, external_id: str) -> bool:
+        """Flag the user as having blocked the bot; return whether a user was flagged."""
+        changed = await self._db.execute(
+            "UPDATE users SET blocked_at = ?, updated_at = ?"
+            " WHERE channel = ? AND external_id = ? AND blocked_at IS NULL",
+            (utcnow(), utcnow(), channel, external_id),
+        )
+        return changed == 1
+
+    async def is_blocked(self, channel: str, external_id: str) -> bool:
+        """Return whether the user is flagged as having blocked the bot."""
+        row = await self._db.fetch_one(
+            "SELECT blocked_at FROM users WHERE channel = ? AND external_id = ?",
+            (channel, external_id),
+        )
+        return row is not None and row["blocked_at"] is not None
+
+    async def count(self) -> int:
+        """Return how many users are stored."""
+        row = await self._db.fetch_one("SELECT COUNT(*) FROM users")
+        return 0 if row is None else int(row[0])

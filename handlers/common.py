@@ -1,0 +1,27 @@
+"""Shared plumbing of the thin handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.channels.telegram import TelegramRenderer, to_incoming
+from bot.services.container import Services
+
+HandlerCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[Any]]
+
+
+def onboarding_callback(services: Services, renderer: TelegramRenderer) -> HandlerCallback:
+    """Return a callback that feeds an update to the onboarding service and renders it."""
+
+    async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        incoming = to_incoming(update)
+        if incoming is None:
+            return
+        outcome = await services.onboarding.handle(incoming)
+        await renderer.render(update, outcome)
+
+    return callback

@@ -1,0 +1,26 @@
+"""Handle onboarding and profile commands, taps and typed core searches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.channels.telegram import TelegramRenderer
+from bot.services.container import Services
+from handlers.common import onboarding_callback
+
+COMMANDS = ("start", "help", "profile", "language")
+
+
+def build(services: Services, renderer: TelegramRenderer) -> list[BaseHandler[Any, Any, Any]]:
+    """Return the onboarding handlers."""
+    callback = onboarding_callback(services, renderer)
+    private = filters.ChatType.PRIVATE
+    return [
+        CommandHandler(COMMANDS, callback, filters=private & filters.UpdateType.MESSAGE),
+        CallbackQueryHandler(callback, pattern=r"^(ob|pf):"),
+        MessageHandler(
+            private & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, callback
+        ),
+    ]

@@ -1,0 +1,1 @@
+"""Natural-language processing: the difficulty-factor taxonomy and classifier."""

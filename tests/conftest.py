@@ -1,0 +1,69 @@
+"""Fixtures that build real objects: SQLite files, the emulator, the running bot."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from bot.channels.telegram_app import RunningBot, running_bot
+from bot.config import Settings
+from bot.emulator import BotApiEmulator, FakeUser
+from bot.reference import Reference, default_data_dir
+from bot.storage import Database
+from tests.support import Phone
+
+TEST_TOKEN = "123456:test-token"
+
+
+@pytest.fixture(scope="session")
+def reference() -> Reference:
+    """Load the real territories and sectors once."""
+    return Reference.load(default_data_dir())
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    """Open a migrated SQLite file in a temporary folder."""
+    database = Database(tmp_path / "test.sqlite3")
+    await database.connect()
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotApiEmulator]:
+    """Start the local Bot API emulator on a free port."""
+    async with BotApiEmulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+def settings(tmp_path: Path, emulator: BotApiEmulator) -> Settings:
+    """Return settings pointing at the emulator and a temporary database."""
+    return Settings(
+        telegram_token=SecretStr(TEST_TOKEN),
+        telegram_base_url=emulator.base_url,
+        database_path=tmp_path / "bot.sqlite3",
+        telegram_max_rate=0,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+async def bot(settings: Settings) -> AsyncIterator[RunningBot]:
+    """Run the real Application against the emulator."""
+    async with running_bot(settings, poll_timeout=1) as running:
+        yield running
+
+
+@pytest.fixture
+def make_phone(emulator: BotApiEmulator) -> Iterator[type[Phone]]:
+    """Return a factory of phones for users with a given id and language."""
+
+    def factory(user_id: int = 5001, language_code: str | None = "fr") -> Phone:
+        return Phone(emulator, FakeUser(id=user_id, first_name="Test", language_code=language_code))
+
+    yield factory  # type: ignore[misc]

@@ -1,0 +1,107 @@
+"""Tests of the SQLite layer on real files."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bot.storage import Database, Migration, ProcessedEventRepository, Step, UserRepository
+from bot.storage.database import bundled_migrations
+
+
+async def test_pragmas_and_migrations_are_recorded(db: Database) -> None:
+    mode = await db.fetch_one("PRAGMA journal_mode")
+    fks = await db.fetch_one("PRAGMA foreign_keys")
+    busy = await db.fetch_one("PRAGMA busy_timeout")
+    assert mode is not None and mode[0] == "wal"
+    assert fks is not None and fks[0] == 1
+    assert busy is not None and busy[0] == 5000
+    rows = await db.fetch_all("SELECT version FROM schema_migrations ORDER BY version")
+    assert [r[0] for r in rows] == [m.version for m in bundled_migrations()]
+
+
+async def test_migrations_apply_once_across_restarts(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite3"
+    extra = [*bundled_migrations(), Migration(999, "extra", "CREATE TABLE t (x INTEGER);")]
+    first = Database(path)
+    await first.connect(extra)
+    await first.close()
+    second = Database(path)
+    await second.connect()
+    applied = await second.migrate(extra)
+    assert applied == []
+    await second.close()
+
+
+async def test_failed_migration_leaves_nothing_half_done(tmp_path: Path) -> None:
+    db = Database(tmp_path / "bad.sqlite3")
+    bad = [*bundled_migrations(), Migration(998, "bad", "CREATE TABLE ok (x);\nNOT SQL;")]
+    with pytest.raises(Exception, match="syntax"):
+        await db.connect(bad)
+    assert await db.fetch_one("SELECT name FROM sqlite_master WHERE name = 'ok'") is None
+    assert await db.fetch_one("SELECT 1 FROM schema_migrations WHERE version = 998") is None
+    await db.close()
+
+
+async def test_transaction_rolls_back_on_error(db: Database) -> None:
+    users = UserRepository(db)
+    with pytest.raises(RuntimeError):
+        async with db.transaction():
+            await users.create(
+                channel="t",
+                external_id="1",
+                language="fr",
+                consent_version="v",
+                step=Step.ROLE,
+                pending_core_id=None,
+            )
+            raise RuntimeError("boom")
+    assert await users.count() == 0
+
+
+async def test_concurrent_transactions_do_not_interleave(db: Database) -> None:
+    await db.execute("CREATE TABLE counter (n INTEGER NOT NULL)")
+    await db.execute("INSERT INTO counter VALUES (0)")
+
+    async def bump() -> None:
+        async with db.transaction():
+            row = await db.fetch_one("SELECT n FROM counter")
+            assert row is not None
+            await asyncio.sleep(0)
+            await db.execute("UPDATE counter SET n = ?", (row[0] + 1,))
+
+    await asyncio.gather(*(bump() for _ in range(50)))
+    row = await db.fetch_one("SELECT n FROM counter")
+    assert row is not None and row[0] == 50
+
+
+async def test_processed_events_claim_once_and_prune(db: Database) -> None:
+    from datetime import timedelta
+
+    events = ProcessedEventRepository(db)
+    assert await events.claim("k1")
+    assert not await events.claim("k1")
+    await db.execute("UPDATE processed_events SET processed_at = '2000-01-01T00:00:00+00:00'")
+    assert await events.prune(timedelta(days=7)) == 1
+    assert await events.claim("k1")
+
+
+async def test_user_update_refuses_unknown_columns(db: Database) -> None:
+    users = UserRepository(db)
+    user = await users.create(
+        channel="t",
+        external_id="9",
+        language="nl",
+        consent_version="v",
+        step=Step.ROLE,
+        pending_core_id=None,
+    )
+    with pytest.raises(ValueError):
+        await users.update(user.id, consent_at="never")
+    updated = await users.update(user.id, role="coach", step=Step.TERRITORY)
+    assert updated.role == "coach" and updated.step is Step.TERRITORY
+    assert await users.mark_blocked("t", "9")
+    assert not await users.mark_blocked("t", "9")
+    assert await users.is_blocked("t", "9")

@@ -1,0 +1,92 @@
+"""Drive a fake Telegram user against the emulator and wait for what the bot does."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.emulator import BotApiEmulator, BotEvent, FakeUser
+
+MESSAGE_KINDS = ("send_message", "edit_text", "edit_markup")
+
+
+@dataclass
+class Phone:
+    """One user's phone: send things, tap buttons, read the bot's answers."""
+
+    emulator: BotApiEmulator
+    user: FakeUser
+    timeout: float = 10.0
+
+    async def _act(self, inject: Callable[[], int], until: str | None) -> list[BotEvent]:
+        before = self.emulator.last_seq
+        inject()
+        return await self.wait(before, until)
+
+    async def wait(self, after_seq: int, until: str | None = None) -> list[BotEvent]:
+        """Collect events in this chat until a message whose text contains `until` appears."""
+        seen: list[BotEvent] = []
+        last = after_seq
+        while True:
+            event = await self.emulator.wait_for_event(
+                self.user.id, after_seq=last, timeout=self.timeout
+            )
+            seen.append(event)
+            last = event.seq
+            if event.kind in MESSAGE_KINDS and (until is None or until in (event.text or "")):
+                return seen
+            if event.kind == "rejected" and until is None:
+                return seen
+
+    async def send(self, text: str, until: str | None = None) -> list[BotEvent]:
+        """Send a text message (or a /command) and wait for the bot's message."""
+        return await self._act(lambda: self.emulator.send_text(self.user, text), until)
+
+    async def tap(self, label: str, until: str | None = None) -> list[BotEvent]:
+        """Tap the button whose label contains `label` on the latest message that has it."""
+        message_id, data = self.find_button(label)
+        return await self._act(
+            lambda: self.emulator.press_button(self.user, message_id, data), until
+        )
+
+    async def tap_data(
+        self, message_id: int, data: str, until: str | None = None
+    ) -> list[BotEvent]:
+        """Tap a button by its raw callback data (forged or stale data included)."""
+        return await self._act(
+            lambda: self.emulator.press_button(self.user, message_id, data), until
+        )
+
+    def find_button(self, label: str) -> tuple[int, str]:
+        """Return (message id, callback data) of the newest button containing `label`."""
+        for message in reversed(self.emulator.messages(self.user.id)):
+            for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+                for button in row:
+                    if label in button.get("text", ""):
+                        return int(message["message_id"]), str(button["callback_data"])
+        raise AssertionError(f"no button containing {label!r} in chat {self.user.id}")
+
+    def buttons(self) -> list[str]:
+        """Return the labels of the buttons on the newest message that has buttons."""
+        for message in reversed(self.emulator.messages(self.user.id)):
+            rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+            if rows:
+                return [b["text"] for row in rows for b in row]
+        return []
+
+    def last_text(self) -> str:
+        """Return the text of the newest bot message in this chat."""
+        message = self.emulator.last_message(self.user.id)
+        assert message is not None, "the bot sent nothing"
+        return str(message["text"])
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
+    """Wait until an async check holds (state written after the bot's last HTTP call)."""
+    step = 0.02
+    for _ in range(int(timeout / step)):
+        if await check():
+            return
+        await asyncio.sleep(step)
+    raise AssertionError("condition not met in time")

@@ -1,0 +1,100 @@
+"""The operator's commands, run as real processes: demo over stdin, run with SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.emulator import BotApiEmulator, FakeUser
+from bot.i18n import translate
+from tests.support import Phone
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ECHOPPE_")}
+    env.update(extra)
+    return env
+
+
+def test_demo_completes_onboarding_from_scripted_stdin(tmp_path: Path) -> None:
+    database = tmp_path / "demo.sqlite3"
+    # 1 = accept; 1 = shopkeeper; 2 = Lessines; 1 = first core; 1 = first sector.
+    script = "1\n1\n2\n1\n1\n/profile\n:quit\n"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), "demo", "--database", str(database), "--fresh"],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=_env(),
+    )
+    assert done.returncode == 0, done.stderr
+    assert translate("fr", "role.question") in done.stdout
+    assert "🎉" in done.stdout and "Lessines" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+    with sqlite3.connect(database) as conn:
+        row = conn.execute(
+            "SELECT role, territory_id, core_id, sector_id, step FROM users"
+        ).fetchone()
+    assert row[0] == "shopkeeper" and row[1] == "lessines" and row[4] == "done"
+    assert row[2].startswith("les_") and row[3]
+
+
+async def _start_bot(emu: BotApiEmulator, database: Path) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(ROOT / "bot.py"),
+        "run",
+        env=_env(
+            ECHOPPE_TELEGRAM_TOKEN="42:any-token",
+            ECHOPPE_TELEGRAM_BASE_URL=emu.base_url,
+            ECHOPPE_DATABASE_PATH=str(database),
+            ECHOPPE_TELEGRAM_MAX_RATE="0",
+        ),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def test_run_serves_users_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    database = tmp_path / "run.sqlite3"
+    async with BotApiEmulator() as emu:
+        phone = Phone(emu, FakeUser(id=9001, language_code="en"), timeout=60)
+        bot = await _start_bot(emu, database)
+        await phone.send("/start", until="Welcome")
+        await phone.tap("I agree", until=translate("en", "role.question"))
+        # Two actions arrive, and the stop signal right behind them.
+        message_id, data = phone.find_button("Business coach")
+        emu.press_button(phone.user, message_id, data)
+        emu.send_text(phone.user, "/help")
+        bot.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(bot.communicate(), timeout=60)
+        assert bot.returncode == 0, stderr.decode()
+        assert b"Traceback" not in stderr
+        # Whatever was not finished before the stop is served by the next start.
+        again = await _start_bot(emu, database)
+        try:
+            # Updates of one chat are handled in order: once this answer is out, all are.
+            await phone.send("/profile", until=translate("en", "profile.finish_first"))
+            assert emu.pending_update_count() <= 1
+        finally:
+            again.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(again.communicate(), timeout=60)
+        assert again.returncode == 0
+    with sqlite3.connect(database) as conn:
+        role, step = conn.execute(
+            "SELECT role, step FROM users WHERE external_id = '9001'"
+        ).fetchone()
+    assert (role, step) == ("coach", "territory")
+    texts = [m["text"] for m in emu.messages(9001)]
+    assert any(translate("en", "help.text")[:10] in t for t in texts)
+    # Once after the coach tap, once more under /profile's "let's finish first".
+    assert sum(translate("en", "territory.question") in t for t in texts) == 2

@@ -1,0 +1,92 @@
+"""Tests of configuration loading and its one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert settings.telegram_base_url == "https://api.telegram.org/bot"
+    assert settings.timezone == "Europe/Brussels" and settings.anonymity_k == 5
+    assert settings.database_path.parent.name == "var"
+
+
+def test_environment_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ECHOPPE_TELEGRAM_TOKEN", "123:abc")
+    monkeypatch.setenv("ECHOPPE_ADMIN_IDS", "11, 22,33")
+    monkeypatch.setenv("ECHOPPE_ANONYMITY_K", "7")
+    monkeypatch.setenv("ECHOPPE_DATABASE_PATH", str(tmp_path / "x.db"))
+    settings = load_settings()
+    assert settings.admin_ids == (11, 22, 33)
+    assert settings.anonymity_k == 7
+    assert settings.database_path == tmp_path / "x.db"
+    assert settings.require_token() == "123:abc"
+    assert "123:abc" not in repr(settings)
+
+
+def test_dotenv_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("ECHOPPE_TIMEZONE=Europe/Paris\n", encoding="utf-8")
+    assert load_settings().timezone == "Europe/Paris"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ECHOPPE_ADMIN_IDS", "12,abc"),
+        ("ECHOPPE_TIMEZONE", "Mars/Olympus"),
+        ("ECHOPPE_ANONYMITY_K", "1"),
+        ("ECHOPPE_TELEGRAM_BASE_URL", "ftp://example"),
+        ("ECHOPPE_TELEGRAM_TOKEN", "nocolon"),
+    ],
+)
+def test_invalid_values_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, value: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert name in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_cli_stops_with_one_clear_line(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "ECHOPPE_TIMEZONE": "Nowhere/Land"}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), "migrate"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "ECHOPPE_TIMEZONE" in lines[0]
+    assert "Traceback" not in done.stderr
+
+
+def test_run_without_token_says_so(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "ECHOPPE_DATABASE_PATH": str(tmp_path / "d.db")}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), "run"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "ECHOPPE_TELEGRAM_TOKEN" in done.stderr and "Traceback" not in done.stderr
