@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 from bot.channels.telegram import TelegramRenderer, to_incoming
 from bot.services.container import Services
 
-HandlerCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[Any]]
+HandlerCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
 def onboarding_callback(services: Services, renderer: TelegramRenderer) -> HandlerCallback:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -16,7 +17,7 @@ from bot.services.container import Services
 
 logger = logging.getLogger(__name__)
 
-ErrorCallback = Callable[[object, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+ErrorCallback = Callable[[object, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
 def build(services: Services, renderer: TelegramRenderer) -> ErrorCallback:

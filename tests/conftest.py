@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -60,10 +60,10 @@ async def bot(settings: Settings) -> AsyncIterator[RunningBot]:
 
 
 @pytest.fixture
-def make_phone(emulator: BotApiEmulator) -> Iterator[type[Phone]]:
+def make_phone(emulator: BotApiEmulator) -> Callable[..., Phone]:
     """Return a factory of phones for users with a given id and language."""
 
     def factory(user_id: int = 5001, language_code: str | None = "fr") -> Phone:
-        return Phone(emulator, FakeUser(id=user_id, first_name="Test", language_code=language_code))
+        return Phone(emulator, FakeUser(id=user_id, first_name="T", language_code=language_code))
 
-    yield factory  # type: ignore[misc]
+    return factory

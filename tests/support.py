@@ -82,10 +82,10 @@ class Phone:
         return str(message["text"])
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
+async def eventually(check: Callable[[], Awaitable[bool]], attempts: int = 500) -> None:
     """Wait until an async check holds (state written after the bot's last HTTP call)."""
     step = 0.02
-    for _ in range(int(timeout / step)):
+    for _ in range(attempts):
         if await check():
             return
         await asyncio.sleep(step)

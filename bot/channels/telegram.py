@@ -35,32 +35,30 @@ def to_incoming(update: Update) -> IncomingMessage | None:
     chat = update.effective_chat
     if user is None or user.is_bot or (chat is not None and chat.type != chat.PRIVATE):
         return None
-    base = {
-        "channel": CHANNEL,
-        "user_ref": str(user.id),
-        "event_key": event_key(update),
-        "language_hint": user.language_code,
-    }
-    if update.callback_query is not None:
+    def make(kind: IncomingKind, **fields: str) -> IncomingMessage:
         return IncomingMessage(
-            kind=IncomingKind.BUTTON, button_data=update.callback_query.data or "", **base
+            channel=CHANNEL,
+            user_ref=str(user.id),
+            event_key=event_key(update),
+            language_hint=user.language_code,
+            kind=kind,
+            **fields,
         )
+
+    if update.callback_query is not None:
+        return make(IncomingKind.BUTTON, button_data=update.callback_query.data or "")
     if update.edited_message is not None:
-        return IncomingMessage(kind=IncomingKind.EDITED, **base)
+        return make(IncomingKind.EDITED)
     message = update.message
     if message is None:
         return None
     if message.text is None:
-        return IncomingMessage(
-            kind=IncomingKind.UNSUPPORTED, content_type=_content_type(message), **base
-        )
+        return make(IncomingKind.UNSUPPORTED, content_type=_content_type(message))
     command = _command(message)
     if command is not None:
         name, args = command
-        return IncomingMessage(
-            kind=IncomingKind.COMMAND, text=message.text, command=name, args=args, **base
-        )
-    return IncomingMessage(kind=IncomingKind.TEXT, text=message.text, **base)
+        return make(IncomingKind.COMMAND, text=message.text, command=name, args=args)
+    return make(IncomingKind.TEXT, text=message.text)
 
 
 def _command(message: Message) -> tuple[str, str] | None:

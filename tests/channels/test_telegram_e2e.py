@@ -200,7 +200,9 @@ async def test_odd_text_is_handled(
     phone = make_phone(7801, "fr")
     await phone.send("/start")
     await phone.tap(translate("fr", "privacy.accept"), until=translate("fr", "role.question"))
-    await phone.tap(translate("fr", "role.shopkeeper"), until=translate("fr", "territory.question"))
+    await phone.tap(
+        translate("fr", "role.shopkeeper"), until=translate("fr", "territory.question")
+    )
     await phone.tap("Bruxelles", until="1/")
     events = await phone.send(text)
     assert not [e for e in events if e.kind == "rejected"]
