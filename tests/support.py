@@ -44,19 +44,28 @@ class Phone:
         return await self._act(lambda: self.emulator.send_text(self.user, text), until)
 
     async def tap(self, label: str, until: str | None = None) -> list[BotEvent]:
-        """Tap the button whose label contains `label` on the latest message that has it."""
+        """Tap the button whose label contains `label`; wait for its answer and the message."""
         message_id, data = self.find_button(label)
-        return await self._act(
-            lambda: self.emulator.press_button(self.user, message_id, data), until
-        )
+        return await self.tap_data(message_id, data, until)
 
     async def tap_data(
         self, message_id: int, data: str, until: str | None = None
     ) -> list[BotEvent]:
-        """Tap a button by its raw callback data (forged or stale data included)."""
-        return await self._act(
+        """Tap a button by its raw callback data; wait for the tap's answer and the message."""
+        before = self.emulator.last_seq
+        seen = await self._act(
             lambda: self.emulator.press_button(self.user, message_id, data), until
         )
+        last = seen[-1].seq
+        while not any(
+            e.kind in ("answer_callback", "rejected") and e.message_id == message_id
+            for e in self.emulator.events_after(before, self.user.id)
+        ):
+            event = await self.emulator.wait_for_event(
+                self.user.id, after_seq=last, timeout=self.timeout
+            )
+            last = event.seq
+        return seen
 
     def find_button(self, label: str) -> tuple[int, str]:
         """Return (message id, callback data) of the newest button containing `label`."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import (
@@ -118,18 +119,24 @@ class TelegramRenderer:
     async def render(self, update: Update, outcome: Outcome) -> None:
         """Answer the callback query (always) and deliver each reply."""
         query = update.callback_query
-        if query is not None:
-            await self._answer(query, outcome.notice)
-        chat = update.effective_chat
-        if chat is None or outcome.duplicate:
-            return
-        edit_target = query.message if query is not None else None
-        for reply in outcome.replies:
-            editable = reply.edit and isinstance(edit_target, Message)
-            if editable and await self._edit(edit_target, reply):  # type: ignore[arg-type]
-                continue
-            if not await self.send(chat.id, reply):
+        # The tap's answer and the new content travel in parallel: the user waits for both.
+        answering = (
+            asyncio.create_task(self._answer(query, outcome.notice)) if query is not None else None
+        )
+        try:
+            chat = update.effective_chat
+            if chat is None or outcome.duplicate:
                 return
+            edit_target = query.message if query is not None else None
+            for reply in outcome.replies:
+                editable = reply.edit and isinstance(edit_target, Message)
+                if editable and await self._edit(edit_target, reply):  # type: ignore[arg-type]
+                    continue
+                if not await self.send(chat.id, reply):
+                    return
+        finally:
+            if answering is not None:
+                await answering
 
     async def send(self, chat_id: int, reply: Reply) -> bool:
         """Send one reply as a new message; return False when the user blocked the bot."""

@@ -82,7 +82,7 @@ def build_application(settings: Settings, services: Services) -> Application:  #
         .base_url(settings.telegram_base_url)
         .base_file_url(file_base_url(settings.telegram_base_url))
         .concurrent_updates(PerChatUpdateProcessor())
-        .connection_pool_size(128)
+        .connection_pool_size(64)
         .pool_timeout(10.0)
         .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3))
         .build()

@@ -140,7 +140,8 @@ class EmulatorState:
         self._events_by_chat: dict[int, list[BotEvent]] = {}
         self._subscribers: list[Callable[[BotEvent], None]] = []
         self._updates_changed = asyncio.Event()
-        self._events_changed = asyncio.Event()
+        # One wake-up event per chat: waking every waiter on every event is quadratic.
+        self._chat_events_changed: dict[int, asyncio.Event] = {}
 
     # ------------------------------------------------------------------ bot identity
 
@@ -476,8 +477,9 @@ class EmulatorState:
         )
         self._events.append(event)
         self._events_by_chat.setdefault(chat_id, []).append(event)
-        self._events_changed.set()
-        self._events_changed = asyncio.Event()
+        changed = self._chat_events_changed.pop(chat_id, None)
+        if changed is not None:
+            changed.set()
         for callback in list(self._subscribers):
             try:
                 callback(event)
@@ -514,7 +516,7 @@ class EmulatorState:
         wanted = frozenset(kinds) if kinds is not None else None
         async with asyncio.timeout(timeout):
             while True:
-                changed = self._events_changed
+                changed = self._chat_events_changed.setdefault(chat_id, asyncio.Event())
                 for event in self.events_after(after_seq, chat_id):
                     if wanted is None or event.kind in wanted:
                         return event

@@ -9,7 +9,7 @@ import pytest
 from bot.channels.base import Reply
 from bot.channels.telegram_app import RunningBot, running_bot
 from bot.config import Settings
-from bot.emulator import BotApiEmulator
+from bot.emulator import BotApiEmulator, BotEvent
 from bot.i18n import translate
 from bot.storage import Step, UserRepository
 from tests.support import Phone, eventually
@@ -231,6 +231,7 @@ async def test_forged_callback_data_gets_polite_answer(
     event = await emulator.wait_for_event(
         phone.user.id, after_seq=before, kinds={"answer_callback"}
     )
+    assert event.message_id == message_id
     assert event.text in (translate("en", "button.invalid"), translate("en", "button.stale"))
     assert await stored_user(bot, phone) == before_user
 
@@ -246,13 +247,15 @@ async def test_double_tap_and_stale_button(
     emulator.press_button(phone.user, message_id, data)
     emulator.press_button(phone.user, message_id, data)
     await phone.wait(before, until=translate("fr", "territory.question"))
-    answers = []
+    answers: list[BotEvent] = []
     while len(answers) < 2:
         event = await emulator.wait_for_event(
             phone.user.id, after_seq=before, kinds={"answer_callback"}
         )
-        answers.append(event)
         before = event.seq
+        if event.message_id == message_id:
+            answers.append(event)
+    assert answers[0].text is None
     assert answers[1].text == translate("fr", "button.stale")
     assert not [e for e in emulator.events(phone.user.id) if e.kind == "rejected"]
     user = await stored_user(bot, phone)
