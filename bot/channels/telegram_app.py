@@ -19,6 +19,7 @@ import handlers
 from bot.channels.telegram import TelegramRenderer
 from bot.config import Settings
 from bot.i18n import LANGUAGES, translate
+from bot.scheduler import register_jobs
 from bot.services.container import Services, open_services
 
 logger = logging.getLogger(__name__)
@@ -91,6 +92,8 @@ def build_application(settings: Settings, services: Services) -> Application:  #
     renderer = TelegramRenderer(application.bot, services.contacts)
     application.bot_data["renderer"] = renderer
     handlers.register(application, services, renderer)
+    if application.job_queue is not None:
+        register_jobs(application.job_queue, services)
     return application
 
 

@@ -100,7 +100,7 @@ class OnboardingService:
         if command == "language":
             if ctx.user is None:
                 return Outcome((self._privacy_notice(ctx.lang, None),))
-            return Outcome((self._language_picker(ctx.t, ctx.lang),))
+            return Outcome((self._language_picker(ctx.t, ctx.lang, back=ctx.user.onboarded),))
         if command == "profile":
             return await self._profile_command(ctx)
         return Outcome((Reply(ctx.t("command.unknown") + "\n\n" + self._help_text(ctx)),))
@@ -318,6 +318,8 @@ class OnboardingService:
         known = {"edit", "role", "sect", "lang", "terr", "cp", "core", "back", "setcore"}
         if action not in known:
             return self._invalid(ctx)
+        if user is not None and action == "lang" and value is not None and not user.onboarded:
+            return await self._switch_language_mid_onboarding(ctx, user, value)
         if user is None or not user.onboarded or user.step not in _EDITING_STEPS:
             return self._stale(ctx)
         t = ctx.t
@@ -370,6 +372,18 @@ class OnboardingService:
             view = self._profile_view(t, user)
             return Outcome((Reply(view.text, view.buttons, edit=True),))
         return self._invalid(ctx)
+
+    async def _switch_language_mid_onboarding(
+        self, ctx: _Ctx, user: User, value: str
+    ) -> Outcome:
+        if value not in LANGUAGES:
+            return self._invalid(ctx)
+        user = await self._users.update(user.id, language=value)
+        t = Translator(value)
+        return Outcome(
+            (Reply(t("language.changed"), edit=True), self._prompt(t, user)),
+            notice=t("profile.saved"),
+        )
 
     def _profile_saved(self, t: Translator, user: User) -> Outcome:
         view = self._profile_view(t, user)
@@ -429,12 +443,12 @@ class OnboardingService:
         rows = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
         return Reply(t("sector.question"), rows + self._back_row(t, prefix))
 
-    def _language_picker(self, t: Translator, current: str) -> Reply:
+    def _language_picker(self, t: Translator, current: str, *, back: bool = True) -> Reply:
         row = tuple(
             Button(("✓ " if code == current else "") + label, f"pf:lang:{code}")
             for code, label in _LANGUAGE_LABELS.items()
         )
-        return Reply(t("language.question"), (row, *self._back_row(t, "pf")))
+        return Reply(t("language.question"), (row, *self._back_row(t, "pf" if back else "ob")))
 
     def _edit_picker(self, t: Translator, lang: str, what: str) -> Reply:
         if what == "role":

@@ -304,3 +304,44 @@ async def test_blocked_user_is_marked_and_not_messaged_again(
     await phone.send("/help", until=translate("fr", "help.text")[:10])
     user = await stored_user(bot, phone)
     assert user is not None and user.blocked_at is None
+
+
+async def test_handler_error_gets_polite_reply_without_traceback(
+    bot: RunningBot,
+    emulator: BotApiEmulator,
+    make_phone: PhoneFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def broken(_incoming: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(bot.services.onboarding, "handle", broken)
+    phone = make_phone(8401, "nl")
+    update_id = emulator.send_text(phone.user, "/start")
+    await phone.wait(0, until=translate("nl", "error.generic"))
+    assert "Traceback" not in phone.last_text() and "disk on fire" not in phone.last_text()
+    assert any(
+        str(update_id) in r.getMessage() and r.exc_info is not None for r in caplog.records
+    )
+
+
+async def test_rate_limited_calls_are_retried(
+    bot: RunningBot, emulator: BotApiEmulator, make_phone: PhoneFactory
+) -> None:
+    phone = make_phone(8501, "en")
+    await phone.send("/start")
+    emulator.limits.per_chat_per_s = 1.0
+    emulator.limits.per_chat_burst = 1
+    # Accepting answers the tap, edits the notice and sends the next question: three calls.
+    await phone.tap("I agree", until=translate("en", "role.question"))
+    rejected = [e for e in emulator.events(phone.user.id) if e.kind == "rejected"]
+    assert rejected and all("retry after" in (e.error or "") for e in rejected)
+    user = await stored_user(bot, phone)
+    assert user is not None and user.step is Step.ROLE
+
+
+async def test_housekeeping_job_is_scheduled(bot: RunningBot) -> None:
+    queue = bot.application.job_queue
+    assert queue is not None
+    assert [job.name for job in queue.jobs()] == ["housekeeping"]

@@ -198,3 +198,15 @@ async def test_unknown_command_gets_help(service: OnboardingService) -> None:
     out = await service.handle(cmd("frobnicate", lang="en"))
     assert translate("en", "command.unknown") in out.replies[0].text
     assert translate("en", "help.text") in out.replies[0].text
+
+
+async def test_language_switch_mid_onboarding_keeps_the_step(
+    service: OnboardingService, db: Database
+) -> None:
+    await service.handle(tap("ob:ok:fr:-"))
+    out = await service.handle(cmd("language"))
+    assert "pf:back" not in datas(out)
+    out = await service.handle(tap("pf:lang:en"))
+    assert out.replies[-1].text == translate("en", "role.question")
+    user = await UserRepository(db).get("test", "42")
+    assert user is not None and user.language == "en" and user.step is Step.ROLE
