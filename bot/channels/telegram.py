@@ -36,6 +36,7 @@ def to_incoming(update: Update) -> IncomingMessage | None:
     chat = update.effective_chat
     if user is None or user.is_bot or (chat is not None and chat.type != chat.PRIVATE):
         return None
+
     def make(kind: IncomingKind, **fields: str) -> IncomingMessage:
         return IncomingMessage(
             channel=CHANNEL,

@@ -45,9 +45,7 @@ def main() -> None:
     args = _parse_args()
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO)
     with contextlib.suppress(KeyboardInterrupt):
-        limits = EmulatorLimits(
-            global_per_s=args.global_per_s, per_chat_per_s=args.per_chat_per_s
-        )
+        limits = EmulatorLimits(global_per_s=args.global_per_s, per_chat_per_s=args.per_chat_per_s)
         asyncio.run(serve(args.host, args.port, limits))
 
 

@@ -373,9 +373,7 @@ class OnboardingService:
             return Outcome((Reply(view.text, view.buttons, edit=True),))
         return self._invalid(ctx)
 
-    async def _switch_language_mid_onboarding(
-        self, ctx: _Ctx, user: User, value: str
-    ) -> Outcome:
+    async def _switch_language_mid_onboarding(self, ctx: _Ctx, user: User, value: str) -> Outcome:
         if value not in LANGUAGES:
             return self._invalid(ctx)
         user = await self._users.update(user.id, language=value)

@@ -321,9 +321,7 @@ async def test_handler_error_gets_polite_reply_without_traceback(
     update_id = emulator.send_text(phone.user, "/start")
     await phone.wait(0, until=translate("nl", "error.generic"))
     assert "Traceback" not in phone.last_text() and "disk on fire" not in phone.last_text()
-    assert any(
-        str(update_id) in r.getMessage() and r.exc_info is not None for r in caplog.records
-    )
+    assert any(str(update_id) in r.getMessage() and r.exc_info is not None for r in caplog.records)
 
 
 async def test_rate_limited_calls_are_retried(
