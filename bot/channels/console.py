@@ -36,10 +36,14 @@ _NON_TEXT: dict[str, Callable[[BotApiEmulator, FakeUser], int]] = {
 class ConsoleChat:
     """Print what the bot does in the user's chat and turn typed lines into user actions."""
 
-    def __init__(self, emulator: BotApiEmulator, user: FakeUser, out: TextIO) -> None:
+    def __init__(
+        self, emulator: BotApiEmulator, user: FakeUser, out: TextIO, *, echo: bool = True
+    ) -> None:
         self._emulator = emulator
         self._user = user
         self._out = out
+        # A terminal already shows what was typed; a script's lines need showing.
+        self._echo = echo
         self._buttons: list[tuple[int, str]] = []
 
     def on_event(self, event: BotEvent) -> None:
@@ -88,7 +92,8 @@ class ConsoleChat:
             return True
         if not stripped:
             return True
-        self._write(f"👤 {line}\n")
+        if self._echo:
+            self._write(f"👤 {line}\n")
         before = self._emulator.last_seq
         if stripped.isdigit():
             number = int(stripped)
@@ -150,7 +155,7 @@ async def run_demo(
         }
         demo_settings = settings.model_copy(update=overrides)
         async with running_bot(demo_settings, poll_timeout=1):
-            chat = ConsoleChat(emulator, user, out)
+            chat = ConsoleChat(emulator, user, out, echo=not stdin.isatty())
             emulator.subscribe(chat.on_event)
             out.write(
                 "Échoppe demo: the real bot, a local Telegram emulator, database "
