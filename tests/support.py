@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.emulator import BotApiEmulator, BotEvent, FakeUser
+from bot.i18n import normalize_language, translate
 
 MESSAGE_KINDS = ("send_message", "edit_text", "edit_markup")
 
@@ -66,6 +67,12 @@ class Phone:
             )
             last = event.seq
         return seen
+
+    async def consent(self) -> None:
+        """Send /start and accept the privacy notice, in the phone's language."""
+        lang = normalize_language(self.user.language_code) or "fr"
+        await self.send("/start", until=translate(lang, "privacy.notice")[:20])
+        await self.tap(translate(lang, "privacy.accept"), until=translate(lang, "role.question"))
 
     def find_button(self, label: str) -> tuple[int, str]:
         """Return (message id, callback data) of the newest button containing `label`."""

@@ -75,8 +75,7 @@ async def test_deep_link_preselects_core(bot: RunningBot, make_phone: PhoneFacto
 
 async def test_core_search_by_typing(bot: RunningBot, make_phone: PhoneFactory) -> None:
     phone = make_phone(7301, "fr")
-    await phone.send("/start")
-    await phone.tap(translate("fr", "privacy.accept"), until=translate("fr", "role.question"))
+    await phone.consent()
     await phone.tap(translate("fr", "role.coach"), until=translate("fr", "territory.question"))
     await phone.tap("Bruxelles", until="1/")
     await phone.send("elsense", until=translate("fr", "core.search_results"))
@@ -92,8 +91,7 @@ async def test_restart_mid_onboarding_resumes_at_same_step(
 ) -> None:
     phone = make_phone(7401, "en")
     async with running_bot(settings, poll_timeout=1):
-        await phone.send("/start")
-        await phone.tap("I agree", until=translate("en", "role.question"))
+        await phone.consent()
         await phone.tap("Landlord", until=translate("en", "territory.question"))
     async with running_bot(settings, poll_timeout=1) as again:
         await phone.send("hello?", until=translate("en", "territory.question"))
@@ -123,8 +121,7 @@ async def test_replayed_update_is_applied_once(
     bot: RunningBot, emulator: BotApiEmulator, make_phone: PhoneFactory
 ) -> None:
     phone = make_phone(7501, "fr")
-    await phone.send("/start")
-    await phone.tap(translate("fr", "privacy.accept"), until=translate("fr", "role.question"))
+    await phone.consent()
     message_id, data = phone.find_button(translate("fr", "role.customer"))
     before = emulator.last_seq
     update_id = emulator.press_button(phone.user, message_id, data)
@@ -174,8 +171,7 @@ async def test_edited_message_is_ignored(
     bot: RunningBot, emulator: BotApiEmulator, make_phone: PhoneFactory
 ) -> None:
     phone = make_phone(7701, "en")
-    await phone.send("/start")
-    await phone.tap("I agree", until=translate("en", "role.question"))
+    await phone.consent()
     await phone.send("typo", until=translate("en", "role.question"))
     marker = emulator.last_seq
     emulator.edit_text(phone.user, emulator.last_user_message_id(phone.user.id), "fixed")
@@ -198,8 +194,7 @@ async def test_odd_text_is_handled(
     bot: RunningBot, emulator: BotApiEmulator, make_phone: PhoneFactory, text: str
 ) -> None:
     phone = make_phone(7801, "fr")
-    await phone.send("/start")
-    await phone.tap(translate("fr", "privacy.accept"), until=translate("fr", "role.question"))
+    await phone.consent()
     await phone.tap(
         translate("fr", "role.shopkeeper"), until=translate("fr", "territory.question")
     )
@@ -222,8 +217,7 @@ async def test_forged_callback_data_gets_polite_answer(
     bot: RunningBot, emulator: BotApiEmulator, make_phone: PhoneFactory, data: str
 ) -> None:
     phone = make_phone(8001, "en")
-    await phone.send("/start")
-    await phone.tap("I agree", until=translate("en", "role.question"))
+    await phone.consent()
     message_id = int(emulator.messages(phone.user.id)[-1]["message_id"])
     before_user = await stored_user(bot, phone)
     before = emulator.last_seq
@@ -240,8 +234,7 @@ async def test_double_tap_and_stale_button(
     bot: RunningBot, emulator: BotApiEmulator, make_phone: PhoneFactory
 ) -> None:
     phone = make_phone(8101, "fr")
-    await phone.send("/start")
-    await phone.tap(translate("fr", "privacy.accept"), until=translate("fr", "role.question"))
+    await phone.consent()
     message_id, data = phone.find_button(translate("fr", "role.shopkeeper"))
     before = emulator.last_seq
     emulator.press_button(phone.user, message_id, data)
@@ -266,8 +259,7 @@ async def test_expired_callback_query_is_still_applied(
     bot: RunningBot, emulator: BotApiEmulator, make_phone: PhoneFactory
 ) -> None:
     phone = make_phone(8201, "en")
-    await phone.send("/start")
-    await phone.tap("I agree", until=translate("en", "role.question"))
+    await phone.consent()
     message_id, data = phone.find_button("Customer")
     emulator.expire_callback_queries()
     before = emulator.last_seq
@@ -282,8 +274,7 @@ async def test_blocked_user_is_marked_and_not_messaged_again(
     bot: RunningBot, emulator: BotApiEmulator, make_phone: PhoneFactory
 ) -> None:
     phone = make_phone(8301, "fr")
-    await phone.send("/start")
-    await phone.tap(translate("fr", "privacy.accept"), until=translate("fr", "role.question"))
+    await phone.consent()
     emulator.block(phone.user.id)
     before = emulator.last_seq
     emulator.send_text(phone.user, "/help")
