@@ -43,6 +43,9 @@ def _configure_logging(level: str) -> None:
     # httpx logs every request at INFO, including the URL with the bot token in it.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # At DEBUG python-telegram-bot logs whole updates: names, texts, shared phone numbers.
+    telegram_level = max(logging.getLevelName(level), logging.INFO)
+    logging.getLogger("telegram").setLevel(telegram_level)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

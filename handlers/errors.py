@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -12,7 +13,7 @@ from telegram.ext import ContextTypes
 
 from bot.channels.base import Reply
 from bot.channels.telegram import CHANNEL, TelegramRenderer
-from bot.i18n import translate
+from bot.i18n import DEFAULT_LANGUAGE, normalize_language, translate
 from bot.services.container import Services
 
 logger = logging.getLogger(__name__)
@@ -32,14 +33,20 @@ def build(services: Services, renderer: TelegramRenderer) -> ErrorCallback:
         chat = update.effective_chat
         if user is None or chat is None or chat.type != chat.PRIVATE:
             return
+        if update.callback_query is not None:
+            # Already answered before the failure, or too old: then there is no spinner to stop.
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer()
         try:
             lang = await services.onboarding.user_language(
                 CHANNEL, str(user.id), user.language_code
             )
-            if update.callback_query is not None:
-                await update.callback_query.answer()
+        except Exception:
+            # The database may be the very thing that failed.
+            lang = normalize_language(user.language_code) or DEFAULT_LANGUAGE
+        try:
             await renderer.send(chat.id, Reply(translate(lang, "error.generic")))
-        except (TelegramError, OSError, RuntimeError):
-            logger.warning("could not tell user about the error in update %s", update.update_id)
+        except Exception:
+            logger.warning("could not report the error in update %s to the user", update.update_id)
 
     return on_error

@@ -146,7 +146,8 @@ class TelegramRenderer:
                 chat_id, _fit(reply.text), reply_markup=to_markup(reply.buttons)
             )
         except Forbidden:
-            logger.info("chat %s blocked the bot; marking the user", chat_id)
+            # No chat id in the log: it identifies a person who may never have consented.
+            logger.info("a chat blocked the bot; marking its user if known")
             await self._on_blocked(str(chat_id))
             return False
         return True

@@ -17,6 +17,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUp
 
 import handlers
 from bot.channels.telegram import TelegramRenderer
+from bot.channels.telegram_delivery import DurableUpdateQueue
 from bot.config import Settings
 from bot.i18n import LANGUAGES, translate
 from bot.scheduler import register_jobs
@@ -31,21 +32,27 @@ POLL_TIMEOUT_S = 10
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Process updates concurrently across chats but in order within one chat."""
 
+    # PTB's own semaphore is taken before do_process_update: keep it wide, so updates queued
+    # behind one busy chat's lock never hold the slots other chats need.
+    _OUTER_SLOTS = 100_000
+
     def __init__(self, max_concurrent_updates: int = 256) -> None:
-        super().__init__(max_concurrent_updates)
+        super().__init__(self._OUTER_SLOTS)
+        self._running = asyncio.Semaphore(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Run the update's coroutine while holding its chat's lock."""
+        """Run the update's coroutine while holding its chat's lock and a running slot."""
         key = _chat_key(update)
         if key is None:
-            await coroutine
+            async with self._running:
+                await coroutine
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
-            async with lock:
+            async with lock, self._running:
                 await coroutine
         finally:
             self._waiting[key] -= 1
@@ -83,6 +90,7 @@ def build_application(settings: Settings, services: Services) -> Application:  #
         .base_url(settings.telegram_base_url)
         .base_file_url(file_base_url(settings.telegram_base_url))
         .concurrent_updates(PerChatUpdateProcessor())
+        .update_queue(DurableUpdateQueue(services.delivery))
         .connection_pool_size(64)
         .pool_timeout(10.0)
         .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3))
@@ -135,6 +143,11 @@ async def running_bot(
             await publish_commands(application)
             updater = application.updater
             assert updater is not None
+            queue = application.update_queue
+            assert isinstance(queue, DurableUpdateQueue)
+            await queue.replay(application.bot)
+            # PTB's documented order: start processing, then start receiving.
+            await application.start()
             if webhook_url is None:
                 await updater.start_polling(timeout=poll_timeout, poll_interval=0.0)
             else:
@@ -146,7 +159,6 @@ async def running_bot(
                     secret_token=_webhook_secret(settings),
                     allowed_updates=Update.ALL_TYPES,
                 )
-            await application.start()
             logger.info("bot started (%s)", "webhook" if webhook_url else "long polling")
             try:
                 yield RunningBot(application, services)

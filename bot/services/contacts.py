@@ -18,7 +18,7 @@ class ContactService:
     async def mark_blocked(self, channel: str, user_ref: str) -> None:
         """Remember that this user blocked the bot."""
         if await self._users.mark_blocked(channel, user_ref):
-            logger.info("user %s:%s blocked the bot", channel, user_ref)
+            logger.info("a %s user blocked the bot", channel)
 
     async def can_message(self, channel: str, user_ref: str) -> bool:
         """Return whether the bot may send this user a message it was not asked for."""

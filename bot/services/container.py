@@ -8,8 +8,9 @@ from datetime import timedelta
 from bot.config import Settings
 from bot.reference import Reference
 from bot.services.contacts import ContactService
+from bot.services.delivery import DeliveryService
 from bot.services.onboarding import OnboardingService
-from bot.storage import Database, ProcessedEventRepository, UserRepository
+from bot.storage import Database, InboxRepository, ProcessedEventRepository, UserRepository
 
 # Telegram keeps an unconfirmed update for 24 hours; a week of keys is ample.
 PROCESSED_EVENTS_RETENTION = timedelta(days=7)
@@ -25,14 +26,16 @@ class Services:
     users: UserRepository
     onboarding: OnboardingService
     contacts: ContactService
+    delivery: DeliveryService
 
     async def close(self) -> None:
         """Release the database."""
         await self.db.close()
 
     async def housekeeping(self) -> int:
-        """Prune old exactly-once records; return how many were removed."""
-        return await ProcessedEventRepository(self.db).prune(PROCESSED_EVENTS_RETENTION)
+        """Prune old exactly-once records and stale inbox copies; return how many went."""
+        removed = await ProcessedEventRepository(self.db).prune(PROCESSED_EVENTS_RETENTION)
+        return removed + await self.delivery.prune()
 
 
 async def open_services(settings: Settings) -> Services:
@@ -48,4 +51,5 @@ async def open_services(settings: Settings) -> Services:
         users=users,
         onboarding=OnboardingService(db, reference),
         contacts=ContactService(users),
+        delivery=DeliveryService(InboxRepository(db), users),
     )

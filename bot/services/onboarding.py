@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from bot.channels.base import Button, IncomingKind, IncomingMessage, Outcome, Reply
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, normalize_language
@@ -18,6 +19,7 @@ CONSENT_VERSION = "2026-11"
 CORES_PER_PAGE = 8
 SEARCH_RESULTS = 8
 _NO_CORE = "-"
+_PAGE = re.compile(r"[0-9]{1,4}")
 _DEEP_LINK = re.compile(r"^core_([a-z0-9_]{1,40})$")
 _ROLE_EMOJI = {
     Role.SHOPKEEPER: "🏪",
@@ -112,23 +114,26 @@ class OnboardingService:
             return Outcome((self._privacy_notice(ctx.lang, core),))
         if user.onboarded:
             if user.step is Step.EDIT_CORE:
-                user = await self._users.update(user.id, step=Step.DONE, pending_territory_id=None)
+                user = await self._finish_edit(user)
             if core is not None and core.id != user.core_id:
                 return Outcome((self._switch_core_offer(ctx.t, core),))
             return Outcome((Reply(ctx.t("start.welcome_back")), self._profile_view(ctx.t, user)))
-        if core is not None and user.step in (Step.ROLE, Step.TERRITORY, Step.CORE):
-            if user.step is Step.ROLE:
-                user = await self._users.update(user.id, pending_core_id=core.id)
-            else:
-                user = await self._users.update(
-                    user.id,
-                    territory_id=core.territory,
-                    core_id=core.id,
-                    pending_core_id=None,
-                    pending_territory_id=None,
-                    step=Step.SECTOR,
-                )
-        return Outcome((self._prompt(ctx.t, user),))
+        if core is None:
+            return Outcome((self._prompt(ctx.t, user),))
+        if user.step is Step.ROLE:
+            user = await self._users.update(user.id, pending_core_id=core.id)
+            return Outcome((self._prompt(ctx.t, user),))
+        # Scanning a poster later in onboarding (even at the sector step) sets that core.
+        user = await self._users.update(
+            user.id,
+            territory_id=core.territory,
+            core_id=core.id,
+            pending_core_id=None,
+            pending_territory_id=None,
+            step=Step.SECTOR,
+        )
+        notice = Reply(ctx.t("core.preselected", core=core.name(ctx.lang)))
+        return Outcome((notice, self._prompt(ctx.t, user)))
 
     async def _profile_command(self, ctx: _Ctx) -> Outcome:
         user = ctx.user
@@ -137,7 +142,7 @@ class OnboardingService:
         if not user.onboarded:
             return Outcome((Reply(ctx.t("profile.finish_first")), self._prompt(ctx.t, user)))
         if user.step is not Step.DONE:
-            user = await self._users.update(user.id, step=Step.DONE, pending_territory_id=None)
+            user = await self._finish_edit(user)
         return Outcome((self._profile_view(ctx.t, user),))
 
     def _deep_link_core(self, args: str) -> Core | None:
@@ -275,7 +280,7 @@ class OnboardingService:
         return Outcome((Reply(page.text, page.buttons, edit=True),))
 
     def _page(self, ctx: _Ctx, user: User, territory_id: str, raw: str, step: Step) -> Outcome:
-        if self._ref.territory(territory_id) is None or not raw.isdigit() or len(raw) > 4:
+        if self._ref.territory(territory_id) is None or not _PAGE.fullmatch(raw):
             return self._invalid(ctx)
         current = user.pending_territory_id if step is Step.EDIT_CORE else user.territory_id
         if user.step is not step or current != territory_id:
@@ -328,17 +333,17 @@ class OnboardingService:
         if action == "role" and value is not None:
             if value not in set(Role):
                 return self._invalid(ctx)
-            user = await self._users.update(user.id, role=Role(value), step=Step.DONE)
+            user = await self._finish_edit(user, role=Role(value))
             return self._profile_saved(t, user)
         if action == "sect" and value is not None:
             if self._ref.sector(value) is None:
                 return self._invalid(ctx)
-            user = await self._users.update(user.id, sector_id=value, step=Step.DONE)
+            user = await self._finish_edit(user, sector_id=value)
             return self._profile_saved(t, user)
         if action == "lang" and value is not None:
             if value not in LANGUAGES:
                 return self._invalid(ctx)
-            user = await self._users.update(user.id, language=value, step=Step.DONE)
+            user = await self._finish_edit(user, language=value)
             return self._profile_saved(Translator(value), user)
         if action == "terr" and value is not None:
             if self._ref.territory(value) is None:
@@ -358,17 +363,11 @@ class OnboardingService:
                 user.step is not Step.EDIT_CORE or core.territory != user.pending_territory_id
             ):
                 return self._stale(ctx)
-            user = await self._users.update(
-                user.id,
-                territory_id=core.territory,
-                core_id=core.id,
-                pending_territory_id=None,
-                step=Step.DONE,
-            )
+            user = await self._finish_edit(user, territory_id=core.territory, core_id=core.id)
             return self._profile_saved(t, user)
         if action == "back" and not args:
             if user.step is not Step.DONE:
-                user = await self._users.update(user.id, step=Step.DONE, pending_territory_id=None)
+                user = await self._finish_edit(user)
             view = self._profile_view(t, user)
             return Outcome((Reply(view.text, view.buttons, edit=True),))
         return self._invalid(ctx)
@@ -381,6 +380,12 @@ class OnboardingService:
         return Outcome(
             (Reply(t("language.changed"), edit=True), self._prompt(t, user)),
             notice=t("profile.saved"),
+        )
+
+    async def _finish_edit(self, user: User, **changes: Any) -> User:
+        """Apply profile changes and leave any core-editing state behind."""
+        return await self._users.update(
+            user.id, step=Step.DONE, pending_territory_id=None, **changes
         )
 
     def _profile_saved(self, t: Translator, user: User) -> Outcome:

@@ -2,10 +2,12 @@
 
 from bot.storage.database import Database, Migration, bundled_migrations, utcnow
 from bot.storage.events import ProcessedEventRepository
+from bot.storage.inbox import InboxRepository
 from bot.storage.users import Role, Step, User, UserRepository
 
 __all__ = [
     "Database",
+    "InboxRepository",
     "Migration",
     "ProcessedEventRepository",
     "Role",

@@ -20,9 +20,10 @@ logger = logging.getLogger(__name__)
 
 Params = Sequence[Any] | dict[str, Any]
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
-# Marks the task that currently owns the connection inside a transaction.
-_in_transaction: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "echoppe_in_transaction", default=False
+# The task that owns the connection inside a transaction. A task, not a flag: tasks created
+# inside a transaction inherit context variables but must not slip past the lock.
+_owner: contextvars.ContextVar[asyncio.Task[Any] | None] = contextvars.ContextVar(
+    "echoppe_transaction_owner", default=None
 )
 
 
@@ -115,24 +116,40 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
         """Run the block in one BEGIN IMMEDIATE transaction, committed or rolled back."""
-        if _in_transaction.get():
+        if self._owns_connection():
             raise RuntimeError("nested transactions are not supported")
         async with self._lock:
-            token = _in_transaction.set(True)
+            token = _owner.set(asyncio.current_task())
             try:
-                await self.conn.execute("BEGIN IMMEDIATE")
-                try:
-                    yield
-                except BaseException:
+                if self.conn.in_transaction:
+                    # Only a bug elsewhere gets here; never build on someone else's leftovers.
+                    logger.error("found an open transaction; rolling it back")
                     await self.conn.execute("ROLLBACK")
+                try:
+                    await self.conn.execute("BEGIN IMMEDIATE")
+                    yield
+                    # Shielded: a cancelled caller must not leave COMMIT half-way.
+                    await asyncio.shield(self.conn.execute("COMMIT"))
+                except BaseException:
+                    await asyncio.shield(self._rollback_if_open())
                     raise
-                await self.conn.execute("COMMIT")
             finally:
-                _in_transaction.reset(token)
+                _owner.reset(token)
+
+    async def _rollback_if_open(self) -> None:
+        # aiosqlite runs statements in order on its thread: this no-op waits for any BEGIN or
+        # COMMIT still queued, so in_transaction is exact when read.
+        await self.conn.execute("SELECT 1")
+        if self.conn.in_transaction:
+            await self.conn.execute("ROLLBACK")
+
+    def _owns_connection(self) -> bool:
+        owner = _owner.get()
+        return owner is not None and owner is asyncio.current_task()
 
     @asynccontextmanager
     async def _access(self) -> AsyncIterator[aiosqlite.Connection]:
-        if _in_transaction.get():
+        if self._owns_connection():
             yield self.conn
         else:
             async with self._lock:

@@ -14,11 +14,13 @@ class ProcessedEventRepository:
         self._db = db
 
     async def claim(self, event_key: str) -> bool:
-        """Record the key; return False when it was already recorded."""
+        """Record the key and drop its inbox copy; return False when already recorded."""
         changed = await self._db.execute(
             "INSERT OR IGNORE INTO processed_events (event_key, processed_at) VALUES (?, ?)",
             (event_key, utcnow()),
         )
+        # Same transaction as the effect: the kept copy disappears exactly when it is applied.
+        await self._db.execute("DELETE FROM inbox WHERE event_key = ?", (event_key,))
         return changed == 1
 
     async def seen(self, event_key: str) -> bool:

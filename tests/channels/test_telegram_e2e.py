@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from telegram.error import TimedOut
 
 from bot.channels.base import Reply
 from bot.channels.telegram_app import RunningBot, running_bot
@@ -334,3 +335,17 @@ async def test_housekeeping_job_is_scheduled(bot: RunningBot) -> None:
     queue = bot.application.job_queue
     assert queue is not None
     assert [job.name for job in queue.jobs()] == ["housekeeping"]
+
+
+async def test_failure_after_the_tap_was_answered_still_reaches_the_user(
+    bot: RunningBot, make_phone: PhoneFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def network_down(*_args: object) -> bool:
+        raise TimedOut("network went away")
+
+    monkeypatch.setattr(bot.renderer, "_edit", network_down)
+    phone = make_phone(8601, "fr")
+    await phone.send("/start")
+    await phone.tap(translate("fr", "privacy.accept"), until=translate("fr", "error.generic"))
+    user = await stored_user(bot, phone)
+    assert user is not None and user.step is Step.ROLE

@@ -135,28 +135,77 @@ async def test_same_event_is_applied_once(service: OnboardingService, db: Databa
     [
         "ob:role:emperor",
         "ob:core:bru_does_not_exist",
+        "ob:core:les_ogy",
         "ob:sect:",
+        "ob:sect:bakery",
         "xx:yy",
         "ob",
         "",
         "ob:cp:brussels:-1",
+        "ob:cp:brussels:²",
+        "ob:cp:brussels:٣",
+        "ob:cp:brussels:99999",
+        "ob:cp:atlantis:0",
         "ob:ok:de:-",
         "pf:lang:xx",
+        "pf:core:bru_flagey",
         "ob:ok:fr:bru_nope",
+        "ob:terr:atlantis",
     ],
 )
 async def test_forged_buttons_change_nothing(
     service: OnboardingService, db: Database, data: str
 ) -> None:
+    # At the core step, where page taps for Brussels are legitimate.
     await service.handle(tap("ob:ok:fr:-"))
     await service.handle(tap("ob:role:shopkeeper"))
+    await service.handle(tap("ob:terr:brussels"))
     users = UserRepository(db)
     before = await users.get("test", "42")
     out = await service.handle(tap(data))
     assert out.notice in (translate("fr", "button.invalid"), translate("fr", "button.stale"))
-    assert not any(r.text for r in out.replies if not r.edit) or data.startswith("ob:ok")
+    assert out.replies == ()
     after = await users.get("test", "42")
     assert before == after
+
+
+async def test_legitimate_page_taps_work(service: OnboardingService) -> None:
+    await service.handle(tap("ob:ok:fr:-"))
+    await service.handle(tap("ob:role:shopkeeper"))
+    await service.handle(tap("ob:terr:brussels"))
+    out = await service.handle(tap("ob:cp:brussels:1"))
+    assert out.replies[0].edit and "2/" in out.replies[0].text
+    assert "ob:cp:brussels:0" in datas(out) and "ob:cp:brussels:2" in datas(out)
+
+
+async def test_qr_link_at_sector_step_sets_the_core(
+    service: OnboardingService, db: Database
+) -> None:
+    await service.handle(tap("ob:ok:fr:-"))
+    await service.handle(tap("ob:role:shopkeeper"))
+    await service.handle(tap("ob:terr:lessines"))
+    await service.handle(tap("ob:core:les_ogy"))
+    out = await service.handle(cmd("start", args="core_bru_flagey"))
+    assert "Flagey" in out.replies[0].text
+    user = await UserRepository(db).get("test", "42")
+    assert user is not None
+    assert (user.core_id, user.territory_id, user.step) == ("bru_flagey", "brussels", Step.SECTOR)
+
+
+async def test_profile_edits_leave_no_half_finished_core_change(
+    service: OnboardingService, db: Database
+) -> None:
+    await service.handle(tap("ob:ok:fr:-"))
+    await service.handle(tap("ob:role:shopkeeper"))
+    await service.handle(tap("ob:terr:brussels"))
+    await service.handle(tap("ob:core:bru_flagey"))
+    await service.handle(tap("ob:sect:bakery"))
+    await service.handle(tap("pf:terr:lessines"))
+    await service.handle(tap("pf:role:coach"))
+    user = await UserRepository(db).get("test", "42")
+    assert user is not None
+    assert (user.role, user.step, user.pending_territory_id) == ("coach", Step.DONE, None)
+    assert (user.core_id, user.territory_id) == ("bru_flagey", "brussels")
 
 
 async def test_double_tap_is_harmless(service: OnboardingService, db: Database) -> None:
@@ -183,10 +232,14 @@ async def test_odd_core_searches_answer_politely(service: OnboardingService, que
     await service.handle(tap("ob:ok:fr:-"))
     await service.handle(tap("ob:role:shopkeeper"))
     await service.handle(tap("ob:terr:brussels"))
+    before = await UserRepository(service._db).get("test", "42")
     out = await service.handle(text(query))
-    assert out.replies
-    assert all(len(r.text) < 1000 for r in out.replies)
+    first = out.replies[0].text
+    assert first.startswith(translate("fr", "core.search_none", query="")[:20])
+    assert len(first) < len(translate("fr", "core.search_none", query="")) + 45
     assert all("\x00" not in r.text and "\u202e" not in r.text for r in out.replies)
+    assert any(d.startswith("ob:core:bru_") for d in datas(out))
+    assert await UserRepository(service._db).get("test", "42") == before
 
 
 async def test_non_text_gets_text_only_reply(service: OnboardingService) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,53 @@ async def test_user_update_refuses_unknown_columns(db: Database) -> None:
     assert await users.mark_blocked("t", "9")
     assert not await users.mark_blocked("t", "9")
     assert await users.is_blocked("t", "9")
+
+
+async def test_failed_commit_leaves_the_connection_usable(db: Database) -> None:
+    await db.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+    await db.execute(
+        "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER"
+        " REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)"
+    )
+    with pytest.raises(sqlite3.IntegrityError):
+        async with db.transaction():
+            await db.execute("INSERT INTO child (parent_id) VALUES (99)")
+    async with db.transaction():
+        await db.execute("INSERT INTO parent (id) VALUES (1)")
+    row = await db.fetch_one("SELECT COUNT(*) FROM child")
+    assert row is not None and row[0] == 0
+
+
+async def test_cancelled_transaction_is_rolled_back(db: Database) -> None:
+    await db.execute("CREATE TABLE t (x INTEGER)")
+    started = asyncio.Event()
+
+    async def slow_writer() -> None:
+        async with db.transaction():
+            await db.execute("INSERT INTO t VALUES (1)")
+            started.set()
+            await asyncio.Event().wait()
+
+    task = asyncio.create_task(slow_writer())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with db.transaction():
+        await db.execute("INSERT INTO t VALUES (2)")
+    rows = await db.fetch_all("SELECT x FROM t")
+    assert [r[0] for r in rows] == [2]
+
+
+async def test_task_spawned_inside_a_transaction_waits_for_the_lock(db: Database) -> None:
+    await db.execute("CREATE TABLE t (x INTEGER)")
+    spawned: list[asyncio.Task[int]] = []
+    with pytest.raises(RuntimeError):
+        async with db.transaction():
+            await db.execute("INSERT INTO t VALUES (1)")
+            spawned.append(asyncio.create_task(db.execute("INSERT INTO t VALUES (2)")))
+            await asyncio.sleep(0.01)
+            raise RuntimeError("roll back the first insert only")
+    await spawned[0]
+    rows = await db.fetch_all("SELECT x FROM t")
+    assert [r[0] for r in rows] == [2]
