@@ -349,3 +349,25 @@ async def test_failure_after_the_tap_was_answered_still_reaches_the_user(
     await phone.tap(translate("fr", "privacy.accept"), until=translate("fr", "error.generic"))
     user = await stored_user(bot, phone)
     assert user is not None and user.step is Step.ROLE
+
+
+async def test_edit_to_identical_content_is_harmless(
+    bot: RunningBot, emulator: BotApiEmulator, make_phone: PhoneFactory
+) -> None:
+    phone = make_phone(8701, "en")
+    await phone.consent()
+    await phone.tap("Shopkeeper", until=translate("en", "territory.question"))
+    await phone.tap("Lessines", until="1/1")
+    await phone.tap("Ghoy", until=translate("en", "sector.question"))
+    await phone.tap("Bakery", until="🎉")
+    await phone.send("/profile", until="👤")
+    message_id = int(emulator.messages(phone.user.id)[-1]["message_id"])
+    # "Back" on the profile itself re-renders the very same profile.
+    await phone.tap_data(message_id, "pf:back")
+    rejected = [e for e in emulator.events(phone.user.id) if e.kind == "rejected"]
+    assert len(rejected) == 1 and "not modified" in (rejected[0].error or "")
+    # One chat's updates are handled in order: an error reply would come before this answer.
+    await phone.send("/help", until=translate("en", "help.text")[:10])
+    assert translate("en", "error.generic") not in [
+        m["text"] for m in emulator.messages(phone.user.id)
+    ]
