@@ -1,0 +1,148 @@
+"""Read, check and split labelled message files (the dev-set JSON Lines format)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from nlp.taxonomy import FACTOR_IDS
+
+TRAINING_DIR = Path(__file__).resolve().parent.parent / "data" / "training"
+
+
+class CorpusError(ValueError):
+    """Raised when a labelled file does not follow the format."""
+
+
+class Example(BaseModel):
+    """Hold one labelled message."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    lang: str
+    text: str
+    labels: tuple[str, ...]
+
+    @field_validator("lang")
+    @classmethod
+    def _lang(cls, value: str) -> str:
+        if value not in ("fr", "nl", "en"):
+            raise ValueError(f"unknown language {value!r}")
+        return value
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("empty text")
+        return value
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [label for label in value if label not in FACTOR_IDS]
+        if unknown:
+            raise ValueError(f"unknown labels {unknown}")
+        if list(value) != sorted(set(value)):
+            raise ValueError("labels must be sorted and unique")
+        return value
+
+
+def read_examples(path: Path) -> list[Example]:
+    """Read one JSON Lines file, failing with the line number on the first bad line."""
+    examples: list[Example] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            examples.append(Example.model_validate(json.loads(line)))
+        except (json.JSONDecodeError, ValidationError) as exc:
+            raise CorpusError(f"{path}:{number}: {exc}") from exc
+    return examples
+
+
+def read_training_corpus(directory: Path = TRAINING_DIR) -> list[Example]:
+    """Read every *.jsonl file of the training folder, checking ids and texts are unique."""
+    examples: list[Example] = []
+    for path in sorted(directory.glob("*.jsonl")):
+        examples.extend(read_examples(path))
+    if not examples:
+        raise CorpusError(f"no training examples under {directory}")
+    ids = Counter(e.id for e in examples)
+    texts = Counter(e.text for e in examples)
+    dupes = [i for i, n in ids.items() if n > 1] + [t for t, n in texts.items() if n > 1]
+    if dupes:
+        raise CorpusError(f"duplicate ids or texts in the training corpus: {dupes[:5]}")
+    return examples
+
+
+@dataclass(frozen=True)
+class CorpusStats:
+    """Summarise a corpus: sizes per language and label, share of none and multi-label."""
+
+    total: int
+    by_lang: dict[str, int]
+    by_label: dict[str, int]
+    none_share: float
+    multi_share: float
+
+
+def corpus_stats(examples: Sequence[Example]) -> CorpusStats:
+    """Count messages per language and per label, and the none / multi-label shares."""
+    by_label = Counter(label for e in examples for label in e.labels)
+    return CorpusStats(
+        total=len(examples),
+        by_lang=dict(Counter(e.lang for e in examples)),
+        by_label={f: by_label.get(f, 0) for f in FACTOR_IDS},
+        none_share=sum(not e.labels for e in examples) / max(len(examples), 1),
+        multi_share=sum(len(e.labels) > 1 for e in examples) / max(len(examples), 1),
+    )
+
+
+def split_heldout(
+    examples: Sequence[Example], share: float = 0.15
+) -> tuple[list[Example], list[Example]]:
+    """Split deterministically into (train, held-out) by a hash of each id."""
+    train: list[Example] = []
+    heldout: list[Example] = []
+    for example in examples:
+        digest = hashlib.sha256(example.id.encode("utf-8")).digest()
+        (heldout if digest[0] / 256 < share else train).append(example)
+    return train, heldout
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def fingerprint(text: str) -> set[str]:
+    """Return the word trigrams of a text, case- and accent-folded, for near-duplicate checks."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    words = _WORD.findall(plain)
+    if len(words) < 3:
+        return {" ".join(words)}
+    return {" ".join(words[i : i + 3]) for i in range(len(words) - 2)}
+
+
+def near_duplicates(
+    candidates: Iterable[Example], references: Sequence[Example], threshold: float = 0.5
+) -> list[tuple[str, str, float]]:
+    """Return (candidate id, reference id, Jaccard) pairs of texts sharing many word trigrams."""
+    ref_prints = [(r.id, fingerprint(r.text)) for r in references]
+    found: list[tuple[str, str, float]] = []
+    for candidate in candidates:
+        mine = fingerprint(candidate.text)
+        for ref_id, theirs in ref_prints:
+            union = len(mine | theirs)
+            if union and len(mine & theirs) / union >= threshold:
+                found.append((candidate.id, ref_id, len(mine & theirs) / union))
+    return found
