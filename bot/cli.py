@@ -31,6 +31,18 @@ def _parser() -> argparse.ArgumentParser:
     emulator.add_argument("--port", type=int, default=8081)
 
     commands.add_parser("migrate", help="create or upgrade the database, then exit")
+
+    train = commands.add_parser("train", help="train the classifier variants, ship the best")
+    train.add_argument(
+        "--variants", default="bow,ensemble,vectors", help="comma-separated: bow,ensemble,vectors"
+    )
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--output", type=Path, help="model directory (default data/model)")
+
+    evaluate = commands.add_parser("evaluate", help="score the classifier on a labelled file")
+    evaluate.add_argument("file", type=Path, help="JSON Lines: id, lang, text, labels")
+    evaluate.add_argument("--model", type=Path, help="model directory (default data/model)")
+    evaluate.add_argument("--no-baseline", action="store_true", help="skip the TF-IDF baseline")
     return parser
 
 
@@ -101,5 +113,35 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         asyncio.run(migrate())
         print(f"database ready: {settings.database_path}")
+        return 0
+    if args.command == "train":
+        from nlp.classifier import MODEL_DIR
+        from nlp.train import VARIANTS, train_and_ship
+
+        _configure_logging("INFO")
+        variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+        unknown = [v for v in variants if v not in VARIANTS]
+        if unknown or not variants:
+            print(
+                f"échoppe: unknown variants {unknown}; choose from {list(VARIANTS)}",
+                file=sys.stderr,
+            )
+            return 2
+        train_and_ship(variants, output=args.output or MODEL_DIR, seed=args.seed)
+        return 0
+    if args.command == "evaluate":
+        from nlp.classifier import MODEL_DIR, ModelError
+        from nlp.corpus import CorpusError
+        from nlp.evaluate import evaluate_file
+
+        _configure_logging("WARNING")
+        try:
+            report = evaluate_file(
+                args.file, args.model or MODEL_DIR, with_baseline=not args.no_baseline
+            )
+        except (OSError, CorpusError, ModelError) as exc:
+            print(f"échoppe: {exc}", file=sys.stderr)
+            return 2
+        print(report)
         return 0
     raise AssertionError(args.command)

@@ -55,8 +55,8 @@ def test_no_template_families(corpus) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_heldout_split_is_stable_and_covers_every_label(corpus) -> None:  # type: ignore[no-untyped-def]
-    train, heldout = split_heldout(corpus)
-    again_train, again_heldout = split_heldout(list(reversed(corpus)))
+    _, heldout = split_heldout(corpus)
+    _, again_heldout = split_heldout(list(reversed(corpus)))
     assert {e.id for e in heldout} == {e.id for e in again_heldout}
     assert 0.10 < len(heldout) / len(corpus) < 0.20
     assert set(FACTOR_IDS) <= {label for e in heldout for label in e.labels}

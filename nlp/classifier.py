@@ -1,0 +1,117 @@
+"""Predict difficulty factors for messages with the trained spaCy pipeline and its thresholds."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import spacy
+from spacy.language import Language
+
+import nlp.architectures  # noqa: F401  (registers echoppe.* architectures with spaCy)
+from nlp.features import normalize
+from nlp.taxonomy import FACTOR_IDS
+
+logger = logging.getLogger(__name__)
+
+MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / "model"
+META_FILE = "echoppe.json"
+MAX_CHARS = 4096
+
+
+class ModelError(RuntimeError):
+    """Raised when the trained pipeline is missing or does not match the taxonomy."""
+
+
+@dataclass(frozen=True)
+class FactorScore:
+    """Hold one predicted factor and the model's score for it."""
+
+    factor: str
+    score: float
+
+
+class Classifier:
+    """Wrap the spaCy pipeline: per-label thresholds, normalisation, batch prediction."""
+
+    def __init__(
+        self,
+        nlp: Language,
+        thresholds: dict[str, float],
+        normalizer: str,
+        variant: str = "unknown",
+    ) -> None:
+        labels = set(getattr(nlp.get_pipe("textcat_multilabel"), "labels", ()))
+        if labels != set(FACTOR_IDS):
+            raise ModelError(f"model labels {sorted(labels)} differ from the taxonomy")
+        if set(thresholds) != set(FACTOR_IDS):
+            raise ModelError("thresholds must cover every factor")
+        self.nlp = nlp
+        self.thresholds = dict(thresholds)
+        self.normalizer = normalizer
+        self.variant = variant
+
+    @classmethod
+    def load(cls, path: Path = MODEL_DIR) -> Classifier:
+        """Load a trained pipeline directory with its thresholds file."""
+        meta_path = path / META_FILE
+        if not meta_path.exists():
+            raise ModelError(f"no trained model at {path} (run `python bot.py train`)")
+        meta: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))
+        nlp = spacy.load(path)
+        return cls(
+            nlp, meta["thresholds"], meta.get("normalizer", "fold"), meta.get("variant", "?")
+        )
+
+    def scores_many(self, texts: Sequence[str], batch_size: int = 256) -> list[dict[str, float]]:
+        """Return every factor's raw score for each text."""
+        prepared = (normalize(text[:MAX_CHARS], self.normalizer) for text in texts)
+        return [
+            {label: float(doc.cats.get(label, 0.0)) for label in FACTOR_IDS}
+            for doc in self.nlp.pipe(prepared, batch_size=batch_size)
+        ]
+
+    def decide(self, scores: dict[str, float]) -> list[FactorScore]:
+        """Keep the factors at or above their threshold, best first; empty means none."""
+        kept = [
+            FactorScore(label, score)
+            for label, score in scores.items()
+            if score >= self.thresholds[label]
+        ]
+        return sorted(kept, key=lambda f: (-f.score, f.factor))
+
+    def predict(self, text: str) -> list[FactorScore]:
+        """Return the factors of one message (empty list: none of the factors)."""
+        return self.decide(self.scores_many([text])[0])
+
+    def predict_many(self, texts: Sequence[str]) -> list[list[FactorScore]]:
+        """Return the factors of many messages, batched."""
+        return [self.decide(scores) for scores in self.scores_many(texts)]
+
+
+_lock = threading.Lock()
+_loaded: dict[Path, Classifier] = {}
+
+
+def get_classifier(path: Path = MODEL_DIR) -> Classifier:
+    """Return the classifier for a model directory, loading it once per process."""
+    with _lock:
+        if path not in _loaded:
+            logger.info("loading classifier from %s", path)
+            _loaded[path] = Classifier.load(path)
+        return _loaded[path]
+
+
+def predict(text: str) -> list[FactorScore]:
+    """Return the factors of one message with the shipped model."""
+    return get_classifier().predict(text)
+
+
+def predict_many(texts: Sequence[str]) -> list[list[FactorScore]]:
+    """Return the factors of many messages with the shipped model."""
+    return get_classifier().predict_many(texts)

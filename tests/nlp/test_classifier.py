@@ -1,0 +1,91 @@
+"""The shipped classifier: real trained pipeline, thresholds, batch and single prediction."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from nlp.classifier import META_FILE, MODEL_DIR, Classifier, ModelError, get_classifier
+from nlp.taxonomy import FACTOR_IDS
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    return get_classifier()
+
+
+CLEAR = [
+    ("Mon propriétaire veut encore augmenter le loyer, je ne sais plus payer", "rent_premises"),
+    ("Les travaux de la chaussée bloquent l'entrée du magasin depuis trois mois", "roadworks"),
+    ("Ze hebben alle parkeerplaatsen in de straat afgeschaft", "mobility_parking"),
+    ("Everyone buys online now, Amazon and Zalando are killing small shops", "competition"),
+    (
+        "Ik sta elke dag van 6 tot 21 uur in de winkel, zeven op zeven, ik ben op",
+        "workload_health",
+    ),
+    ("Impossible de trouver un vendeur, personne ne répond à mes offres d'emploi", "staff"),
+    ("The electricity bill tripled and my supplier raised prices again", "costs_cashflow"),
+    ("Encore un vol à l'étalage et un cambriolage la semaine passée", "safety_image"),
+    ("La TVA, les taxes communales, les contrôles AFSCA... trop de paperasse", "admin_tax"),
+    ("Je ne sais pas faire un site web ni vendre sur Instagram", "skills_digital"),
+    ("Depuis le télétravail, plus personne ne passe le midi dans la rue", "demand_footfall"),
+    ("La commune décide tout sans jamais nous demander notre avis", "isolation_collective"),
+]
+SMALL_TALK = [
+    "Merci beaucoup, bonne journée !",
+    "Dank je, tot morgen 👋",
+    "ok thanks",
+    "Bonjour, je suis fleuriste à Jette",
+    "Hello! Is the info session still on Thursday?",
+    "Tout va bien pour moi ce mois-ci 🙂",
+    "Alles goed hier, bedankt voor de vraag",
+    "Super initiative, bravo à l'équipe",
+    "No complaints this week, business is good",
+    "À quelle heure est la soirée au Parvis ?",
+]
+
+
+def test_clear_messages_get_their_factor(classifier: Classifier) -> None:
+    # A statistical model: these plain statements are written here, not in the corpus, and
+    # each names one factor unambiguously; at most one miss is tolerated.
+    found = [factor in {f.factor for f in classifier.predict(text)} for text, factor in CLEAR]
+    assert sum(found) >= len(CLEAR) - 1, [c for c, ok in zip(CLEAR, found, strict=True) if not ok]
+
+
+def test_small_talk_mostly_gets_no_factor(classifier: Classifier) -> None:
+    # The target is 80% of "none" messages left without a factor.
+    empty = [classifier.predict(text) == [] for text in SMALL_TALK]
+    assert sum(empty) >= 8, [t for t, ok in zip(SMALL_TALK, empty, strict=True) if not ok]
+
+
+def test_results_are_sorted_and_above_thresholds(classifier: Classifier) -> None:
+    text = "Loyer trop cher, travaux devant la porte et plus personne pour m'aider au magasin"
+    found = classifier.predict(text)
+    assert [f.score for f in found] == sorted((f.score for f in found), reverse=True)
+    assert all(f.score >= classifier.thresholds[f.factor] for f in found)
+    assert all(f.factor in FACTOR_IDS for f in found)
+
+
+def test_batch_equals_single(classifier: Classifier) -> None:
+    texts = ["trop de taxes", "plus de clients depuis le télétravail", "", "🙂", "x" * 5000]
+    batch = classifier.predict_many(texts)
+    assert batch == [classifier.predict(t) for t in texts]
+    assert batch[2] == [] and batch[3] == []
+
+
+def test_thresholds_are_stored_with_the_model() -> None:
+    meta = json.loads((MODEL_DIR / META_FILE).read_text(encoding="utf-8"))
+    assert set(meta["thresholds"]) == set(FACTOR_IDS)
+    assert all(0.0 < t < 1.0 for t in meta["thresholds"].values())
+    assert meta["variant"] in ("bow", "charbow", "ensemble", "vectors")
+
+
+def test_incomplete_thresholds_are_refused(classifier: Classifier) -> None:
+    with pytest.raises(ModelError):
+        Classifier(classifier.nlp, {"staff": 0.5}, "fold")
+
+
+def test_shipped_model_is_small_enough() -> None:
+    size = sum(f.stat().st_size for f in MODEL_DIR.rglob("*") if f.is_file())
+    assert size < 60_000_000

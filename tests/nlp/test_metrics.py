@@ -1,0 +1,51 @@
+"""Scoring and threshold tuning on small hand-made cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp.metrics import frequent_mistakes, score
+from nlp.taxonomy import FACTOR_IDS
+from nlp.train import tune_thresholds
+
+F = frozenset
+
+
+def test_perfect_and_empty_predictions() -> None:
+    gold = [F({"staff"}), F({"roadworks", "rent_premises"}), F()]
+    perfect = score(gold, gold)
+    assert perfect.macro_f1 == perfect.micro_f1 == perfect.exact_match == 1.0
+    assert perfect.none_correct == 1.0 and perfect.none_support == 1
+    empty = score(gold, [F(), F(), F()])
+    assert empty.micro_f1 == 0.0 and empty.exact_match == pytest.approx(1 / 3)
+
+
+def test_per_label_counts_and_macro_over_seen_labels() -> None:
+    gold = [F({"staff"}), F({"staff"}), F({"roadworks"})]
+    pred = [F({"staff"}), F(), F({"roadworks", "staff"})]
+    s = score(gold, pred)
+    staff = s.per_label["staff"]
+    assert (staff.precision, staff.recall, staff.support) == (0.5, 0.5, 2)
+    assert s.per_label["roadworks"].f1 == 1.0
+    assert s.macro_f1 == pytest.approx((0.5 + 1.0) / 2)
+
+
+def test_frequent_mistakes_pairs_missed_with_added() -> None:
+    gold = [F({"roadworks"}), F({"roadworks"}), F(), F({"staff"})]
+    pred = [F({"mobility_parking"}), F({"mobility_parking"}), F({"staff"}), F()]
+    mistakes = dict(frequent_mistakes(gold, pred))
+    assert mistakes == {
+        "roadworks read as mobility_parking": 2,
+        "(none) read as staff": 1,
+        "staff missed": 1,
+    }
+
+
+def test_tuned_thresholds_separate_scores() -> None:
+    gold = [F({"staff"})] * 5 + [F()] * 5
+    scores = [dict.fromkeys(FACTOR_IDS, 0.0) | {"staff": 0.3} for _ in range(5)] + [
+        dict.fromkeys(FACTOR_IDS, 0.0) | {"staff": 0.1} for _ in range(5)
+    ]
+    thresholds = tune_thresholds(gold, scores)
+    assert set(thresholds) == set(FACTOR_IDS)
+    assert 0.1 < thresholds["staff"] <= 0.3
