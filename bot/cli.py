@@ -34,7 +34,9 @@ def _parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train the classifier variants, ship the best")
     train.add_argument(
-        "--variants", default="bow,ensemble,vectors", help="comma-separated: bow,ensemble,vectors"
+        "--variants",
+        default="bow,charbow,ensemble,vectors",
+        help="comma-separated, from: bow,charbow,ensemble,vectors (default: all)",
     )
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--output", type=Path, help="model directory (default data/model)")

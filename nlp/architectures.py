@@ -24,7 +24,9 @@ from thinc.layers.resizable import resize_linear_weighted
 from thinc.types import Floats2d
 
 _NEG_VALUE = -5000.0
-# Seeds keep the three feature families in separate regions of the hash space.
+# Character n-grams are hashed with their own seed (one per size), so "abc" as a character
+# trigram never has the key of the word "abc"; SparseLinear_v2 then maps keys to buckets.
+# The 48-bit mask only makes the signed 32-bit hash non-negative for the uint64 keys.
 _CHAR_SEED = 7919
 
 

@@ -55,6 +55,7 @@ class Classifier:
         self.thresholds = dict(thresholds)
         self.normalizer = normalizer
         self.variant = variant
+        self._lock = threading.Lock()
 
     @classmethod
     def load(cls, path: Path = MODEL_DIR) -> Classifier:
@@ -62,19 +63,27 @@ class Classifier:
         meta_path = path / META_FILE
         if not meta_path.exists():
             raise ModelError(f"no trained model at {path} (run `python bot.py train`)")
-        meta: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))
-        nlp = spacy.load(path)
-        return cls(
-            nlp, meta["thresholds"], meta.get("normalizer", "fold"), meta.get("variant", "?")
-        )
+        try:
+            meta: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))
+            thresholds = {str(k): float(v) for k, v in meta["thresholds"].items()}
+            normalizer = str(meta.get("normalizer", "fold"))
+            variant = str(meta.get("variant", "?"))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ModelError(f"{meta_path}: unreadable model metadata ({exc})") from exc
+        return cls(spacy.load(path), thresholds, normalizer, variant)
 
     def scores_many(self, texts: Sequence[str], batch_size: int = 256) -> list[dict[str, float]]:
-        """Return every factor's raw score for each text."""
-        prepared = (normalize(text[:MAX_CHARS], self.normalizer) for text in texts)
-        return [
-            {label: float(doc.cats.get(label, 0.0)) for label in FACTOR_IDS}
-            for doc in self.nlp.pipe(prepared, batch_size=batch_size)
-        ]
+        """Return every factor's raw score for each text (all zero for a text with no words)."""
+        prepared = [normalize(text[:MAX_CHARS], self.normalizer) for text in texts]
+        results: list[dict[str, float]] = [dict.fromkeys(FACTOR_IDS, 0.0) for _ in prepared]
+        todo = [i for i, text in enumerate(prepared) if text]
+        # A memory zone frees the strings of each batch: without it every new word a shopkeeper
+        # types stays in the vocabulary forever. The zone is shared state: one caller at a time.
+        with self._lock, self.nlp.memory_zone():
+            docs = self.nlp.pipe((prepared[i] for i in todo), batch_size=batch_size)
+            for i, doc in zip(todo, docs, strict=True):
+                results[i] = {label: float(doc.cats.get(label, 0.0)) for label in FACTOR_IDS}
+        return results
 
     def decide(self, scores: dict[str, float]) -> list[FactorScore]:
         """Keep the factors at or above their threshold, best first; empty means none."""

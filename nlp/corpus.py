@@ -59,8 +59,12 @@ class Example(BaseModel):
 
 def read_examples(path: Path) -> list[Example]:
     """Read one JSON Lines file, failing with the line number on the first bad line."""
+    try:
+        content = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     examples: list[Example] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(content.splitlines(), 1):
         if not line.strip():
             continue
         try:

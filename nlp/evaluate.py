@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nlp.classifier import MODEL_DIR, Classifier
-from nlp.corpus import Example, read_examples, read_training_corpus, split_heldout
+from nlp.corpus import CorpusError, Example, read_examples, read_training_corpus, split_heldout
 from nlp.metrics import Scores, frequent_mistakes, score
 from nlp.taxonomy import FACTOR_IDS
 
@@ -64,6 +64,8 @@ def evaluation_report(
 def evaluate_file(path: Path, model_dir: Path = MODEL_DIR, with_baseline: bool = True) -> str:
     """Evaluate the model (and the baseline, trained on the training corpus) on a file."""
     examples = read_examples(path)
+    if not examples:
+        raise CorpusError(f"{path}: no labelled messages to evaluate")
     classifier = Classifier.load(model_dir)
     texts = [e.text for e in examples]
     predicted = [frozenset(f.factor for f in fs) for fs in classifier.predict_many(texts)]

@@ -61,11 +61,13 @@ def score(gold: Sequence[LabelSet], predicted: Sequence[LabelSet]) -> Scores:
         per_label[label] = LabelScore(precision, recall, f1, tp + fn, tp + fp)
     scored = [s.f1 for s in per_label.values() if s.support or s.predicted]
     nones = [p for g, p in zip(gold, predicted, strict=True) if not g]
+    # A set of "none" messages all left empty has no label to get wrong: a perfect 1.0.
+    nothing_to_score = not scored
     return Scores(
         n=len(gold),
         per_label=per_label,
-        micro_f1=_f1(total_tp, total_fp, total_fn)[2],
-        macro_f1=sum(scored) / len(scored) if scored else 0.0,
+        micro_f1=1.0 if nothing_to_score else _f1(total_tp, total_fp, total_fn)[2],
+        macro_f1=1.0 if nothing_to_score else sum(scored) / len(scored),
         exact_match=sum(g == p for g, p in zip(gold, predicted, strict=True)) / max(len(gold), 1),
         none_correct=sum(not p for p in nones) / len(nones) if nones else None,
         none_support=len(nones),

@@ -72,6 +72,28 @@ def test_batch_equals_single(classifier: Classifier) -> None:
     batch = classifier.predict_many(texts)
     assert batch == [classifier.predict(t) for t in texts]
     assert batch[2] == [] and batch[3] == []
+    raw = classifier.scores_many(texts)
+    for text, scores in zip(texts, raw, strict=True):
+        single = classifier.scores_many([text])[0]
+        assert all(abs(single[k] - scores[k]) < 1e-6 for k in FACTOR_IDS)
+    assert raw[2] == dict.fromkeys(FACTOR_IDS, 0.0)
+
+
+def test_vocabulary_does_not_grow_with_new_words(classifier: Classifier) -> None:
+    classifier.predict_many(["warm-up"])
+    before = len(classifier.nlp.vocab.strings)
+    classifier.predict_many([f"zzqx{i} loyer" for i in range(500)])
+    assert len(classifier.nlp.vocab.strings) == before
+
+
+def test_concurrent_callers_get_the_same_answers(classifier: Classifier) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [text for text, _ in CLEAR] * 5
+    expected = classifier.predict_many(texts)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(classifier.predict, texts))
+    assert results == expected
 
 
 def test_thresholds_are_stored_with_the_model() -> None:

@@ -49,3 +49,25 @@ def test_tuned_thresholds_separate_scores() -> None:
     thresholds = tune_thresholds(gold, scores)
     assert set(thresholds) == set(FACTOR_IDS)
     assert 0.1 < thresholds["staff"] <= 0.3
+
+
+def test_each_label_gets_its_own_threshold() -> None:
+    # staff positives score 0.3 (negatives 0.1); roadworks positives 0.8 (negatives 0.6).
+    gold = [F({"staff"}), F({"staff"}), F({"roadworks"}), F({"roadworks"}), F(), F()]
+    base = dict.fromkeys(FACTOR_IDS, 0.0)
+    scores = [
+        base | {"staff": 0.3, "roadworks": 0.6},
+        base | {"staff": 0.3, "roadworks": 0.6},
+        base | {"staff": 0.1, "roadworks": 0.8},
+        base | {"staff": 0.1, "roadworks": 0.8},
+        base | {"staff": 0.1, "roadworks": 0.6},
+        base | {"staff": 0.1, "roadworks": 0.6},
+    ]
+    thresholds = tune_thresholds(gold, scores)
+    assert thresholds["roadworks"] > thresholds["staff"]
+    assert 0.1 < thresholds["staff"] <= 0.3
+
+
+def test_all_none_and_all_right_is_perfect() -> None:
+    s = score([F(), F()], [F(), F()])
+    assert s.macro_f1 == s.micro_f1 == 1.0 and s.none_correct == 1.0
