@@ -1,0 +1,42 @@
+"""Run the classifier off the event loop, on one worker thread, loaded once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from nlp.classifier import Classifier
+
+logger = logging.getLogger(__name__)
+
+
+class OffLoopClassifier:
+    """Expose `await classify(text) -> factor ids` without blocking the event loop."""
+
+    def __init__(self, load: Callable[[], Classifier]) -> None:
+        self._load = load
+        # One thread: the model is CPU-bound and takes a lock anyway; more threads only queue.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="classifier")
+        self._classifier: Classifier | None = None
+
+    async def start(self) -> None:
+        """Load the model on the worker thread (about two seconds)."""
+        loop = asyncio.get_running_loop()
+        self._classifier = await loop.run_in_executor(self._executor, self._load)
+        logger.info("classifier ready (%s)", self._classifier.variant)
+
+    async def __call__(self, text: str) -> list[str]:
+        """Return the factor ids of a message, best first."""
+        if self._classifier is None:
+            await self.start()
+        classifier = self._classifier
+        assert classifier is not None
+        loop = asyncio.get_running_loop()
+        found = await loop.run_in_executor(self._executor, classifier.predict, text)
+        return [f.factor for f in found]
+
+    def close(self) -> None:
+        """Stop the worker thread."""
+        self._executor.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,169 @@
+"""Take in what hurts, let the person confirm or correct the factors, echo who else says so."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from bot.services.text import clean_text
+from bot.storage import (
+    Concern,
+    ConcernRepository,
+    ConcernStatus,
+    Database,
+    ProcessedEventRepository,
+    User,
+)
+from nlp.taxonomy import FACTOR_IDS
+
+logger = logging.getLogger(__name__)
+
+Classify = Callable[[str], Awaitable[list[str]]]
+ECHO_WINDOW = timedelta(days=30)
+SAME_TEXT_WINDOW = timedelta(minutes=1)
+FLOOD_WINDOW = timedelta(hours=1)
+
+
+class IntakeStatus(StrEnum):
+    """Say what became of a message sent as a concern."""
+
+    STORED = "stored"
+    SAME_TEXT = "same_text"
+    FLOODED = "flooded"
+    DUPLICATE_EVENT = "duplicate_event"
+    EMPTY = "empty"
+
+
+@dataclass(frozen=True)
+class Intake:
+    """Carry the result of an intake: its status and the concern, when there is one."""
+
+    status: IntakeStatus
+    concern: Concern | None = None
+
+
+@dataclass(frozen=True)
+class FactorEcho:
+    """Say how many others raised a factor; None means fewer than the anonymity threshold."""
+
+    factor: str
+    in_core: int | None
+    in_territory: int | None
+
+
+def _ago(delta: timedelta) -> str:
+    return (datetime.now(UTC) - delta).isoformat(timespec="milliseconds")
+
+
+def text_fingerprint(text: str) -> str:
+    """Return the hash that makes "the same text" (case and spacing ignored)."""
+    return hashlib.sha256(" ".join(text.casefold().split()).encode("utf-8")).hexdigest()
+
+
+class ConcernService:
+    """Own the life of a concern: intake, factor edits, confirmation, echo."""
+
+    def __init__(
+        self,
+        db: Database,
+        classify: Classify,
+        *,
+        anonymity_k: int,
+        flood_per_hour: int = 20,
+    ) -> None:
+        self._db = db
+        self._classify = classify
+        self._concerns = ConcernRepository(db)
+        self._events = ProcessedEventRepository(db)
+        self._k = anonymity_k
+        self._flood = flood_per_hour
+
+    async def intake(self, user: User, text: str, event_key: str) -> Intake:
+        """Classify a message and keep it as a pending concern, applied once per event."""
+        cleaned = clean_text(text)
+        if not cleaned:
+            return Intake(IntakeStatus.EMPTY)
+        # Classify before taking the write lock: the model must not hold up other people.
+        predicted = await self._classify(cleaned)
+        fingerprint = text_fingerprint(cleaned)
+        async with self._db.transaction():
+            if not await self._events.claim(event_key):
+                return Intake(IntakeStatus.DUPLICATE_EVENT)
+            same = await self._concerns.find_same_text(
+                user.id, fingerprint, _ago(SAME_TEXT_WINDOW)
+            )
+            if same is not None:
+                return Intake(IntakeStatus.SAME_TEXT, same)
+            if await self._concerns.count_since(user.id, _ago(FLOOD_WINDOW)) >= self._flood:
+                logger.info(
+                    "flood control: user %s over %d concerns an hour", user.id, self._flood
+                )
+                return Intake(IntakeStatus.FLOODED)
+            concern = await self._concerns.create(
+                user_id=user.id,
+                text=cleaned,
+                lang=user.language,
+                predicted=[f for f in predicted if f in FACTOR_IDS],
+                text_hash=fingerprint,
+            )
+        return Intake(IntakeStatus.STORED, concern)
+
+    async def pending_of(self, user: User, concern_id: int) -> Concern | None:
+        """Return the concern if it is this user's and still pending, else None."""
+        concern = await self._concerns.get(concern_id)
+        if concern is None or concern.user_id != user.id:
+            return None
+        return concern if concern.status is ConcernStatus.PENDING else None
+
+    async def toggle(self, user: User, concern_id: int, factor: str) -> Concern | None:
+        """Add or remove one factor of a pending concern's draft; None if not allowed."""
+        if factor not in FACTOR_IDS:
+            return None
+        async with self._db.transaction():
+            concern = await self.pending_of(user, concern_id)
+            if concern is None:
+                return None
+            draft = set(concern.draft) ^ {factor}
+            return await self._concerns.set_draft(concern.id, sorted(draft))
+
+    async def confirm(
+        self, user: User, concern_id: int, factors: Sequence[str] | None = None
+    ) -> Concern | None:
+        """Confirm a pending concern with its draft (or the given factors); None if not allowed."""
+        async with self._db.transaction():
+            concern = await self.pending_of(user, concern_id)
+            if concern is None:
+                return None
+            final = concern.draft if factors is None else tuple(factors)
+            if any(f not in FACTOR_IDS for f in final):
+                return None
+            return await self._concerns.confirm(
+                concern,
+                final,
+                core_id=user.core_id,
+                territory_id=user.territory_id,
+                role=user.role.value if user.role else None,
+            )
+
+    async def echo(self, user: User, factors: Sequence[str]) -> list[FactorEcho]:
+        """Count the others of the same role who raised each factor, suppressing small counts."""
+        counts = await self._concerns.echo_counts(
+            factors=list(factors),
+            core_id=user.core_id,
+            territory_id=user.territory_id,
+            role=user.role.value if user.role else None,
+            since=_ago(ECHO_WINDOW),
+            exclude_user_id=user.id,
+        )
+        return [
+            FactorEcho(
+                factor=c.factor,
+                in_core=c.in_core if c.in_core >= self._k else None,
+                in_territory=c.in_territory if c.in_territory >= self._k else None,
+            )
+            for c in counts
+        ]

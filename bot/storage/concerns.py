@@ -1,0 +1,191 @@
+"""Store concerns, their confirmed factors, and count who else raised the same factors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from enum import StrEnum
+
+import aiosqlite
+from pydantic import BaseModel, ConfigDict
+
+from bot.storage.database import Database, utcnow
+
+
+class ConcernStatus(StrEnum):
+    """Say where a concern stands."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    DISCARDED = "discarded"
+
+
+class Concern(BaseModel):
+    """Describe one message about a difficulty, with what the model and the user said."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    user_id: int
+    text: str
+    lang: str
+    status: ConcernStatus
+    predicted: tuple[str, ...]
+    draft: tuple[str, ...]
+    text_hash: str
+    created_at: str
+    confirmed_at: str | None
+    corrected: bool
+
+
+def _to_concern(row: aiosqlite.Row) -> Concern:
+    data = dict(row)
+    data["predicted"] = tuple(json.loads(data["predicted"]))
+    data["draft"] = tuple(json.loads(data["draft"]))
+    data["corrected"] = bool(data["corrected"])
+    return Concern.model_validate(data)
+
+
+class EchoCount(BaseModel):
+    """Count the other people who raised one factor, in the core and in the territory."""
+
+    model_config = ConfigDict(frozen=True)
+
+    factor: str
+    in_core: int
+    in_territory: int
+
+
+class ConcernRepository:
+    """Read and write concerns."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(
+        self,
+        *,
+        user_id: int,
+        text: str,
+        lang: str,
+        predicted: Sequence[str],
+        text_hash: str,
+    ) -> Concern:
+        """Insert a pending concern whose draft starts as the model's prediction."""
+        labels = json.dumps(sorted(predicted))
+        concern_id = await self._db.insert(
+            "INSERT INTO concerns (user_id, text, lang, status, predicted, draft, text_hash,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                user_id,
+                text,
+                lang,
+                ConcernStatus.PENDING.value,
+                labels,
+                labels,
+                text_hash,
+                utcnow(),
+            ),
+        )
+        concern = await self.get(concern_id)
+        assert concern is not None
+        return concern
+
+    async def get(self, concern_id: int) -> Concern | None:
+        """Return a concern by id, or None."""
+        row = await self._db.fetch_one("SELECT * FROM concerns WHERE id = ?", (concern_id,))
+        return None if row is None else _to_concern(row)
+
+    async def set_draft(self, concern_id: int, factors: Sequence[str]) -> Concern:
+        """Replace the factors being edited of a pending concern."""
+        await self._db.execute(
+            "UPDATE concerns SET draft = ? WHERE id = ? AND status = ?",
+            (json.dumps(sorted(set(factors))), concern_id, ConcernStatus.PENDING.value),
+        )
+        concern = await self.get(concern_id)
+        assert concern is not None
+        return concern
+
+    async def confirm(
+        self,
+        concern: Concern,
+        factors: Sequence[str],
+        *,
+        core_id: str | None,
+        territory_id: str | None,
+        role: str | None,
+    ) -> Concern:
+        """Mark a pending concern confirmed with its final factors (empty means none)."""
+        now = utcnow()
+        final = sorted(set(factors))
+        corrected = final != sorted(concern.predicted)
+        await self._db.execute(
+            "UPDATE concerns SET status = ?, draft = ?, confirmed_at = ?, corrected = ?"
+            " WHERE id = ? AND status = ?",
+            (
+                ConcernStatus.CONFIRMED.value,
+                json.dumps(final),
+                now,
+                int(corrected),
+                concern.id,
+                ConcernStatus.PENDING.value,
+            ),
+        )
+        for factor in final:
+            await self._db.execute(
+                "INSERT INTO concern_factors (concern_id, factor, user_id, core_id, territory_id,"
+                " role, confirmed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (concern.id, factor, concern.user_id, core_id, territory_id, role, now),
+            )
+        confirmed = await self.get(concern.id)
+        assert confirmed is not None
+        return confirmed
+
+    async def count_since(self, user_id: int, since: str) -> int:
+        """Return how many concerns a user sent since a time (flood control)."""
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*) FROM concerns WHERE user_id = ? AND created_at >= ?",
+            (user_id, since),
+        )
+        return 0 if row is None else int(row[0])
+
+    async def find_same_text(self, user_id: int, text_hash: str, since: str) -> Concern | None:
+        """Return the user's concern with the same text since a time, if any."""
+        row = await self._db.fetch_one(
+            "SELECT * FROM concerns WHERE user_id = ? AND text_hash = ? AND created_at >= ?"
+            " ORDER BY id DESC LIMIT 1",
+            (user_id, text_hash, since),
+        )
+        return None if row is None else _to_concern(row)
+
+    async def echo_counts(
+        self,
+        *,
+        factors: Sequence[str],
+        core_id: str | None,
+        territory_id: str | None,
+        role: str | None,
+        since: str,
+        exclude_user_id: int,
+    ) -> list[EchoCount]:
+        """Count distinct OTHER people of the same role who confirmed each factor since a time."""
+        counts: list[EchoCount] = []
+        for factor in factors:
+            core = await self._db.fetch_one(
+                "SELECT COUNT(DISTINCT user_id) FROM concern_factors WHERE core_id = ?"
+                " AND role IS ? AND factor = ? AND confirmed_at >= ? AND user_id != ?",
+                (core_id, role, factor, since, exclude_user_id),
+            )
+            territory = await self._db.fetch_one(
+                "SELECT COUNT(DISTINCT user_id) FROM concern_factors WHERE territory_id = ?"
+                " AND role IS ? AND factor = ? AND confirmed_at >= ? AND user_id != ?",
+                (territory_id, role, factor, since, exclude_user_id),
+            )
+            counts.append(
+                EchoCount(
+                    factor=factor,
+                    in_core=int(core[0]) if core else 0,
+                    in_territory=int(territory[0]) if territory else 0,
+                )
+            )
+        return counts
