@@ -15,13 +15,13 @@ HandlerCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, A
 
 
 def onboarding_callback(services: Services, renderer: TelegramRenderer) -> HandlerCallback:
-    """Return a callback that feeds an update to the onboarding service and renders it."""
+    """Return a callback that feeds an update to the conversation service and renders it."""
 
     async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         incoming = to_incoming(update)
         if incoming is None:
             return
-        outcome = await services.onboarding.handle(incoming)
+        outcome = await services.conversation.handle(incoming)
         await renderer.render(update, outcome)
 
     return callback

@@ -19,7 +19,7 @@ def build(services: Services, renderer: TelegramRenderer) -> list[BaseHandler[An
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler(COMMANDS, callback, filters=private & filters.UpdateType.MESSAGE),
-        CallbackQueryHandler(callback, pattern=r"^(ob|pf):"),
+        CallbackQueryHandler(callback, pattern=r"^(ob|pf|cc):"),
         MessageHandler(
             private & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, callback
         ),

@@ -119,11 +119,16 @@ class ConcernService:
             return None
         return concern if concern.status is ConcernStatus.PENDING else None
 
-    async def toggle(self, user: User, concern_id: int, factor: str) -> Concern | None:
+    async def toggle(
+        self, user: User, concern_id: int, factor: str, event_key: str
+    ) -> Concern | None:
         """Add or remove one factor of a pending concern's draft; None if not allowed."""
         if factor not in FACTOR_IDS:
             return None
         async with self._db.transaction():
+            # A replayed tap must not toggle twice.
+            if not await self._events.claim(event_key):
+                return None
             concern = await self.pending_of(user, concern_id)
             if concern is None:
                 return None
@@ -131,10 +136,16 @@ class ConcernService:
             return await self._concerns.set_draft(concern.id, sorted(draft))
 
     async def confirm(
-        self, user: User, concern_id: int, factors: Sequence[str] | None = None
+        self,
+        user: User,
+        concern_id: int,
+        event_key: str,
+        factors: Sequence[str] | None = None,
     ) -> Concern | None:
         """Confirm a pending concern with its draft (or the given factors); None if not allowed."""
         async with self._db.transaction():
+            if not await self._events.claim(event_key):
+                return None
             concern = await self.pending_of(user, concern_id)
             if concern is None:
                 return None

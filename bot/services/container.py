@@ -7,10 +7,17 @@ from datetime import timedelta
 
 from bot.config import Settings
 from bot.reference import Reference
+from bot.resources import Resources
+from bot.services.classification import OffLoopClassifier
+from bot.services.concern_flow import ConcernFlow
+from bot.services.concerns import ConcernService
 from bot.services.contacts import ContactService
+from bot.services.conversation import ConversationService
 from bot.services.delivery import DeliveryService
 from bot.services.onboarding import OnboardingService
 from bot.storage import Database, InboxRepository, ProcessedEventRepository, UserRepository
+from nlp.classifier import get_classifier
+from nlp.taxonomy import taxonomy
 
 # Telegram keeps an unconfirmed update for 24 hours; a week of keys is ample.
 PROCESSED_EVENTS_RETENTION = timedelta(days=7)
@@ -27,9 +34,13 @@ class Services:
     onboarding: OnboardingService
     contacts: ContactService
     delivery: DeliveryService
+    classifier: OffLoopClassifier
+    concerns: ConcernService
+    conversation: ConversationService
 
     async def close(self) -> None:
-        """Release the database."""
+        """Release the classifier thread and the database."""
+        self.classifier.close()
         await self.db.close()
 
     async def housekeeping(self) -> int:
@@ -39,17 +50,26 @@ class Services:
 
 
 async def open_services(settings: Settings) -> Services:
-    """Load reference data, open and migrate the database, and wire the services."""
+    """Load reference data and the model, open and migrate the database, wire the services."""
     reference = Reference.load(settings.data_dir)
+    resources = Resources.load(settings.data_dir / "resources")
+    classifier = OffLoopClassifier(get_classifier)
+    await classifier.start()
     db = Database(settings.database_path)
     await db.connect()
     users = UserRepository(db)
+    onboarding = OnboardingService(db, reference)
+    concerns = ConcernService(db, classifier, anonymity_k=settings.anonymity_k)
+    flow = ConcernFlow(concerns, reference, taxonomy(), resources, settings.anonymity_k)
     return Services(
         settings=settings,
         db=db,
         reference=reference,
         users=users,
-        onboarding=OnboardingService(db, reference),
+        onboarding=onboarding,
         contacts=ContactService(users),
         delivery=DeliveryService(InboxRepository(db), users),
+        classifier=classifier,
+        concerns=concerns,
+        conversation=ConversationService(users, onboarding, flow),
     )

@@ -74,16 +74,29 @@ async def test_toggle_and_confirm_record_corrections(db: Database) -> None:
     intake = await svc.intake(user, "la rue est fermée", key())
     assert intake.concern is not None
     cid = intake.concern.id
-    assert (await svc.toggle(user, cid, "mobility_parking")) is not None
-    draft = await svc.toggle(user, cid, "roadworks")
+    assert (await svc.toggle(user, cid, "mobility_parking", key())) is not None
+    draft = await svc.toggle(user, cid, "roadworks", key())
     assert draft is not None and draft.draft == ("mobility_parking",)
-    assert await svc.toggle(user, cid, "not_a_factor") is None
-    confirmed = await svc.confirm(user, cid)
+    assert await svc.toggle(user, cid, "not_a_factor", key()) is None
+    confirmed = await svc.confirm(user, cid, key())
     assert confirmed is not None and confirmed.corrected
     assert confirmed.status is ConcernStatus.CONFIRMED
     # A confirmed concern no longer changes.
-    assert await svc.toggle(user, cid, "staff") is None
-    assert await svc.confirm(user, cid) is None
+    assert await svc.toggle(user, cid, "staff", key()) is None
+    assert await svc.confirm(user, cid, key()) is None
+
+
+async def test_a_replayed_tap_toggles_once(db: Database) -> None:
+    user = await make_user(db, "1")
+    svc = service(db, [])
+    intake = await svc.intake(user, "je sais pas quoi dire", key())
+    assert intake.concern is not None
+    tap = key()
+    first = await svc.toggle(user, intake.concern.id, "staff", tap)
+    assert first is not None and first.draft == ("staff",)
+    assert await svc.toggle(user, intake.concern.id, "staff", tap) is None
+    pending = await svc.pending_of(user, intake.concern.id)
+    assert pending is not None and pending.draft == ("staff",)
 
 
 async def test_other_peoples_concerns_are_out_of_reach(db: Database) -> None:
@@ -92,9 +105,9 @@ async def test_other_peoples_concerns_are_out_of_reach(db: Database) -> None:
     svc = service(db, ["staff"])
     intake = await svc.intake(owner, "plus de vendeuse", key())
     assert intake.concern is not None
-    assert await svc.toggle(intruder, intake.concern.id, "rent_premises") is None
-    assert await svc.confirm(intruder, intake.concern.id) is None
-    assert await svc.confirm(intruder, 999_999) is None
+    assert await svc.toggle(intruder, intake.concern.id, "rent_premises", key()) is None
+    assert await svc.confirm(intruder, intake.concern.id, key()) is None
+    assert await svc.confirm(intruder, 999_999, key()) is None
     unchanged = await svc.pending_of(owner, intake.concern.id)
     assert unchanged is not None and unchanged.draft == ("staff",)
 
@@ -107,7 +120,7 @@ async def test_echo_counts_others_and_suppresses_small_counts(db: Database) -> N
         user = await make_user(db, ref, core=core, role=role)
         intake = await svc.intake(user, f"travaux {ref}", key())
         assert intake.concern is not None
-        assert await svc.confirm(user, intake.concern.id) is not None
+        assert await svc.confirm(user, intake.concern.id, key()) is not None
 
     for i in range(4):
         await raise_it(f"core{i}")
@@ -115,7 +128,7 @@ async def test_echo_counts_others_and_suppresses_small_counts(db: Database) -> N
     await raise_it("landlord", role=Role.LANDLORD)
     mine = await svc.intake(me, "travaux chez moi", key())
     assert mine.concern is not None
-    await svc.confirm(me, mine.concern.id)
+    await svc.confirm(me, mine.concern.id, key())
     echo = await svc.echo(me, ["roadworks", "staff"])
     # 4 others in my core (fewer than 5: hidden); 5 in the territory with my role (shown).
     assert [(e.factor, e.in_core, e.in_territory) for e in echo] == [

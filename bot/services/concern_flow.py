@@ -1,0 +1,160 @@
+"""Talk a concern through: "I understood X, right?", factor toggles, then the echo and help."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from bot.channels.base import Button, IncomingMessage, Outcome, Reply
+from bot.i18n import Translator
+from bot.reference import Reference
+from bot.resources import Resources
+from bot.services.concerns import ConcernService, FactorEcho, IntakeStatus
+from bot.storage import Concern, ConcernStatus, User
+from nlp.taxonomy import FACTOR_IDS, Taxonomy
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "cc"
+_BUTTON = re.compile(r"^cc:(y|c|n|d):([0-9]{1,12})$|^cc:t:([0-9]{1,12}):([0-9]{1,2})$")
+
+
+class ConcernFlow:
+    """Render the concern conversation; all state changes go through ConcernService."""
+
+    def __init__(
+        self,
+        concerns: ConcernService,
+        reference: Reference,
+        taxonomy: Taxonomy,
+        resources: Resources,
+        anonymity_k: int,
+    ) -> None:
+        self._concerns = concerns
+        self._ref = reference
+        self._tax = taxonomy
+        self._resources = resources
+        self._k = anonymity_k
+
+    async def on_text(self, user: User, msg: IncomingMessage) -> Outcome:
+        """Take a free-text message in as a concern and ask the person to confirm it."""
+        t = Translator(user.language)
+        intake = await self._concerns.intake(user, msg.text, msg.event_key)
+        if intake.status is IntakeStatus.DUPLICATE_EVENT:
+            return Outcome(duplicate=True)
+        if intake.status is IntakeStatus.EMPTY:
+            return Outcome((Reply(t("concern.empty")),))
+        if intake.status is IntakeStatus.FLOODED:
+            return Outcome((Reply(t("concern.flooded")),))
+        concern = intake.concern
+        assert concern is not None
+        if intake.status is IntakeStatus.SAME_TEXT and concern.status is not ConcernStatus.PENDING:
+            return Outcome((Reply(t("concern.already")),))
+        return Outcome((self._question(t, concern),))
+
+    async def on_button(self, user: User | None, msg: IncomingMessage) -> Outcome:
+        """Handle a tap on a concern button: yes, change, toggle, none, done."""
+        lang = user.language if user else "fr"
+        t = Translator(lang)
+        match = _BUTTON.match(msg.button_data)
+        if match is None:
+            return Outcome(notice=t("button.invalid"))
+        if user is None or not user.onboarded:
+            return Outcome(notice=t("button.stale"))
+        action = match[1] or "t"
+        concern_id = int(match[2] or match[3])
+        if action == "t":
+            index = int(match[4])
+            if index >= len(FACTOR_IDS):
+                return Outcome(notice=t("button.invalid"))
+            edited = await self._concerns.toggle(
+                user, concern_id, FACTOR_IDS[index], msg.event_key
+            )
+            if edited is None:
+                return Outcome(notice=t("button.stale"))
+            return Outcome((self._picker(t, edited, edit=True),))
+        if action == "c":
+            concern = await self._concerns.pending_of(user, concern_id)
+            if concern is None:
+                return Outcome(notice=t("button.stale"))
+            return Outcome((self._picker(t, concern, edit=True),))
+        factors = () if action == "n" else None
+        confirmed = await self._concerns.confirm(user, concern_id, msg.event_key, factors)
+        if confirmed is None:
+            return Outcome(notice=t("button.stale"))
+        return Outcome(await self._after_confirmation(t, user, confirmed))
+
+    def _titles(self, lang: str, factors: tuple[str, ...]) -> str:
+        ordered = [f for f in FACTOR_IDS if f in factors]
+        return " · ".join(self._tax.get(f).title(lang) for f in ordered)
+
+    def _question(self, t: Translator, concern: Concern) -> Reply:
+        if not concern.draft:
+            return self._picker(t, concern, edit=False)
+        return Reply(
+            t("concern.understood", factors=self._titles(t.lang, concern.draft)),
+            (
+                (
+                    Button(t("concern.yes"), f"{PREFIX}:y:{concern.id}"),
+                    Button(t("concern.change"), f"{PREFIX}:c:{concern.id}"),
+                ),
+            ),
+        )
+
+    def _picker(self, t: Translator, concern: Concern, *, edit: bool) -> Reply:
+        rows: list[tuple[Button, ...]] = [
+            (
+                Button(
+                    ("✅ " if factor.id in concern.draft else "▫️ ") + factor.title(t.lang),
+                    f"{PREFIX}:t:{concern.id}:{index}",
+                ),
+            )
+            for index, factor in enumerate(self._tax.factors)
+        ]
+        rows.append(
+            (
+                Button(t("concern.none"), f"{PREFIX}:n:{concern.id}"),
+                Button(t("concern.done"), f"{PREFIX}:d:{concern.id}"),
+            )
+        )
+        text = t("concern.pick") if not concern.predicted else t("concern.pick_change")
+        return Reply(text, tuple(rows), edit=edit)
+
+    async def _after_confirmation(
+        self, t: Translator, user: User, concern: Concern
+    ) -> tuple[Reply, ...]:
+        if not concern.draft:
+            return (Reply(t("concern.noted_none"), edit=True),)
+        noted = Reply(t("concern.noted", factors=self._titles(t.lang, concern.draft)), edit=True)
+        echoes = await self._concerns.echo(user, concern.draft)
+        return noted, Reply(self._echo_text(t, user, echoes))
+
+    def _echo_text(self, t: Translator, user: User, echoes: list[FactorEcho]) -> str:
+        core = self._ref.core(user.core_id) if user.core_id else None
+        territory = self._ref.territory(user.territory_id) if user.territory_id else None
+        lines = [t("echo.header")]
+        for echo in echoes:
+            lines.append(
+                t(
+                    "echo.line",
+                    factor=self._tax.get(echo.factor).title(t.lang),
+                    in_core=self._count(t, echo.in_core),
+                    core=core.name(t.lang) if core else "—",
+                    in_territory=self._count(t, echo.in_territory),
+                    territory=territory.name(t.lang) if territory else "—",
+                )
+            )
+        help_lines: list[str] = []
+        for echo in echoes:
+            for resource in self._resources.for_factor(user.territory_id, echo.factor):
+                contact = resource.url or resource.phone or ""
+                help_lines.append(
+                    f"• {resource.name.get(t.lang)}: {resource.description.get(t.lang)}"
+                    + (f" {contact}" if contact else "")
+                )
+        if help_lines:
+            lines += ["", t("echo.help_header"), *dict.fromkeys(help_lines)]
+        return "\n".join(lines)
+
+    def _count(self, t: Translator, value: int | None) -> str:
+        return t("echo.fewer", k=self._k) if value is None else str(value)

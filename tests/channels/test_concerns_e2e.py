@@ -1,0 +1,139 @@
+"""End-to-end: concerns through the emulator with the real Application and the real model."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from bot.channels.telegram_app import RunningBot, running_bot
+from bot.config import Settings
+from bot.emulator import BotApiEmulator
+from bot.i18n import translate
+from bot.storage import ConcernStatus
+from nlp.taxonomy import taxonomy
+from tests.support import Phone
+
+PhoneFactory = Callable[..., Phone]
+
+
+@pytest.fixture
+async def bot_k2(settings: Settings) -> AsyncIterator[RunningBot]:
+    """Run the bot with an anonymity threshold of 2, so a test needs few people."""
+    async with running_bot(settings.model_copy(update={"anonymity_k": 2}), poll_timeout=1) as b:
+        yield b
+
+
+async def onboard(phone: Phone, role: str = "shopkeeper", core: str = "Ogy") -> None:
+    lang = phone.user.language_code or "fr"
+    t = lambda key, **kw: translate(lang, key, **kw)  # noqa: E731
+    await phone.consent()
+    await phone.tap(t(f"role.{role}"), until=t("territory.question"))
+    await phone.tap("Lessines" if lang != "nl" else "Lessen", until="1/1")
+    await phone.tap(core, until=t("sector.question"))
+    await phone.tap("🥖", until="🎉")
+
+
+async def concerns_of(bot: RunningBot, phone: Phone) -> list[tuple[str, str, str]]:
+    rows = await bot.services.db.fetch_all(
+        "SELECT c.status, c.predicted, c.draft FROM concerns c JOIN users u ON u.id = c.user_id"
+        " WHERE u.external_id = ? ORDER BY c.id",
+        (str(phone.user.id),),
+    )
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+async def test_confirm_path_echo_and_threshold(
+    bot_k2: RunningBot, make_phone: PhoneFactory
+) -> None:
+    title = taxonomy().get("roadworks").title("fr")
+    others = [make_phone(9300 + i, "fr") for i in range(2)]
+    me = make_phone(9310, "fr")
+    for phone in [*others, me]:
+        await onboard(phone)
+    text = "Les travaux devant le magasin bloquent tout depuis des semaines, personne ne passe"
+
+    async def report(phone: Phone) -> str:
+        await phone.send(text, until=translate("fr", "concern.understood", factors="")[:12])
+        assert title in phone.last_text()
+        events = await phone.tap(translate("fr", "concern.yes"), until="🤝")
+        return str(events[-1].text)
+
+    echo_first = await report(others[0])
+    # Nobody else yet: "fewer than 2" in the core and in the territory.
+    assert echo_first.count(translate("fr", "echo.fewer", k=2)) == 2
+    await report(others[1])
+    echo = await report(me)
+    assert "2 à Ogy" in echo and "2 en Lessines" in echo
+    assert translate("fr", "echo.fewer", k=2) not in echo
+    assert [s for s, _, _ in await concerns_of(bot_k2, me)] == [ConcernStatus.CONFIRMED]
+    # Free text is never shown back, to anyone: only counts.
+    for phone in [*others, me]:
+        assert all(text[:30] not in m["text"] for m in phone.emulator.messages(phone.user.id))
+
+
+async def test_change_path_and_none_path(bot_k2: RunningBot, make_phone: PhoneFactory) -> None:
+    phone = make_phone(9320, "en")
+    await onboard(phone)
+    staff = taxonomy().get("staff").title("en")
+    await phone.send(
+        "The landlord wants to double the rent when the lease ends",
+        until=translate("en", "concern.understood", factors="")[:10],
+    )
+    await phone.tap(
+        translate("en", "concern.change"), until=translate("en", "concern.pick_change")
+    )
+    await phone.tap(staff, until=translate("en", "concern.pick_change"))
+    assert "✅ " + staff in phone.buttons()
+    await phone.tap(translate("en", "concern.done"), until="📝")
+    status, predicted, draft = (await concerns_of(bot_k2, phone))[0]
+    assert status == "confirmed" and "staff" in draft and draft != predicted
+    rows = await bot_k2.services.db.fetch_all("SELECT corrected FROM concerns")
+    assert rows[0][0] == 1
+    await phone.send("Bonjour, hello, good morning :)", until=translate("en", "concern.pick")[:8])
+    await phone.tap(translate("en", "concern.none"), until=translate("en", "concern.noted_none"))
+    statuses = await concerns_of(bot_k2, phone)
+    assert statuses[1][0] == "confirmed" and statuses[1][2] == "[]"
+
+
+async def test_someone_elses_or_stale_concern_buttons_change_nothing(
+    bot_k2: RunningBot, emulator: BotApiEmulator, make_phone: PhoneFactory
+) -> None:
+    owner = make_phone(9330, "nl")
+    intruder = make_phone(9331, "nl")
+    for phone in (owner, intruder):
+        await onboard(phone)
+    await owner.send("Te veel belastingen en papierwerk", until="?")
+    message_id, data = owner.find_button(translate("nl", "concern.yes"))
+    concern_id = data.split(":")[2]
+    # The intruder forges a tap on the owner's concern, on a message of their own chat.
+    own_message = int(emulator.messages(intruder.user.id)[-1]["message_id"])
+    for forged in (f"cc:y:{concern_id}", f"cc:t:{concern_id}:0", f"cc:t:{concern_id}:99", "cc:zz"):
+        before = emulator.last_seq
+        emulator.press_button(intruder.user, own_message, forged)
+        answer = await emulator.wait_for_event(
+            intruder.user.id, after_seq=before, kinds={"answer_callback"}
+        )
+        assert answer.text in (translate("nl", "button.stale"), translate("nl", "button.invalid"))
+    assert [s for s, _, _ in await concerns_of(bot_k2, owner)] == ["pending"]
+    await owner.tap_data(message_id, data, until="📝")
+    # The same tap again (double tap) is stale and changes nothing.
+    before = emulator.last_seq
+    emulator.press_button(owner.user, message_id, data)
+    answer = await emulator.wait_for_event(
+        owner.user.id, after_seq=before, kinds={"answer_callback"}
+    )
+    assert answer.text == translate("nl", "button.stale")
+    assert [s for s, _, _ in await concerns_of(bot_k2, owner)] == ["confirmed"]
+
+
+async def test_pending_concern_survives_a_restart(
+    settings: Settings, make_phone: PhoneFactory
+) -> None:
+    phone = make_phone(9340, "fr")
+    async with running_bot(settings, poll_timeout=1):
+        await onboard(phone)
+        await phone.send("Le proprio ne répare pas la toiture qui fuit", until="?")
+    async with running_bot(settings, poll_timeout=1) as again:
+        await phone.tap(translate("fr", "concern.yes"), until="🤝")
+        assert [s for s, _, _ in await concerns_of(again, phone)] == ["confirmed"]
