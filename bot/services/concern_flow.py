@@ -52,6 +52,24 @@ class ConcernFlow:
             return Outcome((Reply(t("concern.already")),))
         return Outcome((self._question(t, concern),))
 
+    async def on_held_text(self, user: User, msg: IncomingMessage, prompt: Reply) -> Outcome:
+        """Keep a message written before onboarding was finished, and ask to finish it."""
+        t = Translator(user.language)
+        held = await self._concerns.hold(user, msg.text, msg.event_key)
+        if held.status is IntakeStatus.DUPLICATE_EVENT:
+            return Outcome(duplicate=True)
+        key = "concern.held" if held.status is IntakeStatus.HELD else "onboarding.use_buttons"
+        return Outcome((Reply(t(key)), prompt))
+
+    async def file_held(self, user: User, msg: IncomingMessage) -> tuple[Reply, ...]:
+        """Ask about each message kept during onboarding, now that it is finished."""
+        t = Translator(user.language)
+        return tuple(
+            self._question(t, intake.concern)
+            for intake in await self._concerns.file_held(user, msg.event_key)
+            if intake.status is IntakeStatus.STORED and intake.concern is not None
+        )
+
     async def on_button(self, user: User | None, msg: IncomingMessage) -> Outcome:
         """Handle a tap on a concern button: yes, change, toggle, none, done."""
         lang = user.language if user else "fr"

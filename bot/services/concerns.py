@@ -28,10 +28,14 @@ SAME_TEXT_WINDOW = timedelta(minutes=1)
 FLOOD_WINDOW = timedelta(hours=1)
 
 
+HELD_TEXTS_PER_USER = 5
+
+
 class IntakeStatus(StrEnum):
     """Say what became of a message sent as a concern."""
 
     STORED = "stored"
+    HELD = "held"
     SAME_TEXT = "same_text"
     FLOODED = "flooded"
     DUPLICATE_EVENT = "duplicate_event"
@@ -82,7 +86,29 @@ class ConcernService:
         self._k = anonymity_k
         self._flood = flood_per_hour
 
-    async def intake(self, user: User, text: str, event_key: str) -> Intake:
+    async def hold(self, user: User, text: str, event_key: str) -> Intake:
+        """Keep a message of someone not yet onboarded, to be filed once they are."""
+        cleaned = clean_text(text)
+        if not cleaned:
+            return Intake(IntakeStatus.EMPTY)
+        async with self._db.transaction():
+            if not await self._events.claim(event_key):
+                return Intake(IntakeStatus.DUPLICATE_EVENT)
+            kept = await self._concerns.hold_text(user.id, cleaned, HELD_TEXTS_PER_USER)
+        return Intake(IntakeStatus.HELD if kept else IntakeStatus.FLOODED)
+
+    async def file_held(self, user: User, event_key: str) -> list[Intake]:
+        """File the messages kept during onboarding as concerns, oldest first."""
+        filed: list[Intake] = []
+        for held_id, text in await self._concerns.held_texts(user.id):
+            filed.append(
+                await self.intake(user, text, f"{event_key}:held:{held_id}", held_id=held_id)
+            )
+        return filed
+
+    async def intake(
+        self, user: User, text: str, event_key: str, *, held_id: int | None = None
+    ) -> Intake:
         """Classify a message and keep it as a pending concern, applied once per event."""
         cleaned = clean_text(text)
         if not cleaned:
@@ -93,6 +119,8 @@ class ConcernService:
         async with self._db.transaction():
             if not await self._events.claim(event_key):
                 return Intake(IntakeStatus.DUPLICATE_EVENT)
+            if held_id is not None:
+                await self._concerns.drop_held_text(held_id)
             same = await self._concerns.find_same_text(
                 user.id, fingerprint, _ago(SAME_TEXT_WINDOW)
             )

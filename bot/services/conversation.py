@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.channels.base import IncomingKind, IncomingMessage, Outcome
 from bot.services.concern_flow import PREFIX as CONCERN_PREFIX
 from bot.services.concern_flow import ConcernFlow
 from bot.services.onboarding import OnboardingService
 from bot.storage import Step, UserRepository
+
+# Typed text at these steps is not an answer to the question on screen; at the core steps it
+# is a search. Three words or fewer are most likely an answer typed instead of tapped.
+_HOLDING_STEPS = frozenset({Step.ROLE, Step.TERRITORY, Step.SECTOR})
+HOLD_MIN_WORDS = 4
 
 
 class ConversationService:
@@ -33,4 +40,19 @@ class ConversationService:
             and user.blocked_at is None
         ):
             return await self._concerns.on_text(user, msg)
-        return await self._onboarding.handle(msg)
+        if (
+            msg.kind is IncomingKind.TEXT
+            and user is not None
+            and not user.onboarded
+            and user.step in _HOLDING_STEPS
+            and len(msg.text.split()) >= HOLD_MIN_WORDS
+        ):
+            return await self._concerns.on_held_text(user, msg, self._onboarding.prompt_for(user))
+        outcome = await self._onboarding.handle(msg)
+        if user is not None and not user.onboarded and not outcome.duplicate:
+            after = await self._users.get(msg.channel, msg.user_ref)
+            if after is not None and after.onboarded:
+                held = await self._concerns.file_held(after, msg)
+                if held:
+                    return replace(outcome, replies=outcome.replies + held)
+        return outcome

@@ -413,6 +413,10 @@ class OnboardingService:
             ),
         )
 
+    def prompt_for(self, user: User) -> Reply:
+        """Return the question for the step the user stands at, in their language."""
+        return self._prompt(Translator(user.language), user)
+
     def _prompt(self, t: Translator, user: User) -> Reply:
         """Return the question for the step the user stands at."""
         if user.step is Step.ROLE:

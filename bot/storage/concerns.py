@@ -189,3 +189,27 @@ class ConcernRepository:
                 )
             )
         return counts
+
+    async def hold_text(self, user_id: int, text: str, keep_at_most: int) -> bool:
+        """Keep a message until onboarding is finished; False when the user has enough kept."""
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*) FROM held_texts WHERE user_id = ?", (user_id,)
+        )
+        if row is not None and int(row[0]) >= keep_at_most:
+            return False
+        await self._db.insert(
+            "INSERT INTO held_texts (user_id, text, created_at) VALUES (?, ?, ?)",
+            (user_id, text, utcnow()),
+        )
+        return True
+
+    async def held_texts(self, user_id: int) -> list[tuple[int, str]]:
+        """Return (id, text) of the messages kept for a user, oldest first."""
+        rows = await self._db.fetch_all(
+            "SELECT id, text FROM held_texts WHERE user_id = ? ORDER BY id", (user_id,)
+        )
+        return [(int(r["id"]), str(r["text"])) for r in rows]
+
+    async def drop_held_text(self, held_id: int) -> None:
+        """Forget one kept message (it has been filed)."""
+        await self._db.execute("DELETE FROM held_texts WHERE id = ?", (held_id,))

@@ -137,3 +137,25 @@ async def test_pending_concern_survives_a_restart(
     async with running_bot(settings, poll_timeout=1) as again:
         await phone.tap(translate("fr", "concern.yes"), until="🤝")
         assert [s for s, _, _ in await concerns_of(again, phone)] == ["confirmed"]
+
+
+async def test_text_written_during_onboarding_is_kept_and_filed_after(
+    bot_k2: RunningBot, make_phone: PhoneFactory
+) -> None:
+    phone = make_phone(9350, "fr")
+    t = lambda key, **kw: translate("fr", key, **kw)  # noqa: E731
+    await phone.consent()
+    await phone.send(
+        "Les travaux de la Grand-Place bloquent l'accès au magasin depuis mars",
+        until=t("role.question"),
+    )
+    assert t("concern.held") in [m["text"] for m in phone.emulator.messages(phone.user.id)]
+    assert await concerns_of(bot_k2, phone) == []
+    await phone.tap(t("role.shopkeeper"), until=t("territory.question"))
+    await phone.tap("Lessines", until="1/1")
+    await phone.tap("Ghoy", until=t("sector.question"))
+    await phone.tap("🥖", until=t("concern.understood", factors="")[:12])
+    assert taxonomy().get("roadworks").title("fr") in phone.last_text()
+    assert [s for s, _, _ in await concerns_of(bot_k2, phone)] == ["pending"]
+    rows = await bot_k2.services.db.fetch_all("SELECT COUNT(*) FROM held_texts")
+    assert rows[0][0] == 0
