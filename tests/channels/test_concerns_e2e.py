@@ -65,6 +65,7 @@ async def test_confirm_path_echo_and_threshold(
     await report(others[1])
     echo = await report(me)
     assert "2 à Ogy" in echo and "2 en Lessines" in echo
+    assert translate("fr", "echo.help_header") in echo and "https://" in echo
     assert translate("fr", "echo.fewer", k=2) not in echo
     assert [s for s, _, _ in await concerns_of(bot_k2, me)] == [ConcernStatus.CONFIRMED]
     # Free text is never shown back, to anyone: only counts.
