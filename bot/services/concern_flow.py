@@ -144,7 +144,7 @@ class ConcernFlow:
         if not concern.draft:
             return (Reply(t("concern.noted_none"), edit=True),)
         noted = Reply(t("concern.noted", factors=self._titles(t.lang, concern.draft)), edit=True)
-        echoes = await self._concerns.echo(user, concern.draft)
+        echoes = await self._concerns.echo(user, [f for f in FACTOR_IDS if f in concern.draft])
         return noted, Reply(self._echo_text(t, user, echoes))
 
     def _echo_text(self, t: Translator, user: User, echoes: list[FactorEcho]) -> str:
