@@ -147,6 +147,13 @@ class ConcernService:
             return None
         return concern if concern.status is ConcernStatus.PENDING else None
 
+    async def _claim_pending(self, user: User, concern_id: int, event_key: str) -> Concern | None:
+        """Inside a transaction: record the tap once, then return the user's pending concern."""
+        # A replayed tap must not act twice (a toggle would undo itself).
+        if not await self._events.claim(event_key):
+            return None
+        return await self.pending_of(user, concern_id)
+
     async def toggle(
         self, user: User, concern_id: int, factor: str, event_key: str
     ) -> Concern | None:
@@ -154,10 +161,7 @@ class ConcernService:
         if factor not in FACTOR_IDS:
             return None
         async with self._db.transaction():
-            # A replayed tap must not toggle twice.
-            if not await self._events.claim(event_key):
-                return None
-            concern = await self.pending_of(user, concern_id)
+            concern = await self._claim_pending(user, concern_id, event_key)
             if concern is None:
                 return None
             draft = set(concern.draft) ^ {factor}
@@ -172,9 +176,7 @@ class ConcernService:
     ) -> Concern | None:
         """Confirm a pending concern with its draft (or the given factors); None if not allowed."""
         async with self._db.transaction():
-            if not await self._events.claim(event_key):
-                return None
-            concern = await self.pending_of(user, concern_id)
+            concern = await self._claim_pending(user, concern_id, event_key)
             if concern is None:
                 return None
             final = concern.draft if factors is None else tuple(factors)
