@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
     timezone: str = "Europe/Brussels"
     anonymity_k: int = Field(default=5, ge=2, le=100)
+    # Concerns one person may send in an hour; beyond it a polite reply and nothing stored.
+    flood_per_hour: int = Field(default=20, ge=1, le=1000)
     data_dir: Path = PROJECT_ROOT / "data"
     # Telegram refuses more than ~30 messages/s per bot; 0 lifts the limiter (paid broadcasts).
     telegram_max_rate: float = Field(default=30.0, ge=0)

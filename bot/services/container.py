@@ -59,7 +59,12 @@ async def open_services(settings: Settings) -> Services:
     await db.connect()
     users = UserRepository(db)
     onboarding = OnboardingService(db, reference)
-    concerns = ConcernService(db, classifier, anonymity_k=settings.anonymity_k)
+    concerns = ConcernService(
+        db,
+        classifier,
+        anonymity_k=settings.anonymity_k,
+        flood_per_hour=settings.flood_per_hour,
+    )
     flow = ConcernFlow(concerns, reference, taxonomy(), resources, settings.anonymity_k)
     return Services(
         settings=settings,

@@ -160,3 +160,18 @@ async def test_text_written_during_onboarding_is_kept_and_filed_after(
     assert [s for s, _, _ in await concerns_of(bot_k2, phone)] == ["pending"]
     rows = await bot_k2.services.db.fetch_all("SELECT COUNT(*) FROM held_texts")
     assert rows[0][0] == 0
+
+
+async def test_flood_control_holds_through_the_bot(
+    settings: Settings, make_phone: PhoneFactory
+) -> None:
+    limited = settings.model_copy(update={"flood_per_hour": 2})
+    async with running_bot(limited, poll_timeout=1) as bot:
+        phone = make_phone(9360, "en")
+        await onboard(phone)
+        for text in ("Rent went up again this year", "No parking spaces left on our street"):
+            await phone.send(text, until="?")
+        await phone.send(
+            "Too much paperwork with the VAT", until=translate("en", "concern.flooded")
+        )
+        assert len(await concerns_of(bot, phone)) == 2
