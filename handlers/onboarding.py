@@ -10,7 +10,7 @@ from bot.channels.telegram import TelegramRenderer
 from bot.services.container import Services
 from handlers.common import onboarding_callback
 
-COMMANDS = ("start", "help", "profile", "language")
+COMMANDS = ("start", "help", "profile", "language", "history")
 
 
 def build(services: Services, renderer: TelegramRenderer) -> list[BaseHandler[Any, Any, Any]]:

@@ -25,7 +25,7 @@ from bot.services.container import Services, open_services
 
 logger = logging.getLogger(__name__)
 
-MENU_COMMANDS = ("start", "profile", "language", "help")
+MENU_COMMANDS = ("start", "profile", "history", "language", "help")
 POLL_TIMEOUT_S = 10
 
 

@@ -16,7 +16,8 @@ from nlp.taxonomy import FACTOR_IDS, Taxonomy
 logger = logging.getLogger(__name__)
 
 PREFIX = "cc"
-_BUTTON = re.compile(r"^cc:(y|c|n|d):([0-9]{1,12})$|^cc:t:([0-9]{1,12}):([0-9]{1,2})$")
+_BUTTON = re.compile(r"^cc:(y|c|n|d|x):([0-9]{1,12})$|^cc:t:([0-9]{1,12}):([0-9]{1,2})$")
+EXCERPT_WORDS = 8
 
 
 class ConcernFlow:
@@ -91,6 +92,13 @@ class ConcernFlow:
             if edited is None:
                 return Outcome(notice=t("button.stale"))
             return Outcome((self._picker(t, edited, edit=True),))
+        if action == "x":
+            deleted = await self._concerns.delete(user, concern_id, msg.event_key)
+            if not deleted:
+                return Outcome(notice=t("button.stale"))
+            return Outcome(
+                (await self._history_reply(t, user, edit=True),), notice=t("history.deleted")
+            )
         if action == "c":
             concern = await self._concerns.pending_of(user, concern_id)
             if concern is None:
@@ -101,6 +109,27 @@ class ConcernFlow:
         if confirmed is None:
             return Outcome(notice=t("button.stale"))
         return Outcome(await self._after_confirmation(t, user, confirmed))
+
+    async def on_history(self, user: User) -> Outcome:
+        """Show the user's own recent concerns, each with a delete button."""
+        return Outcome((await self._history_reply(Translator(user.language), user, edit=False),))
+
+    async def _history_reply(self, t: Translator, user: User, *, edit: bool) -> Reply:
+        concerns = await self._concerns.history(user)
+        if not concerns:
+            return Reply(t("history.empty"), edit=edit)
+        lines = [t("history.header")]
+        buttons: list[Button] = []
+        for number, concern in enumerate(concerns, 1):
+            words = concern.text.split()
+            excerpt = " ".join(words[:EXCERPT_WORDS]) + ("…" if len(words) > EXCERPT_WORDS else "")
+            factors = self._titles(t.lang, concern.draft) or t("history.no_factor")
+            if concern.status is ConcernStatus.PENDING:
+                factors += " " + t("history.pending")
+            lines.append(f"{number}. {concern.created_at[:10]} · {factors}\n   «{excerpt}»")
+            buttons.append(Button(f"🗑 {number}", f"{PREFIX}:x:{concern.id}"))
+        rows = tuple(tuple(buttons[i : i + 5]) for i in range(0, len(buttons), 5))
+        return Reply("\n".join(lines), rows, edit=edit)
 
     def _titles(self, lang: str, factors: tuple[str, ...]) -> str:
         ordered = [f for f in FACTOR_IDS if f in factors]

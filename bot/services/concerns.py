@@ -29,6 +29,7 @@ FLOOD_WINDOW = timedelta(hours=1)
 
 
 HELD_TEXTS_PER_USER = 5
+HISTORY_SIZE = 10
 
 
 class IntakeStatus(StrEnum):
@@ -208,3 +209,14 @@ class ConcernService:
             )
             for c in counts
         ]
+
+    async def history(self, user: User, limit: int = HISTORY_SIZE) -> list[Concern]:
+        """Return the user's own recent concerns, newest first."""
+        return await self._concerns.list_for_user(user.id, limit)
+
+    async def delete(self, user: User, concern_id: int, event_key: str) -> bool:
+        """Delete one of the user's own concerns (it stops counting in every echo)."""
+        async with self._db.transaction():
+            if not await self._events.claim(event_key):
+                return False
+            return await self._concerns.delete(concern_id, user.id)

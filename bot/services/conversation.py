@@ -33,6 +33,13 @@ class ConversationService:
         if msg.kind is IncomingKind.BUTTON and msg.button_data.startswith(CONCERN_PREFIX + ":"):
             return await self._concerns.on_button(user, msg)
         if (
+            msg.kind is IncomingKind.COMMAND
+            and msg.command.lower() == "history"
+            and user is not None
+            and user.onboarded
+        ):
+            return await self._concerns.on_history(user)
+        if (
             msg.kind is IncomingKind.TEXT
             and user is not None
             and user.onboarded

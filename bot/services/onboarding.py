@@ -103,7 +103,8 @@ class OnboardingService:
             if ctx.user is None:
                 return Outcome((self._privacy_notice(ctx.lang, None),))
             return Outcome((self._language_picker(ctx.t, ctx.lang, back=ctx.user.onboarded),))
-        if command == "profile":
+        if command in ("profile", "history"):
+            # /history of someone onboarded never gets here: the concern flow answers it.
             return await self._profile_command(ctx)
         return Outcome((Reply(ctx.t("command.unknown") + "\n\n" + self._help_text(ctx)),))
 

@@ -213,3 +213,18 @@ class ConcernRepository:
     async def drop_held_text(self, held_id: int) -> None:
         """Forget one kept message (it has been filed)."""
         await self._db.execute("DELETE FROM held_texts WHERE id = ?", (held_id,))
+
+    async def list_for_user(self, user_id: int, limit: int) -> list[Concern]:
+        """Return a user's most recent pending or confirmed concerns, newest first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM concerns WHERE user_id = ? AND status != ? ORDER BY id DESC LIMIT ?",
+            (user_id, ConcernStatus.DISCARDED.value, limit),
+        )
+        return [_to_concern(r) for r in rows]
+
+    async def delete(self, concern_id: int, user_id: int) -> bool:
+        """Delete a user's concern and its factors; return whether one was deleted."""
+        changed = await self._db.execute(
+            "DELETE FROM concerns WHERE id = ? AND user_id = ?", (concern_id, user_id)
+        )
+        return changed == 1

@@ -175,3 +175,36 @@ async def test_flood_control_holds_through_the_bot(
             "Too much paperwork with the VAT", until=translate("en", "concern.flooded")
         )
         assert len(await concerns_of(bot, phone)) == 2
+
+
+async def test_history_lists_and_deletes_own_concerns(
+    bot_k2: RunningBot, emulator: BotApiEmulator, make_phone: PhoneFactory
+) -> None:
+    phone = make_phone(9370, "fr")
+    t = lambda key, **kw: translate("fr", key, **kw)  # noqa: E731
+    await phone.send("/history", until=t("privacy.notice")[:20])
+    await onboard(phone)
+    await phone.send("/history", until=t("history.empty")[:10])
+    await phone.send("Le loyer augmente encore et encore cette année", until="?")
+    first_yes = phone.find_button(t("concern.yes"))
+    await phone.tap(t("concern.yes"), until="🤝")
+    await phone.send("Plus personne ne veut travailler le samedi chez nous", until="?")
+    pending_yes = phone.find_button(t("concern.yes"))
+    await phone.send("/history", until=t("history.header")[:10])
+    listing = phone.last_text()
+    assert "«Le loyer augmente encore et encore cette année»" in listing
+    assert t("history.pending") in listing and listing.index("samedi") < listing.index("loyer")
+    # Delete the pending one (number 1, newest first); its old "Yes" button goes stale.
+    await phone.tap("🗑 1", until=t("history.header")[:10])
+    assert "samedi" not in phone.last_text() and "loyer" in phone.last_text()
+    before = emulator.last_seq
+    emulator.press_button(phone.user, *pending_yes)
+    answer = await emulator.wait_for_event(
+        phone.user.id, after_seq=before, kinds={"answer_callback"}
+    )
+    assert answer.text == t("button.stale")
+    # Delete the confirmed one: its factors stop counting.
+    await phone.tap("🗑 1", until=t("history.empty")[:10])
+    rows = await bot_k2.services.db.fetch_all("SELECT COUNT(*) FROM concern_factors")
+    assert rows[0][0] == 0 and await concerns_of(bot_k2, phone) == []
+    assert first_yes[0] != pending_yes[0]
