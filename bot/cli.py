@@ -32,6 +32,14 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("migrate", help="create or upgrade the database, then exit")
 
+    export = commands.add_parser(
+        "export-corrections", help="write confirmed concerns as training JSON Lines"
+    )
+    export.add_argument("--output", type=Path, default=Path("var/corrections.jsonl"))
+    export.add_argument(
+        "--only-corrected", action="store_true", help="only those whose factors were changed"
+    )
+
     train = commands.add_parser("train", help="train the classifier variants, ship the best")
     train.add_argument(
         "--variants",
@@ -115,6 +123,25 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         asyncio.run(migrate())
         print(f"database ready: {settings.database_path}")
+        return 0
+    if args.command == "export-corrections":
+        from bot.services.corrections import export_corrections
+        from bot.storage import Database
+
+        _configure_logging("WARNING")
+
+        async def export() -> int:
+            db = Database(settings.database_path)
+            await db.connect()
+            try:
+                return await export_corrections(
+                    db, args.output, only_corrected=args.only_corrected
+                )
+            finally:
+                await db.close()
+
+        count = asyncio.run(export())
+        print(f"wrote {count} labelled messages to {args.output}")
         return 0
     if args.command == "train":
         from nlp.classifier import MODEL_DIR

@@ -228,3 +228,11 @@ class ConcernRepository:
             "DELETE FROM concerns WHERE id = ? AND user_id = ?", (concern_id, user_id)
         )
         return changed == 1
+
+    async def confirmed(self, *, only_corrected: bool) -> list[Concern]:
+        """Return every confirmed concern (or only the corrected ones), oldest first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM concerns WHERE status = ? AND corrected >= ? ORDER BY id",
+            (ConcernStatus.CONFIRMED.value, int(only_corrected)),
+        )
+        return [_to_concern(r) for r in rows]

@@ -152,3 +152,27 @@ async def test_real_classifier_runs_off_the_loop(db: Database, text: str) -> Non
         classify.close()
     expected = [f.factor for f in get_classifier().predict(text)]
     assert found == expected
+
+
+async def test_export_writes_training_lines_scrubbed(db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from bot.services.corrections import export_corrections
+    from nlp.corpus import read_examples
+
+    user = await make_user(db, "1")
+    svc = service(db, ["roadworks"])
+    kept = await svc.intake(user, "Appelez-moi au 0470 12 34 56, les travaux me tuent", key())
+    corrected = await svc.intake(user, "le parking a disparu", key())
+    pending = await svc.intake(user, "pas encore confirmé", key())
+    assert kept.concern and corrected.concern and pending.concern
+    await svc.confirm(user, kept.concern.id, key())
+    await svc.confirm(user, corrected.concern.id, key(), ["mobility_parking"])
+    out = tmp_path / "c.jsonl"
+    assert await export_corrections(db, out, only_corrected=False) == 2
+    examples = read_examples(out)  # the training format's own reader accepts it
+    assert [e.labels for e in examples] == [("roadworks",), ("mobility_parking",)]
+    assert "0470" not in examples[0].text and "[phone]" in examples[0].text
+    assert await export_corrections(db, out, only_corrected=True) == 1
+    only = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert only[0]["labels"] == ["mobility_parking"]
