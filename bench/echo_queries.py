@@ -1,0 +1,156 @@
+"""Benchmark the echo query on a large database: 1,000,000 concerns from 20,000 users.
+
+Builds the database once under var/bench/ (reused if present), through the project's own
+migrations, then times `ConcernService.echo` for random users, each asking about 2 factors,
+as the bot does after a confirmation. Concerns are spread over the last 365 days; users over
+the real commercial cores, 80% shopkeepers. The fixture is bulk-loaded with sqlite3 directly
+(the repository would take minutes for a million rows); the measured path is the bot's own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sqlite3
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.reference import Reference, default_data_dir
+from bot.services.concerns import ConcernService
+from bot.storage import Database, Role, UserRepository
+from nlp.taxonomy import FACTOR_IDS
+
+ROOT = Path(__file__).resolve().parent.parent
+ROLES = [r.value for r in Role]
+
+
+def build(path: Path, users: int, concerns: int, seed: int = 7) -> None:
+    """Fill a migrated database with synthetic users and confirmed concerns."""
+    rng = random.Random(seed)
+    cores = [c for t in Reference.load(default_data_dir()).territories.values() for c in t.cores]
+    now = datetime.now(UTC)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA synchronous = OFF")
+    user_rows = []
+    for i in range(users):
+        core = rng.choice(cores)
+        role = "shopkeeper" if rng.random() < 0.8 else rng.choice(ROLES)
+        stamp = now.isoformat(timespec="milliseconds")
+        user_rows.append(
+            (
+                i + 1,
+                "bench",
+                str(i),
+                "fr",
+                role,
+                core.territory,
+                core.id,
+                "other",
+                "done",
+                stamp,
+                "v",
+                stamp,
+                stamp,
+            )
+        )
+    conn.executemany(
+        "INSERT INTO users (id, channel, external_id, language, role, territory_id, core_id,"
+        " sector_id, step, consent_at, consent_version, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        user_rows,
+    )
+    concern_rows = []
+    factor_rows = []
+    for cid in range(1, concerns + 1):
+        uid, _, _, _, role, territory, core, *_ = user_rows[rng.randrange(users)]
+        when = (now - timedelta(seconds=rng.randrange(365 * 86400))).isoformat(
+            timespec="milliseconds"
+        )
+        factors = rng.sample(FACTOR_IDS, rng.choice((1, 1, 1, 2, 2, 3)))
+        concern_rows.append((cid, uid, "x", "fr", "confirmed", "[]", "[]", f"h{cid}", when, when))
+        factor_rows.extend((cid, f, uid, core, territory, role, when) for f in factors)
+        if len(concern_rows) >= 50_000:
+            _flush(conn, concern_rows, factor_rows)
+    _flush(conn, concern_rows, factor_rows)
+    conn.commit()
+    conn.execute("ANALYZE")
+    conn.close()
+
+
+def _flush(conn: sqlite3.Connection, concerns: list[tuple], factors: list[tuple]) -> None:  # type: ignore[type-arg]
+    conn.executemany(
+        "INSERT INTO concerns (id, user_id, text, lang, status, predicted, draft, text_hash,"
+        " created_at, confirmed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        concerns,
+    )
+    conn.executemany(
+        "INSERT INTO concern_factors (concern_id, factor, user_id, core_id, territory_id, role,"
+        " confirmed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        factors,
+    )
+    concerns.clear()
+    factors.clear()
+
+
+async def measure(path: Path, users: int, queries: int) -> list[float]:
+    """Time the echo of random users; return milliseconds per echo."""
+
+    async def no_model(_text: str) -> list[str]:
+        return []
+
+    db = Database(path)
+    await db.connect()
+    try:
+        repo = UserRepository(db)
+        service = ConcernService(db, no_model, anonymity_k=5)
+        rng = random.Random(11)
+        timings = []
+        for _ in range(queries):
+            user = await repo.get("bench", str(rng.randrange(users)))
+            assert user is not None
+            factors = rng.sample(FACTOR_IDS, 2)
+            started = time.perf_counter()
+            await service.echo(user, factors)
+            timings.append((time.perf_counter() - started) * 1000)
+        return timings
+    finally:
+        await db.close()
+
+
+def main() -> None:
+    """Build (or reuse) the database, measure, print `name: value` lines."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--users", type=int, default=20_000)
+    parser.add_argument("--concerns", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=1000)
+    args = parser.parse_args()
+    path = ROOT / "var" / "bench" / f"echo-{args.users}-{args.concerns}.sqlite3"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    built_s = 0.0
+    if not path.exists():
+        started = time.perf_counter()
+        partial = path.with_suffix(".partial")
+        partial.unlink(missing_ok=True)
+
+        async def migrate() -> None:
+            db = Database(partial)
+            await db.connect()
+            await db.close()
+
+        asyncio.run(migrate())
+        build(partial, args.users, args.concerns)
+        partial.rename(path)
+        built_s = time.perf_counter() - started
+    timings = sorted(asyncio.run(measure(path, args.users, args.queries)))
+    print(f"echo_db_concerns: {args.concerns}")
+    print(f"echo_db_users: {args.users}")
+    print(f"echo_db_build_s: {built_s:.1f}")
+    print(f"echo_query_p50_ms: {statistics.median(timings):.2f}")
+    print(f"echo_query_p99_ms: {timings[int(0.99 * (len(timings) - 1))]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
