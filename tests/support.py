@@ -68,6 +68,18 @@ class Phone:
             last = event.seq
         return seen
 
+    async def answer_to(self, message_id: int, data: str) -> BotEvent:
+        """Tap a button by its raw callback data and return the bot's answer to that tap."""
+        before = self.emulator.last_seq
+        self.emulator.press_button(self.user, message_id, data)
+        while True:
+            event = await self.emulator.wait_for_event(
+                self.user.id, after_seq=before, kinds={"answer_callback"}, timeout=self.timeout
+            )
+            if event.message_id == message_id:
+                return event
+            before = event.seq
+
     async def consent(self) -> None:
         """Send /start and accept the privacy notice, in the phone's language."""
         lang = normalize_language(self.user.language_code) or "fr"

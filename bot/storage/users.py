@@ -30,7 +30,6 @@ class Step(StrEnum):
     CORE = "core"
     SECTOR = "sector"
     DONE = "done"
-    EDIT_TERRITORY = "edit_territory"
     EDIT_CORE = "edit_core"
 
 

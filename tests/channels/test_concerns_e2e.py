@@ -110,20 +110,12 @@ async def test_someone_elses_or_stale_concern_buttons_change_nothing(
     # The intruder forges a tap on the owner's concern, on a message of their own chat.
     own_message = int(emulator.messages(intruder.user.id)[-1]["message_id"])
     for forged in (f"cc:y:{concern_id}", f"cc:t:{concern_id}:0", f"cc:t:{concern_id}:99", "cc:zz"):
-        before = emulator.last_seq
-        emulator.press_button(intruder.user, own_message, forged)
-        answer = await emulator.wait_for_event(
-            intruder.user.id, after_seq=before, kinds={"answer_callback"}
-        )
+        answer = await intruder.answer_to(own_message, forged)
         assert answer.text in (translate("nl", "button.stale"), translate("nl", "button.invalid"))
     assert [s for s, _, _ in await concerns_of(bot_k2, owner)] == ["pending"]
     await owner.tap_data(message_id, data, until="📝")
     # The same tap again (double tap) is stale and changes nothing.
-    before = emulator.last_seq
-    emulator.press_button(owner.user, message_id, data)
-    answer = await emulator.wait_for_event(
-        owner.user.id, after_seq=before, kinds={"answer_callback"}
-    )
+    answer = await owner.answer_to(message_id, data)
     assert answer.text == translate("nl", "button.stale")
     assert [s for s, _, _ in await concerns_of(bot_k2, owner)] == ["confirmed"]
 
@@ -197,11 +189,7 @@ async def test_history_lists_and_deletes_own_concerns(
     # Delete the pending one (number 1, newest first); its old "Yes" button goes stale.
     await phone.tap("🗑 1", until=t("history.header")[:10])
     assert "samedi" not in phone.last_text() and "loyer" in phone.last_text()
-    before = emulator.last_seq
-    emulator.press_button(phone.user, *pending_yes)
-    answer = await emulator.wait_for_event(
-        phone.user.id, after_seq=before, kinds={"answer_callback"}
-    )
+    answer = await phone.answer_to(*pending_yes)
     assert answer.text == t("button.stale")
     # Delete the confirmed one: its factors stop counting.
     await phone.tap("🗑 1", until=t("history.empty")[:10])
