@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     anonymity_k: int = Field(default=5, ge=2, le=100)
     # Concerns one person may send in an hour; beyond it a polite reply and nothing stored.
     flood_per_hour: int = Field(default=20, ge=1, le=1000)
+    # The follow-up question ("is it still there?") comes this long after a concern, and only
+    # between these local hours, so nobody is woken by the bot.
+    follow_up_after_days: int = Field(default=21, ge=1, le=365)
+    follow_up_from_hour: int = Field(default=9, ge=0, le=23)
+    follow_up_until_hour: int = Field(default=19, ge=1, le=24)
+    # Territory-wide barometer counts are shared by everyone and recomputed at most this often.
+    barometer_cache_seconds: int = Field(default=300, ge=0, le=86_400)
     data_dir: Path = PROJECT_ROOT / "data"
     # Telegram refuses more than ~30 messages/s per bot; 0 lifts the limiter (paid broadcasts).
     telegram_max_rate: float = Field(default=30.0, ge=0)
@@ -87,6 +94,12 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return level
+
+    @model_validator(mode="after")
+    def _check_follow_up_hours(self) -> Settings:
+        if self.follow_up_from_hour >= self.follow_up_until_hour:
+            raise ValueError("follow_up_from_hour must be before follow_up_until_hour")
+        return self
 
     @property
     def tz(self) -> ZoneInfo:

@@ -8,10 +8,12 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from bot.services.container import Services
+from bot.services.follow_ups import SendQuestion
 
 logger = logging.getLogger(__name__)
 
 HOUSEKEEPING_EVERY = timedelta(hours=6)
+FOLLOW_UPS_EVERY = timedelta(minutes=15)
 
 
 class JobScheduler(Protocol):
@@ -29,7 +31,9 @@ class JobScheduler(Protocol):
         """Schedule a callback at a fixed interval."""
 
 
-def register_jobs(scheduler: JobScheduler, services: Services) -> None:
+def register_jobs(
+    scheduler: JobScheduler, services: Services, send_follow_up: SendQuestion | None = None
+) -> None:
     """Schedule every recurring job."""
 
     async def housekeeping(_context: Any) -> None:
@@ -39,3 +43,14 @@ def register_jobs(scheduler: JobScheduler, services: Services) -> None:
     scheduler.run_repeating(
         housekeeping, HOUSEKEEPING_EVERY, first=timedelta(minutes=1), name="housekeeping"
     )
+
+    if send_follow_up is not None:
+        sender = send_follow_up
+
+        async def follow_ups(_context: Any) -> None:
+            # Due questions are stored, so a run missed while the bot was down is caught up.
+            await services.follow_ups.send_due(sender)
+
+        scheduler.run_repeating(
+            follow_ups, FOLLOW_UPS_EVERY, first=timedelta(minutes=2), name="follow_ups"
+        )

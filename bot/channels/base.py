@@ -42,11 +42,15 @@ class Button:
 
 @dataclass(frozen=True)
 class Reply:
-    """Describe one message to show; edit=True replaces the message whose button was pressed."""
+    """Describe one message to show; edit=True replaces the message whose button was pressed.
+
+    With an image (PNG bytes) the text is its caption, so keep it short.
+    """
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     edit: bool = False
+    image: bytes | None = None
 
 
 @dataclass(frozen=True)

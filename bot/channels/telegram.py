@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 MAX_TEXT = 4096
+MAX_CAPTION = 1024
 
 
 def event_key(update: Update) -> str:
@@ -103,8 +104,8 @@ def to_markup(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup |
     )
 
 
-def _fit(text: str) -> str:
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+def _fit(text: str, limit: int = MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class TelegramRenderer:
@@ -130,7 +131,9 @@ class TelegramRenderer:
                 return
             edit_target = query.message if query is not None else None
             for reply in outcome.replies:
-                editable = reply.edit and isinstance(edit_target, Message)
+                editable = (
+                    reply.edit and reply.image is None and isinstance(edit_target, Message)
+                )
                 if editable and await self._edit(edit_target, reply):  # type: ignore[arg-type]
                     continue
                 if not await self.send(chat.id, reply):
@@ -142,9 +145,17 @@ class TelegramRenderer:
     async def send(self, chat_id: int, reply: Reply) -> bool:
         """Send one reply as a new message; return False when the user blocked the bot."""
         try:
-            await self._bot.send_message(
-                chat_id, _fit(reply.text), reply_markup=to_markup(reply.buttons)
-            )
+            if reply.image is not None:
+                await self._bot.send_photo(
+                    chat_id,
+                    photo=reply.image,
+                    caption=_fit(reply.text, MAX_CAPTION),
+                    reply_markup=to_markup(reply.buttons),
+                )
+            else:
+                await self._bot.send_message(
+                    chat_id, _fit(reply.text), reply_markup=to_markup(reply.buttons)
+                )
         except Forbidden:
             # No chat id in the log: it identifies a person who may never have consented.
             logger.info("a chat blocked the bot; marking its user if known")

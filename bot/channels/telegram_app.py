@@ -22,10 +22,12 @@ from bot.config import Settings
 from bot.i18n import LANGUAGES, translate
 from bot.scheduler import register_jobs
 from bot.services.container import Services, open_services
+from bot.services.follow_ups import SendQuestion
+from bot.storage import Concern, User
 
 logger = logging.getLogger(__name__)
 
-MENU_COMMANDS = ("start", "profile", "history", "language", "help")
+MENU_COMMANDS = ("start", "barometer", "history", "profile", "language", "help")
 POLL_TIMEOUT_S = 10
 
 
@@ -101,8 +103,18 @@ def build_application(settings: Settings, services: Services) -> Application:  #
     application.bot_data["renderer"] = renderer
     handlers.register(application, services, renderer)
     if application.job_queue is not None:
-        register_jobs(application.job_queue, services)
+        register_jobs(application.job_queue, services, follow_up_sender(services, renderer))
     return application
+
+
+def follow_up_sender(services: Services, renderer: TelegramRenderer) -> SendQuestion:
+    """Return how the follow-up job sends a question: to the person's chat, unless blocked."""
+
+    async def send(user: User, concern: Concern) -> bool:
+        reply = services.follow_up_flow.question(user, concern)
+        return await renderer.send_unprompted(int(user.external_id), reply)
+
+    return send
 
 
 async def publish_commands(application: Application) -> None:  # type: ignore[type-arg]

@@ -10,7 +10,7 @@ from bot.i18n import Translator
 from bot.reference import Reference
 from bot.resources import Resources
 from bot.services.concerns import ConcernService, FactorEcho, IntakeStatus
-from bot.storage import Concern, ConcernStatus, User
+from bot.storage import Concern, ConcernSource, ConcernStatus, User
 from nlp.taxonomy import FACTOR_IDS, Taxonomy
 
 logger = logging.getLogger(__name__)
@@ -18,6 +18,12 @@ logger = logging.getLogger(__name__)
 PREFIX = "cc"
 _BUTTON = re.compile(r"^cc:(y|c|n|d|x):([0-9]{1,12})$|^cc:t:([0-9]{1,12}):([0-9]{1,2})$")
 EXCERPT_WORDS = 8
+
+
+def excerpt(text: str, words: int = EXCERPT_WORDS) -> str:
+    """Return the first words of a text, with an ellipsis when cut."""
+    split = text.split()
+    return " ".join(split[:words]) + ("…" if len(split) > words else "")
 
 
 class ConcernFlow:
@@ -121,15 +127,22 @@ class ConcernFlow:
         lines = [t("history.header")]
         buttons: list[Button] = []
         for number, concern in enumerate(concerns, 1):
-            words = concern.text.split()
-            excerpt = " ".join(words[:EXCERPT_WORDS]) + ("…" if len(words) > EXCERPT_WORDS else "")
             factors = self._titles(t.lang, concern.draft) or t("history.no_factor")
             if concern.status is ConcernStatus.PENDING:
                 factors += " " + t("history.pending")
-            lines.append(f"{number}. {concern.created_at[:10]} · {factors}\n   «{excerpt}»")
+            said = (
+                t("history.me_too")
+                if concern.source is ConcernSource.ME_TOO
+                else f"«{excerpt(concern.text)}»"
+            )
+            lines.append(f"{number}. {concern.created_at[:10]} · {factors}\n   {said}")
             buttons.append(Button(f"🗑 {number}", f"{PREFIX}:x:{concern.id}"))
         rows = tuple(tuple(buttons[i : i + 5]) for i in range(0, len(buttons), 5))
         return Reply("\n".join(lines), rows, edit=edit)
+
+    def titles(self, lang: str, factors: tuple[str, ...]) -> str:
+        """Return the factors' emoji titles in taxonomy order, joined with dots."""
+        return self._titles(lang, factors)
 
     def _titles(self, lang: str, factors: tuple[str, ...]) -> str:
         ordered = [f for f in FACTOR_IDS if f in factors]
@@ -173,8 +186,12 @@ class ConcernFlow:
         if not concern.draft:
             return (Reply(t("concern.noted_none"), edit=True),)
         noted = Reply(t("concern.noted", factors=self._titles(t.lang, concern.draft)), edit=True)
-        echoes = await self._concerns.echo(user, [f for f in FACTOR_IDS if f in concern.draft])
-        return noted, Reply(self._echo_text(t, user, echoes))
+        return noted, await self.echo_reply(user, concern.draft)
+
+    async def echo_reply(self, user: User, factors: tuple[str, ...]) -> Reply:
+        """Say how many others raised these factors, and where help is."""
+        echoes = await self._concerns.echo(user, [f for f in FACTOR_IDS if f in factors])
+        return Reply(self._echo_text(Translator(user.language), user, echoes))
 
     def _echo_text(self, t: Translator, user: User, echoes: list[FactorEcho]) -> str:
         core = self._ref.core(user.core_id) if user.core_id else None

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from bot.services.follow_ups import FollowUpService
 from bot.services.text import clean_text
 from bot.storage import (
     Concern,
@@ -79,6 +80,7 @@ class ConcernService:
         *,
         anonymity_k: int,
         flood_per_hour: int = 20,
+        follow_ups: FollowUpService | None = None,
     ) -> None:
         self._db = db
         self._classify = classify
@@ -86,6 +88,7 @@ class ConcernService:
         self._events = ProcessedEventRepository(db)
         self._k = anonymity_k
         self._flood = flood_per_hour
+        self._follow_ups = follow_ups
 
     async def hold(self, user: User, text: str, event_key: str) -> Intake:
         """Keep a message of someone not yet onboarded, to be filed once they are."""
@@ -183,13 +186,16 @@ class ConcernService:
             final = concern.draft if factors is None else tuple(factors)
             if any(f not in FACTOR_IDS for f in final):
                 return None
-            return await self._concerns.confirm(
+            confirmed = await self._concerns.confirm(
                 concern,
                 final,
                 core_id=user.core_id,
                 territory_id=user.territory_id,
                 role=user.role.value if user.role else None,
             )
+            if self._follow_ups is not None:
+                await self._follow_ups.plan(user, confirmed, confirmed.draft)
+            return confirmed
 
     async def echo(self, user: User, factors: Sequence[str]) -> list[FactorEcho]:
         """Count the others of the same role who raised each factor, suppressing small counts."""

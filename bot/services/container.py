@@ -8,12 +8,16 @@ from datetime import timedelta
 from bot.config import Settings
 from bot.reference import Reference
 from bot.resources import Resources
+from bot.services.barometer import BarometerService
+from bot.services.barometer_flow import BarometerFlow
 from bot.services.classification import OffLoopClassifier
 from bot.services.concern_flow import ConcernFlow
 from bot.services.concerns import ConcernService
 from bot.services.contacts import ContactService
 from bot.services.conversation import ConversationService
 from bot.services.delivery import DeliveryService
+from bot.services.follow_up_flow import FollowUpFlow
+from bot.services.follow_ups import FollowUpService
 from bot.services.onboarding import OnboardingService
 from bot.storage import Database, InboxRepository, ProcessedEventRepository, UserRepository
 from nlp.classifier import get_classifier
@@ -36,6 +40,9 @@ class Services:
     delivery: DeliveryService
     classifier: OffLoopClassifier
     concerns: ConcernService
+    barometer: BarometerService
+    follow_ups: FollowUpService
+    follow_up_flow: FollowUpFlow
     conversation: ConversationService
 
     async def close(self) -> None:
@@ -59,13 +66,31 @@ async def open_services(settings: Settings) -> Services:
     await db.connect()
     users = UserRepository(db)
     onboarding = OnboardingService(db, reference)
+    follow_ups = FollowUpService(
+        db,
+        after=timedelta(days=settings.follow_up_after_days),
+        from_hour=settings.follow_up_from_hour,
+        until_hour=settings.follow_up_until_hour,
+        tz=settings.tz,
+    )
     concerns = ConcernService(
         db,
         classifier,
         anonymity_k=settings.anonymity_k,
         flood_per_hour=settings.flood_per_hour,
+        follow_ups=follow_ups,
+    )
+    barometer = BarometerService(
+        db,
+        anonymity_k=settings.anonymity_k,
+        follow_ups=follow_ups,
+        territory_cache_s=settings.barometer_cache_seconds,
     )
     flow = ConcernFlow(concerns, reference, taxonomy(), resources, settings.anonymity_k)
+    barometer_flow = BarometerFlow(
+        barometer, flow, reference, taxonomy(), settings.anonymity_k, settings.tz
+    )
+    follow_up_flow = FollowUpFlow(follow_ups, flow)
     return Services(
         settings=settings,
         db=db,
@@ -76,5 +101,10 @@ async def open_services(settings: Settings) -> Services:
         delivery=DeliveryService(InboxRepository(db), users),
         classifier=classifier,
         concerns=concerns,
-        conversation=ConversationService(users, onboarding, flow),
+        barometer=barometer,
+        follow_ups=follow_ups,
+        follow_up_flow=follow_up_flow,
+        conversation=ConversationService(
+            users, onboarding, flow, barometer_flow, follow_up_flow
+        ),
     )

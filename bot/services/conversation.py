@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.channels.base import IncomingKind, IncomingMessage, Outcome
+from bot.services.barometer_flow import PREFIX as BAROMETER_PREFIX
+from bot.services.barometer_flow import BarometerFlow
 from bot.services.concern_flow import PREFIX as CONCERN_PREFIX
 from bot.services.concern_flow import ConcernFlow
+from bot.services.follow_up_flow import PREFIX as FOLLOW_UP_PREFIX
+from bot.services.follow_up_flow import FollowUpFlow
 from bot.services.onboarding import OnboardingService
 from bot.storage import Step, UserRepository
 
@@ -20,25 +24,37 @@ class ConversationService:
     """Send free text of onboarded people to the concern flow, everything else to onboarding."""
 
     def __init__(
-        self, users: UserRepository, onboarding: OnboardingService, concerns: ConcernFlow
+        self,
+        users: UserRepository,
+        onboarding: OnboardingService,
+        concerns: ConcernFlow,
+        barometer: BarometerFlow,
+        follow_ups: FollowUpFlow,
     ) -> None:
         self._users = users
         self._onboarding = onboarding
         self._concerns = concerns
+        self._barometer = barometer
+        self._follow_ups = follow_ups
 
     async def handle(self, msg: IncomingMessage) -> Outcome:
         """Apply one user action and return what to show."""
         # One chat's updates are handled in order, so this read cannot race the write after it.
         user = await self._users.get(msg.channel, msg.user_ref)
-        if msg.kind is IncomingKind.BUTTON and msg.button_data.startswith(CONCERN_PREFIX + ":"):
-            return await self._concerns.on_button(user, msg)
-        if (
-            msg.kind is IncomingKind.COMMAND
-            and msg.command.lower() == "history"
-            and user is not None
-            and user.onboarded
-        ):
-            return await self._concerns.on_history(user)
+        if msg.kind is IncomingKind.BUTTON:
+            prefix = msg.button_data.split(":", 1)[0]
+            if prefix == CONCERN_PREFIX:
+                return await self._concerns.on_button(user, msg)
+            if prefix == BAROMETER_PREFIX:
+                return await self._barometer.on_button(user, msg)
+            if prefix == FOLLOW_UP_PREFIX:
+                return await self._follow_ups.on_button(user, msg)
+        if msg.kind is IncomingKind.COMMAND and user is not None and user.onboarded:
+            command = msg.command.lower()
+            if command == "history":
+                return await self._concerns.on_history(user)
+            if command == "barometer":
+                return await self._barometer.on_command(user)
         if (
             msg.kind is IncomingKind.TEXT
             and user is not None

@@ -103,8 +103,8 @@ class OnboardingService:
             if ctx.user is None:
                 return Outcome((self._privacy_notice(ctx.lang, None),))
             return Outcome((self._language_picker(ctx.t, ctx.lang, back=ctx.user.onboarded),))
-        if command in ("profile", "history"):
-            # /history of someone onboarded never gets here: the concern flow answers it.
+        if command in ("profile", "history", "barometer"):
+            # /history and /barometer of someone onboarded never get here: their flows answer.
             return await self._profile_command(ctx)
         return Outcome((Reply(ctx.t("command.unknown") + "\n\n" + self._help_text(ctx)),))
 
@@ -321,7 +321,7 @@ class OnboardingService:
     async def _profile_button(self, ctx: _Ctx, action: str, args: list[str]) -> Outcome:
         user = ctx.user
         value = args[0] if len(args) == 1 else None
-        known = {"edit", "role", "sect", "lang", "terr", "cp", "core", "back", "setcore"}
+        known = {"edit", "role", "sect", "lang", "terr", "cp", "core", "back", "setcore", "fu"}
         if action not in known:
             return self._invalid(ctx)
         if user is not None and action == "lang" and value is not None and not user.onboarded:
@@ -365,6 +365,9 @@ class OnboardingService:
             ):
                 return self._stale(ctx)
             user = await self._finish_edit(user, territory_id=core.territory, core_id=core.id)
+            return self._profile_saved(t, user)
+        if action == "fu" and value in ("on", "off"):
+            user = await self._finish_edit(user, follow_ups=value == "on")
             return self._profile_saved(t, user)
         if action == "back" and not args:
             if user.step is not Step.DONE:
@@ -528,6 +531,11 @@ class OnboardingService:
                 Button(t("profile.change_sector"), "pf:edit:sector"),
                 Button(t("profile.change_language"), "pf:edit:lang"),
             ),
+            (
+                Button(t("profile.turn_follow_ups_off"), "pf:fu:off")
+                if user.follow_ups
+                else Button(t("profile.turn_follow_ups_on"), "pf:fu:on"),
+            ),
         )
         return Reply(text, rows)
 
@@ -542,6 +550,7 @@ class OnboardingService:
             core=core.name(lang) if core else "—",
             sector=f"{sector.emoji} {sector.label(lang)}" if sector else "—",
             language=_LANGUAGE_LABELS[user.language],
+            follow_ups=t("profile.follow_ups_on" if user.follow_ups else "profile.follow_ups_off"),
         )
 
     @staticmethod

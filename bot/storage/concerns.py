@@ -20,6 +20,21 @@ class ConcernStatus(StrEnum):
     DISCARDED = "discarded"
 
 
+class ConcernSource(StrEnum):
+    """Say how a concern came in."""
+
+    MESSAGE = "message"
+    ME_TOO = "me_too"
+
+
+class VoiceKind(StrEnum):
+    """Say what a voice on a factor is: raised, or said to persist at a follow-up."""
+
+    RAISED = "raised"
+    STILL_THERE = "still_there"
+    WORSE = "worse"
+
+
 class Concern(BaseModel):
     """Describe one message about a difficulty, with what the model and the user said."""
 
@@ -36,6 +51,7 @@ class Concern(BaseModel):
     created_at: str
     confirmed_at: str | None
     corrected: bool
+    source: ConcernSource = ConcernSource.MESSAGE
 
 
 def _to_concern(row: aiosqlite.Row) -> Concern:
@@ -54,6 +70,23 @@ class EchoCount(BaseModel):
     factor: str
     in_core: int
     in_territory: int
+
+
+class FactorTrend(BaseModel):
+    """Count distinct people with a voice on a factor now and in the window before."""
+
+    model_config = ConfigDict(frozen=True)
+
+    factor: str
+    current: int
+    previous: int
+
+
+class Scope(StrEnum):
+    """Name the place a count is made over."""
+
+    CORE = "core_id"
+    TERRITORY = "territory_id"
 
 
 class ConcernRepository:
@@ -140,6 +173,118 @@ class ConcernRepository:
         confirmed = await self.get(concern.id)
         assert confirmed is not None
         return confirmed
+
+    async def create_me_too(
+        self,
+        *,
+        user_id: int,
+        lang: str,
+        factor: str,
+        core_id: str | None,
+        territory_id: str | None,
+        role: str | None,
+    ) -> Concern:
+        """Insert a confirmed, textless concern: a "me too" on one factor."""
+        now = utcnow()
+        labels = json.dumps([factor])
+        concern_id = await self._db.insert(
+            "INSERT INTO concerns (user_id, text, lang, status, predicted, draft, text_hash,"
+            " created_at, confirmed_at, source) VALUES (?, '', ?, ?, '[]', ?, '', ?, ?, ?)",
+            (
+                user_id,
+                lang,
+                ConcernStatus.CONFIRMED.value,
+                labels,
+                now,
+                now,
+                ConcernSource.ME_TOO.value,
+            ),
+        )
+        await self.add_voice(
+            concern_id,
+            factor,
+            VoiceKind.RAISED,
+            user_id=user_id,
+            core_id=core_id,
+            territory_id=territory_id,
+            role=role,
+            at=now,
+        )
+        concern = await self.get(concern_id)
+        assert concern is not None
+        return concern
+
+    async def add_voice(
+        self,
+        concern_id: int,
+        factor: str,
+        kind: VoiceKind,
+        *,
+        user_id: int,
+        core_id: str | None,
+        territory_id: str | None,
+        role: str | None,
+        at: str,
+    ) -> None:
+        """Record one person's voice on a factor at a time and place."""
+        await self._db.execute(
+            "INSERT OR IGNORE INTO concern_factors (concern_id, factor, kind, user_id, core_id,"
+            " territory_id, role, confirmed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (concern_id, factor, kind.value, user_id, core_id, territory_id, role, at),
+        )
+
+    async def last_voice(self, user_id: int, factor: str, since: str) -> str | None:
+        """Return when the user last had a voice on a factor since a time, or None."""
+        row = await self._db.fetch_one(
+            "SELECT MAX(confirmed_at) FROM concern_factors"
+            " WHERE user_id = ? AND factor = ? AND confirmed_at >= ?",
+            (user_id, factor, since),
+        )
+        return None if row is None or row[0] is None else str(row[0])
+
+    async def factor_trends(
+        self,
+        *,
+        scope: Scope,
+        scope_id: str | None,
+        role: str | None,
+        factors: Sequence[str],
+        since: str,
+        split: str,
+    ) -> list[FactorTrend]:
+        """Count distinct people per factor in [split, now) and in [since, split)."""
+        # One index range scan per factor: a GROUP BY would read the scope's whole history.
+        sql = (
+            "SELECT COUNT(DISTINCT CASE WHEN confirmed_at >= ? THEN user_id END),"
+            " COUNT(DISTINCT CASE WHEN confirmed_at < ? THEN user_id END)"
+            f" FROM concern_factors WHERE {scope.value} = ? AND role IS ? AND factor = ?"
+            " AND confirmed_at >= ?"
+        )
+        trends: list[FactorTrend] = []
+        for factor in factors:
+            row = await self._db.fetch_one(sql, (split, split, scope_id, role, factor, since))
+            current, previous = (int(row[0]), int(row[1])) if row else (0, 0)
+            trends.append(FactorTrend(factor=factor, current=current, previous=previous))
+        return trends
+
+    async def own_voices(
+        self,
+        *,
+        user_id: int,
+        scope: Scope,
+        scope_id: str | None,
+        role: str | None,
+        since: str,
+        split: str,
+    ) -> dict[str, tuple[bool, bool]]:
+        """Say per factor whether the user has a voice in [split, now) and in [since, split)."""
+        rows = await self._db.fetch_all(
+            "SELECT factor, MAX(confirmed_at >= ?), MAX(confirmed_at < ?) FROM concern_factors"
+            f" WHERE user_id = ? AND confirmed_at >= ? AND {scope.value} = ? AND role IS ?"
+            " GROUP BY factor",
+            (split, split, user_id, since, scope_id, role),
+        )
+        return {str(r[0]): (bool(r[1]), bool(r[2])) for r in rows}
 
     async def count_since(self, user_id: int, since: str) -> int:
         """Return how many concerns a user sent since a time (flood control)."""
@@ -230,9 +375,10 @@ class ConcernRepository:
         return changed == 1
 
     async def confirmed(self, *, only_corrected: bool) -> list[Concern]:
-        """Return every confirmed concern (or only the corrected ones), oldest first."""
+        """Return every confirmed typed concern (or only the corrected ones), oldest first."""
         rows = await self._db.fetch_all(
-            "SELECT * FROM concerns WHERE status = ? AND corrected >= ? ORDER BY id",
-            (ConcernStatus.CONFIRMED.value, int(only_corrected)),
+            "SELECT * FROM concerns WHERE status = ? AND corrected >= ? AND source = ?"
+            " ORDER BY id",
+            (ConcernStatus.CONFIRMED.value, int(only_corrected), ConcernSource.MESSAGE.value),
         )
         return [_to_concern(r) for r in rows]

@@ -52,6 +52,7 @@ class User(BaseModel):
     consent_at: str
     consent_version: str
     blocked_at: str | None
+    follow_ups: bool = True
     created_at: str
     updated_at: str
 
@@ -73,6 +74,7 @@ _UPDATABLE = frozenset(
         "pending_territory_id",
         "pending_core_id",
         "blocked_at",
+        "follow_ups",
     }
 )
 

@@ -326,10 +326,10 @@ async def test_rate_limited_calls_are_retried(
     assert user is not None and user.step is Step.ROLE
 
 
-async def test_housekeeping_job_is_scheduled(bot: RunningBot) -> None:
+async def test_recurring_jobs_are_scheduled(bot: RunningBot) -> None:
     queue = bot.application.job_queue
     assert queue is not None
-    assert [job.name for job in queue.jobs()] == ["housekeeping"]
+    assert sorted(job.name for job in queue.jobs()) == ["follow_ups", "housekeeping"]
 
 
 async def test_failure_after_the_tap_was_answered_still_reaches_the_user(

@@ -1,0 +1,102 @@
+"""Draw charts as PNG bytes with matplotlib's Agg backend (no display, safe off the loop)."""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from dataclasses import dataclass
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+CURRENT_COLOUR = "#1f6f8b"
+PREVIOUS_COLOUR = "#b8c7cf"
+SUPPRESSED_COLOUR = "#888888"
+LABEL_WIDTH = 26
+
+
+@dataclass(frozen=True)
+class BarRow:
+    """One factor in a panel; None values are suppressed (fewer than the threshold)."""
+
+    label: str
+    current: int | None
+    previous: int | None
+    arrow: str = ""
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One place's bars."""
+
+    title: str
+    rows: tuple[BarRow, ...]
+
+
+@dataclass(frozen=True)
+class BarChart:
+    """A side-by-side bar chart: one panel per place, same factors in the same order."""
+
+    title: str
+    panels: tuple[Panel, ...]
+    current_label: str
+    previous_label: str
+    suppressed_label: str
+
+
+def render_png(chart: BarChart, *, dpi: int = 100) -> bytes:
+    """Render the chart as a PNG image and return its bytes."""
+    rows = max((len(p.rows) for p in chart.panels), default=1)
+    # The object API (no pyplot) keeps no global state, so renders may run in threads.
+    figure = Figure(figsize=(4.2 * len(chart.panels) + 2.2, 0.42 * rows + 1.6), dpi=dpi)
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(1, len(chart.panels), sharey=True, squeeze=False)[0]
+    height = 0.38
+    for index, (ax, panel) in enumerate(zip(axes, chart.panels, strict=True)):
+        positions = list(range(len(panel.rows)))
+        current = [r.current or 0 for r in panel.rows]
+        previous = [r.previous or 0 for r in panel.rows]
+        ax.barh(
+            [p + height / 2 for p in positions],
+            previous,
+            height,
+            color=PREVIOUS_COLOUR,
+            label=chart.previous_label,
+        )
+        ax.barh(
+            [p - height / 2 for p in positions],
+            current,
+            height,
+            color=CURRENT_COLOUR,
+            label=chart.current_label,
+        )
+        top = max([*current, *previous, 1])
+        for position, row in zip(positions, panel.rows, strict=True):
+            if row.current is None:
+                text, colour, x = chart.suppressed_label, SUPPRESSED_COLOUR, 0.0
+            else:
+                text, colour, x = f"{row.current} {row.arrow}".strip(), "black", row.current
+            ax.text(
+                x + top * 0.02, position - height / 2, text, va="center", fontsize=8, color=colour
+            )
+        ax.set_xlim(0, top * 1.3)
+        ax.set_title(panel.title, fontsize=10)
+        ax.tick_params(axis="x", labelsize=7)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        if index == 0:
+            ax.set_yticks(positions)
+            ax.set_yticklabels(
+                [textwrap.fill(r.label, LABEL_WIDTH) for r in panel.rows], fontsize=7.5
+            )
+    # The y axis is shared: inverting it once puts the first row on top in every panel.
+    axes[0].invert_yaxis()
+    handles, labels = axes[0].get_legend_handles_labels()
+    figure.legend(
+        handles[::-1], labels[::-1], loc="lower center", ncol=2, fontsize=8, frameon=False
+    )
+    figure.suptitle(chart.title, fontsize=11)
+    figure.tight_layout(rect=(0, 0.05, 1, 1))
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
