@@ -110,6 +110,20 @@ class Phone:
         return str(message["text"])
 
 
+async def onboard(phone: Phone, role: str = "shopkeeper", core: str = "Ogy") -> None:
+    """Take a phone through consent and onboarding in a Lessines core, by taps."""
+    lang = phone.user.language_code or "fr"
+
+    def t(key: str) -> str:
+        return translate(lang, key)
+
+    await phone.consent()
+    await phone.tap(t(f"role.{role}"), until=t("territory.question"))
+    await phone.tap("Lessines" if lang != "nl" else "Lessen", until="1/1")
+    await phone.tap(core, until=t("sector.question"))
+    await phone.tap("🥖", until="🎉")
+
+
 async def eventually(check: Callable[[], Awaitable[bool]], attempts: int = 500) -> None:
     """Wait until an async check holds (state written after the bot's last HTTP call)."""
     step = 0.02

@@ -439,6 +439,15 @@ class EmulatorState:
             return []
         return [stored.summary() for stored in chat.messages.values() if stored.from_bot]
 
+    def photo_of(self, chat_id: int, message_id: int) -> bytes | None:
+        """Return the bytes of the largest size of a photo the bot sent, if uploaded."""
+        chat = self._chats.get(chat_id)
+        stored = chat.messages.get(message_id) if chat else None
+        if stored is None or not stored.from_bot or "photo" not in stored.payload:
+            return None
+        largest = self.files.files.get(stored.payload["photo"][-1]["file_id"])
+        return None if largest is None else largest.content
+
     def last_message(self, chat_id: int) -> dict[str, Any] | None:
         """Return the current state of the most recent bot message of a chat."""
         chat = self._chats.get(chat_id)

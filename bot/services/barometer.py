@@ -106,11 +106,19 @@ class MeToo:
 
 
 @dataclass
-class _Cached:
-    expires: float
+class _Counts:
+    """Counts including everyone, over windows ending at `until`."""
+
     since: str
     split: str
+    until: str
     trends: list[FactorTrend]
+
+
+@dataclass
+class _Cached:
+    expires: float
+    counts: _Counts
 
 
 class BarometerService:
@@ -136,32 +144,26 @@ class BarometerService:
         self._cache: dict[tuple[str | None, str | None], _Cached] = {}
         self._cache_locks: dict[tuple[str | None, str | None], asyncio.Lock] = {}
 
-    def _windows(self) -> tuple[str, str]:
+    async def _count(self, scope: Scope, scope_id: str | None, role: str | None) -> _Counts:
         now = self._clock()
         since = (now - 2 * WINDOW).isoformat(timespec="milliseconds")
         split = (now - WINDOW).isoformat(timespec="milliseconds")
-        return since, split
+        trends = await self._concerns.factor_trends(
+            scope=scope, scope_id=scope_id, role=role, factors=FACTOR_IDS, since=since, split=split
+        )
+        return _Counts(since, split, now.isoformat(timespec="milliseconds"), trends)
 
     async def barometer(self, user: User) -> Barometer:
         """Return the barometer of the user's core and territory, among people of their role."""
         role = user.role.value if user.role else None
-        since, split = self._windows()
-        core_trends = await self._concerns.factor_trends(
-            scope=Scope.CORE,
-            scope_id=user.core_id,
-            role=role,
-            factors=FACTOR_IDS,
-            since=since,
-            split=split,
+        core = await self._scope(
+            user, Scope.CORE, await self._count(Scope.CORE, user.core_id, role)
         )
-        core = await self._scope(user, Scope.CORE, user.core_id, core_trends, since, split)
-        cached = await self._territory_trends(user.territory_id, role)
-        territory = await self._scope(
-            user, Scope.TERRITORY, user.territory_id, cached.trends, cached.since, cached.split
-        )
+        territory_counts = await self._territory_counts(user.territory_id, role)
+        territory = await self._scope(user, Scope.TERRITORY, territory_counts)
         return Barometer(role=role, core=core, territory=territory)
 
-    async def _territory_trends(self, territory_id: str | None, role: str | None) -> _Cached:
+    async def _territory_counts(self, territory_id: str | None, role: str | None) -> _Counts:
         # A territory's counts are the same for everyone of a role (the viewer's own voice is
         # taken out afterwards) and cost ~80 ms on a million concerns: shared, briefly cached.
         key = (territory_id, role)
@@ -169,43 +171,34 @@ class BarometerService:
         async with lock:
             entry = self._cache.get(key)
             if entry is not None and entry.expires > time.monotonic():
-                return entry
-            since, split = self._windows()
-            trends = await self._concerns.factor_trends(
-                scope=Scope.TERRITORY,
-                scope_id=territory_id,
-                role=role,
-                factors=FACTOR_IDS,
-                since=since,
-                split=split,
-            )
-            entry = _Cached(time.monotonic() + self._ttl, since, split, trends)
-            self._cache[key] = entry
-            return entry
+                return entry.counts
+            counts = await self._count(Scope.TERRITORY, territory_id, role)
+            self._cache[key] = _Cached(time.monotonic() + self._ttl, counts)
+            return counts
 
     def forget_cache(self) -> None:
         """Drop the shared territory counts (after bulk changes, and in tests)."""
         self._cache.clear()
 
-    async def _scope(
-        self,
-        user: User,
-        scope: Scope,
-        scope_id: str | None,
-        trends: list[FactorTrend],
-        since: str,
-        split: str,
-    ) -> ScopeBarometer:
+    async def _scope(self, user: User, scope: Scope, counts: _Counts) -> ScopeBarometer:
         role = user.role.value if user.role else None
-        # The viewer never counts toward what they are shown.
+        scope_id = user.core_id if scope is Scope.CORE else user.territory_id
+        # The viewer never counts toward what they are shown: take out their own voices, but
+        # only those the (possibly cached) counts could have seen.
         own = await self._concerns.own_voices(
-            user_id=user.id, scope=scope, scope_id=scope_id, role=role, since=since, split=split
+            user_id=user.id,
+            scope=scope,
+            scope_id=scope_id,
+            role=role,
+            since=counts.since,
+            split=counts.split,
+            until=counts.until,
         )
         stats: list[FactorStat] = []
-        for t in trends:
+        for t in counts.trends:
             mine_now, mine_before = own.get(t.factor, (False, False))
-            current = t.current - int(mine_now)
-            previous = t.previous - int(mine_before)
+            current = max(0, t.current - int(mine_now))
+            previous = max(0, t.previous - int(mine_before))
             shown = current >= self._k
             stats.append(
                 FactorStat(
@@ -222,7 +215,7 @@ class BarometerService:
             scope_column=scope.value,
             scope_id=scope_id,
             role=role,
-            since=split,
+            since=counts.split,
             exclude_user_id=user.id,
         )
         counted = {o.answer: o.people for o in outcomes}

@@ -276,13 +276,14 @@ class ConcernRepository:
         role: str | None,
         since: str,
         split: str,
+        until: str,
     ) -> dict[str, tuple[bool, bool]]:
-        """Say per factor whether the user has a voice in [split, now) and in [since, split)."""
+        """Say per factor whether the user has a voice in [split, until] and in [since, split)."""
         rows = await self._db.fetch_all(
             "SELECT factor, MAX(confirmed_at >= ?), MAX(confirmed_at < ?) FROM concern_factors"
-            f" WHERE user_id = ? AND confirmed_at >= ? AND {scope.value} = ? AND role IS ?"
-            " GROUP BY factor",
-            (split, split, user_id, since, scope_id, role),
+            f" WHERE user_id = ? AND confirmed_at >= ? AND confirmed_at <= ? AND {scope.value} = ?"
+            " AND role IS ? GROUP BY factor",
+            (split, split, user_id, since, until, scope_id, role),
         )
         return {str(r[0]): (bool(r[1]), bool(r[2])) for r in rows}
 

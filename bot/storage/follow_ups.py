@@ -102,7 +102,7 @@ class FollowUpRepository:
             " FROM follow_ups f JOIN users u ON u.id = f.user_id"
             " WHERE f.sent_at IS NULL AND f.skipped IS NULL AND f.due_at <= ?"
             " AND NOT EXISTS (SELECT 1 FROM follow_ups g WHERE g.user_id = f.user_id"
-            " AND g.sent_at >= ?)"
+            " AND g.sent_at > ?)"
             " ORDER BY f.due_at LIMIT ?",
             (now, quiet_since, limit),
         )

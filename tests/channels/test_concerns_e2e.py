@@ -12,7 +12,7 @@ from bot.emulator import BotApiEmulator
 from bot.i18n import translate
 from bot.storage import ConcernStatus
 from nlp.taxonomy import taxonomy
-from tests.support import Phone
+from tests.support import Phone, onboard
 
 PhoneFactory = Callable[..., Phone]
 
@@ -22,16 +22,6 @@ async def bot_k2(settings: Settings) -> AsyncIterator[RunningBot]:
     """Run the bot with an anonymity threshold of 2, so a test needs few people."""
     async with running_bot(settings.model_copy(update={"anonymity_k": 2}), poll_timeout=1) as b:
         yield b
-
-
-async def onboard(phone: Phone, role: str = "shopkeeper", core: str = "Ogy") -> None:
-    lang = phone.user.language_code or "fr"
-    t = lambda key, **kw: translate(lang, key, **kw)  # noqa: E731
-    await phone.consent()
-    await phone.tap(t(f"role.{role}"), until=t("territory.question"))
-    await phone.tap("Lessines" if lang != "nl" else "Lessen", until="1/1")
-    await phone.tap(core, until=t("sector.question"))
-    await phone.tap("🥖", until="🎉")
 
 
 async def concerns_of(bot: RunningBot, phone: Phone) -> list[tuple[str, str, str]]:

@@ -156,3 +156,48 @@ async def test_task_spawned_inside_a_transaction_waits_for_the_lock(db: Database
     await spawned[0]
     rows = await db.fetch_all("SELECT x FROM t")
     assert [r[0] for r in rows] == [2]
+
+
+async def test_migration_5_keeps_every_confirmed_factor(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    old = Database(path)
+    await old.connect([m for m in bundled_migrations() if m.version <= 4])
+    now = "2026-11-01T10:00:00.000+00:00"
+    user_id = await old.insert(
+        "INSERT INTO users (channel, external_id, language, step, consent_at, consent_version,"
+        " created_at, updated_at) VALUES ('t', '1', 'fr', 'done', ?, 'v', ?, ?)",
+        (now, now, now),
+    )
+    concern_id = await old.insert(
+        "INSERT INTO concerns (user_id, text, lang, status, predicted, draft, text_hash,"
+        " created_at, confirmed_at) VALUES (?, 'x', 'fr', 'confirmed', '[]', '[]', 'h', ?, ?)",
+        (user_id, now, now),
+    )
+    for factor in ("rent_premises", "roadworks"):
+        await old.execute(
+            "INSERT INTO concern_factors (concern_id, factor, user_id, core_id, territory_id,"
+            " role, confirmed_at) VALUES (?, ?, ?, 'les_ogy', 'lessines', 'shopkeeper', ?)",
+            (concern_id, factor, user_id, now),
+        )
+    await old.close()
+
+    new = Database(path)
+    await new.connect()
+    try:
+        rows = await new.fetch_all(
+            "SELECT factor, kind, core_id, confirmed_at FROM concern_factors ORDER BY factor"
+        )
+        assert [tuple(r) for r in rows] == [
+            ("rent_premises", "raised", "les_ogy", now),
+            ("roadworks", "raised", "les_ogy", now),
+        ]
+        source = await new.fetch_one("SELECT source FROM concerns")
+        wants = await new.fetch_one("SELECT follow_ups FROM users")
+        assert source is not None and source[0] == "message"
+        assert wants is not None and wants[0] == 1
+        # The voices still go with their concern.
+        await new.execute("DELETE FROM concerns WHERE id = ?", (concern_id,))
+        left = await new.fetch_one("SELECT COUNT(*) FROM concern_factors")
+        assert left is not None and left[0] == 0
+    finally:
+        await new.close()

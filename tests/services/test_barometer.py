@@ -1,0 +1,198 @@
+"""Unit tests of the barometer and follow-up services on a real SQLite file."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.services.barometer import BarometerService, MeTooStatus, Trend, trend_of
+from bot.services.charts import BarChart, BarRow, Panel, render_png
+from bot.services.follow_ups import FollowUpService
+from bot.storage import (
+    Concern,
+    ConcernRepository,
+    Database,
+    FollowUpRepository,
+    Role,
+    User,
+    UserRepository,
+    VoiceKind,
+)
+from tests.services.test_concerns import make_user
+
+_events = itertools.count(1)
+NOW = datetime.now(UTC)
+
+
+def key() -> str:
+    return f"barometer-test:{next(_events)}"
+
+
+async def voice(db: Database, user: User, factor: str, days_ago: float) -> None:
+    """Store a confirmed concern of `user` on one factor, `days_ago` days back."""
+    repo = ConcernRepository(db)
+    concern = await repo.create(
+        user_id=user.id, text="t", lang="fr", predicted=[factor], text_hash=key()
+    )
+    at = (NOW - timedelta(days=days_ago)).isoformat(timespec="milliseconds")
+    await repo.add_voice(
+        concern.id,
+        factor,
+        VoiceKind.RAISED,
+        user_id=user.id,
+        core_id=user.core_id,
+        territory_id=user.territory_id,
+        role=user.role.value if user.role else None,
+        at=at,
+    )
+
+
+def test_trend_needs_two_people_and_a_fifth() -> None:
+    assert trend_of(7, 5) is Trend.UP
+    assert trend_of(6, 5) is Trend.STABLE
+    assert trend_of(30, 26) is Trend.STABLE
+    assert trend_of(30, 24) is Trend.UP
+    assert trend_of(3, 6) is Trend.DOWN
+    assert trend_of(0, 0) is Trend.STABLE
+
+
+async def test_counts_suppression_trend_and_own_voice(db: Database) -> None:
+    me = await make_user(db, "me", core="les_ogy")
+    ogy = [await make_user(db, f"o{i}", core="les_ogy") for i in range(6)]
+    ghoy = [await make_user(db, f"g{i}", core="les_ghoy") for i in range(3)]
+    customer = await make_user(db, "c", core="les_ogy", role=Role.CUSTOMER)
+    for person in ogy:  # 6 now, 2 of them also before: shown, going up
+        await voice(db, person, "roadworks", 3)
+    for person in ogy[:2]:
+        await voice(db, person, "roadworks", 40)
+    for person in ogy[:4]:  # 4 now: below k = 5 in the core
+        await voice(db, person, "rent_premises", 10)
+    for person in ghoy:  # ...but 7 in the territory
+        await voice(db, person, "rent_premises", 10)
+    await voice(db, customer, "staff", 1)  # another role: never counted for shopkeepers
+    await voice(db, ogy[0], "staff", 90)  # too old for either window
+    await voice(db, me, "rent_premises", 1)  # the viewer's own voice: never counted
+
+    service = BarometerService(db, anonymity_k=5, clock=lambda: NOW)
+    barometer = await service.barometer(me)
+    core = {s.factor: s for s in barometer.core.stats}
+    territory = {s.factor: s for s in barometer.territory.stats}
+    assert (core["roadworks"].current, core["roadworks"].trend) == (6, Trend.UP)
+    assert core["roadworks"].previous is None  # 2 before: below k, not shown
+    assert core["rent_premises"].current is None and core["rent_premises"].trend is None
+    assert territory["rent_premises"].current == 7
+    assert core["staff"].current is None and territory["staff"].current is None
+    assert [s.factor for s in barometer.core.shown] == ["roadworks"]
+    assert [s.factor for s in barometer.territory.shown] == ["rent_premises", "roadworks"]
+    assert barometer.me_too_factors == ("roadworks",)
+    # Suppressed cells come after the shown ones, in the taxonomy's order, whatever their size.
+    hidden = [s.factor for s in barometer.core.stats if s.current is None]
+    assert hidden.index("rent_premises") == 0
+
+
+async def test_cached_territory_counts_never_subtract_a_voice_they_did_not_see(
+    db: Database,
+) -> None:
+    me = await make_user(db, "me", core="les_ogy")
+    others = [await make_user(db, f"o{i}", core="les_ghoy") for i in range(5)]
+    for person in others:
+        await voice(db, person, "staff", 2)
+    service = BarometerService(db, anonymity_k=5, territory_cache_s=3600)
+    first = await service.barometer(me)
+    assert {s.factor: s.current for s in first.territory.stats}["staff"] == 5
+    # My "me too" lands after the territory counts were cached: the 5 others stay 5.
+    result = await service.me_too(me, "staff", key())
+    assert result.status is MeTooStatus.COUNTED
+    second = await service.barometer(me)
+    assert {s.factor: s.current for s in second.territory.stats}["staff"] == 5
+    # ...and once the cache is gone, the fresh count includes me and takes me out again.
+    service.forget_cache()
+    third = await service.barometer(me)
+    assert {s.factor: s.current for s in third.territory.stats}["staff"] == 5
+
+
+async def test_me_too_counts_once_per_factor_per_30_days(db: Database) -> None:
+    me = await make_user(db, "me", core="les_ogy")
+    service = BarometerService(db, anonymity_k=5)
+    first = await service.me_too(me, "mobility_parking", key())
+    assert first.status is MeTooStatus.COUNTED
+    again = await service.me_too(me, "mobility_parking", key())
+    assert again.status is MeTooStatus.ALREADY and again.already_on is not None
+    event = key()
+    assert (await service.me_too(me, "staff", event)).status is MeTooStatus.COUNTED
+    assert (await service.me_too(me, "staff", event)).status is MeTooStatus.DUPLICATE_EVENT
+    row = await db.fetch_one("SELECT COUNT(*) FROM concerns WHERE source = 'me_too'")
+    assert row is not None and row[0] == 2
+
+
+def follow_up_service(db: Database) -> FollowUpService:
+    return FollowUpService(
+        db,
+        after=timedelta(days=21),
+        from_hour=9,
+        until_hour=19,
+        tz=ZoneInfo("Europe/Brussels"),
+    )
+
+
+async def confirmed(db: Database, user: User, factors: list[str]) -> Concern:
+    repo = ConcernRepository(db)
+    concern = await repo.create(
+        user_id=user.id, text="t", lang="fr", predicted=factors, text_hash=key()
+    )
+    return await repo.confirm(
+        concern, factors, core_id=user.core_id, territory_id=user.territory_id, role="shopkeeper"
+    )
+
+
+async def test_one_pending_follow_up_per_factor_and_one_question_a_day(db: Database) -> None:
+    service = follow_up_service(db)
+    me = await make_user(db, "me", core="les_ogy")
+    first = await confirmed(db, me, ["roadworks"])
+    same = await confirmed(db, me, ["roadworks", "staff"])
+    other = await confirmed(db, me, ["rent_premises"])
+    async with db.transaction():
+        assert await service.plan(me, first, first.draft)
+        # Roadworks is already going to be asked about: no second question on it.
+        assert not await service.plan(me, same, same.draft)
+        assert await service.plan(me, other, other.draft)
+    asked: list[int] = []
+
+    async def send(_user: User, concern: Concern) -> bool:
+        asked.append(concern.id)
+        return True
+
+    day = datetime.now(UTC).replace(hour=10, minute=0) + timedelta(days=22)
+    assert await service.send_due(send, day) == 1
+    assert await service.send_due(send, day + timedelta(hours=2)) == 0
+    assert await service.send_due(send, day + timedelta(days=1)) == 1
+    assert asked == [first.id, other.id]
+    rows = await FollowUpRepository(db).due(now=day.isoformat(), quiet_since="", limit=10)
+    assert rows == []
+
+
+async def test_follow_ups_skip_people_who_blocked_the_bot(db: Database) -> None:
+    service = follow_up_service(db)
+    me = await make_user(db, "me", core="les_ogy")
+    concern = await confirmed(db, me, ["staff"])
+    async with db.transaction():
+        await service.plan(me, concern, concern.draft)
+    await UserRepository(db).mark_blocked("test", "me")
+
+    async def send(_user: User, _concern: Concern) -> bool:
+        raise AssertionError("must not be sent")
+
+    day = datetime.now(UTC).replace(hour=10, minute=0) + timedelta(days=22)
+    assert await service.send_due(send, day) == 0
+    follow_up = await service.get(concern.id)
+    assert follow_up is not None and follow_up.skipped == "blocked"
+
+
+def test_chart_is_a_png_of_the_expected_size() -> None:
+    rows = tuple(BarRow(f"Factor {i}", c, None, "↑" if c else "") for i, c in enumerate([7, None]))
+    chart = BarChart("Title", (Panel("A", rows), Panel("B", rows)), "now", "before", "< 5")
+    png = render_png(chart, dpi=100)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width = int.from_bytes(png[16:20], "big")
+    assert width == int(100 * (4.2 * 2 + 2.2))
