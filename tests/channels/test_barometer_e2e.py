@@ -121,7 +121,9 @@ async def test_barometer_with_nobody_above_k_shows_nothing_and_offers_no_me_too(
     other = make_phone(9421, "nl")
     await onboard(me)
     await onboard(other)
-    await raise_concern(other, "De wegenwerken voor mijn winkel duren al maanden, niemand komt nog")
+    await raise_concern(
+        other, "De wegenwerken voor mijn winkel duren al maanden, niemand komt nog"
+    )
     await me.send("/barometer", until=translate("nl", "barometer.write_hint")[:10])
     text = me.last_text()
     assert text.count(translate("nl", "barometer.none_shown", k=2)) == 2
