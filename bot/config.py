@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_ROOT / "data"
     # Telegram refuses more than ~30 messages/s per bot; 0 lifts the limiter (paid broadcasts).
     telegram_max_rate: float = Field(default=30.0, ge=0)
+    # Bot API calls in flight at once (HTTP connections kept open to the Bot API server).
+    telegram_connections: int = Field(default=16, ge=1, le=256)
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)

@@ -18,6 +18,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUp
 import handlers
 from bot.channels.telegram import TelegramRenderer
 from bot.channels.telegram_delivery import DurableUpdateQueue
+from bot.channels.telegram_http import AiohttpRequest
 from bot.config import Settings
 from bot.i18n import LANGUAGES, translate
 from bot.scheduler import register_jobs
@@ -93,8 +94,8 @@ def build_application(settings: Settings, services: Services) -> Application:  #
         .base_file_url(file_base_url(settings.telegram_base_url))
         .concurrent_updates(PerChatUpdateProcessor())
         .update_queue(DurableUpdateQueue(services.delivery))
-        .connection_pool_size(64)
-        .pool_timeout(10.0)
+        .request(AiohttpRequest(connections=settings.telegram_connections))
+        .get_updates_request(AiohttpRequest(connections=1))
         .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3))
         .build()
     )
