@@ -1,9 +1,15 @@
-"""Benchmark the echo query on a large database: 1,000,000 concerns from 20,000 users.
+"""Benchmark the echo and barometer queries on a large database: 1,000,000 concerns, 20,000 users.
 
 Builds the database once under var/bench/ (reused if present), through the project's own
-migrations, then times `ConcernService.echo` for random users, each asking about 2 factors,
-as the bot does after a confirmation. Concerns are spread over the last 365 days; users over
-the real commercial cores, 80% shopkeepers. The fixture is bulk-loaded with sqlite3 directly
+migrations, then times, for random users:
+- `ConcernService.echo` on 2 factors, as the bot does after a confirmation;
+- `BarometerService.barometer`, as /barometer does: the user's core counted live, the
+  territory's shared counts kept warm by the bot's refresh job (timed here as
+  `barometer_refresh_ms`, all territories and roles), and once more with no shared counts
+  at all (`barometer_cold_*`: every request recomputes its territory) for comparison.
+
+Concerns are spread over the last 365 days; users over the real commercial cores, 80%
+shopkeepers. The fixture is bulk-loaded with sqlite3 directly
 (the repository would take minutes for a million rows); the measured path is the bot's own.
 """
 
@@ -19,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.reference import Reference, default_data_dir
+from bot.services.barometer import BarometerService
 from bot.services.concerns import ConcernService
 from bot.storage import Database, Role, UserRepository
 from nlp.taxonomy import FACTOR_IDS
@@ -120,12 +127,49 @@ async def measure(path: Path, users: int, queries: int) -> list[float]:
         await db.close()
 
 
+async def measure_barometer(
+    path: Path, users: int, queries: int, cold_queries: int
+) -> tuple[float, list[float], list[float]]:
+    """Time the refresh of shared counts, then warm and cold barometers of random users."""
+    db = Database(path)
+    await db.connect()
+    try:
+        repo = UserRepository(db)
+        rng = random.Random(13)
+        warm = BarometerService(db, anonymity_k=5, territory_cache_s=3600)
+        territories = list(Reference.load(default_data_dir()).territories)
+        started = time.perf_counter()
+        await warm.refresh(territories, [*ROLES])
+        refresh_ms = (time.perf_counter() - started) * 1000
+
+        async def timed(service: BarometerService, count: int) -> list[float]:
+            timings = []
+            for _ in range(count):
+                user = await repo.get("bench", str(rng.randrange(users)))
+                assert user is not None
+                started = time.perf_counter()
+                await service.barometer(user)
+                timings.append((time.perf_counter() - started) * 1000)
+            return sorted(timings)
+
+        served = await timed(warm, queries)
+        cold = await timed(BarometerService(db, anonymity_k=5, territory_cache_s=0), cold_queries)
+        return refresh_ms, served, cold
+    finally:
+        await db.close()
+
+
+def _p99(timings: list[float]) -> float:
+    return timings[int(0.99 * (len(timings) - 1))]
+
+
 def main() -> None:
     """Build (or reuse) the database, measure, print `name: value` lines."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=20_000)
     parser.add_argument("--concerns", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--cold-queries", type=int, default=100)
     args = parser.parse_args()
     path = ROOT / "var" / "bench" / f"echo-{args.users}-{args.concerns}.sqlite3"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -145,11 +189,19 @@ def main() -> None:
         partial.rename(path)
         built_s = time.perf_counter() - started
     timings = sorted(asyncio.run(measure(path, args.users, args.queries)))
+    refresh_ms, served, cold = asyncio.run(
+        measure_barometer(path, args.users, args.queries, args.cold_queries)
+    )
     print(f"echo_db_concerns: {args.concerns}")
     print(f"echo_db_users: {args.users}")
     print(f"echo_db_build_s: {built_s:.1f}")
     print(f"echo_query_p50_ms: {statistics.median(timings):.2f}")
-    print(f"echo_query_p99_ms: {timings[int(0.99 * (len(timings) - 1))]:.2f}")
+    print(f"echo_query_p99_ms: {_p99(timings):.2f}")
+    print(f"barometer_refresh_ms: {refresh_ms:.1f}")
+    print(f"barometer_cold_p50_ms: {statistics.median(cold):.2f}")
+    print(f"barometer_cold_p99_ms: {_p99(cold):.2f}")
+    print(f"barometer_p50_ms: {statistics.median(served):.2f}")
+    print(f"barometer_p99_ms: {_p99(served):.2f}")
 
 
 if __name__ == "__main__":

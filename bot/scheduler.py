@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from bot.services.container import Services
 from bot.services.follow_ups import SendQuestion
+from bot.storage import Role
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,22 @@ def register_jobs(
     scheduler.run_repeating(
         housekeeping, HOUSEKEEPING_EVERY, first=timedelta(minutes=1), name="housekeeping"
     )
+
+    ttl = services.settings.barometer_cache_seconds
+    if ttl > 0:
+        territory_ids = list(services.reference.territories)
+        roles: list[str | None] = [role.value for role in Role]
+
+        async def barometer(_context: Any) -> None:
+            # Keeps the shared territory counts warm, so no person waits for them.
+            await services.barometer.refresh(territory_ids, roles)
+
+        scheduler.run_repeating(
+            barometer,
+            timedelta(seconds=max(30, ttl // 2)),
+            first=timedelta(seconds=5),
+            name="barometer",
+        )
 
     if send_follow_up is not None:
         sender = send_follow_up

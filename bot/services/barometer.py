@@ -176,6 +176,18 @@ class BarometerService:
             self._cache[key] = _Cached(time.monotonic() + self._ttl, counts)
             return counts
 
+    async def refresh(self, territory_ids: list[str], roles: list[str | None]) -> int:
+        """Recompute every shared territory count ahead of time; return how many."""
+        done = 0
+        for territory_id in territory_ids:
+            for role in roles:
+                key = (territory_id, role)
+                async with self._cache_locks.setdefault(key, asyncio.Lock()):
+                    counts = await self._count(Scope.TERRITORY, territory_id, role)
+                    self._cache[key] = _Cached(time.monotonic() + self._ttl, counts)
+                done += 1
+        return done
+
     def forget_cache(self) -> None:
         """Drop the shared territory counts (after bulk changes, and in tests)."""
         self._cache.clear()

@@ -53,7 +53,9 @@ class Services:
     async def housekeeping(self) -> int:
         """Prune old exactly-once records and stale inbox copies; return how many went."""
         removed = await ProcessedEventRepository(self.db).prune(PROCESSED_EVENTS_RETENTION)
-        return removed + await self.delivery.prune()
+        removed += await self.delivery.prune()
+        await self.db.optimize()
+        return removed
 
 
 async def open_services(settings: Settings) -> Services:

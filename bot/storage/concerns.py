@@ -280,9 +280,11 @@ class ConcernRepository:
     ) -> dict[str, tuple[bool, bool]]:
         """Say per factor whether the user has a voice in [split, until] and in [since, split)."""
         rows = await self._db.fetch_all(
+            # The unary + keeps SQLite on the per-person index: without statistics it would
+            # rather scan the whole territory (80 ms instead of 0.1 on a million concerns).
             "SELECT factor, MAX(confirmed_at >= ?), MAX(confirmed_at < ?) FROM concern_factors"
-            f" WHERE user_id = ? AND confirmed_at >= ? AND confirmed_at <= ? AND {scope.value} = ?"
-            " AND role IS ? GROUP BY factor",
+            " WHERE user_id = ? AND confirmed_at >= ? AND confirmed_at <= ?"
+            f" AND +{scope.value} = ? AND +role IS ? GROUP BY factor",
             (split, split, user_id, since, until, scope_id, role),
         )
         return {str(r[0]): (bool(r[1]), bool(r[2])) for r in rows}

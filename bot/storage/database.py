@@ -83,6 +83,11 @@ class Database:
         await self._conn.execute("PRAGMA synchronous = NORMAL")
         await self.migrate(bundled_migrations() if migrations is None else list(migrations))
 
+    async def optimize(self) -> None:
+        """Let SQLite refresh its query-planner statistics where they have gone stale."""
+        async with self._access() as conn:
+            await conn.execute_fetchall("PRAGMA optimize")
+
     async def close(self) -> None:
         """Close the connection, waiting for any running transaction."""
         if self._conn is None:

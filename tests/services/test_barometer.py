@@ -196,3 +196,20 @@ def test_chart_is_a_png_of_the_expected_size() -> None:
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width = int.from_bytes(png[16:20], "big")
     assert width == int(100 * (4.2 * 2 + 2.2))
+
+
+async def test_refresh_warms_the_shared_territory_counts(db: Database) -> None:
+    me = await make_user(db, "me", core="les_ogy")
+    others = [await make_user(db, f"o{i}", core="les_ghoy") for i in range(5)]
+    for person in others[:4]:
+        await voice(db, person, "safety_image", 1)
+    service = BarometerService(db, anonymity_k=5, territory_cache_s=3600)
+    assert await service.refresh(["lessines", "brussels"], ["shopkeeper", "customer"]) == 4
+    await voice(db, others[4], "safety_image", 0)
+    # The warm counts are served as they were (4: suppressed)...
+    stats = {s.factor: s.current for s in (await service.barometer(me)).territory.stats}
+    assert stats["safety_image"] is None
+    # ...until the next refresh, which the bot's job runs every few minutes.
+    await service.refresh(["lessines"], ["shopkeeper"])
+    stats = {s.factor: s.current for s in (await service.barometer(me)).territory.stats}
+    assert stats["safety_image"] == 5

@@ -1,0 +1,69 @@
+"""The aiohttp transport under python-telegram-bot: errors map onto PTB's, timeouts hold."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+
+import pytest
+from telegram import Bot
+from telegram.error import NetworkError, TimedOut
+
+from bot.channels.telegram_http import AiohttpRequest
+from bot.emulator import BotApiEmulator
+from tests.conftest import TEST_TOKEN
+from tests.support import Phone
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_a_refused_connection_is_a_network_error() -> None:
+    request = AiohttpRequest(connections=2)
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError):
+            await request.do_request(f"http://127.0.0.1:{free_port()}/bot1:x/getMe", "POST")
+    finally:
+        await request.shutdown()
+
+
+async def test_a_slow_answer_times_out() -> None:
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1)
+        await asyncio.sleep(5)
+        writer.close()
+
+    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    request = AiohttpRequest(connections=2)
+    await request.initialize()
+    try:
+        with pytest.raises(TimedOut):
+            await request.do_request(
+                f"http://127.0.0.1:{port}/bot1:x/getMe", "POST", read_timeout=0.2
+            )
+    finally:
+        await request.shutdown()
+        server.close()
+
+
+async def test_photo_upload_reaches_the_emulator(
+    emulator: BotApiEmulator, make_phone: Callable[..., Phone]
+) -> None:
+    phone = make_phone(9700, "en")
+    emulator.send_text(phone.user, "hello")  # the emulator knows a chat once its user wrote
+    bot = Bot(TEST_TOKEN, base_url=emulator.base_url, request=AiohttpRequest(connections=2))
+    async with bot:
+        sent = await bot.send_photo(phone.user.id, photo=b"\x89PNG fake", caption="«chart»")
+    assert sent.caption == "«chart»"
+    assert emulator.photo_of(phone.user.id, sent.message_id) == b"\x89PNG fake"
+
+
+async def test_requests_need_initialize() -> None:
+    with pytest.raises(RuntimeError):
+        await AiohttpRequest().do_request("http://127.0.0.1:1/", "POST")
