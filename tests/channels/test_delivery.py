@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 
 import pytest
+from telegram import Message, Update
 
 from bot.channels.base import IncomingMessage, Outcome
+from bot.channels.telegram import event_key, to_incoming
 from bot.channels.telegram_app import RunningBot, running_bot
+from bot.channels.telegram_delivery import payload_of
 from bot.config import Settings
 from bot.emulator import BotApiEmulator
 from bot.i18n import translate
@@ -82,3 +86,48 @@ async def test_applied_updates_leave_the_inbox(bot: RunningBot, make_phone: Phon
     await phone.consent()
     await phone.tap(translate("nl", "role.customer"), until=translate("nl", "territory.question"))
     assert await inbox_keys(bot) == []
+
+
+def test_compact_payload_replays_to_the_same_action() -> None:
+    sender = {"id": 77, "is_bot": False, "first_name": "Ana", "language_code": "nl"}
+    chat = {"id": 77, "type": "private", "first_name": "Ana"}
+    command = {
+        "update_id": 10,
+        "message": {
+            "message_id": 5,
+            "date": 1_790_000_000,
+            "chat": chat,
+            "from": sender,
+            "text": "/start core_bru_flagey",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+    tap = {
+        "update_id": 11,
+        "callback_query": {
+            "id": "q1",
+            "from": sender,
+            "chat_instance": "ci",
+            "data": "cc:y:12",
+            "message": {"message_id": 6, "date": 1_790_000_001, "chat": chat, "text": "?"},
+        },
+    }
+    photo = {
+        "update_id": 12,
+        "message": {
+            "message_id": 7,
+            "date": 1_790_000_002,
+            "chat": chat,
+            "from": sender,
+            "photo": [{"file_id": "f", "file_unique_id": "u", "width": 9, "height": 9}],
+        },
+    }
+    for raw in (command, tap, photo):
+        original = Update.de_json(raw, None)
+        replayed = Update.de_json(json.loads(payload_of(original)), None)
+        assert to_incoming(replayed) == to_incoming(original)
+        assert event_key(replayed) == event_key(original)
+    replayed_tap = Update.de_json(json.loads(payload_of(Update.de_json(tap, None))), None)
+    assert replayed_tap.callback_query is not None
+    assert isinstance(replayed_tap.callback_query.message, Message)
+    assert replayed_tap.callback_query.message.message_id == 6
