@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from telegram import BotCommand, Update
+from telegram.error import TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor
 
 import handlers
@@ -23,7 +24,7 @@ from bot.config import Settings
 from bot.i18n import LANGUAGES, translate
 from bot.scheduler import register_jobs
 from bot.services.container import Services, open_services
-from bot.services.follow_ups import SendQuestion
+from bot.services.follow_ups import Delivery, SendQuestion
 from bot.storage import Concern, User
 
 logger = logging.getLogger(__name__)
@@ -111,9 +112,18 @@ def build_application(settings: Settings, services: Services) -> Application:  #
 def follow_up_sender(services: Services, renderer: TelegramRenderer) -> SendQuestion:
     """Return how the follow-up job sends a question: to the person's chat, unless blocked."""
 
-    async def send(user: User, concern: Concern) -> bool:
+    async def send(user: User, concern: Concern) -> Delivery:
         reply = services.follow_up_flow.question(user, concern)
-        return await renderer.send_unprompted(int(user.external_id), reply)
+        try:
+            delivered = await renderer.send_unprompted(int(user.external_id), reply)
+        except TimedOut:
+            # Telegram may well have delivered it; asking twice is worse than not knowing.
+            logger.warning("follow-up of concern %s timed out; counted as sent", concern.id)
+            return Delivery.SENT
+        except TelegramError as exc:
+            logger.warning("follow-up of concern %s not sent (%s); will retry", concern.id, exc)
+            return Delivery.FAILED
+        return Delivery.SENT if delivered else Delivery.BLOCKED
 
     return send
 

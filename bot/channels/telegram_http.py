@@ -53,6 +53,8 @@ class AiohttpRequest(BaseRequest):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._connections),
                 headers={"User-Agent": self.USER_AGENT},
+                # Honour HTTPS_PROXY and friends, as the default httpx transport did.
+                trust_env=True,
             )
 
     async def shutdown(self) -> None:
@@ -82,13 +84,14 @@ class AiohttpRequest(BaseRequest):
             self._connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout
         )
         pool = self._pool_timeout if isinstance(pool_timeout, DefaultValue) else pool_timeout
-        # aiohttp's `connect` covers waiting for a pooled connection plus opening one; the
-        # upload (write) has no timeout of its own, so it is folded into the read timeout.
+        # aiohttp's `connect` covers waiting for a pooled connection plus opening one. It has
+        # no write timeout, and its read timer starts only once the body is sent: the total
+        # bounds a stalled upload (httpx's write timeout) as well as everything else.
         timeout = aiohttp.ClientTimeout(
-            total=None,
+            total=_add(_add(pool, connect), _add(write, read)),
             connect=_add(pool, connect),
             sock_connect=connect,
-            sock_read=_add(read, write) if files else read,
+            sock_read=read,
         )
         data: Any = None
         if request_data is not None:

@@ -37,6 +37,8 @@ class Trend(StrEnum):
     UP = "up"
     DOWN = "down"
     STABLE = "stable"
+    # Fewer than k people before: any arrow would give away how many.
+    NEW = "new"
 
 
 def trend_of(current: int, previous: int) -> Trend:
@@ -143,15 +145,23 @@ class BarometerService:
         self._clock = clock
         self._cache: dict[tuple[str | None, str | None], _Cached] = {}
         self._cache_locks: dict[tuple[str | None, str | None], asyncio.Lock] = {}
+        self._generation = 0
 
     async def _count(self, scope: Scope, scope_id: str | None, role: str | None) -> _Counts:
         now = self._clock()
         since = (now - 2 * WINDOW).isoformat(timespec="milliseconds")
         split = (now - WINDOW).isoformat(timespec="milliseconds")
+        until = now.isoformat(timespec="milliseconds")
         trends = await self._concerns.factor_trends(
-            scope=scope, scope_id=scope_id, role=role, factors=FACTOR_IDS, since=since, split=split
+            scope=scope,
+            scope_id=scope_id,
+            role=role,
+            factors=FACTOR_IDS,
+            since=since,
+            split=split,
+            until=until,
         )
-        return _Counts(since, split, now.isoformat(timespec="milliseconds"), trends)
+        return _Counts(since, split, until, trends)
 
     async def barometer(self, user: User) -> Barometer:
         """Return the barometer of the user's core and territory, among people of their role."""
@@ -172,9 +182,16 @@ class BarometerService:
             entry = self._cache.get(key)
             if entry is not None and entry.expires > time.monotonic():
                 return entry.counts
+            generation = self._generation
             counts = await self._count(Scope.TERRITORY, territory_id, role)
-            self._cache[key] = _Cached(time.monotonic() + self._ttl, counts)
+            self._keep(key, counts, generation)
             return counts
+
+    def _keep(self, key: tuple[str | None, str | None], counts: _Counts, generation: int) -> None:
+        # Counts begun before a voice was deleted may still hold it: never keep those, or the
+        # deleter would be counted in what they are shown (and learn a suppressed count).
+        if generation == self._generation:
+            self._cache[key] = _Cached(time.monotonic() + self._ttl, counts)
 
     async def refresh(self, territory_ids: list[str], roles: list[str | None]) -> int:
         """Recompute every shared territory count ahead of time; return how many."""
@@ -183,13 +200,15 @@ class BarometerService:
             for role in roles:
                 key = (territory_id, role)
                 async with self._cache_locks.setdefault(key, asyncio.Lock()):
+                    generation = self._generation
                     counts = await self._count(Scope.TERRITORY, territory_id, role)
-                    self._cache[key] = _Cached(time.monotonic() + self._ttl, counts)
+                    self._keep(key, counts, generation)
                 done += 1
         return done
 
     def forget_cache(self) -> None:
-        """Drop the shared territory counts (after bulk changes, and in tests)."""
+        """Drop the shared territory counts: call it whenever voices are deleted."""
+        self._generation += 1
         self._cache.clear()
 
     async def _scope(self, user: User, scope: Scope, counts: _Counts) -> ScopeBarometer:
@@ -212,12 +231,14 @@ class BarometerService:
             current = max(0, t.current - int(mine_now))
             previous = max(0, t.previous - int(mine_before))
             shown = current >= self._k
+            known_before = previous >= self._k
+            trend = trend_of(current, previous) if known_before else Trend.NEW
             stats.append(
                 FactorStat(
                     factor=t.factor,
                     current=current if shown else None,
-                    previous=previous if previous >= self._k else None,
-                    trend=trend_of(current, previous) if shown else None,
+                    previous=previous if known_before else None,
+                    trend=trend if shown else None,
                 )
             )
         # Shown cells by size; suppressed ones in taxonomy order, so their rank leaks nothing.

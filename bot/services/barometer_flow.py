@@ -121,9 +121,10 @@ class BarometerFlow:
         lines = []
         for rank, stat in enumerate(shown[:5], 1):
             assert stat.current is not None and stat.trend is not None
-            arrow = ARROWS[stat.trend]
-            if stat.previous is not None:
-                arrow += " " + t("barometer.before", previous=stat.previous)
+            if stat.trend is Trend.NEW:
+                arrow = t("barometer.new", k=self._k)
+            else:
+                arrow = f"{ARROWS[stat.trend]} " + t("barometer.before", previous=stat.previous)
             lines.append(
                 t(
                     "barometer.line",
@@ -140,6 +141,12 @@ class BarometerFlow:
     def _count(self, t: Translator, value: int | None) -> str:
         return t("echo.fewer", k=self._k) if value is None else str(value)
 
+    @staticmethod
+    def _chart_arrow(t: Translator, trend: Trend | None) -> str:
+        if trend is None:
+            return ""
+        return t("barometer.chart_new") if trend is Trend.NEW else ARROWS[trend]
+
     def _chart(self, t: Translator, user: User, barometer: Barometer) -> BarChart:
         core_name, territory_name = self._place_names(user)
         # Both panels list the factors in the core's order, so a row reads across.
@@ -154,7 +161,7 @@ class BarometerFlow:
                         self._tax.get(f).label.get(t.lang),
                         stats[f].current,
                         stats[f].previous,
-                        ARROWS[trend] if (trend := stats[f].trend) else "",
+                        self._chart_arrow(t, stats[f].trend),
                     )
                     for f in order
                 ),

@@ -81,6 +81,7 @@ class ConcernService:
         anonymity_k: int,
         flood_per_hour: int = 20,
         follow_ups: FollowUpService | None = None,
+        voices_removed: Callable[[], None] | None = None,
     ) -> None:
         self._db = db
         self._classify = classify
@@ -89,6 +90,7 @@ class ConcernService:
         self._k = anonymity_k
         self._flood = flood_per_hour
         self._follow_ups = follow_ups
+        self._voices_removed = voices_removed
 
     async def hold(self, user: User, text: str, event_key: str) -> Intake:
         """Keep a message of someone not yet onboarded, to be filed once they are."""
@@ -225,4 +227,7 @@ class ConcernService:
         async with self._db.transaction():
             if not await self._events.claim(event_key):
                 return False
-            return await self._concerns.delete(concern_id, user.id)
+            deleted = await self._concerns.delete(concern_id, user.id)
+        if deleted and self._voices_removed is not None:
+            self._voices_removed()
+        return deleted

@@ -75,18 +75,19 @@ async def open_services(settings: Settings) -> Services:
         until_hour=settings.follow_up_until_hour,
         tz=settings.tz,
     )
+    barometer = BarometerService(
+        db,
+        anonymity_k=settings.anonymity_k,
+        follow_ups=follow_ups,
+        territory_cache_s=settings.barometer_cache_seconds,
+    )
     concerns = ConcernService(
         db,
         classifier,
         anonymity_k=settings.anonymity_k,
         flood_per_hour=settings.flood_per_hour,
         follow_ups=follow_ups,
-    )
-    barometer = BarometerService(
-        db,
-        anonymity_k=settings.anonymity_k,
-        follow_ups=follow_ups,
-        territory_cache_s=settings.barometer_cache_seconds,
+        voices_removed=barometer.forget_cache,
     )
     flow = ConcernFlow(concerns, reference, taxonomy(), resources, settings.anonymity_k)
     barometer_flow = BarometerFlow(

@@ -39,6 +39,16 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
+class Delivery(StrEnum):
+    """Say what became of sending a question."""
+
+    SENT = "sent"
+    # The person blocked the bot: never try again.
+    BLOCKED = "blocked"
+    # Not sent (network down, server error): the next round tries again.
+    FAILED = "failed"
+
+
 class AnswerStatus(StrEnum):
     """Say what became of a follow-up answer."""
 
@@ -55,8 +65,8 @@ class AnswerResult:
     answer: FollowUpAnswer | None = None
 
 
-# Render the question for one person and send it; False when the person blocked the bot.
-SendQuestion = Callable[[User, Concern], Awaitable[bool]]
+# Render the question for one person and send it through their channel.
+SendQuestion = Callable[[User, Concern], Awaitable[Delivery]]
 
 
 class FollowUpService:
@@ -86,15 +96,15 @@ class FollowUpService:
         if not factors:
             return False
         confirmed = datetime.fromisoformat(concern.confirmed_at or utcnow())
-        return await self._repo.schedule(
+        await self._repo.schedule(
             concern_id=concern.id,
             user_id=user.id,
-            factors=factors,
             core_id=user.core_id,
             territory_id=user.territory_id,
             role=user.role.value if user.role else None,
             due_at=_iso(confirmed + self._after),
         )
+        return True
 
     def may_send_at(self, now: datetime) -> bool:
         """Return whether it is a decent local hour to ask somebody something."""
@@ -122,20 +132,23 @@ class FollowUpService:
             concern = await self._concerns.get(follow_up.concern_id)
             if user is None or concern is None:
                 continue
-            # Marked after sending: a crash in between asks twice (answers are stored once),
-            # which beats never asking.
             try:
-                delivered = await send(user, concern)
+                delivery = await send(user, concern)
             except Exception:
                 # Left unsent: the next round tries again; the others must not wait for it.
                 logger.exception("could not send follow-up of concern %s", concern.id)
                 continue
+            if delivery is Delivery.FAILED:
+                continue
             async with self._db.transaction():
-                if delivered:
-                    await self._repo.mark_sent(follow_up.concern_id, _iso(now))
-                    sent += 1
-                else:
+                if delivery is Delivery.BLOCKED:
                     await self._repo.mark_skipped(follow_up.concern_id, "blocked")
+                    continue
+                await self._repo.mark_sent(follow_up.concern_id, _iso(now))
+                # One question per problem: it also answers for the person's other concerns
+                # on the same factors that have not been asked about yet.
+                await self._repo.cover_others(concern.id, user.id, concern.draft)
+                sent += 1
         if sent:
             logger.info("sent %d follow-up questions", sent)
         return sent

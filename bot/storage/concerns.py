@@ -251,18 +251,22 @@ class ConcernRepository:
         factors: Sequence[str],
         since: str,
         split: str,
+        until: str,
     ) -> list[FactorTrend]:
-        """Count distinct people per factor in [split, now) and in [since, split)."""
+        """Count distinct people per factor in [split, until] and in [since, split)."""
         # One index range scan per factor: a GROUP BY would read the scope's whole history.
+        # The upper bound makes the counts exactly "as of until", whatever lands meanwhile.
         sql = (
             "SELECT COUNT(DISTINCT CASE WHEN confirmed_at >= ? THEN user_id END),"
             " COUNT(DISTINCT CASE WHEN confirmed_at < ? THEN user_id END)"
             f" FROM concern_factors WHERE {scope.value} = ? AND role IS ? AND factor = ?"
-            " AND confirmed_at >= ?"
+            " AND confirmed_at >= ? AND confirmed_at <= ?"
         )
         trends: list[FactorTrend] = []
         for factor in factors:
-            row = await self._db.fetch_one(sql, (split, split, scope_id, role, factor, since))
+            row = await self._db.fetch_one(
+                sql, (split, split, scope_id, role, factor, since, until)
+            )
             current, previous = (int(row[0]), int(row[1])) if row else (0, 0)
             trends.append(FactorTrend(factor=factor, current=current, previous=previous))
         return trends

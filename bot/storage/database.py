@@ -81,6 +81,8 @@ class Database:
         await self._conn.execute("PRAGMA journal_mode = WAL")
         await self._conn.execute("PRAGMA foreign_keys = ON")
         await self._conn.execute("PRAGMA synchronous = NORMAL")
+        # Bounds the ANALYZE that PRAGMA optimize may run, so housekeeping never stalls us.
+        await self._conn.execute("PRAGMA analysis_limit = 400")
         await self.migrate(bundled_migrations() if migrations is None else list(migrations))
 
     async def optimize(self) -> None:

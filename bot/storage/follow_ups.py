@@ -65,28 +65,30 @@ class FollowUpRepository:
         *,
         concern_id: int,
         user_id: int,
-        factors: Sequence[str],
         core_id: str | None,
         territory_id: str | None,
         role: str | None,
         due_at: str,
-    ) -> bool:
-        """Plan a follow-up unless one not yet sent already covers one of these factors."""
-        marks = ", ".join("?" for _ in factors)
-        overlapping = await self._db.fetch_one(
-            "SELECT 1 FROM follow_ups f JOIN concern_factors cf ON cf.concern_id = f.concern_id"
-            " WHERE f.user_id = ? AND f.sent_at IS NULL AND f.skipped IS NULL"
-            f" AND cf.kind = 'raised' AND cf.factor IN ({marks}) LIMIT 1",
-            (user_id, *factors),
-        )
-        if overlapping is not None:
-            return False
+    ) -> None:
+        """Plan the follow-up of one concern (at most one per concern)."""
         await self._db.execute(
             "INSERT OR IGNORE INTO follow_ups (concern_id, user_id, core_id, territory_id, role,"
             " due_at) VALUES (?, ?, ?, ?, ?, ?)",
             (concern_id, user_id, core_id, territory_id, role, due_at),
         )
-        return True
+
+    async def cover_others(self, concern_id: int, user_id: int, factors: Sequence[str]) -> int:
+        """Skip the person's unsent follow-ups on any of these factors; return how many."""
+        if not factors:
+            return 0
+        marks = ", ".join("?" for _ in factors)
+        return await self._db.execute(
+            "UPDATE follow_ups SET skipped = 'covered' WHERE user_id = ? AND concern_id != ?"
+            " AND sent_at IS NULL AND skipped IS NULL AND answer IS NULL AND EXISTS ("
+            "SELECT 1 FROM concern_factors cf WHERE cf.concern_id = follow_ups.concern_id"
+            f" AND cf.kind = 'raised' AND cf.factor IN ({marks}))",
+            (user_id, concern_id, *factors),
+        )
 
     async def get(self, concern_id: int) -> FollowUp | None:
         """Return the follow-up of a concern, or None."""
@@ -100,7 +102,7 @@ class FollowUpRepository:
         rows = await self._db.fetch_all(
             "SELECT f.*, u.follow_ups AS wanted, u.blocked_at IS NOT NULL AS blocked"
             " FROM follow_ups f JOIN users u ON u.id = f.user_id"
-            " WHERE f.sent_at IS NULL AND f.skipped IS NULL AND f.due_at <= ?"
+            " WHERE f.sent_at IS NULL AND f.skipped IS NULL AND f.answer IS NULL AND f.due_at <= ?"
             " AND NOT EXISTS (SELECT 1 FROM follow_ups g WHERE g.user_id = f.user_id"
             " AND g.sent_at > ?)"
             " ORDER BY f.due_at LIMIT ?",
@@ -136,10 +138,10 @@ class FollowUpRepository:
     async def record_answer(
         self, concern_id: int, user_id: int, answer: FollowUpAnswer, at: str
     ) -> bool:
-        """Store the answer once, for a question that was sent to this user."""
+        """Store the answer once (even if the question's sending was never confirmed)."""
         changed = await self._db.execute(
             "UPDATE follow_ups SET answer = ?, answered_at = ? WHERE concern_id = ?"
-            " AND user_id = ? AND sent_at IS NOT NULL AND answer IS NULL",
+            " AND user_id = ? AND answer IS NULL",
             (answer.value, at, concern_id, user_id),
         )
         return changed == 1

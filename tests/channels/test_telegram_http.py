@@ -67,3 +67,30 @@ async def test_photo_upload_reaches_the_emulator(
 async def test_requests_need_initialize() -> None:
     with pytest.raises(RuntimeError):
         await AiohttpRequest().do_request("http://127.0.0.1:1/", "POST")
+
+
+async def test_a_stalled_upload_times_out() -> None:
+    async def stop_reading(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(10)
+        await asyncio.sleep(10)
+        writer.close()
+
+    server = await asyncio.start_server(stop_reading, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    request = AiohttpRequest(
+        connections=1,
+        read_timeout=0.3,
+        write_timeout=0.3,
+        connect_timeout=0.3,
+        pool_timeout=0.3,
+        media_write_timeout=0.3,
+    )
+    await request.initialize()
+    bot = Bot("1:x", base_url=f"http://127.0.0.1:{port}/bot", request=request)
+    try:
+        # 64 MB cannot fit in the socket buffers of a server that stopped reading.
+        with pytest.raises(TimedOut):
+            await asyncio.wait_for(bot.send_photo(1, photo=b"\0" * (64 << 20)), timeout=8)
+    finally:
+        await request.shutdown()
+        server.close()

@@ -8,12 +8,13 @@ from zoneinfo import ZoneInfo
 
 from bot.services.barometer import BarometerService, MeTooStatus, Trend, trend_of
 from bot.services.charts import BarChart, BarRow, Panel, render_png
-from bot.services.follow_ups import FollowUpService
+from bot.services.concerns import ConcernService
+from bot.services.follow_ups import AnswerStatus, Delivery, FollowUpService
 from bot.storage import (
     Concern,
     ConcernRepository,
     Database,
-    FollowUpRepository,
+    FollowUpAnswer,
     Role,
     User,
     UserRepository,
@@ -78,8 +79,9 @@ async def test_counts_suppression_trend_and_own_voice(db: Database) -> None:
     barometer = await service.barometer(me)
     core = {s.factor: s for s in barometer.core.stats}
     territory = {s.factor: s for s in barometer.territory.stats}
-    assert (core["roadworks"].current, core["roadworks"].trend) == (6, Trend.UP)
-    assert core["roadworks"].previous is None  # 2 before: below k, not shown
+    # 2 before: below k, so neither the number nor a direction is given away.
+    assert (core["roadworks"].current, core["roadworks"].trend) == (6, Trend.NEW)
+    assert core["roadworks"].previous is None
     assert core["rent_premises"].current is None and core["rent_premises"].trend is None
     assert territory["rent_premises"].current == 7
     assert core["staff"].current is None and territory["staff"].current is None
@@ -146,30 +148,74 @@ async def confirmed(db: Database, user: User, factors: list[str]) -> Concern:
     )
 
 
-async def test_one_pending_follow_up_per_factor_and_one_question_a_day(db: Database) -> None:
+async def test_one_question_per_problem_and_per_day(db: Database) -> None:
     service = follow_up_service(db)
     me = await make_user(db, "me", core="les_ogy")
     first = await confirmed(db, me, ["roadworks"])
     same = await confirmed(db, me, ["roadworks", "staff"])
     other = await confirmed(db, me, ["rent_premises"])
     async with db.transaction():
-        assert await service.plan(me, first, first.draft)
-        # Roadworks is already going to be asked about: no second question on it.
-        assert not await service.plan(me, same, same.draft)
-        assert await service.plan(me, other, other.draft)
+        for concern in (first, same, other):
+            assert await service.plan(me, concern, concern.draft)
     asked: list[int] = []
 
-    async def send(_user: User, concern: Concern) -> bool:
+    async def send(_user: User, concern: Concern) -> Delivery:
         asked.append(concern.id)
-        return True
+        return Delivery.SENT
 
     day = datetime.now(UTC).replace(hour=10, minute=0) + timedelta(days=22)
     assert await service.send_due(send, day) == 1
     assert await service.send_due(send, day + timedelta(hours=2)) == 0
     assert await service.send_due(send, day + timedelta(days=1)) == 1
+    assert await service.send_due(send, day + timedelta(days=2)) == 0
+    # The roadworks question also stood for the second roadworks concern.
     assert asked == [first.id, other.id]
-    rows = await FollowUpRepository(db).due(now=day.isoformat(), quiet_since="", limit=10)
-    assert rows == []
+    covered = await service.get(same.id)
+    assert covered is not None and covered.skipped == "covered" and covered.sent_at is None
+
+
+async def test_deleting_a_concern_never_loses_another_ones_follow_up(db: Database) -> None:
+    service = follow_up_service(db)
+    me = await make_user(db, "me", core="les_ogy")
+    first = await confirmed(db, me, ["roadworks"])
+    second = await confirmed(db, me, ["roadworks"])
+    async with db.transaction():
+        await service.plan(me, first, first.draft)
+        await service.plan(me, second, second.draft)
+    assert await ConcernRepository(db).delete(first.id, me.id)
+    asked: list[int] = []
+
+    async def send(_user: User, concern: Concern) -> Delivery:
+        asked.append(concern.id)
+        return Delivery.SENT
+
+    day = datetime.now(UTC).replace(hour=10, minute=0) + timedelta(days=22)
+    assert await service.send_due(send, day) == 1
+    assert asked == [second.id]
+
+
+async def test_an_answer_counts_even_if_sending_was_never_confirmed(db: Database) -> None:
+    service = follow_up_service(db)
+    me = await make_user(db, "me", core="les_ogy")
+    concern = await confirmed(db, me, ["staff"])
+    async with db.transaction():
+        await service.plan(me, concern, concern.draft)
+
+    async def lost_in_transit(_user: User, _concern: Concern) -> Delivery:
+        return Delivery.FAILED
+
+    day = datetime.now(UTC).replace(hour=10, minute=0) + timedelta(days=22)
+    assert await service.send_due(lost_in_transit, day) == 0
+    # The question reached the phone all the same, and the person answers it.
+    result = await service.answer(me, concern.id, FollowUpAnswer.WORSE, key())
+    assert result.status is AnswerStatus.STORED
+    again = await service.answer(me, concern.id, FollowUpAnswer.SOLVED, key())
+    assert again.status is AnswerStatus.STALE
+
+    async def must_not_send(_user: User, _concern: Concern) -> Delivery:
+        raise AssertionError("already answered")
+
+    assert await service.send_due(must_not_send, day + timedelta(hours=1)) == 0
 
 
 async def test_follow_ups_skip_people_who_blocked_the_bot(db: Database) -> None:
@@ -180,7 +226,7 @@ async def test_follow_ups_skip_people_who_blocked_the_bot(db: Database) -> None:
         await service.plan(me, concern, concern.draft)
     await UserRepository(db).mark_blocked("test", "me")
 
-    async def send(_user: User, _concern: Concern) -> bool:
+    async def send(_user: User, _concern: Concern) -> Delivery:
         raise AssertionError("must not be sent")
 
     day = datetime.now(UTC).replace(hour=10, minute=0) + timedelta(days=22)
@@ -213,3 +259,38 @@ async def test_refresh_warms_the_shared_territory_counts(db: Database) -> None:
     await service.refresh(["lessines"], ["shopkeeper"])
     stats = {s.factor: s.current for s in (await service.barometer(me)).territory.stats}
     assert stats["safety_image"] == 5
+
+
+async def test_a_deleted_voice_is_never_counted_back_from_the_cache(db: Database) -> None:
+    me = await make_user(db, "me", core="les_ogy")
+    others = [await make_user(db, f"o{i}", core="les_ghoy") for i in range(4)]
+    for person in others:
+        await voice(db, person, "staff", 2)
+    barometer = BarometerService(db, anonymity_k=5, territory_cache_s=3600)
+
+    async def no_model(_text: str) -> list[str]:
+        return ["staff"]
+
+    concerns = ConcernService(db, no_model, anonymity_k=5, voices_removed=barometer.forget_cache)
+    intake = await concerns.intake(me, "le personnel est introuvable", key())
+    assert intake.concern is not None
+    assert await concerns.confirm(me, intake.concern.id, key()) is not None
+    await barometer.refresh(["lessines"], ["shopkeeper"])  # counts me: 5 in all
+    seen = {s.factor: s.current for s in (await barometer.barometer(me)).territory.stats}
+    assert seen["staff"] is None  # 4 others
+    assert await concerns.delete(me, intake.concern.id, key())
+    # Had the cached 5 survived the deletion, I would now see "5" and know the 4 others.
+    seen = {s.factor: s.current for s in (await barometer.barometer(me)).territory.stats}
+    assert seen["staff"] is None
+
+
+async def test_a_known_previous_count_gives_a_direction(db: Database) -> None:
+    me = await make_user(db, "me", core="les_ogy")
+    people = [await make_user(db, f"p{i}", core="les_ogy") for i in range(9)]
+    for person in people[:5]:
+        await voice(db, person, "competition", 40)
+    for person in people:
+        await voice(db, person, "competition", 5)
+    service = BarometerService(db, anonymity_k=5, clock=lambda: NOW)
+    stat = {s.factor: s for s in (await service.barometer(me)).core.stats}["competition"]
+    assert (stat.current, stat.previous, stat.trend) == (9, 5, Trend.UP)

@@ -201,3 +201,36 @@ async def test_migration_5_keeps_every_confirmed_factor(tmp_path: Path) -> None:
         assert left is not None and left[0] == 0
     finally:
         await new.close()
+
+
+async def test_migration_6_keeps_follow_ups_and_allows_covered(tmp_path: Path) -> None:
+    path = tmp_path / "v5.sqlite3"
+    old = Database(path)
+    await old.connect([m for m in bundled_migrations() if m.version <= 5])
+    now = "2026-11-01T10:00:00.000+00:00"
+    user_id = await old.insert(
+        "INSERT INTO users (channel, external_id, language, step, consent_at, consent_version,"
+        " created_at, updated_at) VALUES ('t', '1', 'fr', 'done', ?, 'v', ?, ?)",
+        (now, now, now),
+    )
+    concern_id = await old.insert(
+        "INSERT INTO concerns (user_id, text, lang, status, predicted, draft, text_hash,"
+        " created_at, confirmed_at) VALUES (?, 'x', 'fr', 'confirmed', '[]', '[]', 'h', ?, ?)",
+        (user_id, now, now),
+    )
+    await old.execute(
+        "INSERT INTO follow_ups (concern_id, user_id, due_at, sent_at, answer, answered_at)"
+        " VALUES (?, ?, ?, ?, 'worse', ?)",
+        (concern_id, user_id, now, now, now),
+    )
+    await old.close()
+    new = Database(path)
+    await new.connect()
+    try:
+        row = await new.fetch_one("SELECT answer, sent_at FROM follow_ups")
+        assert row is not None and tuple(row) == ("worse", now)
+        await new.execute("UPDATE follow_ups SET skipped = 'covered'")
+        with pytest.raises(sqlite3.IntegrityError):
+            await new.execute("UPDATE follow_ups SET skipped = 'nonsense'")
+    finally:
+        await new.close()
