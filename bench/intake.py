@@ -42,10 +42,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench._botproc import bot_process
 from bot.emulator import BotApiEmulator, BotEvent, FakeUser
 from bot.i18n import translate
 
-ROOT = Path(__file__).resolve().parent.parent
 MESSAGE_KINDS = frozenset({"send_message", "edit_text"})
 EDIT_KINDS = frozenset({"edit_text", "edit_markup"})
 LOST_AFTER_S = 60.0
@@ -323,22 +323,6 @@ async def _round(
     return result
 
 
-async def _wait_until_polling(emu: BotApiEmulator, bot: asyncio.subprocess.Process) -> None:
-    probe = FakeUser(id=1, first_name="Probe", language_code="fr")
-    before = emu.last_seq
-    emu.send_text(probe, "/help")
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if bot.returncode is not None:
-            raise RuntimeError(f"bot exited with {bot.returncode}")
-        try:
-            await emu.wait_for_event(probe.id, after_seq=before, timeout=1)
-            return
-        except TimeoutError:
-            continue
-    raise RuntimeError("bot did not start polling")
-
-
 def _confirmed_in(database: Path) -> int:
     """Count the confirmed concerns in the bot's database (read once the bot has stopped)."""
     with sqlite3.connect(database) as conn:
@@ -353,36 +337,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         database = Path(tmp) / "bench.sqlite3"
         async with BotApiEmulator() as emu:
-            env = {
-                **os.environ,
-                "ECHOPPE_TELEGRAM_TOKEN": "100:bench",
-                "ECHOPPE_TELEGRAM_BASE_URL": emu.base_url,
-                "ECHOPPE_DATABASE_PATH": str(database),
-                # Telegram's 30 msg/s cap would make this a benchmark of the cap itself.
-                "ECHOPPE_TELEGRAM_MAX_RATE": "0",
-                "ECHOPPE_LOG_LEVEL": "WARNING",
-            }
-            if concerns > DEFAULT_FLOOD_PER_HOUR:
-                # Flood control would refuse the concerns beyond the hourly cap.
-                env["ECHOPPE_FLOOD_PER_HOUR"] = str(concerns)
-            bot = await asyncio.create_subprocess_exec(
-                sys.executable,
-                *os.environ.get("BENCH_PY_ARGS", "").split(),
-                str(ROOT / "bot.py"),
-                "run",
-                env=env,
-            )
-            try:
-                await _wait_until_polling(emu, bot)
+            # Flood control would refuse the concerns beyond the hourly cap.
+            flood = max(concerns, DEFAULT_FLOOD_PER_HOUR)
+            async with bot_process(emu, database, {"ECHOPPE_FLOOD_PER_HOUR": str(flood)}) as bot:
                 paced_people = _people(args.users, 10_000, concerns, args.seed)
                 burst_people = _people(args.users, 20_000, concerns, args.seed)
                 rounds = {
                     "intake_paced": await _round(emu, bot, paced_people, think),
                     "intake_burst": await _round(emu, bot, burst_people, (0.0, 0.0)),
                 }
-            finally:
-                bot.terminate()
-                await asyncio.wait_for(bot.wait(), timeout=30)
         confirmed = _confirmed_in(database)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     own = resource.getrusage(resource.RUSAGE_SELF)

@@ -24,10 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench._botproc import bot_process
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.i18n import translate
 
-ROOT = Path(__file__).resolve().parent.parent
 MESSAGE_KINDS = frozenset({"send_message", "edit_text"})
 
 
@@ -84,51 +84,14 @@ async def _onboard(
         latencies.append(arrived - started)
 
 
-async def _wait_until_polling(emu: BotApiEmulator, bot: asyncio.subprocess.Process) -> None:
-    probe = FakeUser(id=1, first_name="Probe", language_code="fr")
-    before = emu.last_seq
-    emu.send_text(probe, "/help")
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if bot.returncode is not None:
-            raise RuntimeError(f"bot exited with {bot.returncode}")
-        try:
-            await emu.wait_for_event(probe.id, after_seq=before, timeout=1)
-            return
-        except TimeoutError:
-            continue
-    raise RuntimeError("bot did not start polling")
-
-
 async def run(users: int) -> dict[str, float]:
     """Start the emulator and the bot process, onboard `users` users at once, return figures."""
     with tempfile.TemporaryDirectory() as tmp:
-        async with BotApiEmulator() as emu:
-            env = {
-                **os.environ,
-                "ECHOPPE_TELEGRAM_TOKEN": "100:bench",
-                "ECHOPPE_TELEGRAM_BASE_URL": emu.base_url,
-                "ECHOPPE_DATABASE_PATH": str(Path(tmp) / "bench.sqlite3"),
-                # Telegram's 30 msg/s cap would make this a benchmark of the cap itself.
-                "ECHOPPE_TELEGRAM_MAX_RATE": "0",
-                "ECHOPPE_LOG_LEVEL": "WARNING",
+        async with BotApiEmulator() as emu, bot_process(emu, Path(tmp) / "bench.sqlite3"):
+            rounds = {
+                "onboarding": await _round(emu, users, 10_000, (1.0, 3.0)),
+                "onboarding_burst": await _round(emu, users, 20_000, (0.0, 0.0)),
             }
-            bot = await asyncio.create_subprocess_exec(
-                sys.executable,
-                *os.environ.get("BENCH_PY_ARGS", "").split(),
-                str(ROOT / "bot.py"),
-                "run",
-                env=env,
-            )
-            try:
-                await _wait_until_polling(emu, bot)
-                rounds = {
-                    "onboarding": await _round(emu, users, 10_000, (1.0, 3.0)),
-                    "onboarding_burst": await _round(emu, users, 20_000, (0.0, 0.0)),
-                }
-            finally:
-                bot.terminate()
-                await asyncio.wait_for(bot.wait(), timeout=30)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     own = resource.getrusage(resource.RUSAGE_SELF)
     figures: dict[str, float] = {

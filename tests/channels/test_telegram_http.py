@@ -94,3 +94,18 @@ async def test_a_stalled_upload_times_out() -> None:
     finally:
         await request.shutdown()
         server.close()
+
+
+def test_proxies_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    request = AiohttpRequest()
+    assert request.proxy_for("https://api.telegram.org/bot1:x/getMe") == (
+        "http://proxy.example:3128"
+    )
+    assert request.proxy_for("http://127.0.0.1:8081/bot1:x/getMe") is None
+    assert request.proxy_for("https://api.telegram.org/bot1:x/sendMessage") == (
+        "http://proxy.example:3128"
+    )

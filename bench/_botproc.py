@@ -1,0 +1,63 @@
+"""Run the real bot (`bot.py run`) as a separate process against an emulator, for benchmarks."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from bot.emulator import BotApiEmulator, FakeUser
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@asynccontextmanager
+async def bot_process(
+    emu: BotApiEmulator, database: Path, extra_env: Mapping[str, str] | None = None
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """Start the bot on the emulator, wait until it answers, stop it (SIGTERM) afterwards."""
+    env = {
+        **os.environ,
+        "ECHOPPE_TELEGRAM_TOKEN": "100:bench",
+        "ECHOPPE_TELEGRAM_BASE_URL": emu.base_url,
+        "ECHOPPE_DATABASE_PATH": str(database),
+        # Telegram's 30 msg/s cap would make this a benchmark of the cap itself.
+        "ECHOPPE_TELEGRAM_MAX_RATE": "0",
+        "ECHOPPE_LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
+    }
+    bot = await asyncio.create_subprocess_exec(
+        sys.executable,
+        # e.g. BENCH_PY_ARGS="-m cProfile -o /tmp/bot.prof" to profile the bot.
+        *os.environ.get("BENCH_PY_ARGS", "").split(),
+        str(ROOT / "bot.py"),
+        "run",
+        env=env,
+    )
+    try:
+        await _wait_until_polling(emu, bot)
+        yield bot
+    finally:
+        if bot.returncode is None:
+            bot.terminate()
+        await asyncio.wait_for(bot.wait(), timeout=30)
+
+
+async def _wait_until_polling(emu: BotApiEmulator, bot: asyncio.subprocess.Process) -> None:
+    probe = FakeUser(id=1, first_name="Probe", language_code="fr")
+    before = emu.last_seq
+    emu.send_text(probe, "/help")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if bot.returncode is not None:
+            raise RuntimeError(f"bot exited with {bot.returncode}")
+        try:
+            await emu.wait_for_event(probe.id, after_seq=before, timeout=1)
+            return
+        except TimeoutError:
+            continue
+    raise RuntimeError("bot did not start polling")
