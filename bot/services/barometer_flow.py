@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -20,6 +21,10 @@ from nlp.taxonomy import FACTOR_IDS, Taxonomy
 PREFIX = "bm"
 _BUTTON = re.compile(r"^bm:m:([0-9]{1,2})$")
 ARROWS = {Trend.UP: "↑", Trend.DOWN: "↓", Trend.STABLE: "→"}
+
+
+# Matplotlib does not promise thread safety: charts are drawn one at a time, off the loop.
+_DRAWING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="charts")
 
 
 @lru_cache(maxsize=256)
@@ -53,7 +58,8 @@ class BarometerFlow:
         barometer = await self._barometer.barometer(user)
         core_name, territory_name = self._place_names(user)
         # Drawing takes ~150 ms of CPU: never on the event loop.
-        png = await asyncio.to_thread(_png, self._chart(t, user, barometer))
+        chart = self._chart(t, user, barometer)
+        png = await asyncio.get_running_loop().run_in_executor(_DRAWING, _png, chart)
         caption = t("barometer.caption", core=core_name, territory=territory_name)
         return Outcome((Reply(caption, image=png), self._text(t, user, barometer)))
 

@@ -93,7 +93,7 @@ async def open_services(settings: Settings) -> Services:
     barometer_flow = BarometerFlow(
         barometer, flow, reference, taxonomy(), settings.anonymity_k, settings.tz
     )
-    follow_up_flow = FollowUpFlow(follow_ups, flow)
+    follow_up_flow = FollowUpFlow(follow_ups, flow, settings.tz)
     return Services(
         settings=settings,
         db=db,

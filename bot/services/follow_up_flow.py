@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.channels.base import Button, IncomingMessage, Outcome, Reply
 from bot.i18n import Translator
@@ -19,16 +21,19 @@ _CODES = {answer: code for code, answer in _ANSWERS.items()}
 class FollowUpFlow:
     """Ask "is it still there?" and take the answer."""
 
-    def __init__(self, follow_ups: FollowUpService, concerns: ConcernFlow) -> None:
+    def __init__(self, follow_ups: FollowUpService, concerns: ConcernFlow, tz: ZoneInfo) -> None:
         self._follow_ups = follow_ups
         self._concerns = concerns
+        self._tz = tz
 
     def question(self, user: User, concern: Concern) -> Reply:
         """Build the follow-up question about one of the person's own concerns."""
         t = Translator(user.language)
         said = "" if concern.source is ConcernSource.ME_TOO else f"«{excerpt(concern.text)}»"
+        said_on = datetime.fromisoformat(concern.confirmed_at or concern.created_at)
         text = t(
             "follow_up.question",
+            date=said_on.astimezone(self._tz).strftime("%d/%m/%Y"),
             factors=self._concerns.titles(t.lang, concern.draft),
             excerpt=said,
         ).replace("\n\n", "\n")

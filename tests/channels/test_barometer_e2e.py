@@ -180,6 +180,8 @@ async def test_follow_up_three_weeks_later_feeds_the_trend(
     await me.wait(before, until="👋")
     question = me.last_text()
     assert "roadworks" in question.lower() and "«The roadworks outside" in question
+    said_on = datetime.fromisoformat(confirmed[0]).astimezone(BRUSSELS).strftime("%d/%m/%Y")
+    assert f"On {said_on} you told me" in question
     # Asked once: the next round finds nothing to send.
     assert await services.follow_ups.send_due(send, later + timedelta(minutes=15)) == 0
 
