@@ -154,7 +154,7 @@ def local(moment: datetime, hour: int) -> datetime:
     return day.replace(hour=hour, minute=0, second=0, microsecond=0)
 
 
-async def test_follow_up_three_weeks_later_feeds_the_trend(
+async def test_follow_up_three_weeks_later_is_stored_once_as_a_new_voice(
     bot_k2: RunningBot, make_phone: PhoneFactory
 ) -> None:
     me = make_phone(9430, "en")

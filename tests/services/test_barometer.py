@@ -294,3 +294,29 @@ async def test_a_known_previous_count_gives_a_direction(db: Database) -> None:
     service = BarometerService(db, anonymity_k=5, clock=lambda: NOW)
     stat = {s.factor: s for s in (await service.barometer(me)).core.stats}["competition"]
     assert (stat.current, stat.previous, stat.trend) == (9, 5, Trend.UP)
+
+
+async def test_a_problem_said_to_persist_counts_in_the_current_window(db: Database) -> None:
+    me = await make_user(db, "me", core="les_ogy")
+    people = [await make_user(db, f"p{i}", core="les_ogy") for i in range(5)]
+    repo = ConcernRepository(db)
+    for person in people:
+        concern = await repo.create(
+            user_id=person.id, text="t", lang="fr", predicted=["roadworks"], text_hash=key()
+        )
+        for kind, days_ago in ((VoiceKind.RAISED, 40), (VoiceKind.STILL_THERE, 3)):
+            await repo.add_voice(
+                concern.id,
+                "roadworks",
+                kind,
+                user_id=person.id,
+                core_id=person.core_id,
+                territory_id=person.territory_id,
+                role="shopkeeper",
+                at=(NOW - timedelta(days=days_ago)).isoformat(timespec="milliseconds"),
+            )
+    service = BarometerService(db, anonymity_k=5, clock=lambda: NOW)
+    stat = {s.factor: s for s in (await service.barometer(me)).core.stats}["roadworks"]
+    # Raised 40 days ago only, they would have left the current window; the follow-up keeps
+    # them in it.
+    assert (stat.current, stat.previous, stat.trend) == (5, 5, Trend.STABLE)
