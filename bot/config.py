@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     follow_up_after_days: int = Field(default=21, ge=1, le=365)
     follow_up_from_hour: int = Field(default=9, ge=0, le=23)
     follow_up_until_hour: int = Field(default=19, ge=1, le=24)
+    # Survey waves: invitations are spread over this window; one reminder after this delay to
+    # those who have not finished; the wave closes (results go back) after this many days.
+    survey_send_window_minutes: int = Field(default=120, ge=0, le=7 * 24 * 60)
+    survey_remind_after_hours: int = Field(default=48, ge=1, le=24 * 30)
+    survey_open_days: int = Field(default=7, ge=1, le=90)
     # Territory-wide barometer counts are shared by everyone and recomputed at most this often.
     barometer_cache_seconds: int = Field(default=300, ge=0, le=86_400)
     data_dir: Path = PROJECT_ROOT / "data"

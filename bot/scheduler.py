@@ -9,11 +9,13 @@ from typing import Any, Protocol
 
 from bot.services.container import Services
 from bot.services.follow_ups import SendQuestion
+from bot.services.survey_waves import SendInvitation
 from bot.storage import Role
 
 logger = logging.getLogger(__name__)
 
 HOUSEKEEPING_EVERY = timedelta(hours=6)
+INVITATIONS_EVERY = timedelta(seconds=30)
 FOLLOW_UPS_EVERY = timedelta(minutes=15)
 
 
@@ -33,7 +35,10 @@ class JobScheduler(Protocol):
 
 
 def register_jobs(
-    scheduler: JobScheduler, services: Services, send_follow_up: SendQuestion | None = None
+    scheduler: JobScheduler,
+    services: Services,
+    send_follow_up: SendQuestion | None = None,
+    send_invitation: SendInvitation | None = None,
 ) -> None:
     """Schedule every recurring job."""
 
@@ -70,4 +75,16 @@ def register_jobs(
 
         scheduler.run_repeating(
             follow_ups, FOLLOW_UPS_EVERY, first=timedelta(minutes=2), name="follow_ups"
+        )
+
+    if send_invitation is not None:
+        invite = send_invitation
+
+        async def invitations(_context: Any) -> None:
+            # Planned invitations are stored: a wave launched while the bot was down goes out
+            # at the next start, spread as planned from then on.
+            await services.waves.send_due(invite)
+
+        scheduler.run_repeating(
+            invitations, INVITATIONS_EVERY, first=timedelta(seconds=10), name="survey_invitations"
         )

@@ -131,9 +131,7 @@ class TelegramRenderer:
                 return
             edit_target = query.message if query is not None else None
             for reply in outcome.replies:
-                editable = (
-                    reply.edit and reply.image is None and isinstance(edit_target, Message)
-                )
+                editable = reply.edit and reply.image is None and isinstance(edit_target, Message)
                 if editable and await self._edit(edit_target, reply):  # type: ignore[arg-type]
                     continue
                 if not await self.send(chat.id, reply):

@@ -17,15 +17,18 @@ from telegram.error import TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor
 
 import handlers
+from bot.channels.base import Reply
 from bot.channels.telegram import TelegramRenderer
 from bot.channels.telegram_delivery import DurableUpdateQueue
 from bot.channels.telegram_http import AiohttpRequest
 from bot.config import Settings
-from bot.i18n import LANGUAGES, translate
+from bot.i18n import LANGUAGES, Translator, translate
 from bot.scheduler import register_jobs
 from bot.services.container import Services, open_services
 from bot.services.follow_ups import Delivery, SendQuestion
+from bot.services.survey_waves import SendInvitation
 from bot.storage import Concern, User
+from bot.survey_definitions import Survey
 
 logger = logging.getLogger(__name__)
 
@@ -105,8 +108,27 @@ def build_application(settings: Settings, services: Services) -> Application:  #
     application.bot_data["renderer"] = renderer
     handlers.register(application, services, renderer)
     if application.job_queue is not None:
-        register_jobs(application.job_queue, services, follow_up_sender(services, renderer))
+        register_jobs(
+            application.job_queue,
+            services,
+            follow_up_sender(services, renderer),
+            invitation_sender(services, renderer),
+        )
     return application
+
+
+async def _deliver(renderer: TelegramRenderer, user: User, reply: Reply, what: str) -> Delivery:
+    """Send an unprompted message and say what became of it."""
+    try:
+        delivered = await renderer.send_unprompted(int(user.external_id), reply)
+    except TimedOut:
+        # Telegram may well have delivered it; sending twice is worse than not knowing.
+        logger.warning("%s timed out; counted as sent", what)
+        return Delivery.SENT
+    except TelegramError as exc:
+        logger.warning("%s not sent (%s); will retry", what, exc)
+        return Delivery.FAILED
+    return Delivery.SENT if delivered else Delivery.BLOCKED
 
 
 def follow_up_sender(services: Services, renderer: TelegramRenderer) -> SendQuestion:
@@ -114,16 +136,18 @@ def follow_up_sender(services: Services, renderer: TelegramRenderer) -> SendQues
 
     async def send(user: User, concern: Concern) -> Delivery:
         reply = services.follow_up_flow.question(user, concern)
-        try:
-            delivered = await renderer.send_unprompted(int(user.external_id), reply)
-        except TimedOut:
-            # Telegram may well have delivered it; asking twice is worse than not knowing.
-            logger.warning("follow-up of concern %s timed out; counted as sent", concern.id)
-            return Delivery.SENT
-        except TelegramError as exc:
-            logger.warning("follow-up of concern %s not sent (%s); will retry", concern.id, exc)
-            return Delivery.FAILED
-        return Delivery.SENT if delivered else Delivery.BLOCKED
+        return await _deliver(renderer, user, reply, f"follow-up of concern {concern.id}")
+
+    return send
+
+
+def invitation_sender(services: Services, renderer: TelegramRenderer) -> SendInvitation:
+    """Return how the survey job sends an invitation or its reminder."""
+
+    async def send(user: User, survey: Survey, wave_id: int, reminder: bool) -> Delivery:
+        t = Translator(user.language)
+        reply = services.survey_flow.invitation(t, survey, wave_id, reminder=reminder)
+        return await _deliver(renderer, user, reply, f"invitation to wave {wave_id}")
 
     return send
 

@@ -19,7 +19,11 @@ from bot.services.delivery import DeliveryService
 from bot.services.follow_up_flow import FollowUpFlow
 from bot.services.follow_ups import FollowUpService
 from bot.services.onboarding import OnboardingService
+from bot.services.survey_flow import SurveyFlow
+from bot.services.survey_waves import WaveService
+from bot.services.surveys import SurveyService
 from bot.storage import Database, InboxRepository, ProcessedEventRepository, UserRepository
+from bot.survey_definitions import Surveys
 from nlp.classifier import get_classifier
 from nlp.taxonomy import taxonomy
 
@@ -43,6 +47,9 @@ class Services:
     barometer: BarometerService
     follow_ups: FollowUpService
     follow_up_flow: FollowUpFlow
+    surveys: SurveyService
+    survey_flow: SurveyFlow
+    waves: WaveService
     conversation: ConversationService
 
     async def close(self) -> None:
@@ -62,6 +69,8 @@ async def open_services(settings: Settings) -> Services:
     """Load reference data and the model, open and migrate the database, wire the services."""
     reference = Reference.load(settings.data_dir)
     resources = Resources.load(settings.data_dir / "resources")
+    definitions = Surveys.load(settings.data_dir / "surveys")
+    definitions.check_territories(list(reference.territories))
     classifier = OffLoopClassifier(get_classifier)
     await classifier.start()
     db = Database(settings.database_path)
@@ -94,6 +103,15 @@ async def open_services(settings: Settings) -> Services:
         barometer, flow, reference, taxonomy(), settings.anonymity_k, settings.tz
     )
     follow_up_flow = FollowUpFlow(follow_ups, flow, settings.tz)
+    surveys = SurveyService(db, definitions, classifier)
+    survey_flow = SurveyFlow(surveys, taxonomy())
+    waves = WaveService(
+        db,
+        definitions,
+        window=timedelta(minutes=settings.survey_send_window_minutes),
+        remind_after=timedelta(hours=settings.survey_remind_after_hours),
+        open_for=timedelta(days=settings.survey_open_days),
+    )
     return Services(
         settings=settings,
         db=db,
@@ -107,7 +125,10 @@ async def open_services(settings: Settings) -> Services:
         barometer=barometer,
         follow_ups=follow_ups,
         follow_up_flow=follow_up_flow,
+        surveys=surveys,
+        survey_flow=survey_flow,
+        waves=waves,
         conversation=ConversationService(
-            users, onboarding, flow, barometer_flow, follow_up_flow
+            users, onboarding, flow, barometer_flow, follow_up_flow, survey_flow
         ),
     )

@@ -12,6 +12,8 @@ from bot.services.concern_flow import ConcernFlow
 from bot.services.follow_up_flow import PREFIX as FOLLOW_UP_PREFIX
 from bot.services.follow_up_flow import FollowUpFlow
 from bot.services.onboarding import OnboardingService
+from bot.services.survey_flow import PREFIX as SURVEY_PREFIX
+from bot.services.survey_flow import SurveyFlow
 from bot.storage import Step, UserRepository
 
 # Typed text at these steps is not an answer to the question on screen; at the core steps it
@@ -30,12 +32,14 @@ class ConversationService:
         concerns: ConcernFlow,
         barometer: BarometerFlow,
         follow_ups: FollowUpFlow,
+        surveys: SurveyFlow,
     ) -> None:
         self._users = users
         self._onboarding = onboarding
         self._concerns = concerns
         self._barometer = barometer
         self._follow_ups = follow_ups
+        self._surveys = surveys
 
     async def handle(self, msg: IncomingMessage) -> Outcome:
         """Apply one user action and return what to show."""
@@ -49,12 +53,16 @@ class ConversationService:
                 return await self._barometer.on_button(user, msg)
             if prefix == FOLLOW_UP_PREFIX:
                 return await self._follow_ups.on_button(user, msg)
+            if prefix == SURVEY_PREFIX:
+                return await self._surveys.on_button(user, msg)
         if msg.kind is IncomingKind.COMMAND and user is not None and user.onboarded:
             command = msg.command.lower()
             if command == "history":
                 return await self._concerns.on_history(user)
             if command == "barometer":
                 return await self._barometer.on_command(user)
+            if command in ("skip", "stop_survey"):
+                return await self._surveys.on_command(user, msg)
         if (
             msg.kind is IncomingKind.TEXT
             and user is not None
@@ -62,6 +70,9 @@ class ConversationService:
             and user.step is Step.DONE
             and user.blocked_at is None
         ):
+            # During a survey, what is typed answers the question on screen.
+            if await self._surveys.in_survey(user):
+                return await self._surveys.on_text(user, msg)
             return await self._concerns.on_text(user, msg)
         if (
             msg.kind is IncomingKind.TEXT

@@ -53,6 +53,7 @@ class User(BaseModel):
     consent_version: str
     blocked_at: str | None
     follow_ups: bool = True
+    surveys: bool = True
     created_at: str
     updated_at: str
 
@@ -75,6 +76,7 @@ _UPDATABLE = frozenset(
         "pending_core_id",
         "blocked_at",
         "follow_ups",
+        "surveys",
     }
 )
 

@@ -1,0 +1,159 @@
+"""Launch survey waves: invitations spread over a window, one reminder, never twice."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bot.services.follow_ups import Delivery
+from bot.storage import Database, User, UserRepository
+from bot.storage.surveys import SurveyRepository, Wave
+from bot.survey_definitions import Survey, Surveys
+
+logger = logging.getLogger(__name__)
+
+BATCH = 500
+
+# Send an invitation (reminder=False) or its reminder to one person.
+SendInvitation = Callable[[User, Survey, int, bool], Awaitable[Delivery]]
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+class UnknownSurvey(LookupError):
+    """Raised when a wave is launched for a survey that is not defined."""
+
+
+@dataclass(frozen=True)
+class Launch:
+    """Say what a launch did: the wave and how many people will be invited."""
+
+    wave: Wave
+    invited: int
+
+
+class WaveService:
+    """Create waves and send their invitations and reminders when due."""
+
+    def __init__(
+        self,
+        db: Database,
+        surveys: Surveys,
+        *,
+        window: timedelta,
+        remind_after: timedelta,
+        open_for: timedelta,
+    ) -> None:
+        self._db = db
+        self._surveys = surveys
+        self._repo = SurveyRepository(db)
+        self._users = UserRepository(db)
+        self._window = window
+        self._remind_after = remind_after
+        self._open_for = open_for
+
+    async def count_audience(
+        self,
+        survey_id: str,
+        *,
+        territory_id: str | None = None,
+        core_id: str | None = None,
+        role: str | None = None,
+    ) -> int:
+        """Return how many people a launch with these filters would invite."""
+        survey = self._survey(survey_id)
+        return len(await self._audience(survey, territory_id, core_id, role))
+
+    async def launch(
+        self,
+        survey_id: str,
+        *,
+        created_by: str,
+        territory_id: str | None = None,
+        core_id: str | None = None,
+        role: str | None = None,
+        now: datetime | None = None,
+    ) -> Launch:
+        """Create a wave and plan one invitation per person, spread over the window."""
+        survey = self._survey(survey_id)
+        start = now or datetime.now(UTC)
+        async with self._db.transaction():
+            people = await self._audience(survey, territory_id, core_id, role)
+            wave = await self._repo.create_wave(
+                survey_id=survey.id,
+                territory_id=territory_id,
+                core_id=core_id,
+                role=role,
+                created_by=created_by,
+                send_from=_iso(start),
+                send_until=_iso(start + self._window),
+                remind_after_s=int(self._remind_after.total_seconds()),
+                closes_at=_iso(start + self._open_for),
+            )
+            # Evenly spread: Telegram's rate and the bot's load stay flat, and answers trickle in.
+            step = self._window / max(1, len(people))
+            schedule = [(user_id, _iso(start + step * i)) for i, user_id in enumerate(people)]
+            invited = await self._repo.invite(wave.id, schedule)
+        logger.info("wave %d of %s: %d people invited", wave.id, survey.id, invited)
+        return Launch(wave, invited)
+
+    async def send_due(self, send: SendInvitation, now: datetime | None = None) -> int:
+        """Send the invitations and reminders whose time has come; return how many went."""
+        moment = now or datetime.now(UTC)
+        sent = 0
+        for reminder in (False, True):
+            if reminder:
+                due = await self._repo.due_reminders(_iso(moment), BATCH)
+            else:
+                due = await self._repo.due_invitations(_iso(moment), BATCH)
+            for item in due:
+                survey = self._surveys.get(item.survey_id)
+                if survey is None:
+                    continue
+                if not item.wanted or item.blocked:
+                    async with self._db.transaction():
+                        reason = "off" if not item.wanted else "blocked"
+                        await self._repo.skip_invitation(item.wave_id, item.user_id, reason)
+                    continue
+                user = await self._users.get_by_id(item.user_id)
+                if user is None:
+                    continue
+                try:
+                    delivery = await send(user, survey, item.wave_id, reminder)
+                except Exception:
+                    logger.exception("could not send survey invitation of wave %s", item.wave_id)
+                    continue
+                if delivery is Delivery.FAILED:
+                    continue
+                async with self._db.transaction():
+                    if delivery is Delivery.BLOCKED:
+                        await self._repo.skip_invitation(item.wave_id, item.user_id, "blocked")
+                        continue
+                    column = "reminded_at" if reminder else "sent_at"
+                    await self._repo.mark_invitation(
+                        item.wave_id, item.user_id, column, _iso(moment)
+                    )
+                    sent += 1
+        return sent
+
+    def _survey(self, survey_id: str) -> Survey:
+        survey = self._surveys.get(survey_id)
+        if survey is None:
+            known = ", ".join(s.id for s in self._surveys)
+            raise UnknownSurvey(f"no survey {survey_id!r} (known: {known})")
+        return survey
+
+    async def _audience(
+        self, survey: Survey, territory_id: str | None, core_id: str | None, role: str | None
+    ) -> list[int]:
+        return await self._repo.audience(
+            roles=survey.audience.roles,
+            territories=survey.audience.territories,
+            territory_id=territory_id,
+            core_id=core_id,
+            role=role,
+        )
