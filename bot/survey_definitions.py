@@ -35,6 +35,14 @@ class HasSurveyId(Protocol):
         """Return the survey's id."""
 
 
+class LocatedError(ValueError):
+    """A validation error that knows where in the file it is (a path of keys and indexes)."""
+
+    def __init__(self, message: str, path: tuple[str | int, ...]) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 class SurveyDefinitionError(Exception):
     """Raised when a survey file is broken; the message names the file, the line and why."""
 
@@ -254,42 +262,53 @@ class Survey(BaseModel):
 
     @model_validator(mode="after")
     def _check_questions(self) -> Survey:
-        _check_unique("question", [q.id for q in self.questions])
         earlier: dict[str, Any] = {}
-        for question in self.questions:
+        for index, question in enumerate(self.questions):
+            if question.id in earlier:
+                raise LocatedError(
+                    f"question id {question.id!r} is used twice", ("questions", index, "id")
+                )
             condition = question.show_if
             if condition is not None:
-                source = earlier.get(condition.question)
-                if source is None:
-                    raise ValueError(
-                        f"question {question.id!r}: show_if refers to {condition.question!r},"
-                        " which is not an earlier question"
-                    )
-                numeric = isinstance(source, NumberQuestion | ScaleQuestion)
-                if condition.any_of and isinstance(source, NumberQuestion):
-                    raise ValueError(
-                        f"question {question.id!r}: show_if on the number {condition.question!r}"
-                        " needs at_least / at_most, not any_of"
-                    )
-                if not numeric and (
-                    condition.at_least is not None or condition.at_most is not None
-                ):
-                    raise ValueError(
-                        f"question {question.id!r}: at_least / at_most need a number or scale"
-                        f" question, and {condition.question!r} is not one"
-                    )
-                unknown = set(condition.any_of) - set(answer_values(source))
-                if unknown:
-                    raise ValueError(
-                        f"question {question.id!r}: show_if on {condition.question!r} uses"
-                        f" {sorted(unknown)}, which it cannot answer"
-                    )
+                _check_condition(question.id, condition, earlier, ("questions", index, "show_if"))
             earlier[question.id] = question
         return self
 
     def question(self, question_id: str) -> Any:
         """Return a question by id, or None."""
         return next((q for q in self.questions if q.id == question_id), None)
+
+
+def _check_condition(
+    question_id: str, condition: ShowIf, earlier: dict[str, Any], where: tuple[str | int, ...]
+) -> None:
+    source = earlier.get(condition.question)
+    if source is None:
+        raise LocatedError(
+            f"question {question_id!r}: show_if refers to {condition.question!r},"
+            " which is not an earlier question",
+            (*where, "question"),
+        )
+    numeric = isinstance(source, NumberQuestion | ScaleQuestion)
+    if condition.any_of and isinstance(source, NumberQuestion):
+        raise LocatedError(
+            f"question {question_id!r}: show_if on the number {condition.question!r}"
+            " needs at_least / at_most, not any_of",
+            (*where, "any_of"),
+        )
+    if not numeric and (condition.at_least is not None or condition.at_most is not None):
+        raise LocatedError(
+            f"question {question_id!r}: at_least / at_most need a number or scale"
+            f" question, and {condition.question!r} is not one",
+            where,
+        )
+    unknown = set(condition.any_of) - set(answer_values(source))
+    if unknown:
+        raise LocatedError(
+            f"question {question_id!r}: show_if on {condition.question!r} uses"
+            f" {sorted(unknown)}, which it cannot answer",
+            (*where, "any_of"),
+        )
 
 
 def answer_values(question: Any) -> list[str]:
@@ -372,10 +391,19 @@ def load_survey(path: Path) -> Survey:
         return Survey.model_validate(raw)
     except ValidationError as exc:
         error = exc.errors()[0]
-        location = [part for part in error["loc"] if not _is_union_tag(part)]
+        original = (error.get("ctx") or {}).get("error")
+        if isinstance(original, LocatedError):
+            location: list[Any] = [*error["loc"], *original.path]
+            message = str(original)
+        else:
+            location = [part for part in error["loc"] if not _is_union_tag(part)]
+            message = str(error["msg"]).removeprefix("Value error, ")
+            if error["type"] == "union_tag_invalid":
+                location.append("type")
+                kinds = ", ".join(t.value for t in QuestionType)
+                message = f"unknown question type {error['input'].get('type')!r}; use {kinds}"
         line = _line_of(node, location)
         field = ".".join(str(p) for p in location) or "survey"
-        message = str(error["msg"]).removeprefix("Value error, ")
         raise SurveyDefinitionError(f"{path}:{line}: {field}: {message}") from exc
 
 

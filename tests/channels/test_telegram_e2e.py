@@ -329,7 +329,12 @@ async def test_rate_limited_calls_are_retried(
 async def test_recurring_jobs_are_scheduled(bot: RunningBot) -> None:
     queue = bot.application.job_queue
     assert queue is not None
-    assert sorted(job.name for job in queue.jobs()) == ["barometer", "follow_ups", "housekeeping", "survey_invitations"]
+    assert sorted(job.name for job in queue.jobs()) == [
+        "barometer",
+        "follow_ups",
+        "housekeeping",
+        "survey_invitations",
+    ]
 
 
 async def test_failure_after_the_tap_was_answered_still_reaches_the_user(

@@ -1,0 +1,201 @@
+"""End-to-end: survey waves, invitations and every question type through the emulator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.channels.telegram_app import RunningBot, invitation_sender, running_bot
+from bot.config import Settings
+from bot.i18n import translate
+from bot.survey_definitions import Survey
+from nlp.taxonomy import taxonomy
+from tests.support import Phone, onboard
+
+PhoneFactory = Callable[..., Phone]
+
+
+def label(survey: Survey, question_id: str, option_id: str, lang: str) -> str:
+    question = survey.question(question_id)
+    return next(o.label.get(lang) for o in question.options if o.id == option_id)
+
+
+def text_of(survey: Survey, question_id: str, lang: str) -> str:
+    return str(survey.question(question_id).text.get(lang))
+
+
+async def invite(bot: RunningBot, phone: Phone, survey_id: str) -> Survey:
+    """Launch a wave of a survey now and deliver its invitation to the phone."""
+    services = bot.services
+    survey = services.surveys.definitions.get(survey_id)
+    assert survey is not None
+    now = datetime.now(UTC)
+    launch = await services.waves.launch(survey_id, created_by="test", now=now)
+    assert launch.invited >= 1
+    before = phone.emulator.last_seq
+    assert await services.waves.send_due(invitation_sender(services, bot.renderer), now) >= 1
+    await phone.wait(before, until=survey.title.get(phone.user.language_code or "fr"))
+    return survey
+
+
+async def answers_of(bot: RunningBot, phone: Phone) -> dict[str, Any]:
+    rows = await bot.services.db.fetch_all(
+        "SELECT a.question_id, a.value, a.text FROM survey_answers a"
+        " JOIN survey_responses r ON r.id = a.response_id JOIN users u ON u.id = r.user_id"
+        " WHERE u.external_id = ?",
+        (str(phone.user.id),),
+    )
+    return {r[0]: (None if r[1] is None else json.loads(r[1]), r[2]) for r in rows}
+
+
+async def status_of(bot: RunningBot, phone: Phone) -> str:
+    row = await bot.services.db.fetch_one(
+        "SELECT r.status FROM survey_responses r JOIN users u ON u.id = r.user_id"
+        " WHERE u.external_id = ?",
+        (str(phone.user.id),),
+    )
+    assert row is not None
+    return str(row[0])
+
+
+async def test_monthly_pulse_with_factor_choice_show_if_and_classified_text(
+    bot: RunningBot, make_phone: PhoneFactory
+) -> None:
+    me = make_phone(9800, "fr")
+    await onboard(me)
+    survey = await invite(bot, me, "monthly_pulse")
+    tax = taxonomy()
+    await me.tap(translate("fr", "survey.start"), until=text_of(survey, "hurts_most", "fr"))
+    # Until business_trend is answered, worse_why may come: four questions.
+    assert "1/4" in me.last_text()
+    for factor in ("roadworks", "rent_premises", "staff"):
+        await me.tap(tax.get(factor).title("fr"), until=text_of(survey, "hurts_most", "fr"))
+    # A fourth factor beyond the maximum of three is refused politely, nothing changes.
+    message_id, data = me.find_button(tax.get("safety_image").title("fr"))
+    refused = await me.answer_to(message_id, data)
+    assert refused.text == translate("fr", "survey.too_many", n=3)
+    await me.tap(
+        translate("fr", "survey.done_up_to", n=3), until=text_of(survey, "business_trend", "fr")
+    )
+    await me.tap(
+        label(survey, "business_trend", "worse", "fr"), until=text_of(survey, "worse_why", "fr")
+    )
+    assert "3/4" in me.last_text()
+    await me.send(
+        "Les travaux dans la rue ont fait fuir les clients tout le mois",
+        until=translate("fr", "survey.understood_text", factors="")[:12],
+    )
+    assert "✅ " + tax.get("roadworks").title("fr") in me.buttons()
+    await me.tap(translate("fr", "survey.text_done"), until=text_of(survey, "anything_else", "fr"))
+    await me.send("/skip", until=survey.closing.get("fr")[:20])
+    answers = await answers_of(bot, me)
+    assert answers["hurts_most"][0] == ["rent_premises", "roadworks", "staff"]
+    assert answers["business_trend"][0] == "worse"
+    assert "roadworks" in answers["worse_why"][0]
+    assert answers["worse_why"][1].startswith("Les travaux dans la rue")
+    assert answers["anything_else"] == (None, None)
+    assert await status_of(bot, me) == "completed"
+    # Text after the survey is a concern again, not an answer.
+    await me.send(
+        "Le loyer augmente encore", until=translate("fr", "concern.understood", factors="")[:10]
+    )
+
+
+async def test_shop_profile_numbers_choices_scale_and_skip(
+    bot: RunningBot, make_phone: PhoneFactory
+) -> None:
+    me = make_phone(9801, "nl")
+    await onboard(me)
+    survey = await invite(bot, me, "shop_profile")
+    await me.tap(translate("nl", "survey.start"), until=text_of(survey, "years_in_business", "nl"))
+    # A word where a number is expected: told why, asked again, nothing stored.
+    await me.send("veel jaren", until=text_of(survey, "years_in_business", "nl"))
+    assert any(
+        translate("nl", "survey.number_expected", min=0, max=80) in (m["text"] or "")
+        for m in me.emulator.messages(me.user.id)
+    )
+    assert await answers_of(bot, me) == {}
+    await me.send("12", until=text_of(survey, "employees", "nl"))
+    await me.send("3", until=text_of(survey, "premises", "nl"))
+    await me.tap(
+        label(survey, "premises", "tenant", "nl"), until=text_of(survey, "lease_years_left", "nl")
+    )
+    await me.send("4", until=text_of(survey, "opening_days", "nl"))
+    for day in ("tue", "wed", "sat"):
+        await me.tap(
+            label(survey, "opening_days", day, "nl"), until=text_of(survey, "opening_days", "nl")
+        )
+    await me.tap(
+        translate("nl", "survey.done_up_to", n=7), until=text_of(survey, "online_sales", "nl")
+    )
+    await me.tap(translate("nl", "survey.yes"), until=text_of(survey, "online_share", "nl"))
+    await me.tap("2", until=text_of(survey, "digital_help", "nl"))
+    await me.tap(translate("nl", "survey.skip"), until=survey.closing.get("nl")[:20])
+    answers = {k: v[0] for k, v in (await answers_of(bot, me)).items()}
+    assert answers == {
+        "years_in_business": 12,
+        "employees": 3,
+        "premises": "tenant",
+        "lease_years_left": 4,
+        "opening_days": ["tue", "wed", "sat"],
+        "online_sales": "yes",
+        "online_share": 2,
+        "digital_help": None,
+    }
+
+
+async def test_event_feedback_and_an_unclassified_text(
+    bot: RunningBot, make_phone: PhoneFactory
+) -> None:
+    me = make_phone(9802, "en")
+    await onboard(me)
+    survey = await invite(bot, me, "event_feedback")
+    await me.tap(translate("en", "survey.start"), until=text_of(survey, "useful", "en"))
+    await me.tap("4", until=text_of(survey, "would_recommend", "en"))
+    await me.tap(translate("en", "survey.no"), until=text_of(survey, "next_topics", "en"))
+    await me.tap(
+        taxonomy().get("skills_digital").title("en"), until=text_of(survey, "next_topics", "en")
+    )
+    await me.tap(translate("en", "survey.done_up_to", n=2), until=text_of(survey, "improve", "en"))
+    await me.send("More time for questions, please", until=survey.closing.get("en")[:20])
+    answers = await answers_of(bot, me)
+    assert answers["useful"] == (4, None)
+    assert answers["would_recommend"] == ("no", None)
+    assert answers["next_topics"] == (["skills_digital"], None)
+    assert answers["improve"] == ([], "More time for questions, please")
+
+
+async def test_restart_mid_survey_resumes_and_old_buttons_are_stale(
+    settings: Settings, make_phone: PhoneFactory
+) -> None:
+    me = make_phone(9803, "fr")
+    async with running_bot(settings, poll_timeout=1) as first:
+        await onboard(me)
+        survey = await invite(first, me, "shop_profile")
+        await me.tap(
+            translate("fr", "survey.start"), until=text_of(survey, "years_in_business", "fr")
+        )
+        await me.send("7", until=text_of(survey, "employees", "fr"))
+    async with running_bot(settings, poll_timeout=1) as second:
+        # Days later, after a restart: the answer goes to the question that was on screen.
+        await me.send("2", until=text_of(survey, "premises", "fr"))
+        message_id, tenant = me.find_button(label(survey, "premises", "tenant", "fr"))
+        await me.tap(
+            label(survey, "premises", "owner", "fr"), until=text_of(survey, "opening_days", "fr")
+        )
+        # A second tap on the answered question's message (kept by a slow phone) is stale.
+        stale = await me.answer_to(message_id, tenant)
+        assert stale.text == translate("fr", "button.stale")
+        # Text where buttons are expected: a reminder with the question again.
+        await me.send("lundi", until=text_of(survey, "opening_days", "fr"))
+        assert translate("fr", "survey.use_buttons") in [
+            m["text"] for m in me.emulator.messages(me.user.id)
+        ]
+        await me.send("/stop_survey", until="⏸")
+        assert await status_of(second, me) == "stopped"
+        # Text after stopping is a concern; Start again resumes where it stopped.
+        await me.tap(translate("fr", "survey.start"), until=text_of(survey, "opening_days", "fr"))
+        answers = {k: v[0] for k, v in (await answers_of(second, me)).items()}
+        assert answers == {"years_in_business": 7, "employees": 2, "premises": "owner"}
