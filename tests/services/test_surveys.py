@@ -1,0 +1,148 @@
+"""Survey engine and waves on a real SQLite file, with a fake clock and a collecting sender."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+from bot.reference import default_data_dir
+from bot.services.follow_ups import Delivery
+from bot.services.survey_waves import WaveService
+from bot.services.surveys import SurveyService, is_visible, next_question, parse_number
+from bot.storage import Database, Role, User, UserRepository
+from bot.storage.surveys import SurveyRepository
+from bot.survey_definitions import Survey, Surveys
+from tests.services.test_concerns import make_user
+
+_events = itertools.count(1)
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def key() -> str:
+    return f"survey-test:{next(_events)}"
+
+
+def definitions() -> Surveys:
+    return Surveys.load(default_data_dir() / "surveys")
+
+
+def waves(db: Database, window_minutes: int = 10) -> WaveService:
+    return WaveService(
+        db,
+        definitions(),
+        window=timedelta(minutes=window_minutes),
+        remind_after=timedelta(hours=48),
+        open_for=timedelta(days=7),
+    )
+
+
+class Outbox:
+    """Collect what would be sent: (user id, survey id, wave id, reminder)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, str, int, bool]] = []
+
+    async def __call__(self, user: User, survey: Survey, wave_id: int, reminder: bool) -> Delivery:
+        self.sent.append((user.id, survey.id, wave_id, reminder))
+        return Delivery.SENT
+
+
+def test_show_if_and_next_question() -> None:
+    pulse = definitions().get("monthly_pulse")
+    assert pulse is not None
+    assert next_question(pulse, {}, None).id == "hurts_most"
+    worse_why = pulse.question("worse_why")
+    assert not is_visible(worse_why, {"business_trend": "better"})
+    assert is_visible(worse_why, {"business_trend": "much_worse"})
+    answers = {"hurts_most": None, "business_trend": "same"}
+    assert next_question(pulse, answers, "business_trend").id == "anything_else"
+    profile = definitions().get("shop_profile")
+    assert profile is not None
+    years = profile.question("years_in_business")
+    assert parse_number(years, " 12 ") == 12
+    assert parse_number(years, "81") is None and parse_number(years, "douze") is None
+    assert parse_number(years, "-1") is None
+
+
+async def test_a_wave_is_spread_over_its_window_and_reminds_once(db: Database) -> None:
+    people = [await make_user(db, str(i), core="les_ogy") for i in range(3)]
+    customer = await make_user(db, "c", core="les_ogy", role=Role.CUSTOMER)
+    service = waves(db)
+    launch = await service.launch("monthly_pulse", created_by="test", now=T0)
+    # The pulse is for shopkeepers: the customer is not invited.
+    assert launch.invited == 3
+    outbox = Outbox()
+    assert await service.send_due(outbox, T0) == 1
+    assert await service.send_due(outbox, T0 + timedelta(minutes=4)) == 1
+    assert await service.send_due(outbox, T0 + timedelta(minutes=9)) == 1
+    assert await service.send_due(outbox, T0 + timedelta(minutes=20)) == 0
+    assert [s[0] for s in outbox.sent] == [p.id for p in people]
+    assert customer.id not in [s[0] for s in outbox.sent]
+
+    # One finishes; 48 hours after their invitation the two others get one reminder each.
+    surveys = SurveyService(db, definitions(), no_model)
+    first = people[0]
+    step = await surveys.begin(first, launch.wave.id, key())
+    assert step.response is not None
+    await surveys.skip(first, key())  # hurts_most is optional
+    await surveys.choose(first, step.response.id, 1, 2, key())  # business_trend: same
+    await surveys.skip(first, key())  # anything_else
+    assert (await surveys.active(first)) is None
+    later = T0 + timedelta(hours=48, minutes=10)
+    assert await service.send_due(outbox, later) == 2
+    assert await service.send_due(outbox, later + timedelta(hours=1)) == 0
+    reminders = [s[0] for s in outbox.sent if s[3]]
+    assert reminders == [people[1].id, people[2].id]
+
+
+async def test_nobody_is_invited_twice_and_surveys_off_are_skipped(db: Database) -> None:
+    me = await make_user(db, "me", core="les_ogy")
+    other = await make_user(db, "other", core="bru_flagey")
+    await UserRepository(db).update(other.id, surveys=False)
+    service = waves(db, window_minutes=0)
+    # Filters narrow the audience: Lessines only, or one core.
+    assert await service.count_audience("event_feedback", territory_id="lessines") == 1
+    assert await service.count_audience("event_feedback", core_id="les_ghoy") == 0
+    launch = await service.launch("shop_profile", created_by="test", now=T0)
+    assert launch.invited == 1
+    repo = SurveyRepository(db)
+    assert await repo.invite(launch.wave.id, [(me.id, T0.isoformat())]) == 0
+    # Turned off after the launch: the planned invitation is skipped, not sent.
+    await UserRepository(db).update(me.id, surveys=False)
+    outbox = Outbox()
+    assert await service.send_due(outbox, T0) == 0
+    assert outbox.sent == []
+    row = await db.fetch_one("SELECT skipped FROM survey_invitations WHERE user_id = ?", (me.id,))
+    assert row is not None and row[0] == "off"
+    # Nobody left to invite in Lessines now; "other" (Brussels) never wanted surveys.
+    assert await service.count_audience("event_feedback", territory_id="lessines") == 0
+    assert await service.count_audience("event_feedback", core_id="bru_flagey") == 0
+
+
+async def no_model(_text: str) -> list[str]:
+    return []
+
+
+async def test_answers_are_applied_once_and_only_to_the_question_on_screen(db: Database) -> None:
+    me = await make_user(db, "me", core="les_ogy")
+    service = waves(db, window_minutes=0)
+    launch = await service.launch("event_feedback", created_by="test", now=T0)
+    surveys = SurveyService(db, definitions(), no_model)
+    step = await surveys.begin(me, launch.wave.id, key())
+    assert step.response is not None and step.question.id == "useful"
+    rid = step.response.id
+    tap = key()
+    assert (await surveys.choose(me, rid, 0, 3, tap)).question.id == "would_recommend"
+    # The same tap again (Telegram redelivery) changes nothing.
+    assert (await surveys.choose(me, rid, 0, 4, tap)).status.value == "duplicate"
+    # A tap on the first question's buttons, now answered, is stale.
+    assert (await surveys.choose(me, rid, 0, 1, key())).status.value == "stale"
+    # Someone else's response, or a forged index, is stale too.
+    other = await make_user(db, "other", core="les_ogy")
+    assert (await surveys.choose(other, rid, 1, 0, key())).status.value == "stale"
+    assert (await surveys.choose(me, rid, 1, 7, key())).status.value == "stale"
+    answers = await db.fetch_all("SELECT question_id, value FROM survey_answers")
+    assert [tuple(r) for r in answers] == [("useful", "4")]
+    # /skip on a question that is not optional is refused with a reason.
+    refused = await surveys.skip(me, key())
+    assert refused.notice == "survey.cannot_skip"
