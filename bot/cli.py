@@ -40,6 +40,17 @@ def _parser() -> argparse.ArgumentParser:
         "--only-corrected", action="store_true", help="only those whose factors were changed"
     )
 
+    survey = commands.add_parser("survey", help="launch survey waves")
+    survey_commands = survey.add_subparsers(dest="survey_command", required=True)
+    launch = survey_commands.add_parser(
+        "launch", help="invite the matching people to a survey (the running bot sends them)"
+    )
+    launch.add_argument("survey_id", help="monthly_pulse, shop_profile, event_feedback, ...")
+    launch.add_argument("--territory", help="only this territory (brussels, lessines)")
+    launch.add_argument("--core", help="only this commercial core (e.g. bru_flagey)")
+    launch.add_argument("--role", help="only this role (shopkeeper, customer, ...)")
+    launch.add_argument("--dry-run", action="store_true", help="count, do not launch")
+
     train = commands.add_parser("train", help="train the classifier variants, ship the best")
     train.add_argument(
         "--variants",
@@ -143,6 +154,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         count = asyncio.run(export())
         print(f"wrote {count} labelled messages to {args.output}")
         return 0
+    if args.command == "survey":
+        return _launch_survey(args, settings)
     if args.command == "train":
         from nlp.classifier import MODEL_DIR
         from nlp.train import VARIANTS, train_and_ship
@@ -174,3 +187,58 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         print(report)
         return 0
     raise AssertionError(args.command)
+
+
+def _launch_survey(args: argparse.Namespace, settings: Settings) -> int:
+    """Create a survey wave from the command line; the running bot sends the invitations."""
+    from datetime import timedelta
+
+    from bot.reference import Reference
+    from bot.services.survey_waves import UnknownSurvey, WaveService
+    from bot.storage import Database, Role
+    from bot.survey_definitions import Surveys
+
+    _configure_logging("WARNING")
+    reference = Reference.load(settings.data_dir)
+    problems = []
+    if args.territory and reference.territory(args.territory) is None:
+        problems.append(
+            f"unknown territory {args.territory!r} ({', '.join(reference.territories)})"
+        )
+    if args.core and reference.core(args.core) is None:
+        problems.append(f"unknown core {args.core!r}")
+    if args.role and args.role not in {r.value for r in Role}:
+        problems.append(f"unknown role {args.role!r} ({', '.join(r.value for r in Role)})")
+    if problems:
+        print("échoppe: " + "; ".join(problems), file=sys.stderr)
+        return 2
+
+    async def launch() -> str:
+        db = Database(settings.database_path)
+        await db.connect()
+        try:
+            waves = WaveService(
+                db,
+                Surveys.load(settings.data_dir / "surveys"),
+                window=timedelta(minutes=settings.survey_send_window_minutes),
+                remind_after=timedelta(hours=settings.survey_remind_after_hours),
+                open_for=timedelta(days=settings.survey_open_days),
+            )
+            filters = {"territory_id": args.territory, "core_id": args.core, "role": args.role}
+            if args.dry_run:
+                count = await waves.count_audience(args.survey_id, **filters)
+                return f"{count} people would be invited to {args.survey_id}"
+            done = await waves.launch(args.survey_id, created_by="cli", **filters)
+            return (
+                f"wave {done.wave.id} of {args.survey_id}: {done.invited} people invited, spread"
+                f" over {settings.survey_send_window_minutes} min; closes {done.wave.closes_at}"
+            )
+        finally:
+            await db.close()
+
+    try:
+        print(asyncio.run(launch()))
+    except UnknownSurvey as exc:
+        print(f"échoppe: {exc}", file=sys.stderr)
+        return 2
+    return 0

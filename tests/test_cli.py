@@ -10,6 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from bot.cli import main
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.i18n import translate
 from tests.support import Phone
@@ -98,3 +101,32 @@ async def test_run_serves_users_and_stops_cleanly_on_sigterm(tmp_path: Path) -> 
     assert any(translate("en", "help.text")[:10] in t for t in texts)
     # Once after the coach tap, once more under /profile's "let's finish first".
     assert sum(translate("en", "territory.question") in t for t in texts) == 2
+
+
+def test_survey_launch_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "cli.sqlite3"
+    monkeypatch.setenv("ECHOPPE_DATABASE_PATH", str(database))
+    assert main(["survey", "launch", "no_such_survey"]) == 2
+    assert "no survey 'no_such_survey'" in capsys.readouterr().err
+    assert main(["survey", "launch", "monthly_pulse", "--territory", "atlantis"]) == 2
+    assert "unknown territory 'atlantis'" in capsys.readouterr().err
+    # One onboarded shopkeeper in Lessines: the wave invites exactly them.
+    now = "2026-11-27T10:00:00.000+00:00"
+    assert main(["migrate"]) == 0
+    with sqlite3.connect(database) as conn:
+        conn.execute(
+            "INSERT INTO users (channel, external_id, language, role, territory_id, core_id,"
+            " sector_id, step, consent_at, consent_version, created_at, updated_at) VALUES"
+            " ('telegram', '77', 'fr', 'shopkeeper', 'lessines', 'les_ogy', 'bakery', 'done',"
+            " ?, 'v', ?, ?)",
+            (now, now, now),
+        )
+    assert main(["survey", "launch", "monthly_pulse", "--core", "bru_flagey", "--dry-run"]) == 0
+    assert "0 people would be invited" in capsys.readouterr().out
+    assert main(["survey", "launch", "monthly_pulse", "--territory", "lessines"]) == 0
+    assert "1 people invited" in capsys.readouterr().out
+    with sqlite3.connect(database) as conn:
+        rows = conn.execute("SELECT user_id, sent_at FROM survey_invitations").fetchall()
+    assert len(rows) == 1 and rows[0][1] is None  # the running bot's job sends it
