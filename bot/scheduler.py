@@ -9,13 +9,14 @@ from typing import Any, Protocol
 
 from bot.services.container import Services
 from bot.services.follow_ups import SendQuestion
-from bot.services.survey_waves import SendInvitation
+from bot.services.survey_waves import SendInvitation, SendResults
 from bot.storage import Role
 
 logger = logging.getLogger(__name__)
 
 HOUSEKEEPING_EVERY = timedelta(hours=6)
 INVITATIONS_EVERY = timedelta(seconds=30)
+RESULTS_EVERY = timedelta(minutes=5)
 FOLLOW_UPS_EVERY = timedelta(minutes=15)
 
 
@@ -39,6 +40,7 @@ def register_jobs(
     services: Services,
     send_follow_up: SendQuestion | None = None,
     send_invitation: SendInvitation | None = None,
+    send_results: SendResults | None = None,
 ) -> None:
     """Schedule every recurring job."""
 
@@ -87,4 +89,15 @@ def register_jobs(
 
         scheduler.run_repeating(
             invitations, INVITATIONS_EVERY, first=timedelta(seconds=10), name="survey_invitations"
+        )
+
+    if send_results is not None:
+        give_back = send_results
+
+        async def results(_context: Any) -> None:
+            # Closing and sending are both recorded: a restart carries on where it stopped.
+            await services.waves.close_due(give_back)
+
+        scheduler.run_repeating(
+            results, RESULTS_EVERY, first=timedelta(seconds=20), name="survey_results"
         )

@@ -26,7 +26,8 @@ from bot.i18n import LANGUAGES, Translator, translate
 from bot.scheduler import register_jobs
 from bot.services.container import Services, open_services
 from bot.services.follow_ups import Delivery, SendQuestion
-from bot.services.survey_waves import SendInvitation
+from bot.services.survey_results import WaveResults
+from bot.services.survey_waves import SendInvitation, SendResults
 from bot.storage import Concern, User
 from bot.survey_definitions import Survey
 
@@ -113,6 +114,7 @@ def build_application(settings: Settings, services: Services) -> Application:  #
             services,
             follow_up_sender(services, renderer),
             invitation_sender(services, renderer),
+            results_sender(services, renderer),
         )
     return application
 
@@ -148,6 +150,17 @@ def invitation_sender(services: Services, renderer: TelegramRenderer) -> SendInv
         t = Translator(user.language)
         reply = services.survey_flow.invitation(t, survey, wave_id, reminder=reminder)
         return await _deliver(renderer, user, reply, f"invitation to wave {wave_id}")
+
+    return send
+
+
+def results_sender(services: Services, renderer: TelegramRenderer) -> SendResults:
+    """Return how the survey job sends a closed wave's results to one respondent."""
+    k = services.settings.anonymity_k
+
+    async def send(user: User, results: WaveResults) -> Delivery:
+        reply = services.survey_flow.results_for(user, results, services.reference, k)
+        return await _deliver(renderer, user, reply, f"results of wave {results.wave.id}")
 
     return send
 

@@ -20,6 +20,7 @@ from bot.services.follow_up_flow import FollowUpFlow
 from bot.services.follow_ups import FollowUpService
 from bot.services.onboarding import OnboardingService
 from bot.services.survey_flow import SurveyFlow
+from bot.services.survey_results import SurveyResults
 from bot.services.survey_waves import WaveService
 from bot.services.surveys import SurveyService
 from bot.storage import Database, InboxRepository, ProcessedEventRepository, UserRepository
@@ -111,6 +112,7 @@ async def open_services(settings: Settings) -> Services:
         window=timedelta(minutes=settings.survey_send_window_minutes),
         remind_after=timedelta(hours=settings.survey_remind_after_hours),
         open_for=timedelta(days=settings.survey_open_days),
+        results=SurveyResults(db, settings.anonymity_k),
     )
     return Services(
         settings=settings,

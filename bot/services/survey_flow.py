@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from bot.channels.base import Button, IncomingMessage, Outcome, Reply
 from bot.i18n import Translator
+from bot.reference import Reference
+from bot.services.survey_results import QuestionResult, ScopeResult, WaveResults
 from bot.services.surveys import (
     Step,
     StepStatus,
@@ -223,6 +226,32 @@ class SurveyFlow:
         rows.append((Button(done, base.format(kind="d")),))
         return rows
 
+    def results_for(self, user: User, results: WaveResults, reference: Reference, k: int) -> Reply:
+        """Build a respondent's results message: their core and their territory."""
+        t = Translator(user.language)
+        core = reference.core(user.core_id) if user.core_id else None
+        territory = reference.territory(user.territory_id) if user.territory_id else None
+        places: list[tuple[str, ScopeResult | None]] = []
+        if core is not None:
+            places.append((core.name(t.lang), results.by_core.get(core.id)))
+        if territory is not None:
+            places.append((territory.name(t.lang), results.by_territory.get(territory.id)))
+
+        def label(question: Any, value: str) -> str:
+            return self.item_label(t, question, value)
+
+        return Reply(results_text(t, results, places, label, k))
+
+    def item_label(self, t: Translator, question: Any, value: str) -> str:
+        """Say one possible answer of a question in words."""
+        if isinstance(question, ChoiceQuestion | MultipleChoiceQuestion):
+            return next((o.label.get(t.lang) for o in question.options if o.id == value), value)
+        if isinstance(question, YesNoQuestion):
+            return t("survey.yes" if value == "yes" else "survey.no")
+        if isinstance(question, FactorChoiceQuestion | FreeTextQuestion) and value in FACTOR_IDS:
+            return self._tax.get(value).title(t.lang)
+        return value
+
     def invitation(self, t: Translator, survey: Survey, wave_id: int, *, reminder: bool) -> Reply:
         """Build the invitation (or its one reminder) to a wave's survey."""
         key = "survey.reminder" if reminder else "survey.invitation"
@@ -239,6 +268,57 @@ class SurveyFlow:
                 (Button(t("survey.turn_off"), f"{PREFIX}:off"),),
             ),
         )
+
+
+def results_text(
+    t: Translator,
+    results: WaveResults,
+    places: list[tuple[str, ScopeResult | None]],
+    label: Callable[[Any, str], str],
+    k: int,
+) -> str:
+    """Write a wave's results for some places, question by question, small counts hidden."""
+    survey = results.survey
+    lines = [t("survey.results_header", title=survey.title.get(t.lang))]
+    for name, scope in places:
+        count = (
+            t("echo.fewer", k=k)
+            if scope is None or scope.respondents is None
+            else str(scope.respondents)
+        )
+        lines.append(t("survey.results_people", place=name, n=count))
+    for question in survey.questions:
+        lines += ["", "• " + _short(question.text.get(t.lang))]
+        for name, scope in places:
+            result = scope.questions.get(question.id) if scope and scope.respondents else None
+            lines.append(f"   {name}: " + _result_line(t, question, result, label, k))
+    return "\n".join(lines)
+
+
+def _short(text: str, limit: int = 90) -> str:
+    first = text.split("\n", 1)[0]
+    return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+def _result_line(
+    t: Translator,
+    question: Any,
+    result: QuestionResult | None,
+    label: Callable[[Any, str], str],
+    k: int,
+) -> str:
+    fewer = t("echo.fewer", k=k)
+    if result is None or (result.answered is None and not result.cells):
+        return fewer
+    if isinstance(question, NumberQuestion):
+        return t("survey.results_number", median=f"{result.median:g}", mean=f"{result.mean:g}")
+    shown = sorted((c for c in result.cells if c.count), key=lambda c: -(c.count or 0))
+    parts = [f"{label(question, c.value)} {c.count}" for c in shown[:5]]
+    if any(c.count is None for c in result.cells):
+        parts.append(t("survey.results_rest", k=k))
+    if result.mean is not None and isinstance(question, ScaleQuestion):
+        parts.append(t("survey.results_mean", mean=f"{result.mean:g}"))
+    return " · ".join(parts) if parts else fewer
 
 
 def _progress(survey: Survey, answers: dict[str, Any], current: str) -> tuple[int, int]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.services.follow_ups import Delivery
+from bot.services.survey_results import SurveyResults, WaveResults
 from bot.storage import Database, User, UserRepository
 from bot.storage.surveys import SurveyRepository, Wave
 from bot.survey_definitions import Survey, Surveys
@@ -18,6 +19,8 @@ BATCH = 500
 
 # Send an invitation (reminder=False) or its reminder to one person.
 SendInvitation = Callable[[User, Survey, int, bool], Awaitable[Delivery]]
+# Send a closed wave's results (for their core and territory) to one respondent.
+SendResults = Callable[[User, WaveResults], Awaitable[Delivery]]
 
 
 def _iso(moment: datetime) -> str:
@@ -47,8 +50,10 @@ class WaveService:
         window: timedelta,
         remind_after: timedelta,
         open_for: timedelta,
+        results: SurveyResults | None = None,
     ) -> None:
         self._db = db
+        self._results = results
         self._surveys = surveys
         self._repo = SurveyRepository(db)
         self._users = UserRepository(db)
@@ -136,6 +141,42 @@ class WaveService:
                     column = "reminded_at" if reminder else "sent_at"
                     await self._repo.mark_invitation(
                         item.wave_id, item.user_id, column, _iso(moment)
+                    )
+                    sent += 1
+        return sent
+
+    async def close_due(self, send: SendResults, now: datetime | None = None) -> int:
+        """Close the waves whose time is up and send each respondent the results; return sends."""
+        moment = now or datetime.now(UTC)
+        for wave in await self._repo.waves_to_close(_iso(moment)):
+            async with self._db.transaction():
+                await self._repo.close_wave(wave.id, _iso(moment))
+            logger.info("wave %d of %s closed", wave.id, wave.survey_id)
+        if self._results is None:
+            return 0
+        sent = 0
+        for wave in await self._repo.waves_with_results_due(_iso(moment)):
+            survey = self._surveys.get(wave.survey_id)
+            if survey is None:
+                continue
+            results = await self._results.of_wave(wave, survey)
+            for user_id in await self._repo.results_pending(wave.id):
+                user = await self._users.get_by_id(user_id)
+                if user is None:
+                    continue
+                try:
+                    delivery = await send(user, results)
+                except Exception:
+                    logger.exception("could not send the results of wave %s", wave.id)
+                    continue
+                if delivery is Delivery.FAILED:
+                    continue
+                async with self._db.transaction():
+                    if delivery is Delivery.BLOCKED:
+                        await self._repo.skip_invitation(wave.id, user_id, "blocked")
+                        continue
+                    await self._repo.mark_invitation(
+                        wave.id, user_id, "results_sent_at", _iso(moment)
                     )
                     sent += 1
         return sent

@@ -318,3 +318,88 @@ class SurveyRepository:
             "SELECT question_id, value FROM survey_answers WHERE response_id = ?", (response_id,)
         )
         return {str(r[0]): (None if r[1] is None else json.loads(str(r[1]))) for r in rows}
+
+    # ---- results ----------------------------------------------------------------------------
+
+    async def wave_answers(
+        self, wave_id: int
+    ) -> list[tuple[int, str | None, str | None, str, Any]]:
+        """Return (response id, core, territory, question id, value) of every answer of a wave."""
+        rows = await self._db.fetch_all(
+            "SELECT r.id, r.core_id, r.territory_id, a.question_id, a.value"
+            " FROM survey_answers a JOIN survey_responses r ON r.id = a.response_id"
+            " WHERE r.wave_id = ?",
+            (wave_id,),
+        )
+        return [
+            (
+                int(r[0]),
+                r[1],
+                r[2],
+                str(r[3]),
+                None if r[4] is None else json.loads(str(r[4])),
+            )
+            for r in rows
+        ]
+
+    async def respondents(self, wave_id: int) -> list[tuple[int, int]]:
+        """Return (user id, response id) of everyone who answered at least one question."""
+        rows = await self._db.fetch_all(
+            "SELECT r.user_id, r.id FROM survey_responses r WHERE r.wave_id = ?"
+            " AND EXISTS (SELECT 1 FROM survey_answers a WHERE a.response_id = r.id"
+            " AND a.value IS NOT NULL) ORDER BY r.id",
+            (wave_id,),
+        )
+        return [(int(r[0]), int(r[1])) for r in rows]
+
+    async def response_of(self, wave_id: int, user_id: int) -> Response | None:
+        """Return a person's response to a wave, if any."""
+        row = await self._db.fetch_one(
+            "SELECT * FROM survey_responses WHERE wave_id = ? AND user_id = ?", (wave_id, user_id)
+        )
+        return None if row is None else _to_response(row)
+
+    async def waves_to_close(self, now: str) -> list[Wave]:
+        """Return open waves whose closing time has passed."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM survey_waves WHERE closed_at IS NULL AND closes_at <= ? ORDER BY id",
+            (now,),
+        )
+        return [Wave.model_validate(dict(r)) for r in rows]
+
+    async def close_wave(self, wave_id: int, at: str) -> None:
+        """Mark a wave closed: no more invitations, reminders or answers."""
+        await self._db.execute(
+            "UPDATE survey_waves SET closed_at = ? WHERE id = ? AND closed_at IS NULL",
+            (at, wave_id),
+        )
+
+    async def latest_wave(self, survey_id: str) -> Wave | None:
+        """Return the most recent wave of a survey, if any."""
+        row = await self._db.fetch_one(
+            "SELECT * FROM survey_waves WHERE survey_id = ? ORDER BY id DESC LIMIT 1",
+            (survey_id,),
+        )
+        return None if row is None else Wave.model_validate(dict(row))
+
+    async def results_pending(self, wave_id: int) -> list[int]:
+        """Return the respondents of a closed wave who have not had the results yet."""
+        rows = await self._db.fetch_all(
+            "SELECT i.user_id FROM survey_invitations i WHERE i.wave_id = ?"
+            " AND i.results_sent_at IS NULL AND i.skipped IS NULL AND EXISTS ("
+            "SELECT 1 FROM survey_responses r JOIN survey_answers a ON a.response_id = r.id"
+            " WHERE r.wave_id = i.wave_id AND r.user_id = i.user_id AND a.value IS NOT NULL)"
+            " ORDER BY i.user_id",
+            (wave_id,),
+        )
+        return [int(r[0]) for r in rows]
+
+    async def waves_with_results_due(self, now: str) -> list[Wave]:
+        """Return waves past their closing time with respondents still owed the results."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM survey_waves w WHERE w.closes_at <= ? AND EXISTS ("
+            "SELECT 1 FROM survey_invitations i WHERE i.wave_id = w.id"
+            " AND i.results_sent_at IS NULL AND i.skipped IS NULL) ORDER BY w.id",
+            (now,),
+        )
+        return [Wave.model_validate(dict(r)) for r in rows]

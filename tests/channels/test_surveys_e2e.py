@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.channels.telegram_app import RunningBot, invitation_sender, running_bot
+from bot.channels.telegram_app import (
+    RunningBot,
+    invitation_sender,
+    results_sender,
+    running_bot,
+)
 from bot.config import Settings
 from bot.i18n import translate
 from bot.survey_definitions import Survey
@@ -199,3 +204,56 @@ async def test_restart_mid_survey_resumes_and_old_buttons_are_stale(
         await me.tap(translate("fr", "survey.start"), until=text_of(survey, "opening_days", "fr"))
         answers = {k: v[0] for k, v in (await answers_of(second, me)).items()}
         assert answers == {"years_in_business": 7, "employees": 2, "premises": "owner"}
+
+
+async def test_results_go_back_to_respondents_when_the_wave_closes(
+    settings: Settings, make_phone: PhoneFactory
+) -> None:
+    k2 = settings.model_copy(update={"anonymity_k": 2})
+    async with running_bot(k2, poll_timeout=1) as bot:
+        phones = [make_phone(9810 + i, "en") for i in range(3)]
+        for phone in phones:
+            await onboard(phone)
+        survey = bot.services.surveys.definitions.get("event_feedback")
+        assert survey is not None
+        now = datetime.now(UTC)
+        launch = await bot.services.waves.launch("event_feedback", created_by="test", now=now)
+        send = invitation_sender(bot.services, bot.renderer)
+        # Spread over two hours: all three are due by then.
+        assert await bot.services.waves.send_due(send, now + timedelta(hours=2)) == 3
+        # Two find it useful (4), one less so (2); all would recommend it.
+        for phone, score in zip(phones, ("4", "4", "2"), strict=True):
+            await phone.tap(translate("en", "survey.start"), until=text_of(survey, "useful", "en"))
+            await phone.tap(score, until=text_of(survey, "would_recommend", "en"))
+            await phone.tap(
+                translate("en", "survey.yes"), until=text_of(survey, "next_topics", "en")
+            )
+            topic = taxonomy().get("skills_digital").title("en")
+            await phone.tap(topic, until=text_of(survey, "next_topics", "en"))
+            await phone.tap(
+                translate("en", "survey.done_up_to", n=2), until=text_of(survey, "improve", "en")
+            )
+            await phone.send("/skip", until=survey.closing.get("en")[:20])
+        results = results_sender(bot.services, bot.renderer)
+        # Not before the wave closes...
+        assert await bot.services.waves.close_due(results, now + timedelta(days=1)) == 0
+        closing = now + timedelta(days=8)
+        before = phones[0].emulator.last_seq
+        assert await bot.services.waves.close_due(results, closing) == 3
+        assert await bot.services.waves.close_due(results, closing) == 0  # once only
+        await phones[0].wait(before, until="📊")
+        text = phones[0].last_text()
+        assert "Ogy: 3 answers" in text and "Lessines: 3 answers" in text
+        lines = text.split("\n")
+        # Scores: 4 twice (shown), 2 once (hidden: below k = 2); no mean, it would tell.
+        useful = lines.index("• " + text_of(survey, "useful", "en").split("\n")[0])
+        assert lines[useful + 1] == "   Ogy: 4 2 · " + translate("en", "survey.results_rest", k=2)
+        # Everyone said yes: showing "Yes 3" would tell each person's answer (No is 0 < k).
+        recommend = lines.index("• " + text_of(survey, "would_recommend", "en").split("\n")[0])
+        assert lines[recommend + 1] == "   Ogy: " + translate("en", "survey.results_rest", k=2)
+        topics = lines.index("• " + text_of(survey, "next_topics", "en").split("\n")[0])
+        assert "digital" in lines[topics + 1] and " 3" in lines[topics + 1]
+        wave = await bot.services.db.fetch_one(
+            "SELECT closed_at FROM survey_waves WHERE id = ?", (launch.wave.id,)
+        )
+        assert wave is not None and wave[0] is not None

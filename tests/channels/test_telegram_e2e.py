@@ -334,6 +334,7 @@ async def test_recurring_jobs_are_scheduled(bot: RunningBot) -> None:
         "follow_ups",
         "housekeeping",
         "survey_invitations",
+        "survey_results",
     ]
 
 
