@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from bot.services.follow_ups import Delivery
 from bot.services.survey_results import SurveyResults, WaveResults
 from bot.storage import Database, User, UserRepository
-from bot.storage.surveys import SurveyRepository, Wave
+from bot.storage.surveys import Invitation, SurveyRepository, Wave
 from bot.survey_definitions import Survey, Surveys
 
 logger = logging.getLogger(__name__)
@@ -111,11 +111,7 @@ class WaveService:
         moment = now or datetime.now(UTC)
         sent = 0
         for reminder in (False, True):
-            if reminder:
-                due = await self._repo.due_reminders(_iso(moment), BATCH)
-            else:
-                due = await self._repo.due_invitations(_iso(moment), BATCH)
-            for item in due:
+            for item in await self._all_due(moment, reminder=reminder):
                 survey = self._surveys.get(item.survey_id)
                 if survey is None:
                     continue
@@ -180,6 +176,21 @@ class WaveService:
                     )
                     sent += 1
         return sent
+
+    async def _all_due(self, moment: datetime, *, reminder: bool) -> list[Invitation]:
+        """Return everything due, read in batches (a wave may invite thousands at once)."""
+        due: list[Invitation] = []
+        seen: set[tuple[int, int]] = set()
+        while True:
+            if reminder:
+                batch = await self._repo.due_reminders(_iso(moment), BATCH, offset=len(due))
+            else:
+                batch = await self._repo.due_invitations(_iso(moment), BATCH, offset=len(due))
+            fresh = [i for i in batch if (i.wave_id, i.user_id) not in seen]
+            seen.update((i.wave_id, i.user_id) for i in fresh)
+            due += fresh
+            if len(batch) < BATCH or not fresh:
+                return due
 
     def _survey(self, survey_id: str) -> Survey:
         survey = self._surveys.get(survey_id)

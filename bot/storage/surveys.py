@@ -171,19 +171,19 @@ class SurveyRepository:
             )
         return invited
 
-    async def due_invitations(self, now: str, limit: int) -> list[Invitation]:
+    async def due_invitations(self, now: str, limit: int, offset: int = 0) -> list[Invitation]:
         """Return invitations whose time has come, oldest first."""
         rows = await self._db.fetch_all(
             "SELECT i.wave_id, i.user_id, w.survey_id, u.surveys AS wanted,"
             " u.blocked_at IS NOT NULL AS blocked FROM survey_invitations i"
             " JOIN survey_waves w ON w.id = i.wave_id JOIN users u ON u.id = i.user_id"
             " WHERE i.sent_at IS NULL AND i.skipped IS NULL AND i.send_at <= ?"
-            " AND w.closed_at IS NULL ORDER BY i.send_at LIMIT ?",
-            (now, limit),
+            " AND w.closed_at IS NULL ORDER BY i.send_at, i.user_id LIMIT ? OFFSET ?",
+            (now, limit, offset),
         )
         return [Invitation.model_validate(dict(r)) for r in rows]
 
-    async def due_reminders(self, now: str, limit: int) -> list[Invitation]:
+    async def due_reminders(self, now: str, limit: int, offset: int = 0) -> list[Invitation]:
         """Return invitations sent long enough ago, never reminded, survey not finished."""
         rows = await self._db.fetch_all(
             "SELECT i.wave_id, i.user_id, w.survey_id, u.surveys AS wanted,"
@@ -194,8 +194,8 @@ class SurveyRepository:
             " AND datetime(i.sent_at, '+' || w.remind_after_s || ' seconds') <= datetime(?)"
             " AND NOT EXISTS (SELECT 1 FROM survey_responses r WHERE r.wave_id = i.wave_id"
             " AND r.user_id = i.user_id AND r.status != 'active')"
-            " ORDER BY i.sent_at LIMIT ?",
-            (now, now, limit),
+            " ORDER BY i.sent_at, i.user_id LIMIT ? OFFSET ?",
+            (now, now, limit, offset),
         )
         return [Invitation.model_validate(dict(r)) for r in rows]
 
