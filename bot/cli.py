@@ -50,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     launch.add_argument("--core", help="only this commercial core (e.g. bru_flagey)")
     launch.add_argument("--role", help="only this role (shopkeeper, customer, ...)")
     launch.add_argument("--dry-run", action="store_true", help="count, do not launch")
+    export_survey = survey_commands.add_parser(
+        "export", help="write a survey's responses as CSV, one row per response, no identities"
+    )
+    export_survey.add_argument("survey_id")
+    export_survey.add_argument("--csv", type=Path, required=True, help="output file")
 
     train = commands.add_parser("train", help="train the classifier variants, ship the best")
     train.add_argument(
@@ -154,6 +159,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         count = asyncio.run(export())
         print(f"wrote {count} labelled messages to {args.output}")
         return 0
+    if args.command == "survey" and args.survey_command == "export":
+        return _export_survey(args, settings)
     if args.command == "survey":
         return _launch_survey(args, settings)
     if args.command == "train":
@@ -241,4 +248,31 @@ def _launch_survey(args: argparse.Namespace, settings: Settings) -> int:
     except UnknownSurvey as exc:
         print(f"échoppe: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _export_survey(args: argparse.Namespace, settings: Settings) -> int:
+    """Write a survey's responses to a CSV file."""
+    from bot.services.survey_export import export_csv
+    from bot.storage import Database
+    from bot.survey_definitions import Surveys
+
+    _configure_logging("WARNING")
+    surveys = Surveys.load(settings.data_dir / "surveys")
+    survey = surveys.get(args.survey_id)
+    if survey is None:
+        known = ", ".join(s.id for s in surveys)
+        print(f"échoppe: no survey {args.survey_id!r} (known: {known})", file=sys.stderr)
+        return 2
+
+    async def export() -> int:
+        db = Database(settings.database_path)
+        await db.connect()
+        try:
+            return await export_csv(db, survey, args.csv, settings.anonymity_k)
+        finally:
+            await db.close()
+
+    count = asyncio.run(export())
+    print(f"wrote {count} responses to {args.csv}")
     return 0

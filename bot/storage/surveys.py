@@ -403,3 +403,17 @@ class SurveyRepository:
             (now,),
         )
         return [Wave.model_validate(dict(r)) for r in rows]
+
+    async def responses_of_wave(self, wave_id: int) -> list[Response]:
+        """Return every response to a wave, in order."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM survey_responses WHERE wave_id = ? ORDER BY id", (wave_id,)
+        )
+        return [_to_response(r) for r in rows]
+
+    async def waves_of(self, survey_id: str) -> list[Wave]:
+        """Return every wave of a survey, oldest first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM survey_waves WHERE survey_id = ? ORDER BY id", (survey_id,)
+        )
+        return [Wave.model_validate(dict(r)) for r in rows]

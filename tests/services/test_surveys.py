@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import itertools
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bot.reference import default_data_dir
 from bot.services.follow_ups import Delivery
+from bot.services.survey_export import export_csv
 from bot.services.survey_waves import WaveService
 from bot.services.surveys import SurveyService, is_visible, next_question, parse_number
 from bot.storage import Database, Role, User, UserRepository
@@ -146,3 +149,29 @@ async def test_answers_are_applied_once_and_only_to_the_question_on_screen(db: D
     # /skip on a question that is not optional is refused with a reason.
     refused = await surveys.skip(me, key())
     assert refused.notice == "survey.cannot_skip"
+
+
+async def test_export_has_one_row_per_response_and_nothing_identifying(
+    db: Database, tmp_path: Path
+) -> None:
+    me = await make_user(db, "me", core="les_ogy")
+    launch = await waves(db, window_minutes=0).launch("event_feedback", created_by="t", now=T0)
+    surveys = SurveyService(db, definitions(), no_model)
+    step = await surveys.begin(me, launch.wave.id, key())
+    assert step.response is not None
+    rid = step.response.id
+    await surveys.choose(me, rid, 0, 4, key())  # useful: 5
+    await surveys.choose(me, rid, 1, 0, key())  # would_recommend: yes
+    await surveys.toggle(me, rid, 2, 0, key())
+    await surveys.done(me, rid, 2, key())
+    await surveys.text(me, "Call me on 0470 12 34 56, Jean Dupont", key())
+    survey = definitions().get("event_feedback")
+    assert survey is not None
+    out = tmp_path / "export.csv"
+    assert await export_csv(db, survey, out, anonymity_k=5) == 1
+    content = out.read_text(encoding="utf-8")
+    rows = list(csv.DictReader(content.splitlines()))
+    assert rows[0]["useful"] == "5" and rows[0]["would_recommend"] == "yes"
+    assert rows[0]["status"] == "completed" and rows[0]["territory"] == "lessines"
+    assert rows[0]["core"] == ""  # one respondent in Ogy: below k
+    assert "0470" not in content and "Dupont" not in content and "me" not in rows[0].values()

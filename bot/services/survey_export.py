@@ -1,0 +1,54 @@
+"""Write a survey's responses as CSV: one row per response, nothing that identifies anyone."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from bot.storage import Database
+from bot.storage.surveys import SurveyRepository
+from bot.survey_definitions import Survey
+
+# Free text is never exported: only the factors it was filed under.
+FIXED_COLUMNS = ("wave", "status", "territory", "core", "role", "month")
+
+
+async def export_csv(db: Database, survey: Survey, path: Path, anonymity_k: int) -> int:
+    """Write every response to every wave of a survey; return how many rows were written."""
+    repo = SurveyRepository(db)
+    rows: list[dict[str, Any]] = []
+    for wave in await repo.waves_of(survey.id):
+        responses = await repo.responses_of_wave(wave.id)
+        # A core with fewer than k respondents would point at a handful of shops: left blank.
+        per_core = Counter(r.core_id for r in responses)
+        for response in responses:
+            answers = await repo.answers(response.id)
+            row: dict[str, Any] = {
+                "wave": wave.id,
+                "status": response.status.value,
+                "territory": response.territory_id or "",
+                "core": response.core_id if per_core[response.core_id] >= anonymity_k else "",
+                "role": response.role or "",
+                "month": response.started_at[:7],
+            }
+            for question in survey.questions:
+                row[question.id] = _cell(answers.get(question.id, ""))
+            rows.append(row)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(
+            handle, fieldnames=[*FIXED_COLUMNS, *(q.id for q in survey.questions)]
+        )
+        writer.writeheader()
+        writer.writerows(rows)
+    return len(rows)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "(skipped)"
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    return str(value)
