@@ -10,7 +10,18 @@ from bot.channels.telegram import TelegramRenderer
 from bot.services.container import Services
 from handlers.common import onboarding_callback
 
-COMMANDS = ("start", "help", "profile", "language", "history", "barometer", "skip", "stop_survey")
+COMMANDS = (
+    "start",
+    "help",
+    "profile",
+    "language",
+    "history",
+    "barometer",
+    "skip",
+    "stop_survey",
+    "survey",
+    "survey_results",
+)
 
 
 def build(services: Services, renderer: TelegramRenderer) -> list[BaseHandler[Any, Any, Any]]:
@@ -19,7 +30,7 @@ def build(services: Services, renderer: TelegramRenderer) -> list[BaseHandler[An
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler(COMMANDS, callback, filters=private & filters.UpdateType.MESSAGE),
-        CallbackQueryHandler(callback, pattern=r"^(ob|pf|cc|bm|fu|sv):"),
+        CallbackQueryHandler(callback, pattern=r"^(ob|pf|cc|bm|fu|sv|sa):"),
         MessageHandler(
             private & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, callback
         ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+import unicodedata
 from dataclasses import dataclass
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -44,6 +45,16 @@ class BarChart:
     suppressed_label: str
 
 
+def plain(text: str) -> str:
+    """Drop emoji and other pictographs: the chart font has none, they would print as boxes."""
+    kept = (
+        c
+        for c in text
+        if unicodedata.category(c) != "So" and c not in "\ufe0f\u200d" and ord(c) < 0x1F000
+    )
+    return " ".join("".join(kept).split())
+
+
 def render_png(chart: BarChart, *, dpi: int = 100) -> bytes:
     """Render the chart as a PNG image and return its bytes."""
     rows = max((len(p.rows) for p in chart.panels), default=1)
@@ -56,13 +67,14 @@ def render_png(chart: BarChart, *, dpi: int = 100) -> bytes:
         positions = list(range(len(panel.rows)))
         current = [r.current or 0 for r in panel.rows]
         previous = [r.previous or 0 for r in panel.rows]
-        ax.barh(
-            [p + height / 2 for p in positions],
-            previous,
-            height,
-            color=PREVIOUS_COLOUR,
-            label=chart.previous_label,
-        )
+        if chart.previous_label:
+            ax.barh(
+                [p + height / 2 for p in positions],
+                previous,
+                height,
+                color=PREVIOUS_COLOUR,
+                label=chart.previous_label,
+            )
         ax.barh(
             [p - height / 2 for p in positions],
             current,
@@ -80,14 +92,14 @@ def render_png(chart: BarChart, *, dpi: int = 100) -> bytes:
                 x + top * 0.02, position - height / 2, text, va="center", fontsize=8, color=colour
             )
         ax.set_xlim(0, top * 1.3)
-        ax.set_title(panel.title, fontsize=10)
+        ax.set_title(plain(panel.title), fontsize=10)
         ax.tick_params(axis="x", labelsize=7)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
         if index == 0:
             ax.set_yticks(positions)
             ax.set_yticklabels(
-                [textwrap.fill(r.label, LABEL_WIDTH) for r in panel.rows], fontsize=7.5
+                [textwrap.fill(plain(r.label), LABEL_WIDTH) for r in panel.rows], fontsize=7.5
             )
     # The y axis is shared: inverting it once puts the first row on top in every panel.
     axes[0].invert_yaxis()
@@ -95,7 +107,7 @@ def render_png(chart: BarChart, *, dpi: int = 100) -> bytes:
     figure.legend(
         handles[::-1], labels[::-1], loc="lower center", ncol=2, fontsize=8, frameon=False
     )
-    figure.suptitle(chart.title, fontsize=11)
+    figure.suptitle(plain(chart.title), fontsize=11)
     figure.tight_layout(rect=(0, 0.05, 1, 1))
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")

@@ -19,6 +19,7 @@ from bot.services.delivery import DeliveryService
 from bot.services.follow_up_flow import FollowUpFlow
 from bot.services.follow_ups import FollowUpService
 from bot.services.onboarding import OnboardingService
+from bot.services.survey_admin import SurveyAdminFlow
 from bot.services.survey_flow import SurveyFlow
 from bot.services.survey_results import SurveyResults
 from bot.services.survey_waves import WaveService
@@ -114,6 +115,17 @@ async def open_services(settings: Settings) -> Services:
         open_for=timedelta(days=settings.survey_open_days),
         results=SurveyResults(db, settings.anonymity_k),
     )
+    survey_admin = SurveyAdminFlow(
+        db,
+        definitions,
+        waves,
+        SurveyResults(db, settings.anonymity_k),
+        survey_flow,
+        reference,
+        admins=[str(a) for a in settings.admin_ids],
+        anonymity_k=settings.anonymity_k,
+        send_window_minutes=settings.survey_send_window_minutes,
+    )
     return Services(
         settings=settings,
         db=db,
@@ -131,6 +143,6 @@ async def open_services(settings: Settings) -> Services:
         survey_flow=survey_flow,
         waves=waves,
         conversation=ConversationService(
-            users, onboarding, flow, barometer_flow, follow_up_flow, survey_flow
+            users, onboarding, flow, barometer_flow, follow_up_flow, survey_flow, survey_admin
         ),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.channels.base import IncomingKind, IncomingMessage, Outcome
+from bot.i18n import DEFAULT_LANGUAGE, normalize_language
 from bot.services.barometer_flow import PREFIX as BAROMETER_PREFIX
 from bot.services.barometer_flow import BarometerFlow
 from bot.services.concern_flow import PREFIX as CONCERN_PREFIX
@@ -12,14 +13,17 @@ from bot.services.concern_flow import ConcernFlow
 from bot.services.follow_up_flow import PREFIX as FOLLOW_UP_PREFIX
 from bot.services.follow_up_flow import FollowUpFlow
 from bot.services.onboarding import OnboardingService
+from bot.services.survey_admin import PREFIX as SURVEY_ADMIN_PREFIX
+from bot.services.survey_admin import SurveyAdminFlow
 from bot.services.survey_flow import PREFIX as SURVEY_PREFIX
 from bot.services.survey_flow import SurveyFlow
-from bot.storage import Step, UserRepository
+from bot.storage import Step, User, UserRepository
 
 # Typed text at these steps is not an answer to the question on screen; at the core steps it
 # is a search. Three words or fewer are most likely an answer typed instead of tapped.
 _HOLDING_STEPS = frozenset({Step.ROLE, Step.TERRITORY, Step.SECTOR})
 HOLD_MIN_WORDS = 4
+ADMIN_COMMANDS = frozenset({"survey", "survey_results"})
 
 
 class ConversationService:
@@ -33,6 +37,7 @@ class ConversationService:
         barometer: BarometerFlow,
         follow_ups: FollowUpFlow,
         surveys: SurveyFlow,
+        survey_admin: SurveyAdminFlow,
     ) -> None:
         self._users = users
         self._onboarding = onboarding
@@ -40,6 +45,7 @@ class ConversationService:
         self._barometer = barometer
         self._follow_ups = follow_ups
         self._surveys = surveys
+        self._survey_admin = survey_admin
 
     async def handle(self, msg: IncomingMessage) -> Outcome:
         """Apply one user action and return what to show."""
@@ -55,6 +61,11 @@ class ConversationService:
                 return await self._follow_ups.on_button(user, msg)
             if prefix == SURVEY_PREFIX:
                 return await self._surveys.on_button(user, msg)
+            if prefix == SURVEY_ADMIN_PREFIX:
+                return await self._survey_admin.on_button(msg, _language(user, msg))
+        if msg.kind is IncomingKind.COMMAND and msg.command.lower() in ADMIN_COMMANDS:
+            # Admins are known by their Telegram id (settings), onboarded or not.
+            return await self._survey_admin.on_command(msg, _language(user, msg))
         if msg.kind is IncomingKind.COMMAND and user is not None and user.onboarded:
             command = msg.command.lower()
             if command == "history":
@@ -90,3 +101,10 @@ class ConversationService:
                 if held:
                     return replace(outcome, replies=outcome.replies + held)
         return outcome
+
+
+def _language(user: User | None, msg: IncomingMessage) -> str:
+    """Return the person's language, or their phone's for someone not stored."""
+    if user is not None:
+        return user.language
+    return normalize_language(msg.language_hint) or DEFAULT_LANGUAGE

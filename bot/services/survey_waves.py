@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.services.follow_ups import Delivery
 from bot.services.survey_results import SurveyResults, WaveResults
-from bot.storage import Database, User, UserRepository
+from bot.storage import Database, ProcessedEventRepository, User, UserRepository
 from bot.storage.surveys import Invitation, SurveyRepository, Wave
 from bot.survey_definitions import Survey, Surveys
 
@@ -57,6 +57,7 @@ class WaveService:
         self._surveys = surveys
         self._repo = SurveyRepository(db)
         self._users = UserRepository(db)
+        self._events = ProcessedEventRepository(db)
         self._window = window
         self._remind_after = remind_after
         self._open_for = open_for
@@ -84,9 +85,34 @@ class WaveService:
         now: datetime | None = None,
     ) -> Launch:
         """Create a wave and plan one invitation per person, spread over the window."""
+        done = await self.launch_once(
+            survey_id,
+            created_by=created_by,
+            territory_id=territory_id,
+            core_id=core_id,
+            role=role,
+            now=now,
+        )
+        assert done is not None
+        return done
+
+    async def launch_once(
+        self,
+        survey_id: str,
+        *,
+        created_by: str,
+        territory_id: str | None = None,
+        core_id: str | None = None,
+        role: str | None = None,
+        now: datetime | None = None,
+        event_key: str | None = None,
+    ) -> Launch | None:
+        """Launch unless this event (an admin's tap) was already applied; then None."""
         survey = self._survey(survey_id)
         start = now or datetime.now(UTC)
         async with self._db.transaction():
+            if event_key is not None and not await self._events.claim(event_key):
+                return None
             people = await self._audience(survey, territory_id, core_id, role)
             wave = await self._repo.create_wave(
                 survey_id=survey.id,

@@ -257,3 +257,49 @@ async def test_results_go_back_to_respondents_when_the_wave_closes(
             "SELECT closed_at FROM survey_waves WHERE id = ?", (launch.wave.id,)
         )
         assert wave is not None and wave[0] is not None
+
+
+async def test_admin_launches_a_wave_with_buttons_and_reads_results(
+    settings: Settings, make_phone: PhoneFactory
+) -> None:
+    admin_settings = settings.model_copy(update={"admin_ids": (9820,), "anonymity_k": 2})
+    async with running_bot(admin_settings, poll_timeout=1) as bot:
+        admin = make_phone(9820, "en")
+        stranger = make_phone(9821, "en")
+        shopkeepers = [make_phone(9822 + i, "en") for i in range(2)]
+        for phone in (stranger, *shopkeepers):
+            await onboard(phone)
+        # A non-admin: the command does not exist for them, and nothing is launched.
+        await stranger.send("/survey", until=translate("en", "command.unknown"))
+        await stranger.send(
+            "/survey_results shop_profile", until=translate("en", "command.unknown")
+        )
+        forged = int(stranger.emulator.messages(stranger.user.id)[-1]["message_id"])
+        refused = await stranger.answer_to(forged, "sa:l:shop_profile:*:0123456789ab")
+        assert refused.text == translate("en", "button.invalid")
+        rows = await bot.services.db.fetch_all("SELECT id FROM survey_waves")
+        assert rows == []
+
+        survey = bot.services.surveys.definitions.get("shop_profile")
+        assert survey is not None
+        title = survey.title.get("en")
+        await admin.send("/survey", until=translate("en", "admin.survey_pick"))
+        await admin.tap(title, until=translate("en", "admin.survey_where", title=title))
+        await admin.tap("Lessines", until="Launch?")
+        # Three onboarded shopkeepers in Lessines (the stranger is one of them).
+        assert " 3 people" in admin.last_text()
+        message_id, data = admin.find_button(translate("en", "admin.launch"))
+        await admin.tap_data(message_id, data, until="🚀")
+        # A double tap does not launch twice.
+        answer = await admin.answer_to(message_id, data)
+        assert answer.text is None  # a replay: answered silently, nothing done
+        rows = await bot.services.db.fetch_all("SELECT id FROM survey_waves")
+        assert len(rows) == 1
+        invited = await bot.services.db.fetch_all("SELECT user_id FROM survey_invitations")
+        assert len(invited) == 3
+
+        events = await admin.send(
+            "/survey_results shop_profile",
+            until=translate("en", "survey.results_header", title=title),
+        )
+        assert any(e.kind == "send_photo" for e in events)
