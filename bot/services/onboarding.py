@@ -321,7 +321,19 @@ class OnboardingService:
     async def _profile_button(self, ctx: _Ctx, action: str, args: list[str]) -> Outcome:
         user = ctx.user
         value = args[0] if len(args) == 1 else None
-        known = {"edit", "role", "sect", "lang", "terr", "cp", "core", "back", "setcore", "fu"}
+        known = {
+            "edit",
+            "role",
+            "sect",
+            "lang",
+            "terr",
+            "cp",
+            "core",
+            "back",
+            "setcore",
+            "fu",
+            "sv",
+        }
         if action not in known:
             return self._invalid(ctx)
         if user is not None and action == "lang" and value is not None and not user.onboarded:
@@ -368,6 +380,9 @@ class OnboardingService:
             return self._profile_saved(t, user)
         if action == "fu" and value in ("on", "off"):
             user = await self._finish_edit(user, follow_ups=value == "on")
+            return self._profile_saved(t, user)
+        if action == "sv" and value in ("on", "off"):
+            user = await self._finish_edit(user, surveys=value == "on")
             return self._profile_saved(t, user)
         if action == "back" and not args:
             if user.step is not Step.DONE:
@@ -535,6 +550,9 @@ class OnboardingService:
                 Button(t("profile.turn_follow_ups_off"), "pf:fu:off")
                 if user.follow_ups
                 else Button(t("profile.turn_follow_ups_on"), "pf:fu:on"),
+                Button(t("profile.turn_surveys_off"), "pf:sv:off")
+                if user.surveys
+                else Button(t("profile.turn_surveys_on"), "pf:sv:on"),
             ),
         )
         return Reply(text, rows)
@@ -551,6 +569,7 @@ class OnboardingService:
             sector=f"{sector.emoji} {sector.label(lang)}" if sector else "—",
             language=_LANGUAGE_LABELS[user.language],
             follow_ups=t("profile.follow_ups_on" if user.follow_ups else "profile.follow_ups_off"),
+            surveys=t("profile.surveys_on" if user.surveys else "profile.surveys_off"),
         )
 
     @staticmethod

@@ -106,7 +106,7 @@ class SurveyFlow:
         if step.status is StepStatus.DUPLICATE:
             return Outcome(duplicate=True)
         if step.status in (StepStatus.STALE, StepStatus.NOT_IN_SURVEY):
-            return Outcome(notice=t("button.stale"))
+            return Outcome(notice=t(step.notice or "button.stale"))
         notice = t(step.notice, **step.notice_args) if step.notice else None
         survey = step.survey
         assert survey is not None

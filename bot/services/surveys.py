@@ -140,8 +140,16 @@ class SurveyService:
         return self._surveys
 
     async def active(self, user: User) -> Response | None:
-        """Return the person's survey in progress, if any."""
-        return await self._repo.active_response(user.id)
+        """Return the person's survey in progress, if any (a closed round ends it)."""
+        response = await self._repo.active_response(user.id)
+        if response is not None and await self._closed(response):
+            # The round is over: what they type now is an ordinary message again.
+            async with self._db.transaction():
+                await self._repo.move(
+                    response.id, position=None, draft={}, status=ResponseStatus.STOPPED
+                )
+            return None
+        return response
 
     async def current(self, user: User) -> Step:
         """Return the question on screen of the person's survey in progress."""
@@ -342,6 +350,8 @@ class SurveyService:
         survey = self._surveys.get_for(response)
         if survey is None or response.status is not ResponseStatus.ACTIVE:
             return Step(StepStatus.STALE)
+        if await self._closed(response):
+            return Step(StepStatus.STALE, notice="survey.closed")
         if not 0 <= question_index < len(survey.questions):
             return Step(StepStatus.STALE)
         question = survey.questions[question_index]
@@ -349,6 +359,10 @@ class SurveyService:
         if question.id != response.position:
             return Step(StepStatus.STALE)
         return response, survey, question
+
+    async def _closed(self, response: Response) -> bool:
+        wave = await self._repo.wave(response.wave_id)
+        return wave is None or wave.closed_at is not None
 
     async def _answer(
         self,

@@ -175,3 +175,87 @@ async def test_export_has_one_row_per_response_and_nothing_identifying(
     assert rows[0]["status"] == "completed" and rows[0]["territory"] == "lessines"
     assert rows[0]["core"] == ""  # one respondent in Ogy: below k
     assert "0470" not in content and "Dupont" not in content and "me" not in rows[0].values()
+
+
+async def test_every_step_resumes_after_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "restart.sqlite3"
+    db = Database(path)
+    await db.connect()
+    me = await make_user(db, "me", core="les_ogy")
+    launch = await waves(db, window_minutes=0).launch("shop_profile", created_by="t", now=T0)
+    await db.close()
+    # (question expected on screen, what the person does) — each step in a fresh process.
+    script: list[tuple[str, str, tuple[int, ...]]] = [
+        ("years_in_business", "text:12", ()),
+        ("employees", "text:3", ()),
+        ("premises", "choose", (2, 0)),
+        ("lease_years_left", "text:4", ()),
+        ("opening_days", "toggle", (4, 1)),
+        ("opening_days", "toggle", (4, 5)),
+        ("opening_days", "done", (4,)),
+        ("online_sales", "choose", (5, 1)),
+        ("digital_help", "skip", ()),
+    ]
+    response_id = 0
+    for expected, action, args in script:
+        db = Database(path)
+        await db.connect()
+        try:
+            surveys = SurveyService(db, definitions(), no_model)
+            user = await UserRepository(db).get_by_id(me.id)
+            assert user is not None
+            if response_id == 0:
+                begun = await surveys.begin(user, launch.wave.id, key())
+                assert begun.response is not None
+                response_id = begun.response.id
+            current = await surveys.current(user)
+            assert current.question is not None and current.question.id == expected
+            if action.startswith("text:"):
+                await surveys.text(user, action[5:], key())
+            elif action == "choose":
+                await surveys.choose(user, response_id, args[0], args[1], key())
+            elif action == "toggle":
+                await surveys.toggle(user, response_id, args[0], args[1], key())
+            elif action == "done":
+                await surveys.done(user, response_id, args[0], key())
+            else:
+                await surveys.skip(user, key())
+        finally:
+            await db.close()
+    db = Database(path)
+    await db.connect()
+    try:
+        answers = await SurveyRepository(db).answers(response_id)
+        status = await db.fetch_one("SELECT status FROM survey_responses")
+    finally:
+        await db.close()
+    assert status is not None and status[0] == "completed"
+    assert answers == {
+        "years_in_business": 12,
+        "employees": 3,
+        "premises": "tenant",
+        "lease_years_left": 4,
+        "opening_days": ["tue", "sat"],
+        "online_sales": "no",
+        "digital_help": None,
+    }
+
+
+async def test_a_closed_round_takes_no_more_answers(db: Database) -> None:
+    me = await make_user(db, "me", core="les_ogy")
+    service = waves(db, window_minutes=0)
+    launch = await service.launch("event_feedback", created_by="t", now=T0)
+    surveys = SurveyService(db, definitions(), no_model)
+    step = await surveys.begin(me, launch.wave.id, key())
+    assert step.response is not None
+    outbox = Outbox()
+
+    async def no_results(_user: User, _results: object) -> Delivery:
+        return Delivery.SENT
+
+    await service.close_due(no_results, T0 + timedelta(days=8))
+    late = await surveys.choose(me, step.response.id, 0, 2, key())
+    assert late.status.value == "stale" and late.notice == "survey.closed"
+    # What they type now is an ordinary message again: no survey in progress.
+    assert await surveys.active(me) is None
+    assert outbox.sent == []
