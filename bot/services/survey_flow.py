@@ -116,7 +116,7 @@ class SurveyFlow:
             closing = Reply(survey.closing.get(t.lang))
             if step.notice:
                 return Outcome((closing,), notice=notice)
-            return Outcome((*self._record(t, step, edit), closing), notice=notice)
+            return Outcome((Reply(closing.text, edit=edit),), notice=notice)
         question = self.question_reply(t, step)
         if step.status is StepStatus.INVALID:
             # Refused: say why, leave the question as it is (and show it again if typed).
@@ -127,29 +127,9 @@ class SurveyFlow:
             return Outcome((Reply(question.text, question.buttons, edit=True),), notice=notice)
         if step.repeat:
             return Outcome((question,), notice=notice)
-        return Outcome((*self._record(t, step, edit), question), notice=notice)
-
-    def _record(self, t: Translator, step: Step, edit: bool) -> tuple[Reply, ...]:
-        # The answered question keeps its text and loses its buttons, with the answer under it.
-        if not edit or step.answered is None:
-            return ()
-        shown = self.answer_label(t, step.answered, step.answers.get(step.answered.id))
-        return (Reply(f"{step.answered.text.get(t.lang)}\n→ {shown}", edit=True),)
-
-    def answer_label(self, t: Translator, question: Any, value: Any) -> str:
-        """Say an answer in words, as the person gave it."""
-        if value is None:
-            return t("survey.skipped")
-        if isinstance(question, ChoiceQuestion | MultipleChoiceQuestion):
-            labels = {o.id: o.label.get(t.lang) for o in question.options}
-            chosen = value if isinstance(value, list) else [value]
-            return ", ".join(labels.get(str(v), str(v)) for v in chosen)
-        if isinstance(question, YesNoQuestion):
-            return t("survey.yes" if value == "yes" else "survey.no")
-        if isinstance(question, FactorChoiceQuestion | FreeTextQuestion):
-            titles = [self._tax.get(f).title(t.lang) for f in FACTOR_IDS if f in value]
-            return " · ".join(titles) or t("history.no_factor")
-        return str(value)
+        # After a tap, the next question takes the answered one's place (one Bot API call, and
+        # the old buttons are gone, so they cannot be tapped by mistake).
+        return Outcome((Reply(question.text, question.buttons, edit=edit),), notice=notice)
 
     def question_reply(self, t: Translator, step: Step) -> Reply:
         """Build the message asking the question on screen, with its buttons."""

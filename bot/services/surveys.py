@@ -114,8 +114,6 @@ class Step:
     notice_args: dict[str, Any] = field(default_factory=dict)
     # True when the question is shown again (a reminder), not as a fresh question.
     repeat: bool = False
-    # The question just answered, if this step follows an answer.
-    answered: Any = None
 
     @property
     def draft(self) -> dict[str, Any]:
@@ -379,9 +377,9 @@ class SurveyService:
             finished = await self._repo.move(
                 response.id, position=None, draft={}, status=ResponseStatus.COMPLETED
             )
-            return Step(StepStatus.FINISHED, survey, finished, answers=answers, answered=question)
+            return Step(StepStatus.FINISHED, survey, finished, answers=answers)
         moved = await self._repo.move(response.id, position=following.id, draft={})
-        return Step(StepStatus.ASKED, survey, moved, following, answers, answered=question)
+        return Step(StepStatus.ASKED, survey, moved, following, answers)
 
     async def _step(self, response: Response, *, repeat: bool = False) -> Step:
         survey = self._surveys.get_for(response)
