@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.reference import ReferenceDataError
+from bot.survey_definitions import SurveyDefinitionError
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return _dispatch(args, settings)
-    except ConfigError as exc:
+    except (ConfigError, ReferenceDataError, SurveyDefinitionError) as exc:
+        # Broken settings or data files: one line that names what to fix, no traceback.
         print(f"échoppe: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

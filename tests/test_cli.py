@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -130,3 +131,23 @@ def test_survey_launch_from_the_command_line(
     with sqlite3.connect(database) as conn:
         rows = conn.execute("SELECT user_id, sent_at FROM survey_invitations").fetchall()
     assert len(rows) == 1 and rows[0][1] is None  # the running bot's job sends it
+
+
+def test_a_broken_survey_stops_start_up_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    source = Path(__file__).resolve().parent.parent / "data"
+    for name in ("territories", "resources", "surveys"):
+        shutil.copytree(source / name, data / name)
+    shutil.copy(source / "sectors.yaml", data / "sectors.yaml")
+    pulse = data / "surveys" / "monthly_pulse.yaml"
+    pulse.write_text(pulse.read_text(encoding="utf-8").replace("max: 3", "max: 30"), "utf-8")
+    monkeypatch.setenv("ECHOPPE_DATA_DIR", str(data))
+    monkeypatch.setenv("ECHOPPE_DATABASE_PATH", str(tmp_path / "db.sqlite3"))
+    monkeypatch.setenv("ECHOPPE_TELEGRAM_TOKEN", "1:x")
+    monkeypatch.setenv("ECHOPPE_TELEGRAM_BASE_URL", "http://127.0.0.1:9/bot")
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Traceback" not in err[0]
+    assert "monthly_pulse.yaml:" in err[0] and "questions.0.max" in err[0]
