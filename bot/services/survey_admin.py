@@ -130,13 +130,15 @@ class SurveyAdminFlow:
         if survey is None:
             known = ", ".join(s.id for s in self._surveys)
             return Outcome((Reply(t("admin.results_usage", known=known)),))
-        wave = await self._repo.latest_wave(survey.id)
+        # Only a closed wave: live counts, read before and after one answer, would tell it.
+        wave = await self._repo.latest_closed_wave(survey.id)
         if wave is None:
             return Outcome((Reply(t("admin.results_none", title=survey.title.get(t.lang))),))
         results = await self._results.of_wave(wave, survey)
-        places: list[tuple[str, ScopeResult | None]] = [(t("admin.everywhere"), results.overall)]
+        overall, territories = results.for_admin()
+        places: list[tuple[str, ScopeResult | None]] = [(t("admin.everywhere"), overall)]
         for tid, territory in self._ref.territories.items():
-            places.append((territory.name(t.lang), results.by_territory.get(tid)))
+            places.append((territory.name(t.lang), territories.get(tid)))
 
         def label(question: object, value: str) -> str:
             return self._flow.item_label(t, question, value)

@@ -20,17 +20,25 @@ async def export_csv(db: Database, survey: Survey, path: Path, anonymity_k: int)
     repo = SurveyRepository(db)
     rows: list[dict[str, Any]] = []
     for wave in await repo.waves_of(survey.id):
-        responses = await repo.responses_of_wave(wave.id)
-        # A core with fewer than k respondents would point at a handful of shops: left blank.
-        per_core = Counter(r.core_id for r in responses)
-        for response in responses:
+        answered = []
+        for response in await repo.responses_of_wave(wave.id):
             answers = await repo.answers(response.id)
+            # Someone who only tapped Start said nothing: not a row, and not counted below.
+            if any(v is not None for v in answers.values()):
+                answered.append((response, answers))
+        # A core, or a role, with fewer than k respondents in its territory would point at a
+        # handful of people: left blank.
+        per_core = Counter((r.territory_id, r.core_id, r.role) for r, _ in answered)
+        per_role = Counter((r.territory_id, r.role) for r, _ in answered)
+        for response, answers in answered:
+            place = (response.territory_id, response.core_id, response.role)
+            role_known = per_role[(response.territory_id, response.role)] >= anonymity_k
             row: dict[str, Any] = {
                 "wave": wave.id,
                 "status": response.status.value,
                 "territory": response.territory_id or "",
-                "core": response.core_id if per_core[response.core_id] >= anonymity_k else "",
-                "role": response.role or "",
+                "core": (response.core_id or "") if per_core[place] >= anonymity_k else "",
+                "role": (response.role or "") if role_known else "",
                 "month": response.started_at[:7],
             }
             for question in survey.questions:

@@ -86,7 +86,7 @@ class SurveyFlow:
         elif match[5] == "d":
             step = await self._surveys.done(user, int(match[6]), int(match[7]), key)
         elif match[5] == "k":
-            step = await self._surveys.skip(user, key)
+            step = await self._surveys.skip(user, key, int(match[6]), int(match[7]))
         elif match[8] is not None:
             step = await self._surveys.begin(user, int(match[8]), key)
             return self._render(user, step, edit=False)
@@ -211,11 +211,12 @@ class SurveyFlow:
         t = Translator(user.language)
         core = reference.core(user.core_id) if user.core_id else None
         territory = reference.territory(user.territory_id) if user.territory_id else None
+        mine, around = results.for_person(user.core_id, user.territory_id)
         places: list[tuple[str, ScopeResult | None]] = []
         if core is not None:
-            places.append((core.name(t.lang), results.by_core.get(core.id)))
+            places.append((core.name(t.lang), mine))
         if territory is not None:
-            places.append((territory.name(t.lang), results.by_territory.get(territory.id)))
+            places.append((territory.name(t.lang), around))
 
         def label(question: Any, value: str) -> str:
             return self.item_label(t, question, value)

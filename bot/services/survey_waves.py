@@ -181,7 +181,12 @@ class WaveService:
             survey = self._surveys.get(wave.survey_id)
             if survey is None:
                 continue
-            results = await self._results.of_wave(wave, survey)
+            try:
+                results = await self._results.of_wave(wave, survey)
+            except Exception:
+                # One wave's bad data must not hold back every later wave's results.
+                logger.exception("could not compute the results of wave %s", wave.id)
+                continue
             for user_id in await self._repo.results_pending(wave.id):
                 user = await self._users.get_by_id(user_id)
                 if user is None:

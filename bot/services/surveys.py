@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -64,12 +65,16 @@ def next_question(survey: Survey, answers: Mapping[str, Any], after: str | None)
     return None
 
 
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,9}")
+
+
 def parse_number(question: NumberQuestion, text: str) -> int | None:
-    """Read a typed whole number within the question's bounds, or None."""
-    digits = text.strip().replace(" ", "").replace("\u202f", "").replace(".", "")
-    if not digits.lstrip("-").isdigit() or len(digits) > 9:
+    """Read a typed whole number within the question's bounds, or None (decimals refused)."""
+    # Spaces and thin spaces group thousands ("1 200"); anything else is not a whole number.
+    compact = text.strip().replace(" ", "").replace("\u202f", "").replace("\u00a0", "")
+    if not _WHOLE_NUMBER.fullmatch(compact):
         return None
-    value = int(digits)
+    value = int(compact)
     return value if question.min <= value <= question.max else None
 
 
@@ -140,8 +145,11 @@ class SurveyService:
     async def active(self, user: User) -> Response | None:
         """Return the person's survey in progress, if any (a closed round ends it)."""
         response = await self._repo.active_response(user.id)
-        if response is not None and await self._closed(response):
-            # The round is over: what they type now is an ordinary message again.
+        if response is not None and (
+            await self._closed(response) or self._surveys.get_for(response) is None
+        ):
+            # The round is over (or its survey was withdrawn): what they type now is an
+            # ordinary message again.
             async with self._db.transaction():
                 await self._repo.move(
                     response.id, position=None, draft={}, status=ResponseStatus.STOPPED
@@ -272,12 +280,13 @@ class SurveyService:
             if not await self._events.claim(event_key):
                 return Step(StepStatus.DUPLICATE)
             response = await self._repo.active_response(user.id)
-            if (
-                response is None
-                or survey is None
-                or response.position != getattr(question, "id", None)
-            ):
+            if response is None or survey is None:
                 return Step(StepStatus.STALE)
+            if question is None or response.position != question.id:
+                # Moved on meanwhile, or a question the definition no longer has: show where
+                # the person stands now.
+                step = await self._step(response, repeat=True)
+                return _with_notice(step, "survey.use_buttons")
             if isinstance(question, NumberQuestion):
                 value = parse_number(question, cleaned)
                 if value is None:
@@ -297,18 +306,34 @@ class SurveyService:
             step = await self._step(response, repeat=True)
             return _with_notice(step, "survey.use_buttons")
 
-    async def skip(self, user: User, event_key: str) -> Step:
-        """Skip the optional question on screen."""
+    async def skip(
+        self,
+        user: User,
+        event_key: str,
+        response_id: int | None = None,
+        question_index: int | None = None,
+    ) -> Step:
+        """Skip the optional question on screen (a Skip button names which one it was for)."""
         async with self._db.transaction():
-            if not await self._events.claim(event_key):
-                return Step(StepStatus.DUPLICATE)
-            response = await self._repo.active_response(user.id)
-            if response is None:
-                return Step(StepStatus.NOT_IN_SURVEY)
-            survey = self._surveys.get_for(response)
-            question = survey.question(response.position) if survey and response.position else None
-            if survey is None or question is None:
-                return Step(StepStatus.STALE)
+            if response_id is not None and question_index is not None:
+                found = await self._claim(user, response_id, question_index, event_key)
+                if isinstance(found, Step):
+                    return found
+                response, survey, question = found
+            else:
+                if not await self._events.claim(event_key):
+                    return Step(StepStatus.DUPLICATE)
+                active = await self._repo.active_response(user.id)
+                if active is None or await self._closed(active):
+                    return Step(StepStatus.NOT_IN_SURVEY)
+                response = active
+                maybe = self._surveys.get_for(response)
+                current = (
+                    maybe.question(response.position) if maybe and response.position else None
+                )
+                if maybe is None or current is None:
+                    return Step(StepStatus.STALE)
+                survey, question = maybe, current
             if not question.optional:
                 step = await self._step(response, repeat=True)
                 return _with_notice(step, "survey.cannot_skip")
@@ -327,7 +352,7 @@ class SurveyService:
             if not await self._events.claim(event_key):
                 return Step(StepStatus.DUPLICATE)
             response = await self._repo.active_response(user.id)
-            if response is None:
+            if response is None or await self._closed(response):
                 return Step(StepStatus.NOT_IN_SURVEY)
             stopped = await self._repo.move(
                 response.id, position=None, draft={}, status=ResponseStatus.STOPPED
@@ -389,6 +414,16 @@ class SurveyService:
         if response.status is ResponseStatus.COMPLETED or response.position is None:
             return Step(StepStatus.FINISHED, survey, response, answers=answers)
         question = survey.question(response.position)
+        if question is None:
+            # The definition changed under a running wave: carry on with the first question
+            # still unanswered (or finish), never leave the person stuck.
+            question = next_question(survey, answers, None)
+            if question is None:
+                done = await self._repo.move(
+                    response.id, position=None, draft={}, status=ResponseStatus.COMPLETED
+                )
+                return Step(StepStatus.FINISHED, survey, done, answers=answers)
+            response = await self._repo.move(response.id, position=question.id, draft={})
         return Step(StepStatus.ASKED, survey, response, question, answers, repeat=repeat)
 
 

@@ -374,10 +374,11 @@ class SurveyRepository:
             (at, wave_id),
         )
 
-    async def latest_wave(self, survey_id: str) -> Wave | None:
-        """Return the most recent wave of a survey, if any."""
+    async def latest_closed_wave(self, survey_id: str) -> Wave | None:
+        """Return the most recent closed wave of a survey, if any."""
         row = await self._db.fetch_one(
-            "SELECT * FROM survey_waves WHERE survey_id = ? ORDER BY id DESC LIMIT 1",
+            "SELECT * FROM survey_waves WHERE survey_id = ? AND closed_at IS NOT NULL"
+            " ORDER BY id DESC LIMIT 1",
             (survey_id,),
         )
         return None if row is None else Wave.model_validate(dict(row))
@@ -398,8 +399,11 @@ class SurveyRepository:
         """Return waves past their closing time with respondents still owed the results."""
         rows = await self._db.fetch_all(
             "SELECT * FROM survey_waves w WHERE w.closes_at <= ? AND EXISTS ("
-            "SELECT 1 FROM survey_invitations i WHERE i.wave_id = w.id"
-            " AND i.results_sent_at IS NULL AND i.skipped IS NULL) ORDER BY w.id",
+            "SELECT 1 FROM survey_invitations i JOIN survey_responses r"
+            " ON r.wave_id = i.wave_id AND r.user_id = i.user_id"
+            " WHERE i.wave_id = w.id AND i.results_sent_at IS NULL AND i.skipped IS NULL"
+            " AND EXISTS (SELECT 1 FROM survey_answers a WHERE a.response_id = r.id"
+            " AND a.value IS NOT NULL)) ORDER BY w.id",
             (now,),
         )
         return [Wave.model_validate(dict(r)) for r in rows]

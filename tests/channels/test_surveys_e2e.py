@@ -211,7 +211,7 @@ async def test_results_go_back_to_respondents_when_the_wave_closes(
 ) -> None:
     k2 = settings.model_copy(update={"anonymity_k": 2})
     async with running_bot(k2, poll_timeout=1) as bot:
-        phones = [make_phone(9810 + i, "en") for i in range(3)]
+        phones = [make_phone(9810 + i, "en") for i in range(4)]
         for phone in phones:
             await onboard(phone)
         survey = bot.services.surveys.definitions.get("event_feedback")
@@ -219,10 +219,10 @@ async def test_results_go_back_to_respondents_when_the_wave_closes(
         now = datetime.now(UTC)
         launch = await bot.services.waves.launch("event_feedback", created_by="test", now=now)
         send = invitation_sender(bot.services, bot.renderer)
-        # Spread over two hours: all three are due by then.
-        assert await bot.services.waves.send_due(send, now + timedelta(hours=2)) == 3
-        # Two find it useful (4), one less so (2); all would recommend it.
-        for phone, score in zip(phones, ("4", "4", "2"), strict=True):
+        # Spread over two hours: all four are due by then.
+        assert await bot.services.waves.send_due(send, now + timedelta(hours=2)) == 4
+        # Two find it useful (4), two less so (2); all would recommend it.
+        for phone, score in zip(phones, ("4", "4", "2", "2"), strict=True):
             await phone.tap(translate("en", "survey.start"), until=text_of(survey, "useful", "en"))
             await phone.tap(score, until=text_of(survey, "would_recommend", "en"))
             await phone.tap(
@@ -239,20 +239,22 @@ async def test_results_go_back_to_respondents_when_the_wave_closes(
         assert await bot.services.waves.close_due(results, now + timedelta(days=1)) == 0
         closing = now + timedelta(days=8)
         before = phones[0].emulator.last_seq
-        assert await bot.services.waves.close_due(results, closing) == 3
+        assert await bot.services.waves.close_due(results, closing) == 4
         assert await bot.services.waves.close_due(results, closing) == 0  # once only
         await phones[0].wait(before, until="📊")
         text = phones[0].last_text()
-        assert "Ogy: 3 answers" in text and "Lessines: 3 answers" in text
+        assert "Ogy: 4 answers" in text and "Lessines: 4 answers" in text
         lines = text.split("\n")
-        # Scores: 4 twice (shown), 2 once (hidden: below k = 2); no mean, it would tell.
+        # Scores: 4 twice, 2 twice: both shown (the other scores: nobody), with the mean.
         useful = lines.index("• " + text_of(survey, "useful", "en").split("\n")[0])
-        assert lines[useful + 1] == "   Ogy: 4 2 · " + translate("en", "survey.results_rest", k=2)
-        # Everyone said yes: showing "Yes 3" would tell each person's answer (No is 0 < k).
+        rest = translate("en", "survey.results_rest", k=2)
+        mean = translate("en", "survey.results_mean", mean="3")
+        assert lines[useful + 1] == f"   Ogy: 2 2 · 4 2 · {rest} · {mean}"
+        # Everyone said yes: showing "Yes 4" would tell each person's answer (No is 0 < k).
         recommend = lines.index("• " + text_of(survey, "would_recommend", "en").split("\n")[0])
         assert lines[recommend + 1] == "   Ogy: " + translate("en", "survey.results_rest", k=2)
         topics = lines.index("• " + text_of(survey, "next_topics", "en").split("\n")[0])
-        assert "digital" in lines[topics + 1] and " 3" in lines[topics + 1]
+        assert "digital" in lines[topics + 1] and " 4" in lines[topics + 1]
         wave = await bot.services.db.fetch_one(
             "SELECT closed_at FROM survey_waves WHERE id = ?", (launch.wave.id,)
         )
@@ -298,6 +300,14 @@ async def test_admin_launches_a_wave_with_buttons_and_reads_results(
         invited = await bot.services.db.fetch_all("SELECT user_id FROM survey_invitations")
         assert len(invited) == 3
 
+        # Results only for closed waves: live counts would tell one person's answer.
+        await admin.send(
+            "/survey_results shop_profile",
+            until=translate("en", "admin.results_none", title=title),
+        )
+        await bot.services.waves.close_due(
+            results_sender(bot.services, bot.renderer), datetime.now(UTC) + timedelta(days=8)
+        )
         events = await admin.send(
             "/survey_results shop_profile",
             until=translate("en", "survey.results_header", title=title),

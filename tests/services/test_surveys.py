@@ -65,6 +65,11 @@ def test_show_if_and_next_question() -> None:
     assert parse_number(years, " 12 ") == 12
     assert parse_number(years, "81") is None and parse_number(years, "douze") is None
     assert parse_number(years, "-1") is None
+    # Not whole numbers, or not numbers at all: refused, never misread or crashing.
+    for typed in ("2.5", "2,5", "--5", "²", "1e3", "", "12 ans"):
+        assert parse_number(years, typed) is None, typed
+    employees = profile.question("employees")
+    assert parse_number(employees, "1 2") == 12 and parse_number(employees, "0") == 0
 
 
 async def test_a_wave_is_spread_over_its_window_and_reminds_once(db: Database) -> None:
@@ -173,7 +178,7 @@ async def test_export_has_one_row_per_response_and_nothing_identifying(
     rows = list(csv.DictReader(content.splitlines()))
     assert rows[0]["useful"] == "5" and rows[0]["would_recommend"] == "yes"
     assert rows[0]["status"] == "completed" and rows[0]["territory"] == "lessines"
-    assert rows[0]["core"] == ""  # one respondent in Ogy: below k
+    assert rows[0]["core"] == "" and rows[0]["role"] == ""  # one respondent: below k
     assert "0470" not in content and "Dupont" not in content and "me" not in rows[0].values()
 
 
@@ -256,6 +261,50 @@ async def test_a_closed_round_takes_no_more_answers(db: Database) -> None:
     await service.close_due(no_results, T0 + timedelta(days=8))
     late = await surveys.choose(me, step.response.id, 0, 2, key())
     assert late.status.value == "stale" and late.notice == "survey.closed"
+    assert (await surveys.skip(me, key())).status.value == "not_in_survey"
     # What they type now is an ordinary message again: no survey in progress.
     assert await surveys.active(me) is None
-    assert outbox.sent == []
+    assert await service.send_due(outbox, T0 + timedelta(days=9)) == 0
+    assert outbox.sent == []  # no reminder for a closed wave
+    answers = await db.fetch_all("SELECT question_id FROM survey_answers")
+    assert answers == []
+
+
+async def test_a_skip_button_skips_only_its_own_question(db: Database) -> None:
+    me = await make_user(db, "me", core="les_ogy")
+    launch = await waves(db, window_minutes=0).launch("monthly_pulse", created_by="t", now=T0)
+    surveys = SurveyService(db, definitions(), no_model)
+    step = await surveys.begin(me, launch.wave.id, key())
+    assert step.response is not None
+    rid = step.response.id
+    # Skip on hurts_most (index 0) twice, as a double tap: the second is stale, not a skip of
+    # business_trend (which is not even optional).
+    assert (await surveys.skip(me, key(), rid, 0)).question.id == "business_trend"
+    assert (await surveys.skip(me, key(), rid, 0)).status.value == "stale"
+    await surveys.choose(me, rid, 1, 0, key())  # much better: worse_why is not asked
+    current = await surveys.current(me)
+    assert current.question.id == "anything_else"
+    assert (await surveys.skip(me, key(), rid, 1)).status.value == "stale"
+    assert (await surveys.skip(me, key(), rid, 3)).status.value == "finished"
+
+
+async def test_a_question_removed_under_a_running_wave_does_not_strand_anyone(
+    db: Database, tmp_path: Path
+) -> None:
+    me = await make_user(db, "me", core="les_ogy")
+    launch = await waves(db, window_minutes=0).launch("shop_profile", created_by="t", now=T0)
+    surveys = SurveyService(db, definitions(), no_model)
+    step = await surveys.begin(me, launch.wave.id, key())
+    assert step.response is not None and step.question.id == "years_in_business"
+    # The file is edited while the wave runs: the question on screen disappears.
+    edited = tmp_path / "surveys"
+    edited.mkdir()
+    source = (default_data_dir() / "surveys" / "shop_profile.yaml").read_text(encoding="utf-8")
+    start = source.index("  - id: years_in_business")
+    end = source.index("  - id: employees")
+    (edited / "shop_profile.yaml").write_text(source[:start] + source[end:], encoding="utf-8")
+    changed = SurveyService(db, Surveys.load(edited), no_model)
+    # Typing "12" now meets another question: the person is shown where they stand.
+    after = await changed.text(me, "12", key())
+    assert after.question.id == "employees"
+    assert (await changed.text(me, "3", key())).question.id == "premises"
