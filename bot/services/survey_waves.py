@@ -149,23 +149,38 @@ class WaveService:
                 user = await self._users.get_by_id(item.user_id)
                 if user is None:
                     continue
-                try:
-                    delivery = await send(user, survey, item.wave_id, reminder)
-                except Exception:
-                    logger.exception("could not send survey invitation of wave %s", item.wave_id)
-                    continue
-                if delivery is Delivery.FAILED:
-                    continue
-                async with self._db.transaction():
-                    if delivery is Delivery.BLOCKED:
-                        await self._repo.skip_invitation(item.wave_id, item.user_id, "blocked")
-                        continue
-                    column = "reminded_at" if reminder else "sent_at"
-                    await self._repo.mark_invitation(
-                        item.wave_id, item.user_id, column, _iso(moment)
-                    )
-                    sent += 1
+                sent += await self._deliver(
+                    item.wave_id,
+                    user,
+                    "reminded_at" if reminder else "sent_at",
+                    moment,
+                    send(user, survey, item.wave_id, reminder),
+                )
         return sent
+
+    async def _deliver(
+        self,
+        wave_id: int,
+        user: User,
+        column: str,
+        moment: datetime,
+        sending: Awaitable[Delivery],
+    ) -> int:
+        """Send one message and record the outcome; return 1 if it went out."""
+        try:
+            delivery = await sending
+        except Exception:
+            # Left unrecorded: the next round tries again; the others must not wait for it.
+            logger.exception("could not send %s of wave %s", column.removesuffix("_at"), wave_id)
+            return 0
+        if delivery is Delivery.FAILED:
+            return 0
+        async with self._db.transaction():
+            if delivery is Delivery.BLOCKED:
+                await self._repo.skip_invitation(wave_id, user.id, "blocked")
+                return 0
+            await self._repo.mark_invitation(wave_id, user.id, column, _iso(moment))
+        return 1
 
     async def close_due(self, send: SendResults, now: datetime | None = None) -> int:
         """Close the waves whose time is up and send each respondent the results; return sends."""
@@ -191,21 +206,9 @@ class WaveService:
                 user = await self._users.get_by_id(user_id)
                 if user is None:
                     continue
-                try:
-                    delivery = await send(user, results)
-                except Exception:
-                    logger.exception("could not send the results of wave %s", wave.id)
-                    continue
-                if delivery is Delivery.FAILED:
-                    continue
-                async with self._db.transaction():
-                    if delivery is Delivery.BLOCKED:
-                        await self._repo.skip_invitation(wave.id, user_id, "blocked")
-                        continue
-                    await self._repo.mark_invitation(
-                        wave.id, user_id, "results_sent_at", _iso(moment)
-                    )
-                    sent += 1
+                sent += await self._deliver(
+                    wave.id, user, "results_sent_at", moment, send(user, results)
+                )
         return sent
 
     async def _all_due(self, moment: datetime, *, reminder: bool) -> list[Invitation]:
