@@ -58,6 +58,22 @@ def _parser() -> argparse.ArgumentParser:
     export_survey.add_argument("survey_id")
     export_survey.add_argument("--csv", type=Path, required=True, help="output file")
 
+    partner = commands.add_parser("partner", help="invite, list and revoke partners")
+    partner_commands = partner.add_subparsers(dest="partner_command", required=True)
+    invite = partner_commands.add_parser(
+        "invite", help="create a partner and print a single-use, expiring invitation link"
+    )
+    invite.add_argument("--name", required=True)
+    invite.add_argument("--territory", action="append", required=True, help="repeatable")
+    invite.add_argument("--core", action="append", default=[], help="repeatable; default: all")
+    invite.add_argument("--email")
+    invite.add_argument("--lang", default="fr", choices=("fr", "nl", "en"))
+    invite.add_argument("--days", type=float, default=3.0, help="the link expires after this")
+    invite.add_argument("--partner", type=int, help="a new link for an existing partner")
+    partner_commands.add_parser("list", help="list partners and their scope")
+    revoke = partner_commands.add_parser("revoke", help="revoke a partner (its chats lose access)")
+    revoke.add_argument("partner_id", type=int)
+
     train = commands.add_parser("train", help="train the classifier variants, ship the best")
     train.add_argument(
         "--variants",
@@ -162,6 +178,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         count = asyncio.run(export())
         print(f"wrote {count} labelled messages to {args.output}")
         return 0
+    if args.command == "partner":
+        return _partner(args, settings)
     if args.command == "survey" and args.survey_command == "export":
         return _export_survey(args, settings)
     if args.command == "survey":
@@ -278,4 +296,60 @@ def _export_survey(args: argparse.Namespace, settings: Settings) -> int:
 
     count = asyncio.run(export())
     print(f"wrote {count} responses to {args.csv}")
+    return 0
+
+
+def _partner(args: argparse.Namespace, settings: Settings) -> int:
+    """Invite, list or revoke partners from the command line."""
+    from datetime import timedelta
+
+    from bot.reference import Reference
+    from bot.services.partners import PartnerError, PartnerService
+    from bot.storage import Database
+
+    _configure_logging("WARNING")
+    reference = Reference.load(settings.data_dir)
+
+    async def act() -> list[str]:
+        db = Database(settings.database_path)
+        await db.connect()
+        try:
+            service = PartnerService(db, reference)
+            if args.partner_command == "list":
+                return [
+                    f"{p.id}\t{p.name}\t{','.join(p.territories)}"
+                    f"\t{','.join(p.cores) or 'all cores'}\t{p.email or '-'}"
+                    f"\t{'revoked ' + p.revoked_at[:10] if p.revoked_at else 'active'}"
+                    for p in await service.all()
+                ] or ["no partners yet"]
+            if args.partner_command == "revoke":
+                done = await service.revoke(args.partner_id)
+                return [f"partner {args.partner_id} revoked" if done else "nothing to revoke"]
+            partner_id = args.partner
+            if partner_id is None:
+                partner = await service.create(
+                    name=args.name,
+                    territories=args.territory,
+                    cores=args.core,
+                    email=args.email,
+                    language=args.lang,
+                    created_by="cli",
+                )
+                partner_id = partner.id
+            invitation = await service.invite(
+                partner_id, created_by="cli", valid_for=timedelta(days=args.days)
+            )
+            return [
+                f"partner {partner_id}: {invitation.partner.name}",
+                f"single-use link, valid until {invitation.expires_at:%Y-%m-%d %H:%M} UTC:",
+                invitation.link(settings.bot_username),
+            ]
+        finally:
+            await db.close()
+
+    try:
+        print("\n".join(asyncio.run(act())))
+    except PartnerError as exc:
+        print(f"échoppe: {exc}", file=sys.stderr)
+        return 2
     return 0

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     )
 
     telegram_token: SecretStr | None = None
+    # The bot's @username, to print t.me invitation links from the command line.
+    bot_username: str | None = None
     telegram_base_url: str = TELEGRAM_BASE_URL
     database_path: Path = PROJECT_ROOT / "var" / "echoppe.sqlite3"
     admin_ids: Annotated[tuple[int, ...], NoDecode] = ()

@@ -151,3 +151,22 @@ def test_a_broken_survey_stops_start_up_with_one_line(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "Traceback" not in err[0]
     assert "monthly_pulse.yaml:" in err[0] and "questions.0.max" in err[0]
+
+
+def test_partner_invite_list_and_revoke_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ECHOPPE_DATABASE_PATH", str(tmp_path / "cli.sqlite3"))
+    monkeypatch.setenv("ECHOPPE_BOT_USERNAME", "echoppe_bot")
+    assert main(["partner", "invite", "--name", "ADL", "--territory", "atlantis"]) == 2
+    assert "unknown territory 'atlantis'" in capsys.readouterr().err
+    args = ["partner", "invite", "--name", "ADL Lessines", "--territory", "lessines"]
+    assert main([*args, "--email", "adl@example.org"]) == 0
+    out = capsys.readouterr().out
+    assert "https://t.me/echoppe_bot?start=partner_" in out
+    assert main(["partner", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "ADL Lessines\tlessines\tall cores\tadl@example.org\tactive" in listed
+    assert main(["partner", "revoke", "1"]) == 0
+    assert main(["partner", "list"]) == 0
+    assert "revoked" in capsys.readouterr().out

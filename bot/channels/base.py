@@ -30,6 +30,13 @@ class IncomingMessage:
     button_data: str = ""
     language_hint: str | None = None
     content_type: str = ""
+    # The conversation (a private chat is the person; a group is shared); defaults to user_ref.
+    chat: str = ""
+
+    @property
+    def chat_ref(self) -> str:
+        """Return the conversation this message belongs to."""
+        return self.chat or self.user_ref
 
 
 @dataclass(frozen=True)

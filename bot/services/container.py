@@ -19,6 +19,8 @@ from bot.services.delivery import DeliveryService
 from bot.services.follow_up_flow import FollowUpFlow
 from bot.services.follow_ups import FollowUpService
 from bot.services.onboarding import OnboardingService
+from bot.services.partner_flow import PartnerFlow
+from bot.services.partners import PartnerService
 from bot.services.survey_admin import SurveyAdminFlow
 from bot.services.survey_flow import SurveyFlow
 from bot.services.survey_results import SurveyResults
@@ -49,6 +51,7 @@ class Services:
     barometer: BarometerService
     follow_ups: FollowUpService
     follow_up_flow: FollowUpFlow
+    partners: PartnerService
     surveys: SurveyService
     survey_flow: SurveyFlow
     waves: WaveService
@@ -115,6 +118,7 @@ async def open_services(settings: Settings) -> Services:
         open_for=timedelta(days=settings.survey_open_days),
         results=SurveyResults(db, settings.anonymity_k),
     )
+    partners = PartnerService(db, reference)
     survey_admin = SurveyAdminFlow(
         db,
         definitions,
@@ -139,10 +143,18 @@ async def open_services(settings: Settings) -> Services:
         barometer=barometer,
         follow_ups=follow_ups,
         follow_up_flow=follow_up_flow,
+        partners=partners,
         surveys=surveys,
         survey_flow=survey_flow,
         waves=waves,
         conversation=ConversationService(
-            users, onboarding, flow, barometer_flow, follow_up_flow, survey_flow, survey_admin
+            users,
+            onboarding,
+            flow,
+            barometer_flow,
+            follow_up_flow,
+            survey_flow,
+            survey_admin,
+            PartnerFlow(partners, reference),
         ),
     )

@@ -1,0 +1,45 @@
+"""Answer a partner invitation link opened in Telegram (/start partner_...)."""
+
+from __future__ import annotations
+
+from bot.channels.base import IncomingMessage, Outcome, Reply
+from bot.i18n import Translator
+from bot.reference import Reference
+from bot.services.partners import LINK_PREFIX, PartnerService, Redeemed
+
+
+def is_partner_link(msg: IncomingMessage) -> bool:
+    """Return whether a message is /start with a partner invitation."""
+    return msg.command.lower() == "start" and msg.args.strip().startswith(LINK_PREFIX)
+
+
+class PartnerFlow:
+    """Bind the chat that opens an invitation, or say politely why not."""
+
+    def __init__(self, partners: PartnerService, reference: Reference) -> None:
+        self._partners = partners
+        self._ref = reference
+
+    async def on_start(self, msg: IncomingMessage, lang: str) -> Outcome:
+        """Redeem the invitation in the /start parameter for this chat."""
+        t = Translator(lang)
+        status, partner = await self._partners.redeem(
+            msg.args.strip(), channel=msg.channel, chat_id=msg.chat_ref, event_key=msg.event_key
+        )
+        if status is Redeemed.DUPLICATE:
+            return Outcome(duplicate=True)
+        if status is not Redeemed.BOUND or partner is None:
+            return Outcome((Reply(t(f"partner.{status.value}")),))
+        places = [
+            territory.name(partner.language)
+            for tid in partner.territories
+            if (territory := self._ref.territory(tid)) is not None
+        ]
+        cores = [
+            core.name(partner.language)
+            for cid in partner.cores
+            if (core := self._ref.core(cid)) is not None
+        ]
+        scope = ", ".join(places) + (f" ({', '.join(cores)})" if cores else "")
+        t = Translator(partner.language)
+        return Outcome((Reply(t("partner.bound", name=partner.name, scope=scope)),))
