@@ -21,6 +21,8 @@ COMMANDS = (
     "stop_survey",
     "survey",
     "survey_results",
+    "invite_partner",
+    "partners",
 )
 
 
@@ -30,7 +32,7 @@ def build(services: Services, renderer: TelegramRenderer) -> list[BaseHandler[An
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler(COMMANDS, callback, filters=private & filters.UpdateType.MESSAGE),
-        CallbackQueryHandler(callback, pattern=r"^(ob|pf|cc|bm|fu|sv|sa):"),
+        CallbackQueryHandler(callback, pattern=r"^(ob|pf|cc|bm|fu|sv|sa|pa):"),
         MessageHandler(
             private & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, callback
         ),

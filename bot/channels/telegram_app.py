@@ -200,6 +200,7 @@ async def running_bot(
     try:
         application = build_application(settings, services)
         async with application:
+            services.identity.username = application.bot.username
             await publish_commands(application)
             updater = application.updater
             assert updater is not None

@@ -19,6 +19,7 @@ from bot.services.delivery import DeliveryService
 from bot.services.follow_up_flow import FollowUpFlow
 from bot.services.follow_ups import FollowUpService
 from bot.services.onboarding import OnboardingService
+from bot.services.partner_admin import PartnerAdminFlow
 from bot.services.partner_flow import PartnerFlow
 from bot.services.partners import PartnerService
 from bot.services.survey_admin import SurveyAdminFlow
@@ -33,6 +34,13 @@ from nlp.taxonomy import taxonomy
 
 # Telegram keeps an unconfirmed update for 24 hours; a week of keys is ample.
 PROCESSED_EVENTS_RETENTION = timedelta(days=7)
+
+
+@dataclass
+class BotIdentity:
+    """What the bot learns about itself from its channel at start-up (for invitation links)."""
+
+    username: str | None = None
 
 
 @dataclass
@@ -56,6 +64,7 @@ class Services:
     survey_flow: SurveyFlow
     waves: WaveService
     conversation: ConversationService
+    identity: BotIdentity
 
     async def close(self) -> None:
         """Release the classifier thread and the database."""
@@ -130,6 +139,10 @@ async def open_services(settings: Settings) -> Services:
         anonymity_k=settings.anonymity_k,
         send_window_minutes=settings.survey_send_window_minutes,
     )
+    identity = BotIdentity(settings.bot_username)
+    partner_admin = PartnerAdminFlow(
+        partners, [str(a) for a in settings.admin_ids], lambda: identity.username
+    )
     return Services(
         settings=settings,
         db=db,
@@ -156,5 +169,7 @@ async def open_services(settings: Settings) -> Services:
             survey_flow,
             survey_admin,
             PartnerFlow(partners, reference),
+            partner_admin,
         ),
+        identity=identity,
     )

@@ -13,6 +13,9 @@ from bot.services.concern_flow import ConcernFlow
 from bot.services.follow_up_flow import PREFIX as FOLLOW_UP_PREFIX
 from bot.services.follow_up_flow import FollowUpFlow
 from bot.services.onboarding import OnboardingService
+from bot.services.partner_admin import COMMANDS as PARTNER_ADMIN_COMMANDS
+from bot.services.partner_admin import PREFIX as PARTNER_ADMIN_PREFIX
+from bot.services.partner_admin import PartnerAdminFlow
 from bot.services.partner_flow import PartnerFlow, is_partner_link
 from bot.services.survey_admin import PREFIX as SURVEY_ADMIN_PREFIX
 from bot.services.survey_admin import SurveyAdminFlow
@@ -40,6 +43,7 @@ class ConversationService:
         surveys: SurveyFlow,
         survey_admin: SurveyAdminFlow,
         partners: PartnerFlow,
+        partner_admin: PartnerAdminFlow,
     ) -> None:
         self._users = users
         self._onboarding = onboarding
@@ -49,6 +53,7 @@ class ConversationService:
         self._surveys = surveys
         self._survey_admin = survey_admin
         self._partners = partners
+        self._partner_admin = partner_admin
 
     async def handle(self, msg: IncomingMessage) -> Outcome:
         """Apply one user action and return what to show."""
@@ -66,9 +71,13 @@ class ConversationService:
                 return await self._surveys.on_button(user, msg)
             if prefix == SURVEY_ADMIN_PREFIX:
                 return await self._survey_admin.on_button(msg, _language(user, msg))
+            if prefix == PARTNER_ADMIN_PREFIX:
+                return await self._partner_admin.on_button(msg, _language(user, msg))
         if msg.kind is IncomingKind.COMMAND and is_partner_link(msg):
             # A partner's invitation: no consent or onboarding, the chat speaks for the partner.
             return await self._partners.on_start(msg, _language(user, msg))
+        if msg.kind is IncomingKind.COMMAND and msg.command.lower() in PARTNER_ADMIN_COMMANDS:
+            return await self._partner_admin.on_command(msg, _language(user, msg))
         if msg.kind is IncomingKind.COMMAND and msg.command.lower() in ADMIN_COMMANDS:
             # Admins are known by their Telegram id (settings), onboarded or not.
             return await self._survey_admin.on_command(msg, _language(user, msg))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.channels.telegram_app import RunningBot
+from bot.channels.telegram_app import RunningBot, running_bot
+from bot.config import Settings
 from bot.i18n import translate
 from tests.support import Phone
 
@@ -31,3 +32,31 @@ async def test_a_partner_invitation_binds_the_chat_that_opens_it(
     assert await partners.partner_of("telegram", str(colleague.user.id)) is None
     rows = await bot.services.db.fetch_all("SELECT id FROM users")
     assert rows == []  # neither became a user
+
+
+async def test_admins_invite_list_and_revoke_partners_in_telegram(
+    settings: Settings, make_phone: PhoneFactory
+) -> None:
+    async with running_bot(
+        settings.model_copy(update={"admin_ids": (9850,)}), poll_timeout=1
+    ) as bot:
+        admin = make_phone(9850, "en")
+        stranger = make_phone(9851, "en")
+        await stranger.send(
+            "/invite_partner lessines Sneaky", until=translate("en", "command.unknown")
+        )
+        assert await bot.services.partners.all() == []
+        await admin.send("/invite_partner", until=translate("en", "admin.invite_usage")[:10])
+        await admin.send("/invite_partner atlantis X", until="atlantis")
+        await admin.send("/invite_partner lessines ADL Lessines", until="https://t.me/")
+        link = admin.last_text().split("\n")[-1]
+        assert link.startswith("https://t.me/echoppe_test_bot?start=partner_")
+        officer = make_phone(9852, "en")
+        await officer.send("/start " + link.split("start=")[1], until="ADL Lessines")
+        assert await bot.services.partners.partner_of("telegram", "9852") is not None
+
+        await admin.send("/partners", until=translate("en", "admin.partners_header"))
+        assert "ADL Lessines · lessines · active" in admin.last_text()
+        await admin.tap(translate("en", "admin.revoke"), until="?")
+        await admin.tap(translate("en", "admin.revoke_yes"), until="⛔")
+        assert await bot.services.partners.partner_of("telegram", "9852") is None
