@@ -11,7 +11,15 @@ from bot.channels.base import Button, IncomingKind, IncomingMessage, Outcome, Re
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, normalize_language
 from bot.reference import Core, Reference
 from bot.services.text import clean_text, short_echo
-from bot.storage import Database, ProcessedEventRepository, Role, Step, User, UserRepository
+from bot.storage import (
+    Database,
+    ProcessedEventRepository,
+    Role,
+    Step,
+    User,
+    UserRepository,
+    utcnow,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -314,7 +322,12 @@ class OnboardingService:
         return Outcome(
             (
                 Reply(ctx.t("sector.chosen", sector=sector.label(ctx.lang)), edit=True),
-                Reply(ctx.t("onboarding.done", summary=self._summary(ctx.t, ctx.lang, user))),
+                Reply(
+                    ctx.t("onboarding.done", summary=self._summary(ctx.t, ctx.lang, user))
+                    + "\n\n"
+                    + ctx.t("quotes.offer"),
+                    ((Button(ctx.t("quotes.accept"), "pf:qt:on"),),),
+                ),
             )
         )
 
@@ -333,6 +346,7 @@ class OnboardingService:
             "setcore",
             "fu",
             "sv",
+            "qt",
         }
         if action not in known:
             return self._invalid(ctx)
@@ -380,6 +394,14 @@ class OnboardingService:
             return self._profile_saved(t, user)
         if action == "fu" and value in ("on", "off"):
             user = await self._finish_edit(user, follow_ups=value == "on")
+            return self._profile_saved(t, user)
+        if action == "qt" and value in ("on", "off"):
+            # Off by default; saying yes is recorded with its time (what was consented, when).
+            user = await self._finish_edit(
+                user,
+                quote_consent=value == "on",
+                quote_consent_at=utcnow() if value == "on" else None,
+            )
             return self._profile_saved(t, user)
         if action == "sv" and value in ("on", "off"):
             user = await self._finish_edit(user, surveys=value == "on")
@@ -554,6 +576,11 @@ class OnboardingService:
                 if user.surveys
                 else Button(t("profile.turn_surveys_on"), "pf:sv:on"),
             ),
+            (
+                Button(t("quotes.withdraw"), "pf:qt:off")
+                if user.quote_consent
+                else Button(t("quotes.accept"), "pf:qt:on"),
+            ),
         )
         return Reply(text, rows)
 
@@ -570,6 +597,7 @@ class OnboardingService:
             language=_LANGUAGE_LABELS[user.language],
             follow_ups=t("profile.follow_ups_on" if user.follow_ups else "profile.follow_ups_off"),
             surveys=t("profile.surveys_on" if user.surveys else "profile.surveys_off"),
+            quotes=t("profile.surveys_on" if user.quote_consent else "profile.surveys_off"),
         )
 
     @staticmethod

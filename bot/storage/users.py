@@ -54,6 +54,8 @@ class User(BaseModel):
     blocked_at: str | None
     follow_ups: bool = True
     surveys: bool = True
+    quote_consent: bool = False
+    quote_consent_at: str | None = None
     created_at: str
     updated_at: str
 
@@ -77,6 +79,8 @@ _UPDATABLE = frozenset(
         "blocked_at",
         "follow_ups",
         "surveys",
+        "quote_consent",
+        "quote_consent_at",
     }
 )
 

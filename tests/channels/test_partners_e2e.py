@@ -7,7 +7,7 @@ from collections.abc import Callable
 from bot.channels.telegram_app import RunningBot, running_bot
 from bot.config import Settings
 from bot.i18n import translate
-from tests.support import Phone
+from tests.support import Phone, onboard
 
 PhoneFactory = Callable[..., Phone]
 
@@ -60,3 +60,26 @@ async def test_admins_invite_list_and_revoke_partners_in_telegram(
         await admin.tap(translate("en", "admin.revoke"), until="?")
         await admin.tap(translate("en", "admin.revoke_yes"), until="⛔")
         assert await bot.services.partners.partner_of("telegram", "9852") is None
+
+
+async def test_quoting_is_off_until_the_person_says_yes_and_can_be_withdrawn(
+    bot: RunningBot, make_phone: PhoneFactory
+) -> None:
+    me = make_phone(9860, "fr")
+    await onboard(me)
+    user = await bot.services.users.get("telegram", "9860")
+    assert user is not None and not user.quote_consent and user.quote_consent_at is None
+    # The end of onboarding offers it, once, as a choice.
+    assert translate("fr", "quotes.offer")[:30] in me.last_text()
+    await me.tap(translate("fr", "quotes.accept"))
+    user = await bot.services.users.get("telegram", "9860")
+    assert user is not None and user.quote_consent and user.quote_consent_at is not None
+    await me.send("/profile", until=translate("fr", "profile.view", summary="")[:10])
+    await me.tap(translate("fr", "quotes.withdraw"))
+    user = await bot.services.users.get("telegram", "9860")
+    assert user is not None and not user.quote_consent and user.quote_consent_at is None
+    # The same profile turns survey invitations off.
+    await me.tap(translate("fr", "profile.turn_surveys_off"))
+    user = await bot.services.users.get("telegram", "9860")
+    assert user is not None and not user.surveys
+    assert translate("fr", "profile.turn_surveys_on") in me.buttons()
