@@ -1,0 +1,162 @@
+"""Build a partner's weekly digest figures: never a group of 1 to k-1 people, even by subtraction.
+
+This is the counting half of the digest (issue 6); quotes, survey headlines, follow-up
+outcomes, the chart, the CSV and delivery come on top of it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from bot.services.digest_schedule import week_bounds
+from bot.storage import Database
+from bot.storage.digests import DigestRepository
+from bot.storage.partners import Partner
+from nlp.taxonomy import FACTOR_IDS
+
+WEEKS_BACK = 4
+TOP_CORES = 3
+ROLE = "shopkeeper"
+# "Clearly above its own recent level": at least twice the 4-week average (and at least k).
+EMERGING_RATIO = 2.0
+
+
+@dataclass(frozen=True)
+class CoreCount:
+    """People in one core raising a factor this week."""
+
+    core_id: str
+    people: int
+
+
+@dataclass(frozen=True)
+class FactorLine:
+    """One factor this week in the partner's scope; None means hidden."""
+
+    factor: str
+    people: int | None
+    average: float | None
+    top_cores: tuple[CoreCount, ...]
+
+
+@dataclass(frozen=True)
+class Emerging:
+    """A factor in a core clearly above its own recent level (at least k people).
+
+    The exact number is given only when the factor's top cores show it too: otherwise the
+    factor's total minus it could tell a small group elsewhere.
+    """
+
+    core_id: str
+    factor: str
+    people: int | None
+
+
+@dataclass(frozen=True)
+class DigestFigures:
+    """The counted part of one partner's digest for one week."""
+
+    partner_id: int
+    week: str
+    concerns: int | None
+    people: int | None
+    factors: tuple[FactorLine, ...]
+    emerging: tuple[Emerging, ...]
+
+
+class DigestService:
+    """Count a week for a partner, within its scope only, with small groups hidden."""
+
+    def __init__(self, db: Database, anonymity_k: int, tz: ZoneInfo) -> None:
+        self._repo = DigestRepository(db)
+        self._k = anonymity_k
+        self._tz = tz
+
+    async def figures(self, partner: Partner, week: str) -> DigestFigures:
+        """Return the week's figures for a partner."""
+        start, end = week_bounds(week, self._tz)
+        starts = [
+            (start - timedelta(weeks=WEEKS_BACK - i)).isoformat(timespec="milliseconds")
+            for i in range(WEEKS_BACK)
+        ] + [start.isoformat(timespec="milliseconds")]
+        until = end.isoformat(timespec="milliseconds")
+        territories, cores_in_scope = partner.territories, partner.cores
+        concerns, people = await self._repo.activity(
+            territories=territories,
+            cores=cores_in_scope,
+            role=ROLE,
+            since=starts[-1],
+            until=until,
+        )
+        lines: list[FactorLine] = []
+        emerging: list[Emerging] = []
+        for factor in FACTOR_IDS:
+            totals = await self._people(territories, cores_in_scope, factor, starts, until, False)
+            by_core = await self._people(territories, cores_in_scope, factor, starts, until, True)
+            weekly = [0] * (WEEKS_BACK + 1)
+            for _, index, count in totals:
+                weekly[index] = count
+            now = weekly[WEEKS_BACK]
+            average = sum(weekly[:WEEKS_BACK]) / WEEKS_BACK
+            cores: dict[str, list[int]] = defaultdict(lambda: [0] * (WEEKS_BACK + 1))
+            for core_id, index, count in by_core:
+                if core_id is not None:
+                    cores[core_id][index] = count
+            lines.append(
+                FactorLine(
+                    factor=factor,
+                    people=now if now >= self._k else None,
+                    # An average of small weeks would tell their sum: shown from k only.
+                    average=round(average, 1) if average >= self._k else None,
+                    top_cores=self._top_cores(now, cores),
+                )
+            )
+            for core_id, counts in cores.items():
+                core_average = sum(counts[:WEEKS_BACK]) / WEEKS_BACK
+                current = counts[WEEKS_BACK]
+                if current >= self._k and current >= EMERGING_RATIO * max(1.0, core_average):
+                    shown = CoreCount(core_id, current) in lines[-1].top_cores
+                    emerging.append(Emerging(core_id, factor, current if shown else None))
+        shown = people >= self._k
+        lines.sort(key=lambda line: (line.people is None, -(line.people or 0)))
+        return DigestFigures(
+            partner_id=partner.id,
+            week=week,
+            concerns=concerns if shown else None,
+            people=people if shown else None,
+            factors=tuple(lines),
+            emerging=tuple(sorted(emerging, key=lambda e: (e.factor, e.core_id))),
+        )
+
+    async def _people(
+        self,
+        territories: tuple[str, ...],
+        cores: tuple[str, ...],
+        factor: str,
+        starts: list[str],
+        until: str,
+        per_core: bool,
+    ) -> list[tuple[str | None, int, int]]:
+        return await self._repo.people_by_week(
+            territories=territories,
+            cores=cores,
+            role=ROLE,
+            factor=factor,
+            week_starts=starts,
+            until=until,
+            per_core=per_core,
+        )
+
+    def _top_cores(self, total: int, cores: dict[str, list[int]]) -> tuple[CoreCount, ...]:
+        """Cores at or above k, biggest first, never leaving 1 to k-1 people unaccounted."""
+        if total < self._k:
+            return ()
+        counts = {c: v[WEEKS_BACK] for c, v in cores.items() if v[WEEKS_BACK] >= self._k}
+        ranked = sorted(counts, key=lambda c: -counts[c])[:TOP_CORES]
+        # The total minus the cores shown is everyone else: it must be none or at least k.
+        while ranked and 0 < total - sum(counts[c] for c in ranked) < self._k:
+            ranked.pop()
+        return tuple(CoreCount(c, counts[c]) for c in ranked)

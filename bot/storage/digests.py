@@ -1,0 +1,68 @@
+"""Aggregate queries for partner digests: distinct people per factor, core and week."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.storage.database import Database
+
+
+def _scope(territories: Sequence[str], cores: Sequence[str]) -> tuple[str, list[Any]]:
+    clause = f"territory_id IN ({', '.join('?' for _ in territories)})"
+    params: list[Any] = list(territories)
+    if cores:
+        clause += f" AND core_id IN ({', '.join('?' for _ in cores)})"
+        params += list(cores)
+    return clause, params
+
+
+class DigestRepository:
+    """Count, never list: every query returns aggregates only."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def people_by_week(
+        self,
+        *,
+        territories: Sequence[str],
+        cores: Sequence[str],
+        role: str,
+        factor: str,
+        week_starts: Sequence[str],
+        until: str,
+        per_core: bool,
+    ) -> list[tuple[str | None, int, int]]:
+        """Return (core or None, week index, distinct people) raising a factor, oldest week 0."""
+        where, params = _scope(territories, cores)
+        # Week index: how many week starts the voice is at or after, minus one.
+        bucket = " + ".join("(confirmed_at >= ?)" for _ in week_starts) + " - 1"
+        core = "core_id" if per_core else "NULL"
+        rows = await self._db.fetch_all(
+            f"SELECT {core} AS place, {bucket} AS week, COUNT(DISTINCT user_id)"
+            f" FROM concern_factors WHERE {where} AND role = ? AND factor = ?"
+            " AND kind = 'raised' AND confirmed_at >= ? AND confirmed_at < ?"
+            " GROUP BY place, week",
+            (*week_starts, *params, role, factor, week_starts[0], until),
+        )
+        return [(r[0], int(r[1]), int(r[2])) for r in rows]
+
+    async def activity(
+        self,
+        *,
+        territories: Sequence[str],
+        cores: Sequence[str],
+        role: str,
+        since: str,
+        until: str,
+    ) -> tuple[int, int]:
+        """Return (concerns filed under a factor, distinct people) in a time range."""
+        where, params = _scope(territories, cores)
+        row = await self._db.fetch_one(
+            "SELECT COUNT(DISTINCT concern_id), COUNT(DISTINCT user_id) FROM concern_factors"
+            f" WHERE {where} AND role = ? AND kind = 'raised'"
+            " AND confirmed_at >= ? AND confirmed_at < ?",
+            (*params, role, since, until),
+        )
+        return (0, 0) if row is None else (int(row[0]), int(row[1]))
