@@ -7,7 +7,7 @@ outcomes, the chart, the CSV and delivery come on top of it.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ from bot.services.digest_schedule import week_bounds
 from bot.storage import Database
 from bot.storage.digests import DigestRepository
 from bot.storage.partners import Partner
+from nlp.anonymize import anonymize
 from nlp.taxonomy import FACTOR_IDS
 
 WEEKS_BACK = 4
@@ -22,6 +23,9 @@ TOP_CORES = 3
 ROLE = "shopkeeper"
 # "Clearly above its own recent level": at least twice the 4-week average (and at least k).
 EMERGING_RATIO = 2.0
+QUOTES_PER_FACTOR = 2
+QUOTE_CHARS = 200
+OUTCOMES = ("solved", "still_there", "worse")
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,10 @@ class DigestFigures:
     people: int | None
     factors: tuple[FactorLine, ...]
     emerging: tuple[Emerging, ...]
+    # Up to two scrubbed extracts per shown factor, from people who accepted being quoted.
+    quotes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Follow-up answers given this week: distinct people per answer (None below k).
+    outcomes: dict[str, int | None] = field(default_factory=dict)
 
 
 class DigestService:
@@ -122,6 +130,29 @@ class DigestService:
                     emerging.append(Emerging(core_id, factor, current if shown else None))
         shown = people >= self._k
         lines.sort(key=lambda line: (line.people is None, -(line.people or 0)))
+        quotes: dict[str, tuple[str, ...]] = {}
+        for line in lines:
+            if line.people is None:
+                continue
+            texts = await self._repo.quotable_texts(
+                territories=territories,
+                cores=cores_in_scope,
+                role=ROLE,
+                factor=line.factor,
+                since=starts[-1],
+                until=until,
+                limit=QUOTES_PER_FACTOR,
+            )
+            if texts:
+                quotes[line.factor] = tuple(_quote(t) for t in texts)
+        given = await self._repo.follow_up_outcomes(
+            territories=territories,
+            cores=cores_in_scope,
+            role=ROLE,
+            since=starts[-1],
+            until=until,
+        )
+        outcomes = {a: (n if (n := given.get(a, 0)) >= self._k else None) for a in OUTCOMES}
         return DigestFigures(
             partner_id=partner.id,
             week=week,
@@ -129,6 +160,8 @@ class DigestService:
             people=people if shown else None,
             factors=tuple(lines),
             emerging=tuple(sorted(emerging, key=lambda e: (e.factor, e.core_id))),
+            quotes=quotes,
+            outcomes=outcomes,
         )
 
     async def _people(
@@ -160,3 +193,11 @@ class DigestService:
         while ranked and 0 < total - sum(counts[c] for c in ranked) < self._k:
             ranked.pop()
         return tuple(CoreCount(c, counts[c]) for c in ranked)
+
+
+def _quote(text: str) -> str:
+    """Scrub names, phone numbers, e-mail and the like, then keep it short."""
+    scrubbed = " ".join(anonymize(text).split())
+    if len(scrubbed) <= QUOTE_CHARS:
+        return scrubbed
+    return scrubbed[: QUOTE_CHARS - 1].rsplit(" ", 1)[0] + "…"

@@ -66,3 +66,51 @@ class DigestRepository:
             (*params, role, since, until),
         )
         return (0, 0) if row is None else (int(row[0]), int(row[1]))
+
+    async def quotable_texts(
+        self,
+        *,
+        territories: Sequence[str],
+        cores: Sequence[str],
+        role: str,
+        factor: str,
+        since: str,
+        until: str,
+        limit: int,
+    ) -> list[str]:
+        """Return texts filed under a factor by people who accepted anonymous quotes."""
+        where, params = _scope(territories, [])
+        core_clause = ""
+        if cores:
+            core_clause = f" AND cf.core_id IN ({', '.join('?' for _ in cores)})"
+        # Texts about this one factor first, then the shortest readable ones, newest first.
+        rows = await self._db.fetch_all(
+            "SELECT c.text FROM concern_factors cf JOIN concerns c ON c.id = cf.concern_id"
+            " JOIN users u ON u.id = cf.user_id"
+            f" WHERE cf.{where} AND cf.role = ? AND cf.factor = ? AND cf.kind = 'raised'"
+            f"{core_clause} AND cf.confirmed_at >= ? AND cf.confirmed_at < ?"
+            " AND u.quote_consent = 1 AND c.source = 'message' AND length(c.text) >= 25"
+            " ORDER BY (c.draft = json_array(cf.factor)) DESC, length(c.text) <= 240 DESC,"
+            " cf.confirmed_at DESC LIMIT ?",
+            (*params, role, factor, *cores, since, until, limit),
+        )
+        return [str(r[0]) for r in rows]
+
+    async def follow_up_outcomes(
+        self,
+        *,
+        territories: Sequence[str],
+        cores: Sequence[str],
+        role: str,
+        since: str,
+        until: str,
+    ) -> dict[str, int]:
+        """Return distinct people per follow-up answer given in a time range."""
+        where, params = _scope(territories, cores)
+        rows = await self._db.fetch_all(
+            "SELECT answer, COUNT(DISTINCT user_id) FROM follow_ups"
+            f" WHERE {where} AND role = ? AND answer IS NOT NULL"
+            " AND answered_at >= ? AND answered_at < ? GROUP BY answer",
+            (*params, role, since, until),
+        )
+        return {str(r[0]): int(r[1]) for r in rows}

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from bot.reference import Reference
 from bot.services.digests import CoreCount, DigestService
 from bot.services.partners import PartnerService
-from bot.storage import ConcernRepository, Database, Role, User, VoiceKind
+from bot.storage import ConcernRepository, Database, Role, User, UserRepository, VoiceKind
 from tests.services.test_concerns import make_user
 
 WEEK = "2026-W48"  # Monday 23 to Sunday 29 November 2026, Brussels time
@@ -103,3 +103,62 @@ async def test_a_partner_sees_nothing_outside_its_scope(
         line.factor: line.people for line in (await service.figures(brussels, "2026-W49")).factors
     }
     assert later["mobility_parking"] is None
+
+
+async def say(db: Database, user: User, factor: str, text: str) -> None:
+    repo = ConcernRepository(db)
+    concern = await repo.create(
+        user_id=user.id, text=text, lang="fr", predicted=[factor], text_hash=text
+    )
+    await repo.add_voice(
+        concern.id,
+        factor,
+        VoiceKind.RAISED,
+        user_id=user.id,
+        core_id=user.core_id,
+        territory_id=user.territory_id,
+        role="shopkeeper",
+        at=IN_WEEK.isoformat(timespec="milliseconds"),
+    )
+
+
+async def test_quotes_come_only_from_consenting_people_scrubbed_and_short(
+    db: Database, reference: Reference
+) -> None:
+    users = await people(db, "q", 6, "les_ogy")
+    repo = UserRepository(db)
+    for user in users[:2]:
+        await repo.update(user.id, quote_consent=True)
+    await say(
+        db,
+        users[0],
+        "roadworks",
+        "Les travaux bloquent ma rue depuis six semaines, appelez-moi au 0470 12 34 56",
+    )
+    await say(
+        db, users[1], "roadworks", "Chantier sans fin, écrivez à marie.dupont@gmail.com " * 9
+    )
+    for user in users[2:]:
+        await say(db, user, "roadworks", f"Secret de {user.external_id} : les travaux me ruinent")
+    for user in users[:5]:
+        follow_up = await db.insert(
+            "INSERT INTO concerns (user_id, text, lang, status, predicted, draft, text_hash,"
+            " created_at) VALUES (?, 'x', 'fr', 'confirmed', '[]', '[]', 'h', ?)",
+            (user.id, IN_WEEK.isoformat()),
+        )
+        await db.execute(
+            "INSERT INTO follow_ups (concern_id, user_id, core_id, territory_id, role, due_at,"
+            " sent_at, answer, answered_at) VALUES (?, ?, 'les_ogy', 'lessines', 'shopkeeper',"
+            " ?, ?, 'still_there', ?)",
+            (follow_up, user.id, IN_WEEK.isoformat(), IN_WEEK.isoformat(), IN_WEEK.isoformat()),
+        )
+    partners = PartnerService(db, reference)
+    adl = await partners.create(name="ADL", territories=["lessines"], created_by="t")
+    service = DigestService(db, anonymity_k=5, tz=ZoneInfo("Europe/Brussels"))
+    figures = await service.figures(adl, WEEK)
+    quotes = figures.quotes["roadworks"]
+    assert len(quotes) == 2
+    assert not any("Secret" in q for q in quotes)  # they did not consent
+    assert not any("0470" in q or "marie.dupont" in q for q in quotes)
+    assert all(len(q) <= 200 for q in quotes)
+    assert figures.outcomes == {"solved": None, "still_there": 5, "worse": None}
