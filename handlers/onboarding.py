@@ -23,6 +23,7 @@ COMMANDS = (
     "survey_results",
     "invite_partner",
     "partners",
+    "digest",
 )
 
 

@@ -16,6 +16,8 @@ from bot.services.concerns import ConcernService
 from bot.services.contacts import ContactService
 from bot.services.conversation import ConversationService
 from bot.services.delivery import DeliveryService
+from bot.services.digest_flow import DigestFlow
+from bot.services.digests import DigestService
 from bot.services.follow_up_flow import FollowUpFlow
 from bot.services.follow_ups import FollowUpService
 from bot.services.onboarding import OnboardingService
@@ -60,6 +62,7 @@ class Services:
     follow_ups: FollowUpService
     follow_up_flow: FollowUpFlow
     partners: PartnerService
+    digests: DigestService
     surveys: SurveyService
     survey_flow: SurveyFlow
     waves: WaveService
@@ -139,6 +142,8 @@ async def open_services(settings: Settings) -> Services:
         anonymity_k=settings.anonymity_k,
         send_window_minutes=settings.survey_send_window_minutes,
     )
+    digests = DigestService(db, settings.anonymity_k, settings.tz)
+    digest_flow = DigestFlow(partners, digests, reference, taxonomy(), settings.anonymity_k)
     identity = BotIdentity(settings.bot_username)
     partner_admin = PartnerAdminFlow(
         partners, [str(a) for a in settings.admin_ids], lambda: identity.username
@@ -157,6 +162,7 @@ async def open_services(settings: Settings) -> Services:
         follow_ups=follow_ups,
         follow_up_flow=follow_up_flow,
         partners=partners,
+        digests=digests,
         surveys=surveys,
         survey_flow=survey_flow,
         waves=waves,
@@ -170,6 +176,7 @@ async def open_services(settings: Settings) -> Services:
             survey_admin,
             PartnerFlow(partners, reference),
             partner_admin,
+            digest_flow,
         ),
         identity=identity,
     )

@@ -10,6 +10,7 @@ from bot.services.barometer_flow import PREFIX as BAROMETER_PREFIX
 from bot.services.barometer_flow import BarometerFlow
 from bot.services.concern_flow import PREFIX as CONCERN_PREFIX
 from bot.services.concern_flow import ConcernFlow
+from bot.services.digest_flow import DigestFlow
 from bot.services.follow_up_flow import PREFIX as FOLLOW_UP_PREFIX
 from bot.services.follow_up_flow import FollowUpFlow
 from bot.services.onboarding import OnboardingService
@@ -44,6 +45,7 @@ class ConversationService:
         survey_admin: SurveyAdminFlow,
         partners: PartnerFlow,
         partner_admin: PartnerAdminFlow,
+        digests: DigestFlow,
     ) -> None:
         self._users = users
         self._onboarding = onboarding
@@ -54,6 +56,7 @@ class ConversationService:
         self._survey_admin = survey_admin
         self._partners = partners
         self._partner_admin = partner_admin
+        self._digests = digests
 
     async def handle(self, msg: IncomingMessage) -> Outcome:
         """Apply one user action and return what to show."""
@@ -76,6 +79,9 @@ class ConversationService:
         if msg.kind is IncomingKind.COMMAND and is_partner_link(msg):
             # A partner's invitation: no consent or onboarding, the chat speaks for the partner.
             return await self._partners.on_start(msg, _language(user, msg))
+        if msg.kind is IncomingKind.COMMAND and msg.command.lower() == "digest":
+            # For chats bound to a partner (checked on every call), whoever is typing.
+            return await self._digests.on_command(msg, _language(user, msg))
         if msg.kind is IncomingKind.COMMAND and msg.command.lower() in PARTNER_ADMIN_COMMANDS:
             return await self._partner_admin.on_command(msg, _language(user, msg))
         if msg.kind is IncomingKind.COMMAND and msg.command.lower() in ADMIN_COMMANDS:

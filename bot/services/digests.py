@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.services.digest_schedule import week_bounds
@@ -84,8 +84,19 @@ class DigestService:
         self._tz = tz
 
     async def figures(self, partner: Partner, week: str) -> DigestFigures:
-        """Return the week's figures for a partner."""
+        """Return an ISO week's figures (Monday to Sunday, local time) for a partner."""
         start, end = week_bounds(week, self._tz)
+        return await self.figures_between(partner, start, end, week)
+
+    async def preview(self, partner: Partner, now: datetime | None = None) -> DigestFigures:
+        """Return the figures of the last 7 days, for /digest."""
+        end = now or datetime.now(UTC)
+        return await self.figures_between(partner, end - timedelta(days=7), end, "7d")
+
+    async def figures_between(
+        self, partner: Partner, start: datetime, end: datetime, label: str
+    ) -> DigestFigures:
+        """Return the figures of [start, end), compared with the four 7-day spans before."""
         starts = [
             (start - timedelta(weeks=WEEKS_BACK - i)).isoformat(timespec="milliseconds")
             for i in range(WEEKS_BACK)
@@ -155,7 +166,7 @@ class DigestService:
         outcomes = {a: (n if (n := given.get(a, 0)) >= self._k else None) for a in OUTCOMES}
         return DigestFigures(
             partner_id=partner.id,
-            week=week,
+            week=label,
             concerns=concerns if shown else None,
             people=people if shown else None,
             factors=tuple(lines),

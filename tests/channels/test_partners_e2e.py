@@ -7,6 +7,7 @@ from collections.abc import Callable
 from bot.channels.telegram_app import RunningBot, running_bot
 from bot.config import Settings
 from bot.i18n import translate
+from nlp.taxonomy import taxonomy
 from tests.support import Phone, onboard
 
 PhoneFactory = Callable[..., Phone]
@@ -83,3 +84,34 @@ async def test_quoting_is_off_until_the_person_says_yes_and_can_be_withdrawn(
     user = await bot.services.users.get("telegram", "9860")
     assert user is not None and not user.surveys
     assert translate("fr", "profile.turn_surveys_on") in me.buttons()
+
+
+async def test_digest_preview_for_a_partner_chat_only_within_its_scope(
+    settings: Settings, make_phone: PhoneFactory
+) -> None:
+    async with running_bot(settings.model_copy(update={"anonymity_k": 2}), poll_timeout=1) as bot:
+        shopkeepers = [make_phone(9870 + i, "fr") for i in range(2)]
+        for phone in shopkeepers:
+            await onboard(phone)
+            await phone.send(
+                "Les travaux devant le magasin bloquent tout depuis des semaines",
+                until=translate("fr", "concern.understood", factors="")[:10],
+            )
+            await phone.tap(translate("fr", "concern.yes"), until="🤝")
+        partners = bot.services.partners
+        adl = await partners.create(name="ADL", territories=["lessines"], created_by="t")
+        hub = await partners.create(
+            name="hub", territories=["brussels"], language="en", created_by="t"
+        )
+        adl_officer, hub_officer = make_phone(9880, "fr"), make_phone(9881, "en")
+        for phone, partner in ((adl_officer, adl), (hub_officer, hub)):
+            invitation = await partners.invite(partner.id, created_by="t")
+            await phone.send(f"/start {invitation.start_parameter}", until=partner.name)
+        roadworks = taxonomy().get("roadworks").title("fr")
+        await adl_officer.send("/digest", until="📰")
+        assert f"1. {roadworks} : 2" in adl_officer.last_text()
+        # The Brussels partner sees nothing of Lessines.
+        await hub_officer.send("/digest", until="📰")
+        assert translate("en", "digest.nothing", k=2) in hub_officer.last_text()
+        # A shopkeeper's chat is not a partner's: the command does not exist for them.
+        await shopkeepers[0].send("/digest", until=translate("fr", "command.unknown"))
