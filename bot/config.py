@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     survey_send_window_minutes: int = Field(default=120, ge=0, le=7 * 24 * 60)
     survey_remind_after_hours: int = Field(default=48, ge=1, le=24 * 30)
     survey_open_days: int = Field(default=7, ge=1, le=90)
+    # When partners get the weekly digest: a weekday and a local time (ECHOPPE_TIMEZONE).
+    digest_time: str = "mon 08:00"
     # Territory-wide barometer counts are shared by everyone and recomputed at most this often.
     barometer_cache_seconds: int = Field(default=300, ge=0, le=86_400)
     data_dir: Path = PROJECT_ROOT / "data"
@@ -103,6 +105,14 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return level
+
+    @field_validator("digest_time")
+    @classmethod
+    def _check_digest_time(cls, value: str) -> str:
+        from bot.services.digest_schedule import WeeklyTime
+
+        WeeklyTime.parse(value)
+        return value.strip().lower()
 
     @model_validator(mode="after")
     def _check_follow_up_hours(self) -> Settings:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from bot.services.container import Services
+from bot.services.digest_dispatch import SendDigest
 from bot.services.follow_ups import SendQuestion
 from bot.services.survey_waves import SendInvitation, SendResults
 from bot.storage import Role
@@ -17,6 +18,7 @@ logger = logging.getLogger(__name__)
 HOUSEKEEPING_EVERY = timedelta(hours=6)
 INVITATIONS_EVERY = timedelta(seconds=30)
 RESULTS_EVERY = timedelta(minutes=5)
+DIGESTS_EVERY = timedelta(minutes=10)
 FOLLOW_UPS_EVERY = timedelta(minutes=15)
 
 
@@ -41,6 +43,7 @@ def register_jobs(
     send_follow_up: SendQuestion | None = None,
     send_invitation: SendInvitation | None = None,
     send_results: SendResults | None = None,
+    send_digest: SendDigest | None = None,
 ) -> None:
     """Schedule every recurring job."""
 
@@ -100,4 +103,16 @@ def register_jobs(
 
         scheduler.run_repeating(
             results, RESULTS_EVERY, first=timedelta(seconds=20), name="survey_results"
+        )
+
+    if send_digest is not None:
+        deliver = send_digest
+
+        async def digests(_context: Any) -> None:
+            # The due week is worked out from the local send time at every run, so DST changes
+            # and downtime need nothing special; sent digests are recorded, never repeated.
+            await services.digest_dispatcher.run(deliver)
+
+        scheduler.run_repeating(
+            digests, DIGESTS_EVERY, first=timedelta(seconds=30), name="digests"
         )

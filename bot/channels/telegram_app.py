@@ -25,10 +25,13 @@ from bot.config import Settings
 from bot.i18n import LANGUAGES, Translator, translate
 from bot.scheduler import register_jobs
 from bot.services.container import Services, open_services
+from bot.services.digest_dispatch import SendDigest
+from bot.services.digests import DigestFigures
 from bot.services.follow_ups import Delivery, SendQuestion
 from bot.services.survey_results import WaveResults
 from bot.services.survey_waves import SendInvitation, SendResults
 from bot.storage import Concern, User
+from bot.storage.partners import Partner
 from bot.survey_definitions import Survey
 
 logger = logging.getLogger(__name__)
@@ -115,6 +118,7 @@ def build_application(settings: Settings, services: Services) -> Application:  #
             follow_up_sender(services, renderer),
             invitation_sender(services, renderer),
             results_sender(services, renderer),
+            digest_sender(services, renderer),
         )
     return application
 
@@ -161,6 +165,26 @@ def results_sender(services: Services, renderer: TelegramRenderer) -> SendResult
     async def send(user: User, results: WaveResults) -> Delivery:
         reply = services.survey_flow.results_for(user, results, services.reference, k)
         return await _deliver(renderer, user, reply, f"results of wave {results.wave.id}")
+
+    return send
+
+
+def digest_sender(services: Services, renderer: TelegramRenderer) -> SendDigest:
+    """Return how the digest job sends a partner's weekly digest to one of its chats."""
+
+    async def send(
+        partner: Partner, channel: str, chat_id: str, figures: DigestFigures
+    ) -> Delivery:
+        text = services.digest_flow.text(partner, figures, preview=False)
+        try:
+            delivered = await renderer.send(int(chat_id), Reply(text))
+        except TimedOut:
+            logger.warning("digest of partner %d timed out; counted as sent", partner.id)
+            return Delivery.SENT
+        except TelegramError as exc:
+            logger.warning("digest of partner %d not sent (%s); will retry", partner.id, exc)
+            return Delivery.FAILED
+        return Delivery.SENT if delivered else Delivery.BLOCKED
 
     return send
 

@@ -16,7 +16,9 @@ from bot.services.concerns import ConcernService
 from bot.services.contacts import ContactService
 from bot.services.conversation import ConversationService
 from bot.services.delivery import DeliveryService
+from bot.services.digest_dispatch import DigestDispatcher
 from bot.services.digest_flow import DigestFlow
+from bot.services.digest_schedule import WeeklyTime
 from bot.services.digests import DigestService
 from bot.services.follow_up_flow import FollowUpFlow
 from bot.services.follow_ups import FollowUpService
@@ -63,6 +65,8 @@ class Services:
     follow_up_flow: FollowUpFlow
     partners: PartnerService
     digests: DigestService
+    digest_flow: DigestFlow
+    digest_dispatcher: DigestDispatcher
     surveys: SurveyService
     survey_flow: SurveyFlow
     waves: WaveService
@@ -163,6 +167,10 @@ async def open_services(settings: Settings) -> Services:
         follow_up_flow=follow_up_flow,
         partners=partners,
         digests=digests,
+        digest_flow=digest_flow,
+        digest_dispatcher=DigestDispatcher(
+            db, digests, WeeklyTime.parse(settings.digest_time), settings.tz
+        ),
         surveys=surveys,
         survey_flow=survey_flow,
         waves=waves,

@@ -137,3 +137,22 @@ class PartnerRepository:
             (partner_id,),
         )
         return [(str(r[0]), str(r[1])) for r in rows]
+
+    async def delivered(self, partner_id: int, week: str, channel: str, chat_id: str) -> bool:
+        """Return whether a week's digest already went to a chat."""
+        row = await self._db.fetch_one(
+            "SELECT 1 FROM digest_deliveries WHERE partner_id = ? AND week = ? AND channel = ?"
+            " AND chat_id = ?",
+            (partner_id, week, channel, chat_id),
+        )
+        return row is not None
+
+    async def record_delivery(
+        self, partner_id: int, week: str, channel: str, chat_id: str, at: str
+    ) -> None:
+        """Record that a week's digest went to a chat."""
+        await self._db.execute(
+            "INSERT OR IGNORE INTO digest_deliveries (partner_id, week, channel, chat_id,"
+            " sent_at) VALUES (?, ?, ?, ?, ?)",
+            (partner_id, week, channel, chat_id, at),
+        )

@@ -1,0 +1,75 @@
+"""Send each partner's weekly digest once, at the set local time, catching up after downtime."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.services.digest_schedule import WeeklyTime, last_full_week
+from bot.services.digests import DigestFigures, DigestService
+from bot.services.follow_ups import Delivery
+from bot.storage import Database
+from bot.storage.partners import Partner, PartnerRepository
+
+logger = logging.getLogger(__name__)
+
+# Send one week's digest to one chat of a partner.
+SendDigest = Callable[[Partner, str, str, DigestFigures], Awaitable[Delivery]]
+
+
+class DigestDispatcher:
+    """At each run, send the last full week's digest to every bound chat that lacks it."""
+
+    def __init__(
+        self, db: Database, digests: DigestService, when: WeeklyTime, tz: ZoneInfo
+    ) -> None:
+        self._db = db
+        self._digests = digests
+        self._repo = PartnerRepository(db)
+        self._when = when
+        self._tz = tz
+
+    def due_week(self, now: datetime) -> str:
+        """Return the week whose digest is due at `now`: the one before the latest send time."""
+        # The latest send time at or before now, stepping in local time (a week across a DST
+        # change is not 7 × 24 hours).
+        latest = self._when.next_after(now - timedelta(days=8), self._tz)
+        while (following := self._when.next_after(latest, self._tz)) <= now:
+            latest = following
+        return last_full_week(latest, self._tz)
+
+    async def run(self, send: SendDigest, now: datetime | None = None) -> int:
+        """Send what is due and not yet sent; return how many digests went out."""
+        moment = now or datetime.now(UTC)
+        week = self.due_week(moment)
+        sent = 0
+        for partner in await self._repo.all():
+            if partner.revoked_at is not None:
+                continue
+            chats = [
+                chat
+                for chat in await self._repo.chats(partner.id)
+                if not await self._repo.delivered(partner.id, week, *chat)
+            ]
+            if not chats:
+                continue
+            figures = await self._digests.figures(partner, week)
+            for channel, chat_id in chats:
+                try:
+                    delivery = await send(partner, channel, chat_id, figures)
+                except Exception:
+                    logger.exception("could not send partner %d's digest", partner.id)
+                    continue
+                if delivery is Delivery.FAILED:
+                    continue
+                async with self._db.transaction():
+                    # A chat that blocked the bot is recorded too: it is not asked again.
+                    await self._repo.record_delivery(
+                        partner.id, week, channel, chat_id, moment.isoformat()
+                    )
+                sent += delivery is Delivery.SENT
+        if sent:
+            logger.info("sent %d digest(s) for %s", sent, week)
+        return sent
