@@ -51,13 +51,15 @@ class Button:
 class Reply:
     """Describe one message to show; edit=True replaces the message whose button was pressed.
 
-    With an image (PNG bytes) the text is its caption, so keep it short.
+    With an image (PNG bytes) or a document (file name, bytes) the text is its caption, so
+    keep it short.
     """
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     edit: bool = False
     image: bytes | None = None
+    document: tuple[str, bytes] | None = None
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,13 @@ class ConsoleChat:
         """Print one bot action in the user's chat."""
         if event.chat_id != self._user.id:
             return
-        if event.kind in ("send_message", "send_photo", "edit_text", "edit_markup"):
+        if event.kind in (
+            "send_message",
+            "send_photo",
+            "send_document",
+            "edit_text",
+            "edit_markup",
+        ):
             self._print_message(event)
         elif event.kind == "answer_callback" and event.text:
             self._write(f"   💬 {event.text}\n")
@@ -62,9 +68,11 @@ class ConsoleChat:
             prefix = "🤖 (buttons updated)"
             text = ""
         else:
-            prefix = {"edit_text": "🤖 (edited)", "send_photo": "🤖 🖼️ [image]"}.get(
-                event.kind, "🤖"
-            )
+            prefix = {
+                "edit_text": "🤖 (edited)",
+                "send_photo": "🤖 🖼️ [image]",
+                "send_document": "🤖 📎 [file]",
+            }.get(event.kind, "🤖")
             text = event.text or ""
         lines = [f"{prefix} {text}".rstrip()]
         rows = (event.reply_markup or {}).get("inline_keyboard") or []

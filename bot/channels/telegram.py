@@ -131,7 +131,12 @@ class TelegramRenderer:
                 return
             edit_target = query.message if query is not None else None
             for reply in outcome.replies:
-                editable = reply.edit and reply.image is None and isinstance(edit_target, Message)
+                editable = (
+                    reply.edit
+                    and reply.image is None
+                    and reply.document is None
+                    and isinstance(edit_target, Message)
+                )
                 if editable and await self._edit(edit_target, reply):  # type: ignore[arg-type]
                     continue
                 if not await self.send(chat.id, reply):
@@ -143,7 +148,16 @@ class TelegramRenderer:
     async def send(self, chat_id: int, reply: Reply) -> bool:
         """Send one reply as a new message; return False when the user blocked the bot."""
         try:
-            if reply.image is not None:
+            if reply.document is not None:
+                name, content = reply.document
+                await self._bot.send_document(
+                    chat_id,
+                    document=content,
+                    filename=name,
+                    caption=_fit(reply.text, MAX_CAPTION),
+                    reply_markup=to_markup(reply.buttons),
+                )
+            elif reply.image is not None:
                 await self._bot.send_photo(
                     chat_id,
                     photo=reply.image,

@@ -175,9 +175,12 @@ def digest_sender(services: Services, renderer: TelegramRenderer) -> SendDigest:
     async def send(
         partner: Partner, channel: str, chat_id: str, figures: DigestFigures
     ) -> Delivery:
-        text = services.digest_flow.text(partner, figures, preview=False)
+        replies = await services.digest_flow.weekly(partner, figures)
         try:
-            delivered = await renderer.send(int(chat_id), Reply(text))
+            delivered = True
+            for reply in replies:
+                # The text, then the chart and the CSV; a block stops the rest.
+                delivered = delivered and await renderer.send(int(chat_id), reply)
         except TimedOut:
             logger.warning("digest of partner %d timed out; counted as sent", partner.id)
             return Delivery.SENT

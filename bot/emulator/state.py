@@ -448,6 +448,18 @@ class EmulatorState:
         largest = self.files.files.get(stored.payload["photo"][-1]["file_id"])
         return None if largest is None else largest.content
 
+    def document_of(self, chat_id: int, message_id: int) -> tuple[str, bytes] | None:
+        """Return (file name, bytes) of a document the bot uploaded, if any."""
+        chat = self._chats.get(chat_id)
+        stored = chat.messages.get(message_id) if chat else None
+        if stored is None or not stored.from_bot or "document" not in stored.payload:
+            return None
+        document = stored.payload["document"]
+        kept = self.files.files.get(document["file_id"])
+        if kept is None or kept.content is None:
+            return None
+        return str(document.get("file_name", "")), kept.content
+
     def last_message(self, chat_id: int) -> dict[str, Any] | None:
         """Return the current state of the most recent bot message of a chat."""
         chat = self._chats.get(chat_id)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import csv
+import io
 import logging
 
 from bot.channels.base import IncomingMessage, Outcome, Reply
 from bot.i18n import Translator
 from bot.reference import Reference
+from bot.services.charts import BarChart, BarRow, Panel, render_png
 from bot.services.digests import DigestFigures, DigestService
 from bot.services.partners import PartnerService
 from bot.storage.partners import Partner
@@ -43,6 +47,54 @@ class DigestFlow:
             return Outcome((Reply(t("command.unknown") + "\n\n" + t("help.text")),))
         figures = await self._digests.preview(partner)
         return Outcome((Reply(self.text(partner, figures, preview=True)),))
+
+    async def weekly(self, partner: Partner, figures: DigestFigures) -> tuple[Reply, ...]:
+        """Return the weekly digest: the text, a chart, and a CSV of the week's aggregates."""
+        t = Translator(partner.language)
+        chart = self.chart(partner, figures)
+        png = await asyncio.to_thread(render_png, chart)
+        name = f"echoppe-digest-{figures.week}-partner{partner.id}.csv"
+        return (
+            Reply(self.text(partner, figures, preview=False)),
+            Reply(t("digest.chart_caption", week=figures.week), image=png),
+            Reply(t("digest.csv_caption", week=figures.week), document=(name, self.csv(figures))),
+        )
+
+    def chart(self, partner: Partner, figures: DigestFigures) -> BarChart:
+        """Draw each factor this week against its 4-week average (hidden ones marked)."""
+        t = Translator(partner.language)
+        rows = tuple(
+            BarRow(
+                self._tax.get(line.factor).label.get(t.lang),
+                line.people,
+                round(line.average) if line.average is not None else None,
+            )
+            for line in figures.factors
+        )
+        return BarChart(
+            title=f"{partner.name} · {figures.week}",
+            panels=(Panel(t("digest.chart_panel"), rows),),
+            current_label=t("digest.chart_week"),
+            previous_label=t("digest.chart_average"),
+            suppressed_label=t("barometer.chart_suppressed", k=self._k),
+        )
+
+    def csv(self, figures: DigestFigures) -> bytes:
+        """Write the week's aggregates (hidden cells left empty) as CSV."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["week", "factor", "people", "average_4_weeks", "top_cores"])
+        for line in figures.factors:
+            writer.writerow(
+                [
+                    figures.week,
+                    line.factor,
+                    "" if line.people is None else line.people,
+                    "" if line.average is None else line.average,
+                    ";".join(f"{c.core_id}:{c.people}" for c in line.top_cores),
+                ]
+            )
+        return out.getvalue().encode("utf-8")
 
     def text(self, partner: Partner, figures: DigestFigures, *, preview: bool) -> str:
         """Write the digest in the partner's language."""

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from bot.channels.telegram_app import RunningBot, running_bot
+from bot.channels.telegram_app import RunningBot, digest_sender, running_bot
 from bot.config import Settings
 from bot.i18n import translate
+from bot.services.digest_schedule import WeeklyTime
 from nlp.taxonomy import taxonomy
 from tests.support import Phone, onboard
 
 PhoneFactory = Callable[..., Phone]
+BRUSSELS = ZoneInfo("Europe/Brussels")
 
 
 async def test_a_partner_invitation_binds_the_chat_that_opens_it(
@@ -115,3 +119,42 @@ async def test_digest_preview_for_a_partner_chat_only_within_its_scope(
         assert translate("en", "digest.nothing", k=2) in hub_officer.last_text()
         # A shopkeeper's chat is not a partner's: the command does not exist for them.
         await shopkeepers[0].send("/digest", until=translate("fr", "command.unknown"))
+
+
+async def test_the_weekly_digest_arrives_with_its_chart_and_csv_once(
+    settings: Settings, make_phone: PhoneFactory
+) -> None:
+    async with running_bot(settings.model_copy(update={"anonymity_k": 2}), poll_timeout=1) as bot:
+        for i in range(2):
+            phone = make_phone(9890 + i, "fr")
+            await onboard(phone)
+            await phone.send(
+                "Les travaux devant le magasin bloquent tout depuis des semaines",
+                until=translate("fr", "concern.understood", factors="")[:10],
+            )
+            await phone.tap(translate("fr", "concern.yes"), until="🤝")
+        partners = bot.services.partners
+        adl = await partners.create(
+            name="ADL", territories=["lessines"], language="en", created_by="t"
+        )
+        officer = make_phone(9895, "en")
+        invitation = await partners.invite(adl.id, created_by="t")
+        await officer.send(f"/start {invitation.start_parameter}", until="ADL")
+        # The next Monday 08:00 after now: the week just ended is this one.
+        monday = WeeklyTime.parse("mon 08:00").next_after(datetime.now(UTC), BRUSSELS)
+        send = digest_sender(bot.services, bot.renderer)
+        before = officer.emulator.last_seq
+        assert await bot.services.digest_dispatcher.run(send, monday) == 1
+        assert await bot.services.digest_dispatcher.run(send, monday + timedelta(hours=1)) == 0
+        events = officer.emulator.events_after(before, officer.user.id)
+        kinds = [e.kind for e in events]
+        assert kinds == ["send_message", "send_photo", "send_document"]
+        assert "📰 ADL" in (events[0].text or "") and "2" in (events[0].text or "")
+        assert events[2].message_id is not None
+        document = officer.emulator.document_of(officer.user.id, events[2].message_id)
+        assert document is not None
+        name, content = document
+        assert name.endswith(".csv")
+        rows = content.decode("utf-8").splitlines()
+        assert rows[0] == "week,factor,people,average_4_weeks,top_cores"
+        assert any(row.split(",")[1:3] == ["roadworks", "2"] for row in rows[1:])
