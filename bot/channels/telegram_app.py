@@ -27,7 +27,8 @@ from bot.scheduler import register_jobs
 from bot.services.container import Services, open_services
 from bot.services.digest_dispatch import SendDigest
 from bot.services.digests import DigestFigures
-from bot.services.follow_ups import Delivery, SendQuestion
+from bot.services.follow_ups import SendQuestion
+from bot.services.sending import Delivery
 from bot.services.survey_results import WaveResults
 from bot.services.survey_waves import SendInvitation, SendResults
 from bot.storage import Concern, User

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from bot.services.digest_schedule import WeeklyTime, last_full_week
 from bot.services.digests import DigestFigures, DigestService
-from bot.services.follow_ups import Delivery
+from bot.services.sending import Delivery, send_and_record
 from bot.storage import Database
 from bot.storage.partners import Partner, PartnerRepository
 
@@ -57,18 +58,22 @@ class DigestDispatcher:
                 continue
             figures = await self._digests.figures(partner, week)
             for channel, chat_id in chats:
-                try:
-                    delivery = await send(partner, channel, chat_id, figures)
-                except Exception:
-                    logger.exception("could not send partner %d's digest", partner.id)
-                    continue
-                if delivery is Delivery.FAILED:
-                    continue
-                async with self._db.transaction():
-                    # A chat that blocked the bot is recorded too: it is not asked again.
-                    await self._repo.record_delivery(
-                        partner.id, week, channel, chat_id, moment.isoformat()
-                    )
+                # A chat that blocked the bot is recorded too: it is not sent the week again.
+                record = partial(
+                    self._repo.record_delivery,
+                    partner.id,
+                    week,
+                    channel,
+                    chat_id,
+                    moment.isoformat(),
+                )
+                delivery = await send_and_record(
+                    self._db,
+                    send(partner, channel, chat_id, figures),
+                    what=f"partner {partner.id}'s digest",
+                    on_sent=record,
+                    on_blocked=record,
+                )
                 sent += delivery is Delivery.SENT
         if sent:
             logger.info("sent %d digest(s) for %s", sent, week)

@@ -7,8 +7,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import partial
 from zoneinfo import ZoneInfo
 
+from bot.services.sending import Delivery, send_and_record
 from bot.storage import (
     Concern,
     ConcernRepository,
@@ -37,16 +39,6 @@ _VOICE_OF = {
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")
-
-
-class Delivery(StrEnum):
-    """Say what became of sending a question."""
-
-    SENT = "sent"
-    # The person blocked the bot: never try again.
-    BLOCKED = "blocked"
-    # Not sent (network down, server error): the next round tries again.
-    FAILED = "failed"
 
 
 class AnswerStatus(StrEnum):
@@ -132,26 +124,25 @@ class FollowUpService:
             concern = await self._concerns.get(follow_up.concern_id)
             if user is None or concern is None:
                 continue
-            try:
-                delivery = await send(user, concern)
-            except Exception:
-                # Left unsent: the next round tries again; the others must not wait for it.
-                logger.exception("could not send follow-up of concern %s", concern.id)
-                continue
-            if delivery is Delivery.FAILED:
-                continue
-            async with self._db.transaction():
-                if delivery is Delivery.BLOCKED:
-                    await self._repo.mark_skipped(follow_up.concern_id, "blocked")
-                    continue
-                await self._repo.mark_sent(follow_up.concern_id, _iso(now))
-                # One question per problem: it also answers for the person's other concerns
-                # on the same factors that have not been asked about yet.
-                await self._repo.cover_others(concern.id, user.id, concern.draft)
-                sent += 1
+            # Marked after sending: a crash in between asks twice (answers are stored once),
+            # which beats never asking.
+            delivery = await send_and_record(
+                self._db,
+                send(user, concern),
+                what=f"the follow-up of concern {concern.id}",
+                on_sent=partial(self._mark_asked, concern, _iso(now)),
+                on_blocked=partial(self._repo.mark_skipped, concern.id, "blocked"),
+            )
+            sent += delivery is Delivery.SENT
         if sent:
             logger.info("sent %d follow-up questions", sent)
         return sent
+
+    async def _mark_asked(self, concern: Concern, at: str) -> None:
+        await self._repo.mark_sent(concern.id, at)
+        # One question per problem: it also answers for the person's other concerns on the
+        # same factors that have not been asked about yet.
+        await self._repo.cover_others(concern.id, concern.user_id, concern.draft)
 
     async def answer(
         self, user: User, concern_id: int, answer: FollowUpAnswer, event_key: str

@@ -6,8 +6,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
-from bot.services.follow_ups import Delivery
+from bot.services.sending import Delivery, send_and_record
 from bot.services.survey_results import SurveyResults, WaveResults
 from bot.storage import Database, ProcessedEventRepository, User, UserRepository
 from bot.storage.surveys import Invitation, SurveyRepository, Wave
@@ -167,20 +168,14 @@ class WaveService:
         sending: Awaitable[Delivery],
     ) -> int:
         """Send one message and record the outcome; return 1 if it went out."""
-        try:
-            delivery = await sending
-        except Exception:
-            # Left unrecorded: the next round tries again; the others must not wait for it.
-            logger.exception("could not send %s of wave %s", column.removesuffix("_at"), wave_id)
-            return 0
-        if delivery is Delivery.FAILED:
-            return 0
-        async with self._db.transaction():
-            if delivery is Delivery.BLOCKED:
-                await self._repo.skip_invitation(wave_id, user.id, "blocked")
-                return 0
-            await self._repo.mark_invitation(wave_id, user.id, column, _iso(moment))
-        return 1
+        delivery = await send_and_record(
+            self._db,
+            sending,
+            what=f"{column.removesuffix('_at')} of wave {wave_id}",
+            on_sent=partial(self._repo.mark_invitation, wave_id, user.id, column, _iso(moment)),
+            on_blocked=partial(self._repo.skip_invitation, wave_id, user.id, "blocked"),
+        )
+        return int(delivery is Delivery.SENT)
 
     async def close_due(self, send: SendResults, now: datetime | None = None) -> int:
         """Close the waves whose time is up and send each respondent the results; return sends."""

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from bot.services.barometer import BarometerService, MeTooStatus, Trend, trend_of
 from bot.services.charts import BarChart, BarRow, Panel, render_png
 from bot.services.concerns import ConcernService
-from bot.services.follow_ups import AnswerStatus, Delivery, FollowUpService
+from bot.services.follow_ups import AnswerStatus, FollowUpService
+from bot.services.sending import Delivery
 from bot.storage import (
     Concern,
     ConcernRepository,

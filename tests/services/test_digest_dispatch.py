@@ -9,8 +9,8 @@ from bot.reference import Reference
 from bot.services.digest_dispatch import DigestDispatcher
 from bot.services.digest_schedule import WeeklyTime
 from bot.services.digests import DigestFigures, DigestService
-from bot.services.follow_ups import Delivery
 from bot.services.partners import PartnerService
+from bot.services.sending import Delivery
 from bot.storage import Database
 from bot.storage.partners import Partner
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.reference import default_data_dir
-from bot.services.follow_ups import Delivery
+from bot.services.sending import Delivery
 from bot.services.survey_export import export_csv
 from bot.services.survey_waves import WaveService
 from bot.services.surveys import SurveyService, is_visible, next_question, parse_number
