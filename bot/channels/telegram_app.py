@@ -17,7 +17,6 @@ from telegram.error import TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor
 
 import handlers
-from bot.channels.base import Reply
 from bot.channels.telegram import TelegramRenderer
 from bot.channels.telegram_delivery import DurableUpdateQueue
 from bot.channels.telegram_http import AiohttpRequest
@@ -124,10 +123,10 @@ def build_application(settings: Settings, services: Services) -> Application:  #
     return application
 
 
-async def _deliver(renderer: TelegramRenderer, user: User, reply: Reply, what: str) -> Delivery:
-    """Send an unprompted message and say what became of it."""
+async def _deliver(sending: Awaitable[bool], what: str) -> Delivery:
+    """Await a send (False: the chat blocked the bot) and say what became of it."""
     try:
-        delivered = await renderer.send_unprompted(int(user.external_id), reply)
+        delivered = await sending
     except TimedOut:
         # Telegram may well have delivered it; sending twice is worse than not knowing.
         logger.warning("%s timed out; counted as sent", what)
@@ -143,7 +142,10 @@ def follow_up_sender(services: Services, renderer: TelegramRenderer) -> SendQues
 
     async def send(user: User, concern: Concern) -> Delivery:
         reply = services.follow_up_flow.question(user, concern)
-        return await _deliver(renderer, user, reply, f"follow-up of concern {concern.id}")
+        return await _deliver(
+            renderer.send_unprompted(int(user.external_id), reply),
+            f"follow-up of concern {concern.id}",
+        )
 
     return send
 
@@ -154,7 +156,10 @@ def invitation_sender(services: Services, renderer: TelegramRenderer) -> SendInv
     async def send(user: User, survey: Survey, wave_id: int, reminder: bool) -> Delivery:
         t = Translator(user.language)
         reply = services.survey_flow.invitation(t, survey, wave_id, reminder=reminder)
-        return await _deliver(renderer, user, reply, f"invitation to wave {wave_id}")
+        return await _deliver(
+            renderer.send_unprompted(int(user.external_id), reply),
+            f"invitation to wave {wave_id}",
+        )
 
     return send
 
@@ -165,7 +170,10 @@ def results_sender(services: Services, renderer: TelegramRenderer) -> SendResult
 
     async def send(user: User, results: WaveResults) -> Delivery:
         reply = services.survey_flow.results_for(user, results, services.reference, k)
-        return await _deliver(renderer, user, reply, f"results of wave {results.wave.id}")
+        return await _deliver(
+            renderer.send_unprompted(int(user.external_id), reply),
+            f"results of wave {results.wave.id}",
+        )
 
     return send
 
@@ -177,18 +185,15 @@ def digest_sender(services: Services, renderer: TelegramRenderer) -> SendDigest:
         partner: Partner, channel: str, chat_id: str, figures: DigestFigures
     ) -> Delivery:
         replies = await services.digest_flow.weekly(partner, figures)
-        try:
-            delivered = True
+
+        async def send_all() -> bool:
+            # The text, then the chart and the CSV; a block stops the rest.
             for reply in replies:
-                # The text, then the chart and the CSV; a block stops the rest.
-                delivered = delivered and await renderer.send(int(chat_id), reply)
-        except TimedOut:
-            logger.warning("digest of partner %d timed out; counted as sent", partner.id)
-            return Delivery.SENT
-        except TelegramError as exc:
-            logger.warning("digest of partner %d not sent (%s); will retry", partner.id, exc)
-            return Delivery.FAILED
-        return Delivery.SENT if delivered else Delivery.BLOCKED
+                if not await renderer.send(int(chat_id), reply):
+                    return False
+            return True
+
+        return await _deliver(send_all(), f"digest of partner {partner.id}")
 
     return send
 
