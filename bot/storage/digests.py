@@ -8,11 +8,15 @@ from typing import Any
 from bot.storage.database import Database
 
 
-def _scope(territories: Sequence[str], cores: Sequence[str]) -> tuple[str, list[Any]]:
-    clause = f"territory_id IN ({', '.join('?' for _ in territories)})"
+def _scope(
+    territories: Sequence[str], cores: Sequence[str], table: str = ""
+) -> tuple[str, list[Any]]:
+    """Return the WHERE part (and its parameters) that keeps rows inside a partner's scope."""
+    prefix = f"{table}." if table else ""
+    clause = f"{prefix}territory_id IN ({', '.join('?' for _ in territories)})"
     params: list[Any] = list(territories)
     if cores:
-        clause += f" AND core_id IN ({', '.join('?' for _ in cores)})"
+        clause += f" AND {prefix}core_id IN ({', '.join('?' for _ in cores)})"
         params += list(cores)
     return clause, params
 
@@ -79,20 +83,17 @@ class DigestRepository:
         limit: int,
     ) -> list[str]:
         """Return texts filed under a factor by people who accepted anonymous quotes."""
-        where, params = _scope(territories, [])
-        core_clause = ""
-        if cores:
-            core_clause = f" AND cf.core_id IN ({', '.join('?' for _ in cores)})"
+        where, params = _scope(territories, cores, "cf")
         # Texts about this one factor first, then the shortest readable ones, newest first.
         rows = await self._db.fetch_all(
             "SELECT c.text FROM concern_factors cf JOIN concerns c ON c.id = cf.concern_id"
             " JOIN users u ON u.id = cf.user_id"
-            f" WHERE cf.{where} AND cf.role = ? AND cf.factor = ? AND cf.kind = 'raised'"
-            f"{core_clause} AND cf.confirmed_at >= ? AND cf.confirmed_at < ?"
+            f" WHERE {where} AND cf.role = ? AND cf.factor = ? AND cf.kind = 'raised'"
+            " AND cf.confirmed_at >= ? AND cf.confirmed_at < ?"
             " AND u.quote_consent = 1 AND c.source = 'message' AND length(c.text) >= 25"
             " ORDER BY (c.draft = json_array(cf.factor)) DESC, length(c.text) <= 240 DESC,"
             " cf.confirmed_at DESC LIMIT ?",
-            (*params, role, factor, *cores, since, until, limit),
+            (*params, role, factor, since, until, limit),
         )
         return [str(r[0]) for r in rows]
 
