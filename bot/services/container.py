@@ -8,6 +8,7 @@ from datetime import timedelta
 from bot.config import Settings
 from bot.reference import Reference
 from bot.resources import Resources
+from bot.services.access import Admins
 from bot.services.barometer import BarometerService
 from bot.services.barometer_flow import BarometerFlow
 from bot.services.classification import OffLoopClassifier
@@ -135,6 +136,7 @@ async def open_services(settings: Settings) -> Services:
         results=SurveyResults(db, settings.anonymity_k),
     )
     partners = PartnerService(db, reference)
+    admins = Admins([str(a) for a in settings.admin_ids])
     survey_admin = SurveyAdminFlow(
         db,
         definitions,
@@ -142,16 +144,14 @@ async def open_services(settings: Settings) -> Services:
         SurveyResults(db, settings.anonymity_k),
         survey_flow,
         reference,
-        admins=[str(a) for a in settings.admin_ids],
+        admins=admins,
         anonymity_k=settings.anonymity_k,
         send_window_minutes=settings.survey_send_window_minutes,
     )
     digests = DigestService(db, settings.anonymity_k, settings.tz)
     digest_flow = DigestFlow(partners, digests, reference, taxonomy(), settings.anonymity_k)
     identity = BotIdentity(settings.bot_username)
-    partner_admin = PartnerAdminFlow(
-        partners, [str(a) for a in settings.admin_ids], lambda: identity.username
-    )
+    partner_admin = PartnerAdminFlow(partners, admins, lambda: identity.username)
     return Services(
         settings=settings,
         db=db,

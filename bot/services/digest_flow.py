@@ -10,6 +10,7 @@ import logging
 from bot.channels.base import IncomingMessage, Outcome, Reply
 from bot.i18n import Translator
 from bot.reference import Reference
+from bot.services.access import unknown_command
 from bot.services.charts import BarChart, BarRow, Panel, render_png
 from bot.services.digests import DigestFigures, DigestService
 from bot.services.partners import PartnerService
@@ -44,7 +45,7 @@ class DigestFlow:
         if partner is None:
             t = Translator(lang)
             logger.info("refused /digest to a chat not bound to a partner")
-            return Outcome((Reply(t("command.unknown") + "\n\n" + t("help.text")),))
+            return Outcome((unknown_command(t),))
         figures = await self._digests.preview(partner)
         return Outcome((Reply(self.text(partner, figures, preview=True)),))
 

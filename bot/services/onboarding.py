@@ -10,6 +10,7 @@ from typing import Any
 from bot.channels.base import Button, IncomingKind, IncomingMessage, Outcome, Reply
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, normalize_language
 from bot.reference import Core, Reference
+from bot.services.access import unknown_command
 from bot.services.text import clean_text, short_echo
 from bot.storage import (
     Database,
@@ -114,7 +115,7 @@ class OnboardingService:
         if command in ("profile", "history", "barometer"):
             # /history and /barometer of someone onboarded never get here: their flows answer.
             return await self._profile_command(ctx)
-        return Outcome((Reply(ctx.t("command.unknown") + "\n\n" + self._help_text(ctx)),))
+        return Outcome((unknown_command(ctx.t),))
 
     async def _start(self, ctx: _Ctx) -> Outcome:
         core = self._deep_link_core(ctx.msg.args)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 
 from bot.channels.base import Button, IncomingMessage, Outcome, Reply
 from bot.i18n import Translator
+from bot.services.access import Admins, unknown_command
 from bot.services.partners import PartnerError, PartnerService
-
-logger = logging.getLogger(__name__)
 
 PREFIX = "pa"
 COMMANDS = frozenset({"invite_partner", "partners"})
@@ -23,19 +21,18 @@ class PartnerAdminFlow:
     def __init__(
         self,
         partners: PartnerService,
-        admins: Collection[str],
+        admins: Admins,
         bot_username: Callable[[], str | None],
     ) -> None:
         self._partners = partners
-        self._admins = frozenset(admins)
+        self._admins = admins
         self._bot_username = bot_username
 
     async def on_command(self, msg: IncomingMessage, lang: str) -> Outcome:
         """Handle /invite_partner TERRITORY NAME… and /partners."""
         t = Translator(lang)
-        if msg.user_ref not in self._admins:
-            logger.warning("refused %s to a non-admin", msg.command)
-            return Outcome((Reply(t("command.unknown") + "\n\n" + t("help.text")),))
+        if not self._admins.allow(msg):
+            return Outcome((unknown_command(t),))
         if msg.command.lower() == "partners":
             return await self._list(t)
         territory, _, name = msg.args.strip().partition(" ")
@@ -65,8 +62,7 @@ class PartnerAdminFlow:
     async def on_button(self, msg: IncomingMessage, lang: str) -> Outcome:
         """Revoke a partner after a confirming tap."""
         t = Translator(lang)
-        if msg.user_ref not in self._admins:
-            logger.warning("refused a partner admin button to a non-admin")
+        if not self._admins.allow(msg):
             return Outcome(notice=t("button.invalid"))
         match = _BUTTON.match(msg.button_data)
         if match is None:

@@ -6,11 +6,11 @@ import asyncio
 import logging
 import re
 import secrets
-from collections.abc import Collection
 
 from bot.channels.base import Button, IncomingMessage, Outcome, Reply
 from bot.i18n import Translator
 from bot.reference import Reference
+from bot.services.access import Admins, unknown_command
 from bot.services.charts import BarChart, BarRow, Panel, render_png
 from bot.services.survey_flow import SurveyFlow, results_text
 from bot.services.survey_results import ScopeResult, SurveyResults
@@ -39,7 +39,7 @@ class SurveyAdminFlow:
         results: SurveyResults,
         flow: SurveyFlow,
         reference: Reference,
-        admins: Collection[str],
+        admins: Admins,
         anonymity_k: int,
         send_window_minutes: int,
     ) -> None:
@@ -49,20 +49,15 @@ class SurveyAdminFlow:
         self._results = results
         self._flow = flow
         self._ref = reference
-        self._admins = frozenset(admins)
+        self._admins = admins
         self._k = anonymity_k
         self._window = send_window_minutes
-
-    def is_admin(self, msg: IncomingMessage) -> bool:
-        """Return whether the sender is one of the configured admins (checked on every call)."""
-        return msg.user_ref in self._admins
 
     async def on_command(self, msg: IncomingMessage, lang: str) -> Outcome:
         """Handle /survey and /survey_results for admins."""
         t = Translator(lang)
-        if not self.is_admin(msg):
-            logger.warning("refused %s to a non-admin", msg.command)
-            return Outcome((Reply(t("command.unknown") + "\n\n" + t("help.text")),))
+        if not self._admins.allow(msg):
+            return Outcome((unknown_command(t),))
         if msg.command.lower() == "survey":
             rows = tuple(
                 (Button(f"📋 {s.title.get(lang)}", f"{PREFIX}:p:{s.id}"),) for s in self._surveys
@@ -73,8 +68,7 @@ class SurveyAdminFlow:
     async def on_button(self, msg: IncomingMessage, lang: str) -> Outcome:
         """Pick a survey, then a territory, then confirm the launch."""
         t = Translator(lang)
-        if not self.is_admin(msg):
-            logger.warning("refused a survey admin button to a non-admin")
+        if not self._admins.allow(msg):
             return Outcome(notice=t("button.invalid"))
         match = _BUTTON.match(msg.button_data)
         survey = self._surveys.get(match[2]) if match else None
