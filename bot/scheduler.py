@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -59,60 +59,68 @@ def register_jobs(
     if ttl > 0:
         territory_ids = list(services.reference.territories)
         roles: list[str | None] = [role.value for role in Role]
-
-        async def barometer(_context: Any) -> None:
-            # Keeps the shared territory counts warm, so no person waits for them.
-            await services.barometer.refresh(territory_ids, roles)
-
-        scheduler.run_repeating(
-            barometer,
+        # Keeps the shared territory counts warm, so no person waits for them.
+        _repeat(
+            scheduler,
+            "barometer",
             timedelta(seconds=max(30, ttl // 2)),
-            first=timedelta(seconds=5),
-            name="barometer",
+            timedelta(seconds=5),
+            lambda: services.barometer.refresh(territory_ids, roles),
         )
-
     if send_follow_up is not None:
-        sender = send_follow_up
-
-        async def follow_ups(_context: Any) -> None:
-            # Due questions are stored, so a run missed while the bot was down is caught up.
-            await services.follow_ups.send_due(sender)
-
-        scheduler.run_repeating(
-            follow_ups, FOLLOW_UPS_EVERY, first=timedelta(minutes=2), name="follow_ups"
+        ask = send_follow_up
+        # Due questions are stored, so a run missed while the bot was down is caught up.
+        _repeat(
+            scheduler,
+            "follow_ups",
+            FOLLOW_UPS_EVERY,
+            timedelta(minutes=2),
+            lambda: services.follow_ups.send_due(ask),
         )
-
     if send_invitation is not None:
         invite = send_invitation
-
-        async def invitations(_context: Any) -> None:
-            # Planned invitations are stored: a wave launched while the bot was down goes out
-            # at the next start, spread as planned from then on.
-            await services.waves.send_due(invite)
-
-        scheduler.run_repeating(
-            invitations, INVITATIONS_EVERY, first=timedelta(seconds=10), name="survey_invitations"
+        # Planned invitations are stored: a wave launched while the bot was down goes out at
+        # the next start, spread as planned from then on.
+        _repeat(
+            scheduler,
+            "survey_invitations",
+            INVITATIONS_EVERY,
+            timedelta(seconds=10),
+            lambda: services.waves.send_due(invite),
         )
-
     if send_results is not None:
         give_back = send_results
-
-        async def results(_context: Any) -> None:
-            # Closing and sending are both recorded: a restart carries on where it stopped.
-            await services.waves.close_due(give_back)
-
-        scheduler.run_repeating(
-            results, RESULTS_EVERY, first=timedelta(seconds=20), name="survey_results"
+        # Closing and sending are both recorded: a restart carries on where it stopped.
+        _repeat(
+            scheduler,
+            "survey_results",
+            RESULTS_EVERY,
+            timedelta(seconds=20),
+            lambda: services.waves.close_due(give_back),
         )
-
     if send_digest is not None:
         deliver = send_digest
-
-        async def digests(_context: Any) -> None:
-            # The due week is worked out from the local send time at every run, so DST changes
-            # and downtime need nothing special; sent digests are recorded, never repeated.
-            await services.digest_dispatcher.run(deliver)
-
-        scheduler.run_repeating(
-            digests, DIGESTS_EVERY, first=timedelta(seconds=30), name="digests"
+        # The due week is worked out from the local send time at every run, so DST changes
+        # and downtime need nothing special; sent digests are recorded, never repeated.
+        _repeat(
+            scheduler,
+            "digests",
+            DIGESTS_EVERY,
+            timedelta(seconds=30),
+            lambda: services.digest_dispatcher.run(deliver),
         )
+
+
+def _repeat(
+    scheduler: JobScheduler,
+    name: str,
+    every: timedelta,
+    first: timedelta,
+    work: Callable[[], Awaitable[object]],
+) -> None:
+    """Run `work` every `every`, the first time after `first`."""
+
+    async def job(_context: Any) -> None:
+        await work()
+
+    scheduler.run_repeating(job, every, first=first, name=name)
