@@ -61,3 +61,13 @@ async def _wait_until_polling(emu: BotApiEmulator, bot: asyncio.subprocess.Proce
         except TimeoutError:
             continue
     raise RuntimeError("bot did not start polling")
+
+
+def cpu_s(pid: int) -> float | None:
+    """Return the CPU seconds a running process has used so far (Linux /proc), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # utime and stime are fields 14 and 15 of stat; the split starts at field 3.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

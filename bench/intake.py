@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench._botproc import bot_process
+from bench._botproc import bot_process, cpu_s
 from bot.emulator import BotApiEmulator, BotEvent, FakeUser
 from bot.i18n import translate
 
@@ -294,16 +294,6 @@ def _people(users: int, first_id: int, concerns: int, seed: int) -> list[Shopkee
     return people
 
 
-def _cpu_s(pid: int) -> float | None:
-    """Return the CPU seconds a running process has used so far (Linux /proc), or None."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    # utime and stime are fields 14 and 15 of stat; the split starts at field 3.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def _round(
     emu: BotApiEmulator,
     bot: asyncio.subprocess.Process,
@@ -313,11 +303,11 @@ async def _round(
     """Onboard the users (not timed), then time their concerns; return the round's figures."""
     await asyncio.gather(*(_onboard(emu, p) for p in people))
     result = RoundResult(users=len(people))
-    cpu_before = _cpu_s(bot.pid)
+    cpu_before = cpu_s(bot.pid)
     started = time.monotonic()
     await asyncio.gather(*(_speak(emu, p, result, think) for p in people))
     result.elapsed = time.monotonic() - started
-    cpu_after = _cpu_s(bot.pid)
+    cpu_after = cpu_s(bot.pid)
     if cpu_before is not None and cpu_after is not None:
         result.bot_cpu_s = cpu_after - cpu_before
     return result

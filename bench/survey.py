@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench._botproc import ROOT, bot_process
+from bench._botproc import ROOT, bot_process, cpu_s
 from bot.emulator import BotApiEmulator, BotEvent, FakeUser
 from bot.i18n import translate
 from bot.reference import Reference, default_data_dir
@@ -464,16 +464,6 @@ async def _launch(env: Mapping[str, str]) -> str:
     return out.decode().strip()
 
 
-def _cpu_s(pid: int) -> float | None:
-    """Return the CPU seconds a running process has used so far (Linux /proc), or None."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    # utime and stime are fields 14 and 15 of stat; the split starts at field 3.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _check(database: Path, people: Sequence[Respondent]) -> dict[str, int]:
     """Compare the stored responses and answers with what each user gave."""
     with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as conn:
@@ -542,13 +532,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             async with bot_process(emu, database, window) as bot:
                 await asyncio.gather(*(driver.wait_invitation(p, before) for p in people))
                 figures["setup_s"] = round(time.monotonic() - prepared, 1)
-                bot_cpu = _cpu_s(bot.pid)
+                bot_cpu = cpu_s(bot.pid)
                 own_cpu = time.process_time()
                 started = time.monotonic()
                 await asyncio.gather(*(driver.answer(p) for p in people))
                 elapsed = time.monotonic() - started
                 own_cpu = time.process_time() - own_cpu
-                bot_after = _cpu_s(bot.pid)
+                bot_after = cpu_s(bot.pid)
                 rejected = [e for e in emu.events() if e.kind == "rejected"]
         checked = _check(database, people)
     answers = [value for values in timings.answers.values() for value in values]
