@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from bot.channels.base import Button, IncomingMessage, Outcome, Reply
 from bot.i18n import Translator
 from bot.reference import Reference
 from bot.services.barometer import Barometer, BarometerService, MeTooStatus, ScopeBarometer, Trend
-from bot.services.charts import BarChart, BarRow, Panel, render_png
+from bot.services.charts import BarChart, BarRow, Panel, draw
 from bot.services.concern_flow import ConcernFlow
 from bot.storage import FollowUpAnswer, User
 from nlp.taxonomy import FACTOR_IDS, Taxonomy
@@ -21,16 +18,6 @@ from nlp.taxonomy import FACTOR_IDS, Taxonomy
 PREFIX = "bm"
 _BUTTON = re.compile(r"^bm:m:([0-9]{1,2})$")
 ARROWS = {Trend.UP: "↑", Trend.DOWN: "↓", Trend.STABLE: "→"}
-
-
-# Matplotlib does not promise thread safety: charts are drawn one at a time, off the loop.
-_DRAWING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="charts")
-
-
-@lru_cache(maxsize=256)
-def _png(chart: BarChart) -> bytes:
-    # People of one core and role mostly see the same numbers: draw each distinct chart once.
-    return render_png(chart)
 
 
 class BarometerFlow:
@@ -57,9 +44,7 @@ class BarometerFlow:
         t = Translator(user.language)
         barometer = await self._barometer.barometer(user)
         core_name, territory_name = self._place_names(user)
-        # Drawing takes ~150 ms of CPU: never on the event loop.
-        chart = self._chart(t, user, barometer)
-        png = await asyncio.get_running_loop().run_in_executor(_DRAWING, _png, chart)
+        png = await draw(self._chart(t, user, barometer))
         caption = t("barometer.caption", core=core_name, territory=territory_name)
         return Outcome((Reply(caption, image=png), self._text(t, user, barometer)))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import logging
@@ -11,7 +10,7 @@ from bot.channels.base import IncomingMessage, Outcome, Reply
 from bot.i18n import Translator
 from bot.reference import Reference
 from bot.services.access import unknown_command
-from bot.services.charts import BarChart, BarRow, Panel, render_png
+from bot.services.charts import BarChart, BarRow, Panel, draw
 from bot.services.digests import DigestFigures, DigestService
 from bot.services.partners import PartnerService
 from bot.storage.partners import Partner
@@ -53,7 +52,7 @@ class DigestFlow:
         """Return the weekly digest: the text, a chart, and a CSV of the week's aggregates."""
         t = Translator(partner.language)
         chart = self.chart(partner, figures)
-        png = await asyncio.to_thread(render_png, chart)
+        png = await draw(chart)
         name = f"echoppe-digest-{figures.week}-partner{partner.id}.csv"
         return (
             Reply(self.text(partner, figures, preview=False)),

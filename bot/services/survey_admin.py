@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import secrets
@@ -11,7 +10,7 @@ from bot.channels.base import Button, IncomingMessage, Outcome, Reply
 from bot.i18n import Translator
 from bot.reference import Reference
 from bot.services.access import Admins, unknown_command
-from bot.services.charts import BarChart, BarRow, Panel, render_png
+from bot.services.charts import BarChart, BarRow, Panel, draw
 from bot.services.survey_flow import SurveyFlow, results_text
 from bot.services.survey_results import ScopeResult, SurveyResults
 from bot.services.survey_waves import WaveService
@@ -141,7 +140,7 @@ class SurveyAdminFlow:
         chart = self._chart(t, survey.id, places)
         replies = [Reply(text)]
         if chart is not None:
-            png = await asyncio.to_thread(render_png, chart)
+            png = await draw(chart)
             replies.insert(0, Reply(survey.title.get(t.lang), image=png))
         return Outcome(tuple(replies))
 
