@@ -74,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     revoke = partner_commands.add_parser("revoke", help="revoke a partner (its chats lose access)")
     revoke.add_argument("partner_id", type=int)
 
+    digest = commands.add_parser("digest", help="render a partner's weekly digest to an HTML file")
+    digest.add_argument("--partner", type=int, required=True, help="the partner's id")
+    digest.add_argument("--week", help="an ISO week like 2026-W48 (default: the last full one)")
+    digest.add_argument("--out", type=Path, required=True, help="the HTML file to write")
+
     train = commands.add_parser("train", help="train the classifier variants, ship the best")
     train.add_argument(
         "--variants",
@@ -178,6 +183,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         count = asyncio.run(export())
         print(f"wrote {count} labelled messages to {args.output}")
         return 0
+    if args.command == "digest":
+        return _digest(args, settings)
     if args.command == "partner":
         return _partner(args, settings)
     if args.command == "survey" and args.survey_command == "export":
@@ -296,6 +303,53 @@ def _export_survey(args: argparse.Namespace, settings: Settings) -> int:
 
     count = asyncio.run(export())
     print(f"wrote {count} responses to {args.csv}")
+    return 0
+
+
+def _digest(args: argparse.Namespace, settings: Settings) -> int:
+    """Render one partner's digest of one week to a self-contained HTML file."""
+    from datetime import UTC, datetime
+
+    from bot.reference import Reference
+    from bot.services.digest_flow import DigestFlow
+    from bot.services.digest_schedule import last_full_week, week_bounds
+    from bot.services.digests import DigestService
+    from bot.services.partners import PartnerService
+    from bot.storage import Database
+    from bot.survey_definitions import Surveys
+    from nlp.taxonomy import taxonomy
+
+    _configure_logging("WARNING")
+    week = args.week or last_full_week(datetime.now(UTC), settings.tz)
+    try:
+        week_bounds(week, settings.tz)
+    except ValueError as exc:
+        print(f"échoppe: {exc}", file=sys.stderr)
+        return 2
+    reference = Reference.load(settings.data_dir)
+    definitions = Surveys.load(settings.data_dir / "surveys")
+    k = settings.anonymity_k
+
+    async def render() -> str | None:
+        db = Database(settings.database_path)
+        await db.connect()
+        try:
+            partners = PartnerService(db, reference)
+            partner = await partners.get(args.partner)
+            if partner is None:
+                return None
+            digests = DigestService(db, k, settings.tz, definitions, reference)
+            flow = DigestFlow(partners, digests, reference, taxonomy(), k)
+            return await flow.html_page(partner, await digests.figures(partner, week))
+        finally:
+            await db.close()
+
+    page = asyncio.run(render())
+    if page is None:
+        print(f"échoppe: no partner {args.partner} (see `bot.py partner list`)", file=sys.stderr)
+        return 2
+    args.out.write_text(page, encoding="utf-8")
+    print(f"wrote the digest of {week} for partner {args.partner} to {args.out}")
     return 0
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -57,6 +58,16 @@ class Settings(BaseSettings):
     telegram_max_rate: float = Field(default=30.0, ge=0)
     # Bot API calls in flight at once (HTTP connections kept open to the Bot API server).
     telegram_connections: int = Field(default=16, ge=1, le=256)
+    # Partner digests by e-mail (SMTP): off while no host is set.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    # "starttls" upgrades a plain connection (port 587), "tls" is TLS from the start (465),
+    # "none" is for a relay on the same machine only.
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "Échoppe <digest@echoppe.invalid>"
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
@@ -113,6 +124,14 @@ class Settings(BaseSettings):
 
         WeeklyTime.parse(value)
         return value.strip().lower()
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _check_smtp_from(cls, value: str) -> str:
+        _, address = parseaddr(value)
+        if "@" not in address:
+            raise ValueError("must be an e-mail address, optionally with a name: Name <a@b.c>")
+        return value
 
     @model_validator(mode="after")
     def _check_follow_up_hours(self) -> Settings:

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+import socket
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email import policy as email_policy
+from email.message import EmailMessage
+from typing import Any, cast
+
+from aiosmtpd.controller import Controller
 
 from bot.emulator import BotApiEmulator, BotEvent, FakeUser
 from bot.i18n import normalize_language, translate
@@ -132,3 +140,46 @@ async def eventually(check: Callable[[], Awaitable[bool]], attempts: int = 500) 
             return
         await asyncio.sleep(step)
     raise AssertionError("condition not met in time")
+
+
+@dataclass
+class SmtpInbox:
+    """What a real local SMTP server (aiosmtpd) received, and the addresses it refuses."""
+
+    port: int
+    received: list[tuple[str, list[str], bytes]] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted"
+
+    def messages(self) -> list[EmailMessage]:
+        """Parse what was received, as a mail client would."""
+        return [
+            cast(EmailMessage, message_from_bytes(raw, policy=email_policy.default))
+            for _, _, raw in self.received
+        ]
+
+
+@contextmanager
+def smtp_server() -> Iterator[SmtpInbox]:
+    """Run aiosmtpd on a free loopback port for the duration of the block."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    inbox = SmtpInbox(port)
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox
+    finally:
+        controller.stop()

@@ -16,6 +16,7 @@ import pytest
 from bot.cli import main
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.i18n import translate
+from nlp.taxonomy import taxonomy
 from tests.support import Phone
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,3 +171,49 @@ def test_partner_invite_list_and_revoke_from_the_command_line(
     assert main(["partner", "revoke", "1"]) == 0
     assert main(["partner", "list"]) == 0
     assert "revoked" in capsys.readouterr().out
+
+
+def test_digest_renders_a_partner_s_week_to_an_html_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "cli.sqlite3"
+    monkeypatch.setenv("ECHOPPE_DATABASE_PATH", str(database))
+    monkeypatch.setenv("ECHOPPE_ANONYMITY_K", "2")
+    out = tmp_path / "digest.html"
+    assert main(["partner", "invite", "--name", "ADL", "--territory", "lessines"]) == 0
+    # Two Lessines shopkeepers raised roadworks on Wednesday of 2026-W48.
+    at = "2026-11-25T10:00:00.000+00:00"
+    with sqlite3.connect(database) as conn:
+        for i in (1, 2):
+            conn.execute(
+                "INSERT INTO users (id, channel, external_id, language, role, territory_id,"
+                " core_id, sector_id, step, consent_at, consent_version, created_at, updated_at)"
+                " VALUES (?, 'telegram', ?, 'fr', 'shopkeeper', 'lessines', 'les_ogy', 'bakery',"
+                " 'done', ?, 'v', ?, ?)",
+                (i, str(i), at, at, at),
+            )
+            conn.execute(
+                "INSERT INTO concerns (id, user_id, text, lang, status, predicted, draft,"
+                " text_hash, created_at, confirmed_at) VALUES (?, ?, 't', 'fr', 'confirmed',"
+                " '[]', '[]', ?, ?, ?)",
+                (i, i, f"h{i}", at, at),
+            )
+            conn.execute(
+                "INSERT INTO concern_factors (concern_id, factor, user_id, core_id, territory_id,"
+                " role, confirmed_at) VALUES (?, 'roadworks', ?, 'les_ogy', 'lessines',"
+                " 'shopkeeper', ?)",
+                (i, i, at),
+            )
+    capsys.readouterr()
+    assert main(["digest", "--partner", "1", "--week", "2026-W48", "--out", str(out)]) == 0
+    assert "2026-W48" in capsys.readouterr().out
+    page = out.read_text(encoding="utf-8")
+    assert "ADL · 2026-W48" in page and taxonomy().get("roadworks").title("fr") in page
+    assert 'src="data:image/png;base64,' in page
+    # The week after: nothing from W48 shows.
+    assert main(["digest", "--partner", "1", "--week", "2026-W49", "--out", str(out)]) == 0
+    assert taxonomy().get("roadworks").title("fr") not in out.read_text(encoding="utf-8")
+    assert main(["digest", "--partner", "9", "--week", "2026-W48", "--out", str(out)]) == 2
+    assert "no partner 9" in capsys.readouterr().err
+    assert main(["digest", "--partner", "1", "--week", "48", "--out", str(out)]) == 2
+    assert "2026-W48" in capsys.readouterr().err

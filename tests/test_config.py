@@ -49,6 +49,9 @@ def test_dotenv_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         ("ECHOPPE_ANONYMITY_K", "1"),
         ("ECHOPPE_TELEGRAM_BASE_URL", "ftp://example"),
         ("ECHOPPE_TELEGRAM_TOKEN", "nocolon"),
+        ("ECHOPPE_SMTP_FROM", "Échoppe digests"),
+        ("ECHOPPE_SMTP_SECURITY", "ssl3"),
+        ("ECHOPPE_SMTP_PORT", "0"),
     ],
 )
 def test_invalid_values_name_the_variable(

@@ -24,7 +24,7 @@ from bot.config import Settings
 from bot.i18n import LANGUAGES, Translator, translate
 from bot.scheduler import register_jobs
 from bot.services.container import Services, open_services
-from bot.services.digest_dispatch import SendDigest
+from bot.services.digest_dispatch import EMAIL_CHANNEL, SendDigest
 from bot.services.digests import DigestFigures
 from bot.services.follow_ups import SendQuestion
 from bot.services.sending import Delivery
@@ -179,11 +179,18 @@ def results_sender(services: Services, renderer: TelegramRenderer) -> SendResult
 
 
 def digest_sender(services: Services, renderer: TelegramRenderer) -> SendDigest:
-    """Return how the digest job sends a partner's weekly digest to one of its chats."""
+    """Return how the digest job sends a partner's weekly digest to a chat or its address."""
 
     async def send(
         partner: Partner, channel: str, chat_id: str, figures: DigestFigures
     ) -> Delivery:
+        if channel == EMAIL_CHANNEL:
+            if services.mailer is None:
+                return Delivery.FAILED
+            message = await services.digest_flow.email(
+                partner, figures, services.settings.smtp_from, chat_id
+            )
+            return await services.mailer.send(message)
         replies = await services.digest_flow.weekly(partner, figures)
 
         async def send_all() -> bool:

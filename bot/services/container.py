@@ -23,6 +23,7 @@ from bot.services.digest_schedule import WeeklyTime
 from bot.services.digests import DigestService
 from bot.services.follow_up_flow import FollowUpFlow
 from bot.services.follow_ups import FollowUpService
+from bot.services.mailer import SmtpMailer
 from bot.services.onboarding import OnboardingService
 from bot.services.partner_admin import PartnerAdminFlow
 from bot.services.partner_flow import PartnerFlow
@@ -73,6 +74,8 @@ class Services:
     waves: WaveService
     conversation: ConversationService
     identity: BotIdentity
+    # None while no SMTP server is configured: digests then go to Telegram only.
+    mailer: SmtpMailer | None = None
 
     async def close(self) -> None:
         """Release the classifier thread and the database."""
@@ -148,9 +151,10 @@ async def open_services(settings: Settings) -> Services:
         anonymity_k=settings.anonymity_k,
         send_window_minutes=settings.survey_send_window_minutes,
     )
-    digests = DigestService(db, settings.anonymity_k, settings.tz)
+    digests = DigestService(db, settings.anonymity_k, settings.tz, definitions, reference)
     digest_flow = DigestFlow(partners, digests, reference, taxonomy(), settings.anonymity_k)
     identity = BotIdentity(settings.bot_username)
+    mailer = SmtpMailer.from_settings(settings)
     partner_admin = PartnerAdminFlow(partners, admins, lambda: identity.username)
     return Services(
         settings=settings,
@@ -169,7 +173,11 @@ async def open_services(settings: Settings) -> Services:
         digests=digests,
         digest_flow=digest_flow,
         digest_dispatcher=DigestDispatcher(
-            db, digests, WeeklyTime.parse(settings.digest_time), settings.tz
+            db,
+            digests,
+            WeeklyTime.parse(settings.digest_time),
+            settings.tz,
+            email=mailer is not None,
         ),
         surveys=surveys,
         survey_flow=survey_flow,
@@ -187,4 +195,5 @@ async def open_services(settings: Settings) -> Services:
             digest_flow,
         ),
         identity=identity,
+        mailer=mailer,
     )

@@ -16,7 +16,10 @@ from bot.storage.partners import Partner, PartnerRepository
 
 logger = logging.getLogger(__name__)
 
-# Send one week's digest to one chat of a partner.
+# The channel name under which a partner's e-mail deliveries are recorded.
+EMAIL_CHANNEL = "email"
+
+# Send one week's digest to one chat of a partner (or to its address, channel "email").
 SendDigest = Callable[[Partner, str, str, DigestFigures], Awaitable[Delivery]]
 
 
@@ -24,9 +27,17 @@ class DigestDispatcher:
     """At each run, send the last full week's digest to every bound chat that lacks it."""
 
     def __init__(
-        self, db: Database, digests: DigestService, when: WeeklyTime, tz: ZoneInfo
+        self,
+        db: Database,
+        digests: DigestService,
+        when: WeeklyTime,
+        tz: ZoneInfo,
+        *,
+        email: bool = False,
     ) -> None:
         self._db = db
+        # Whether partners with an e-mail address get the digest there too (SMTP configured).
+        self._email = email
         self._digests = digests
         self._repo = PartnerRepository(db)
         self._when = when
@@ -49,10 +60,11 @@ class DigestDispatcher:
         for partner in await self._repo.all():
             if partner.revoked_at is not None:
                 continue
+            targets = list(await self._repo.chats(partner.id))
+            if self._email and partner.email:
+                targets.append((EMAIL_CHANNEL, partner.email))
             chats = [
-                chat
-                for chat in await self._repo.chats(partner.id)
-                if not await self._repo.delivered(partner.id, week, *chat)
+                chat for chat in targets if not await self._repo.delivered(partner.id, week, *chat)
             ]
             if not chats:
                 continue

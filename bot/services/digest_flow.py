@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+import base64
 import csv
+import functools
 import io
 import logging
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
+from typing import Any
+
+import jinja2
 
 from bot.channels.base import IncomingMessage, Outcome, Reply
 from bot.i18n import Translator
 from bot.reference import Reference
 from bot.services.access import unknown_command
 from bot.services.charts import BarChart, BarRow, Panel, draw
-from bot.services.digests import DigestFigures, DigestService
+from bot.services.digests import DigestFigures, DigestService, SurveyHeadline
 from bot.services.partners import PartnerService
+from bot.services.survey_flow import answer_label, result_line, short
 from bot.storage.partners import Partner
 from nlp.taxonomy import Taxonomy
 
 logger = logging.getLogger(__name__)
 
 TOP_FACTORS = 6
+# Questions shown per closed survey wave: the headline, not the full results.
+SURVEY_QUESTIONS = 3
 
 
 class DigestFlow:
@@ -53,12 +64,57 @@ class DigestFlow:
         t = Translator(partner.language)
         chart = self.chart(partner, figures)
         png = await draw(chart)
-        name = f"echoppe-digest-{figures.week}-partner{partner.id}.csv"
+        name = f"{self._name(partner, figures)}.csv"
         return (
             Reply(self.text(partner, figures, preview=False)),
             Reply(t("digest.chart_caption", week=figures.week), image=png),
             Reply(t("digest.csv_caption", week=figures.week), document=(name, self.csv(figures))),
         )
+
+    async def email(
+        self, partner: Partner, figures: DigestFigures, sender: str, to: str
+    ) -> EmailMessage:
+        """Build the weekly digest e-mail: text and HTML, the chart inline, the CSV attached."""
+        t = Translator(partner.language)
+        png = await draw(self.chart(partner, figures))
+        domain = parseaddr(sender)[1].rpartition("@")[2] or None
+        chart_id = make_msgid("chart", domain=domain)
+        message = EmailMessage()
+        message["Subject"] = t("digest.email_subject", week=figures.week, name=partner.name)
+        message["From"] = sender
+        message["To"] = to
+        message["Date"] = formatdate(usegmt=True)
+        message["Message-ID"] = make_msgid("digest", domain=domain)
+        message.set_content(self.text(partner, figures, preview=False))
+        message.add_alternative(
+            self.html(partner, figures, f"cid:{chart_id[1:-1]}"), subtype="html"
+        )
+        html_part = next(p for p in message.iter_parts() if p.get_content_type() == "text/html")
+        html_part.add_related(
+            png,
+            maintype="image",
+            subtype="png",
+            cid=chart_id,
+            filename=f"{self._name(partner, figures)}.png",
+            disposition="inline",
+        )
+        message.add_attachment(
+            self.csv(figures),
+            maintype="text",
+            subtype="csv",
+            filename=f"{self._name(partner, figures)}.csv",
+        )
+        return message
+
+    async def html_page(self, partner: Partner, figures: DigestFigures) -> str:
+        """Return the digest as one HTML file, the chart embedded (for `bot.py digest`)."""
+        png = await draw(self.chart(partner, figures))
+        source = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+        return self.html(partner, figures, source)
+
+    @staticmethod
+    def _name(partner: Partner, figures: DigestFigures) -> str:
+        return f"echoppe-digest-{figures.week}-partner{partner.id}"
 
     def chart(self, partner: Partner, figures: DigestFigures) -> BarChart:
         """Draw each factor this week against its 4-week average (hidden ones marked)."""
@@ -96,8 +152,8 @@ class DigestFlow:
             )
         return out.getvalue().encode("utf-8")
 
-    def text(self, partner: Partner, figures: DigestFigures, *, preview: bool) -> str:
-        """Write the digest in the partner's language."""
+    def view(self, partner: Partner, figures: DigestFigures, *, preview: bool) -> DigestView:
+        """Put the figures into words in the partner's language, ready for text or HTML."""
         t = Translator(partner.language)
         lang = t.lang
         places = ", ".join(
@@ -106,60 +162,191 @@ class DigestFlow:
             if (territory := self._ref.territory(tid)) is not None
         )
         fewer = t("echo.fewer", k=self._k)
-        period = t("digest.last_7_days") if preview else figures.week
-        lines = [t("digest.header", name=partner.name, period=period, places=places)]
-        lines.append(
+        factors = []
+        shown = [line for line in figures.factors if line.people is not None][:TOP_FACTORS]
+        for rank, line in enumerate(shown, 1):
+            assert line.people is not None
+            change = None
+            if line.average is not None and line.average > 0:
+                change = f"{round(100 * (line.people - line.average) / line.average):+d}"
+            cores = ", ".join(
+                f"{core.name(lang)} {c.people}"
+                for c in line.top_cores
+                if (core := self._ref.core(c.core_id)) is not None
+            )
+            factors.append(
+                FactorView(
+                    rank=rank,
+                    factor=line.factor,
+                    title=self._tax.get(line.factor).title(lang),
+                    people=line.people,
+                    average=None if line.average is None else f"{line.average:g}",
+                    change=change,
+                    cores=cores or None,
+                    quotes=figures.quotes.get(line.factor, ()),
+                )
+            )
+        emerging = tuple(
             t(
+                "digest.emerging_line",
+                factor=self._tax.get(signal.factor).title(lang),
+                core=core.name(lang) if (core := self._ref.core(signal.core_id)) else "",
+                people=str(signal.people) if signal.people is not None else f"≥ {self._k}",
+            )
+            for signal in figures.emerging
+        )
+        outcomes = None
+        if any(n is not None for n in figures.outcomes.values()):
+            outcomes = t(
+                "digest.outcomes",
+                **{a: fewer if n is None else n for a, n in figures.outcomes.items()},
+            )
+        return DigestView(
+            lang=lang,
+            header=t(
+                "digest.header",
+                name=partner.name,
+                period=t("digest.last_7_days") if preview else figures.week,
+                places=places,
+            ),
+            activity=t(
                 "digest.activity",
                 concerns=fewer if figures.concerns is None else figures.concerns,
                 people=fewer if figures.people is None else figures.people,
-            )
+            ),
+            factors=tuple(factors),
+            nothing=None if factors else t("digest.nothing", k=self._k),
+            emerging=emerging,
+            surveys=tuple(self._survey_view(t, headline) for headline in figures.surveys),
+            outcomes=outcomes,
         )
-        shown = [line for line in figures.factors if line.people is not None][:TOP_FACTORS]
-        lines += ["", t("digest.factors_header")]
-        if not shown:
-            lines.append(t("digest.nothing", k=self._k))
-        for rank, line in enumerate(shown, 1):
-            text = t(
-                "digest.factor_line",
-                rank=rank,
-                factor=self._tax.get(line.factor).title(lang),
-                people=line.people,
+
+    def _survey_view(self, t: Translator, headline: SurveyHeadline) -> SurveyView:
+        """Sum up a closed wave: respondents per place and its first shown questions."""
+        fewer = t("echo.fewer", k=self._k)
+        survey = headline.results.survey
+        names = [self._place_name(t.lang, place.scope_id) for place in headline.places]
+        respondents = " · ".join(
+            t(
+                "survey.results_people",
+                place=name,
+                n=fewer if place.respondents is None else place.respondents,
             )
-            if line.average is not None and line.people is not None and line.average > 0:
-                change = round(100 * (line.people - line.average) / line.average)
-                text += " " + t(
-                    "digest.versus", average=f"{line.average:g}", change=f"{change:+d}"
+            for name, place in zip(names, headline.places, strict=True)
+        )
+
+        def label(question: Any, value: str) -> str:
+            return answer_label(t, self._tax, question, value)
+
+        questions = []
+        for question in survey.questions:
+            results = [place.questions.get(question.id) for place in headline.places]
+            if not any(r is not None and r.answered is not None for r in results):
+                continue
+            questions.append(
+                (
+                    short(question.text.get(t.lang)),
+                    tuple(
+                        (name, result_line(t, question, result, label, self._k))
+                        for name, result in zip(names, results, strict=True)
+                    ),
                 )
-            if line.top_cores:
-                cores = ", ".join(
-                    f"{core.name(lang)} {c.people}"
-                    for c in line.top_cores
-                    if (core := self._ref.core(c.core_id)) is not None
-                )
-                text += "\n   " + t("digest.cores", cores=cores)
+            )
+            if len(questions) == SURVEY_QUESTIONS:
+                break
+        return SurveyView(survey.title.get(t.lang), respondents, tuple(questions))
+
+    def _place_name(self, lang: str, scope_id: str | None) -> str:
+        if scope_id is None:
+            return ""
+        place = self._ref.core(scope_id) or self._ref.territory(scope_id)
+        return place.name(lang) if place is not None else scope_id
+
+    def text(self, partner: Partner, figures: DigestFigures, *, preview: bool) -> str:
+        """Write the digest in the partner's language."""
+        t = Translator(partner.language)
+        view = self.view(partner, figures, preview=preview)
+        lines = [view.header, view.activity, "", t("digest.factors_header")]
+        if view.nothing:
+            lines.append(view.nothing)
+        for f in view.factors:
+            text = t("digest.factor_line", rank=f.rank, factor=f.title, people=f.people)
+            if f.change is not None:
+                text += " " + t("digest.versus", average=f.average, change=f.change)
+            if f.cores:
+                text += "\n   " + t("digest.cores", cores=f.cores)
             lines.append(text)
-            for quote in figures.quotes.get(line.factor, ()):
-                lines.append(f"   💬 «{quote}»")
-        if figures.emerging:
-            lines += ["", t("digest.emerging_header")]
-            for signal in figures.emerging:
-                core = self._ref.core(signal.core_id)
-                count = str(signal.people) if signal.people is not None else f"≥ {self._k}"
-                lines.append(
-                    t(
-                        "digest.emerging_line",
-                        factor=self._tax.get(signal.factor).title(lang),
-                        core=core.name(lang) if core else signal.core_id,
-                        people=count,
-                    )
-                )
-        if any(n is not None for n in figures.outcomes.values()):
+            lines += [f"   💬 «{quote}»" for quote in f.quotes]
+        if view.emerging:
+            lines += ["", t("digest.emerging_header"), *view.emerging]
+        for survey in view.surveys:
             lines += [
                 "",
-                t(
-                    "digest.outcomes",
-                    **{a: fewer if n is None else n for a, n in figures.outcomes.items()},
-                ),
+                t("digest.survey_header", title=survey.title),
+                f"   {survey.respondents}",
             ]
+            for question, answers in survey.questions:
+                lines.append(f"• {question}")
+                lines += [f"   {place}: {answer}" for place, answer in answers]
+        if view.outcomes:
+            lines += ["", view.outcomes]
         return "\n".join(lines)
+
+    def html(self, partner: Partner, figures: DigestFigures, chart_src: str) -> str:
+        """Write the digest as a self-standing HTML page; the chart is at chart_src."""
+        t = Translator(partner.language)
+        return _template().render(
+            view=self.view(partner, figures, preview=False),
+            chart_src=chart_src,
+            t=t,
+            k=self._k,
+        )
+
+
+@dataclass(frozen=True)
+class FactorView:
+    """One shown factor, in words."""
+
+    rank: int
+    factor: str
+    title: str
+    people: int
+    average: str | None
+    change: str | None
+    cores: str | None
+    quotes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SurveyView:
+    """A closed survey wave, in words: title, respondents, (question, [(place, answer)])."""
+
+    title: str
+    respondents: str
+    questions: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+
+
+@dataclass(frozen=True)
+class DigestView:
+    """A digest put into words, rendered as a chat message or an HTML page."""
+
+    lang: str
+    header: str
+    activity: str
+    factors: tuple[FactorView, ...]
+    nothing: str | None
+    emerging: tuple[str, ...]
+    surveys: tuple[SurveyView, ...]
+    outcomes: str | None
+
+
+@functools.cache
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("bot", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env.get_template("digest.html")

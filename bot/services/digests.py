@@ -1,20 +1,25 @@
 """Build a partner's weekly digest figures: never a group of 1 to k-1 people, even by subtraction.
 
-This is the counting half of the digest (issue 6); quotes, survey headlines, follow-up
-outcomes, the chart, the CSV and delivery come on top of it.
+Counts, emerging signals, quotes, follow-up outcomes and the survey waves closed that week;
+rendering is in digest_flow (text, chart, CSV) and digest_html, delivery in digest_dispatch.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.reference import Reference
 from bot.services.digest_schedule import week_bounds
+from bot.services.survey_results import ScopeResult, SurveyResults, WaveResults
 from bot.storage import Database
 from bot.storage.digests import DigestRepository
 from bot.storage.partners import Partner
+from bot.storage.surveys import SurveyRepository, Wave
+from bot.survey_definitions import Surveys
 from nlp.anonymize import anonymize
 from nlp.taxonomy import FACTOR_IDS
 
@@ -60,6 +65,18 @@ class Emerging:
 
 
 @dataclass(frozen=True)
+class SurveyHeadline:
+    """A survey wave closed in the period: its results in each place of the partner's scope.
+
+    Places are the partner's territories, or its cores when it sees only some; each is
+    protected as survey results always are (below k hidden, no subtraction between places).
+    """
+
+    results: WaveResults
+    places: tuple[ScopeResult, ...]
+
+
+@dataclass(frozen=True)
 class DigestFigures:
     """The counted part of one partner's digest for one week."""
 
@@ -73,13 +90,25 @@ class DigestFigures:
     quotes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Follow-up answers given this week: distinct people per answer (None below k).
     outcomes: dict[str, int | None] = field(default_factory=dict)
+    surveys: tuple[SurveyHeadline, ...] = ()
 
 
 class DigestService:
     """Count a week for a partner, within its scope only, with small groups hidden."""
 
-    def __init__(self, db: Database, anonymity_k: int, tz: ZoneInfo) -> None:
+    def __init__(
+        self,
+        db: Database,
+        anonymity_k: int,
+        tz: ZoneInfo,
+        surveys: Surveys | None = None,
+        reference: Reference | None = None,
+    ) -> None:
         self._repo = DigestRepository(db)
+        self._waves = SurveyRepository(db)
+        self._results = SurveyResults(db, anonymity_k)
+        self._surveys = surveys
+        self._ref = reference
         self._k = anonymity_k
         self._tz = tz
 
@@ -173,7 +202,43 @@ class DigestService:
             emerging=tuple(sorted(emerging, key=lambda e: (e.factor, e.core_id))),
             quotes=quotes,
             outcomes=outcomes,
+            surveys=await self._survey_headlines(partner, starts[-1], until),
         )
+
+    async def _survey_headlines(
+        self, partner: Partner, since: str, until: str
+    ) -> tuple[SurveyHeadline, ...]:
+        """Return the waves closed in [since, until) that reached the partner's scope."""
+        if self._surveys is None:
+            return ()
+        headlines = []
+        for wave in await self._waves.waves_closed_between(since, until):
+            survey = self._surveys.get(wave.survey_id)
+            if survey is None or not _reaches(wave, partner, self._territory_of):
+                continue
+            results = await self._results.of_wave(wave, survey)
+            places: list[ScopeResult]
+            if partner.cores:
+                places = [
+                    results.for_person(core_id, territory)[0]
+                    for core_id in partner.cores
+                    if wave.core_id in (None, core_id)
+                    and (territory := self._territory_of(core_id)) is not None
+                    and wave.territory_id in (None, territory)
+                ]
+            else:
+                _, per_territory = results.for_admin()
+                places = [
+                    per_territory.get(tid) or ScopeResult(tid, None, {})
+                    for tid in partner.territories
+                    if wave.territory_id in (None, tid)
+                ]
+            headlines.append(SurveyHeadline(results, tuple(places)))
+        return tuple(headlines)
+
+    def _territory_of(self, core_id: str) -> str | None:
+        core = self._ref.core(core_id) if self._ref is not None else None
+        return core.territory if core is not None else None
 
     async def _people(
         self,
@@ -204,6 +269,17 @@ class DigestService:
         while ranked and 0 < total - sum(counts[c] for c in ranked) < self._k:
             ranked.pop()
         return tuple(CoreCount(c, counts[c]) for c in ranked)
+
+
+def _reaches(wave: Wave, partner: Partner, territory_of: Callable[[str], str | None]) -> bool:
+    """Tell whether a wave's audience overlaps the partner's scope."""
+    if wave.territory_id is not None and wave.territory_id not in partner.territories:
+        return False
+    if wave.core_id is None:
+        return True
+    if partner.cores:
+        return wave.core_id in partner.cores
+    return territory_of(wave.core_id) in partner.territories
 
 
 def _quote(text: str) -> str:

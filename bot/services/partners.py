@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from bot.storage.partners import Partner, PartnerRepository
 
 logger = logging.getLogger(__name__)
 
+# One plain address: no name, no list, nothing that could break out of an e-mail header.
+_EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 # Telegram start parameters are at most 64 characters of [A-Za-z0-9_-].
 LINK_PREFIX = "partner_"
 
@@ -94,7 +97,7 @@ class PartnerService:
             raise PartnerError("a partner needs a name")
         if language not in LANGUAGES:
             raise PartnerError(f"language must be one of {', '.join(LANGUAGES)}")
-        if email is not None and ("@" not in email or " " in email.strip()):
+        if email is not None and not _EMAIL.match(email.strip()):
             raise PartnerError(f"not an e-mail address: {email!r}")
         self.check_scope(territories, cores)
         async with self._db.transaction():
@@ -168,6 +171,10 @@ class PartnerService:
     async def partner_of(self, channel: str, chat_id: str) -> Partner | None:
         """Return the partner a chat speaks for, checked on every call."""
         return await self._repo.partner_of_chat(channel, chat_id)
+
+    async def get(self, partner_id: int) -> Partner | None:
+        """Return a partner by id, revoked or not."""
+        return await self._repo.get(partner_id)
 
     async def all(self) -> list[Partner]:
         """Return every partner."""

@@ -225,13 +225,7 @@ class SurveyFlow:
 
     def item_label(self, t: Translator, question: Any, value: str) -> str:
         """Say one possible answer of a question in words."""
-        if isinstance(question, ChoiceQuestion | MultipleChoiceQuestion):
-            return next((o.label.get(t.lang) for o in question.options if o.id == value), value)
-        if isinstance(question, YesNoQuestion):
-            return t("survey.yes" if value == "yes" else "survey.no")
-        if isinstance(question, FactorChoiceQuestion | FreeTextQuestion) and value in FACTOR_IDS:
-            return self._tax.get(value).title(t.lang)
-        return value
+        return answer_label(t, self._tax, question, value)
 
     def invitation(self, t: Translator, survey: Survey, wave_id: int, *, reminder: bool) -> Reply:
         """Build the invitation (or its one reminder) to a wave's survey."""
@@ -269,25 +263,38 @@ def results_text(
         )
         lines.append(t("survey.results_people", place=name, n=count))
     for question in survey.questions:
-        lines += ["", "• " + _short(question.text.get(t.lang))]
+        lines += ["", "• " + short(question.text.get(t.lang))]
         for name, scope in places:
             result = scope.questions.get(question.id) if scope and scope.respondents else None
-            lines.append(f"   {name}: " + _result_line(t, question, result, label, k))
+            lines.append(f"   {name}: " + result_line(t, question, result, label, k))
     return "\n".join(lines)
 
 
-def _short(text: str, limit: int = 90) -> str:
+def answer_label(t: Translator, taxonomy: Taxonomy, question: Any, value: str) -> str:
+    """Say one possible answer of a question in words."""
+    if isinstance(question, ChoiceQuestion | MultipleChoiceQuestion):
+        return next((o.label.get(t.lang) for o in question.options if o.id == value), value)
+    if isinstance(question, YesNoQuestion):
+        return t("survey.yes" if value == "yes" else "survey.no")
+    if isinstance(question, FactorChoiceQuestion | FreeTextQuestion) and value in FACTOR_IDS:
+        return taxonomy.get(value).title(t.lang)
+    return value
+
+
+def short(text: str, limit: int = 90) -> str:
+    """Return a question's first line, cut to `limit` characters."""
     first = text.split("\n", 1)[0]
     return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
-def _result_line(
+def result_line(
     t: Translator,
     question: Any,
     result: QuestionResult | None,
     label: Callable[[Any, str], str],
     k: int,
 ) -> str:
+    """Say one question's result in one place: top answers, median or mean; small ones hidden."""
     fewer = t("echo.fewer", k=k)
     if result is None or (result.answered is None and not result.cells):
         return fewer

@@ -374,6 +374,17 @@ class SurveyRepository:
             (at, wave_id),
         )
 
+    async def waves_closed_between(self, since: str, until: str) -> list[Wave]:
+        """Return the closed waves due to close in [since, until), oldest first."""
+        # By the planned closing time, so that a wave closed by a job a minute into the next
+        # week still belongs to the week it ran in.
+        rows = await self._db.fetch_all(
+            "SELECT * FROM survey_waves WHERE closed_at IS NOT NULL"
+            " AND closes_at >= ? AND closes_at < ? ORDER BY closes_at, id",
+            (since, until),
+        )
+        return [Wave.model_validate(dict(r)) for r in rows]
+
     async def latest_closed_wave(self, survey_id: str) -> Wave | None:
         """Return the most recent closed wave of a survey, if any."""
         row = await self._db.fetch_one(

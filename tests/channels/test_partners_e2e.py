@@ -11,7 +11,7 @@ from bot.config import Settings
 from bot.i18n import translate
 from bot.services.digest_schedule import WeeklyTime
 from nlp.taxonomy import taxonomy
-from tests.support import Phone, onboard
+from tests.support import Phone, onboard, smtp_server
 
 PhoneFactory = Callable[..., Phone]
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -158,3 +158,62 @@ async def test_the_weekly_digest_arrives_with_its_chart_and_csv_once(
         rows = content.decode("utf-8").splitlines()
         assert rows[0] == "week,factor,people,average_4_weeks,top_cores"
         assert any(row.split(",")[1:3] == ["roadworks", "2"] for row in rows[1:])
+
+
+async def test_a_partner_with_an_address_gets_the_digest_by_e_mail_once(
+    settings: Settings, make_phone: PhoneFactory
+) -> None:
+    with smtp_server() as inbox:
+        mail_settings = settings.model_copy(
+            update={
+                "anonymity_k": 2,
+                "smtp_host": "127.0.0.1",
+                "smtp_port": inbox.port,
+                "smtp_security": "none",
+                "smtp_from": "Échoppe <digest@echoppe.test>",
+            }
+        )
+        async with running_bot(mail_settings, poll_timeout=1) as bot:
+            for i in range(2):
+                phone = make_phone(9870 + i, "fr")
+                await onboard(phone)
+                await phone.send(
+                    "Les travaux devant le magasin bloquent tout depuis des semaines",
+                    until=translate("fr", "concern.understood", factors="")[:10],
+                )
+                await phone.tap(translate("fr", "concern.yes"), until="🤝")
+            adl = await bot.services.partners.create(
+                name="ADL",
+                territories=["lessines"],
+                language="en",
+                email="adl@example.org",
+                created_by="t",
+            )
+            monday = WeeklyTime.parse("mon 08:00").next_after(datetime.now(UTC), BRUSSELS)
+            send = digest_sender(bot.services, bot.renderer)
+            assert await bot.services.digest_dispatcher.run(send, monday) == 1
+            assert await bot.services.digest_dispatcher.run(send, monday + timedelta(hours=1)) == 0
+            rows = await bot.services.db.fetch_all(
+                "SELECT channel, chat_id FROM digest_deliveries WHERE partner_id = ?", (adl.id,)
+            )
+            assert [tuple(r) for r in rows] == [("email", "adl@example.org")]
+
+    [(sender, recipients, _)] = inbox.received
+    assert (sender, recipients) == ("digest@echoppe.test", ["adl@example.org"])
+    [mail] = inbox.messages()
+    assert mail["To"] == "adl@example.org" and "ADL" in mail["Subject"]
+    plain = mail.get_body(("plain",))
+    html = mail.get_body(("html",))
+    assert plain is not None and html is not None
+    roadworks = taxonomy().get("roadworks").title("en")
+    assert roadworks in plain.get_content() and roadworks in html.get_content()
+    # The chart is an inline PNG the HTML points at; the CSV is an attachment.
+    parts = {part.get_content_type(): part for part in mail.walk()}
+    chart, table = parts["image/png"], parts["text/csv"]
+    assert chart.get_content().startswith(b"\x89PNG")
+    assert f"cid:{chart['Content-ID'][1:-1]}" in html.get_content()
+    assert chart.get_filename().endswith(".png")
+    assert table.get_filename().endswith(".csv") and table.is_attachment()
+    csv_rows = table.get_content().splitlines()
+    assert csv_rows[0] == "week,factor,people,average_4_weeks,top_cores"
+    assert any(row.split(",")[1:3] == ["roadworks", "2"] for row in csv_rows[1:])

@@ -1,14 +1,21 @@
-"""Digest figures on a seeded database with known answers (issue 6, counting part)."""
+"""Digest figures and their rendering on a seeded database with known answers (issue 6)."""
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
-from bot.reference import Reference
+from bot.i18n import translate
+from bot.reference import Reference, default_data_dir
+from bot.services.digest_flow import DigestFlow
 from bot.services.digests import CoreCount, DigestService
 from bot.services.partners import PartnerService
 from bot.storage import ConcernRepository, Database, Role, User, UserRepository, VoiceKind
+from bot.storage.surveys import SurveyRepository
+from bot.survey_definitions import Surveys
+from nlp.taxonomy import taxonomy
 from tests.services.test_concerns import make_user
 
 WEEK = "2026-W48"  # Monday 23 to Sunday 29 November 2026, Brussels time
@@ -162,3 +169,145 @@ async def test_quotes_come_only_from_consenting_people_scrubbed_and_short(
     assert not any("0470" in q or "marie.dupont" in q for q in quotes)
     assert all(len(q) <= 200 for q in quotes)
     assert figures.outcomes == {"solved": None, "still_there": 5, "worse": None}
+
+
+async def close_wave(
+    db: Database, survey_id: str, closes_at: datetime, *, territory: str | None = None
+) -> int:
+    repo = SurveyRepository(db)
+    stamp = (closes_at - timedelta(days=7)).isoformat(timespec="milliseconds")
+    wave = await repo.create_wave(
+        survey_id=survey_id,
+        territory_id=territory,
+        core_id=None,
+        role=None,
+        created_by="t",
+        send_from=stamp,
+        send_until=stamp,
+        remind_after_s=0,
+        closes_at=closes_at.isoformat(timespec="milliseconds"),
+    )
+    await repo.close_wave(wave.id, closes_at.isoformat(timespec="milliseconds"))
+    return wave.id
+
+
+async def answer(db: Database, wave_id: int, user: User, **answers: object) -> None:
+    repo = SurveyRepository(db)
+    wave = await repo.wave(wave_id)
+    assert wave is not None
+    response = await repo.start_response(
+        wave=wave,
+        user_id=user.id,
+        core_id=user.core_id,
+        territory_id=user.territory_id,
+        role="shopkeeper",
+        position=None,
+    )
+    for question_id, value in answers.items():
+        await repo.put_answer(response.id, question_id, value)
+
+
+async def test_survey_waves_closed_that_week_come_with_their_headline_results(
+    db: Database, reference: Reference
+) -> None:
+    definitions = Surveys.load(default_data_dir() / "surveys")
+    this_week = await close_wave(db, "event_feedback", IN_WEEK)
+    week_before = await close_wave(db, "event_feedback", IN_WEEK - timedelta(weeks=1))
+    lessines_only = await close_wave(db, "event_feedback", IN_WEEK, territory="lessines")
+    ogy = await people(db, "s", 6, "les_ogy")
+    for user, score in zip(ogy, (4, 4, 4, 2, 2, 2), strict=True):
+        for wave_id in (this_week, week_before, lessines_only):
+            await answer(db, wave_id, user, useful=score, would_recommend="yes")
+    for user in await people(db, "x", 2, "bru_flagey"):
+        await answer(db, this_week, user, useful=5)
+    partners = PartnerService(db, reference)
+    adl = await partners.create(name="ADL", territories=["lessines"], created_by="t")
+    hub = await partners.create(name="hub", territories=["brussels"], created_by="t")
+    service = DigestService(db, 3, ZoneInfo("Europe/Brussels"), definitions, reference)
+
+    figures = await service.figures(adl, WEEK)
+    assert [h.results.wave.id for h in figures.surveys] == [this_week, lessines_only]
+    lessines = figures.surveys[0].places[0]
+    assert (lessines.scope_id, lessines.respondents) == ("lessines", 6)
+    useful = lessines.questions["useful"]
+    assert {c.value: c.count for c in useful.cells if c.count} == {"4": 3, "2": 3}
+    assert useful.mean == 3.0
+    # Everyone said yes: showing it would tell each person's answer.
+    assert all(c.count is None for c in lessines.questions["would_recommend"].cells)
+    # Brussels sees the wave open to all, with its 2 respondents hidden, not Lessines' one.
+    hub_figures = await service.figures(hub, WEEK)
+    assert [h.results.wave.id for h in hub_figures.surveys] == [this_week]
+    assert hub_figures.surveys[0].places[0].respondents is None
+
+    flow = DigestFlow(partners, service, reference, taxonomy(), 3)
+    text = flow.text(adl, figures, preview=False)
+    title = definitions.get("event_feedback").title.get("fr")  # type: ignore[union-attr]
+    assert translate("fr", "digest.survey_header", title=title) in text
+    assert translate("fr", "survey.results_people", place="Lessines", n=6) in text
+    hub_text = flow.text(hub, hub_figures, preview=False)
+    brussels = reference.territory("brussels")
+    assert brussels is not None
+    hidden = translate("fr", "echo.fewer", k=3)
+    assert (
+        translate("fr", "survey.results_people", place=brussels.name("fr"), n=hidden) in hub_text
+    )
+
+
+async def test_the_html_digest_shows_what_the_text_shows_escaped_and_nothing_hidden(
+    db: Database, reference: Reference
+) -> None:
+    users = await people(db, "h", 6, "les_ogy")
+    await UserRepository(db).update(users[0].id, quote_consent=True)
+    await say(
+        db, users[0], "roadworks", "Les travaux <b>bloquent</b> la rue & ma vitrine depuis mars"
+    )
+    for user in users[1:]:
+        await raise_factor(db, user, "roadworks", IN_WEEK)
+    for user in users[:2]:
+        await raise_factor(db, user, "staff", IN_WEEK)  # 2 people: hidden
+    partners = PartnerService(db, reference)
+    adl = await partners.create(name="ADL <Lessines>", territories=["lessines"], created_by="t")
+    service = DigestService(db, 5, ZoneInfo("Europe/Brussels"))
+    flow = DigestFlow(partners, service, reference, taxonomy(), 5)
+    figures = await service.figures(adl, WEEK)
+
+    page = await flow.html_page(adl, figures)
+
+    parser = _Page()
+    parser.feed(page)
+    text = " ".join(parser.text.split())
+    roadworks = taxonomy().get("roadworks").title("fr")
+    assert roadworks in text
+    assert taxonomy().get("staff").title("fr") not in text
+    assert "ADL <Lessines>" in text and "<Lessines>" not in page  # escaped, not markup
+    assert "Les travaux <b>bloquent</b> la rue & ma vitrine depuis mars" in text
+    assert "<b>bloquent</b>" not in page
+    assert translate("fr", "digest.html_footer", k=5) in text
+    # The chart is embedded and is a real PNG.
+    assert len(parser.images) == 1 and parser.images[0].startswith("data:image/png;base64,")
+    png = base64.b64decode(parser.images[0].split(",", 1)[1])
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+class _Page(HTMLParser):
+    """Collect the visible text and image sources of an HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text = ""
+        self.images: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("title", "style"):
+            self._skip += 1
+        if tag == "img":
+            self.images.append(dict(attrs).get("src") or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("title", "style"):
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.text += data + " "

@@ -79,8 +79,10 @@ async def test_scopes_are_checked_and_kept(db: Database, reference: Reference) -
     for territories, cores in ((["atlantis"], []), ([], []), (["lessines"], ["bru_flagey"])):
         with pytest.raises(PartnerError):
             await service.create(name="X", territories=territories, cores=cores, created_by="t")
-    with pytest.raises(PartnerError):
-        await service.create(name="X", territories=["lessines"], email="no", created_by="t")
+    for email in ("no", "a@b", "a@b.be\nBcc: all@x.be", "Ann <a@b.be>", "a@b.be, c@d.be"):
+        with pytest.raises(PartnerError):
+            await service.create(name="X", territories=["lessines"], email=email, created_by="t")
+    assert (await service.all()) == []  # none of them was stored
     adl = await service.create(name="ADL", territories=["lessines"], created_by="t")
     ogy = await service.create(
         name="Ogy", territories=["lessines"], cores=["les_ogy"], created_by="t"
