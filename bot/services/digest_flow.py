@@ -241,13 +241,21 @@ class DigestFlow:
         questions = []
         for question in survey.questions:
             results = [place.questions.get(question.id) for place in headline.places]
-            if not any(r is not None and r.answered is not None for r in results):
+            # Headlines are the questions with something to show somewhere.
+            if not any(
+                r is not None and (r.answered is not None or any(c.count for c in r.cells))
+                for r in results
+            ):
                 continue
             questions.append(
                 (
                     short(question.text.get(t.lang)),
                     tuple(
-                        (name, result_line(t, question, result, label, self._k))
+                        # One place: its name is already in the respondents line.
+                        (
+                            name if len(names) > 1 else "",
+                            result_line(t, question, result, label, self._k),
+                        )
                         for name, result in zip(names, results, strict=True)
                     ),
                 )
@@ -287,7 +295,10 @@ class DigestFlow:
             ]
             for question, answers in survey.questions:
                 lines.append(f"• {question}")
-                lines += [f"   {place}: {answer}" for place, answer in answers]
+                lines += [
+                    f"   {place}: {answer}" if place else f"   {answer}"
+                    for place, answer in answers
+                ]
         if view.outcomes:
             lines += ["", view.outcomes]
         return "\n".join(lines)
