@@ -397,6 +397,8 @@ def _partner(args: argparse.Namespace, settings: Settings) -> int:
                 f"partner {partner_id}: {invitation.partner.name}",
                 f"single-use link, valid until {invitation.expires_at:%Y-%m-%d %H:%M} UTC:",
                 invitation.link(settings.bot_username),
+                "or, to bind a group of the partner's team (adds the bot to the group):",
+                invitation.group_link(settings.bot_username),
             ]
         finally:
             await db.close()

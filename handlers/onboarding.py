@@ -26,6 +26,8 @@ COMMANDS = (
     "digest",
 )
 
+GROUP_COMMANDS = ("start", "help", "digest")
+
 
 def build(services: Services, renderer: TelegramRenderer) -> list[BaseHandler[Any, Any, Any]]:
     """Return the onboarding handlers."""
@@ -33,6 +35,10 @@ def build(services: Services, renderer: TelegramRenderer) -> list[BaseHandler[An
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler(COMMANDS, callback, filters=private & filters.UpdateType.MESSAGE),
+        # In a group, only what a partner's team needs; PTB drops commands meant for other bots.
+        CommandHandler(
+            GROUP_COMMANDS, callback, filters=filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
+        ),
         CallbackQueryHandler(callback, pattern=r"^(ob|pf|cc|bm|fu|sv|sa|pa):"),
         MessageHandler(
             private & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, callback

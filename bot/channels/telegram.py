@@ -32,10 +32,17 @@ def event_key(update: Update) -> str:
 
 
 def to_incoming(update: Update) -> IncomingMessage | None:
-    """Convert a private-chat update into an IncomingMessage, or None when irrelevant."""
+    """Convert an update into an IncomingMessage, or None when irrelevant.
+
+    In groups only commands count (a partner's team may bind its group and ask /digest);
+    the group's own conversation is none of the bot's business.
+    """
     user = update.effective_user
     chat = update.effective_chat
-    if user is None or user.is_bot or (chat is not None and chat.type != chat.PRIVATE):
+    if user is None or user.is_bot:
+        return None
+    group = chat is not None and chat.type in (chat.GROUP, chat.SUPERGROUP)
+    if chat is not None and chat.type != chat.PRIVATE and not group:
         return None
 
     def make(kind: IncomingKind, **fields: str) -> IncomingMessage:
@@ -45,8 +52,17 @@ def to_incoming(update: Update) -> IncomingMessage | None:
             event_key=event_key(update),
             language_hint=user.language_code,
             kind=kind,
+            chat=str(chat.id) if group and chat is not None else "",
             **fields,
         )
+
+    if group:
+        message = update.message
+        command = _command(message) if message is not None else None
+        if message is None or command is None:
+            return None
+        name, args = command
+        return make(IncomingKind.COMMAND, text=message.text or "", command=name, args=args)
 
     if update.callback_query is not None:
         return make(IncomingKind.BUTTON, button_data=update.callback_query.data or "")

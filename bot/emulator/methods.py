@@ -13,7 +13,6 @@ from typing import Any, Protocol
 from bot.emulator.formatting import EntityParseError, ParsedText, parse_text, utf16_len
 from bot.emulator.models import CHAT_METHODS, SENDING_METHODS, ApiError, bad_request
 from bot.emulator.params import Params, UploadedFile, validate_reply_markup
-from bot.emulator.payloads import private_chat_json
 from bot.emulator.state import ChatState, EmulatorState, StoredMessage
 
 logger = logging.getLogger(__name__)
@@ -169,7 +168,7 @@ class BotApiMethods:
 
     def _gate(self, method: str, chat: ChatState) -> None:
         """Refuse a sending call to a user who blocks the bot, or over the flood limits."""
-        chat_id = chat.user.id
+        chat_id = chat.id
         if self._state.is_blocked(chat_id):
             raise ApiError(403, BLOCKED)
         if method in SENDING_METHODS:
@@ -268,7 +267,7 @@ class BotApiMethods:
         self._gate(method, chat)
         stored = self._state.add_bot_message(chat, content, markup)
         self._state.record_event(
-            chat_id=chat.user.id,
+            chat_id=chat.id,
             kind=_event_kind(stored.payload),
             method=method,
             at=params.received_at,
@@ -457,7 +456,7 @@ class BotApiMethods:
             stored.payload["entities"] = parsed.entities
         self._apply_markup(stored, markup)
         self._state.record_event(
-            chat_id=chat.user.id,
+            chat_id=chat.id,
             kind="edit_text",
             method="editMessageText",
             at=params.received_at,
@@ -476,7 +475,7 @@ class BotApiMethods:
         self._gate("editMessageReplyMarkup", chat)
         self._apply_markup(stored, markup)
         self._state.record_event(
-            chat_id=chat.user.id,
+            chat_id=chat.id,
             kind="edit_markup",
             method="editMessageReplyMarkup",
             at=params.received_at,
@@ -658,7 +657,7 @@ class BotApiMethods:
         if stored is None:
             raise bad_request("message to delete not found")
         self._state.record_event(
-            chat_id=chat.user.id,
+            chat_id=chat.id,
             kind="delete_message",
             method="deleteMessage",
             at=params.received_at,
@@ -680,7 +679,7 @@ class BotApiMethods:
         """Return the ChatFullInfo of a known private chat."""
         chat = self._chat(params)
         return {
-            **private_chat_json(chat.user),
+            **chat.chat_json(),
             "accent_color_id": 0,
             "max_reaction_count": 11,
             "accepted_gift_types": {

@@ -49,14 +49,34 @@ class StoredMessage:
         }
 
 
+@dataclass(frozen=True)
+class GroupInfo:
+    """A group chat the bot was added to: a negative id and a title."""
+
+    id: int
+    title: str
+
+
 @dataclass
 class ChatState:
-    """Hold a private chat with one user: its messages in send order."""
+    """Hold a chat: private with one user, or a group (user: its latest sender)."""
 
     user: FakeUser
     messages: dict[int, StoredMessage] = field(default_factory=dict)
     next_message_id: int = 1
     last_user_message_id: int | None = None
+    group: GroupInfo | None = None
+
+    @property
+    def id(self) -> int:
+        """Return the chat id: the user's for a private chat, the group's otherwise."""
+        return self.group.id if self.group is not None else self.user.id
+
+    def chat_json(self) -> dict[str, Any]:
+        """Return the Telegram Chat object of this chat."""
+        if self.group is not None:
+            return {"id": self.group.id, "type": "group", "title": self.group.title}
+        return private_chat_json(self.user)
 
     def new_message_id(self) -> int:
         """Allocate the next message id (shared by both sides, like Telegram)."""
@@ -67,7 +87,7 @@ class ChatState:
     @property
     def chat_instance(self) -> str:
         """Return the stable chat_instance string of callback queries in this chat."""
-        return str(-(7_000_000_000_000_000_000 + self.user.id))
+        return str(-(7_000_000_000_000_000_000 + abs(self.id)))
 
 
 @dataclass
@@ -162,14 +182,17 @@ class EmulatorState:
             chat.user = user
         return chat
 
-    def _user_message(self, user: FakeUser, content: dict[str, Any]) -> int:
-        """Store a message sent by the user and queue the "message" update."""
-        chat = self._register(user)
+    def _user_message(
+        self, user: FakeUser, content: dict[str, Any], chat: ChatState | None = None
+    ) -> int:
+        """Store a message sent by the user (privately, or in `chat`) and queue the update."""
+        private = self._register(user)
+        chat = chat or private
         message_id = chat.new_message_id()
         payload: dict[str, Any] = {
             "message_id": message_id,
             "from": user_json(user),
-            "chat": private_chat_json(user),
+            "chat": chat.chat_json(),
             "date": int(time.time()),
             **content,
         }
@@ -184,6 +207,21 @@ class EmulatorState:
         if entities:
             content["entities"] = entities
         return self._user_message(user, content)
+
+    def send_group_text(self, user: FakeUser, group_id: int, title: str, text: str) -> int:
+        """Make the user send a text in a group the bot is in (created on first use)."""
+        if group_id >= 0:
+            raise ValueError("group chat ids are negative")
+        chat = self._chats.get(group_id)
+        if chat is None:
+            chat = ChatState(user=user, group=GroupInfo(group_id, title))
+            self._chats[group_id] = chat
+        chat.user = user
+        content: dict[str, Any] = {"text": text}
+        entities = _command_entities(text)
+        if entities:
+            content["entities"] = entities
+        return self._user_message(user, content, chat)
 
     def send_command(self, user: FakeUser, command: str, args: str = "") -> int:
         """Make the user send a command such as /start with optional arguments."""
@@ -245,7 +283,7 @@ class EmulatorState:
         query_id = str(4_000_000_000_000_000_000 + next(self._callback_ids))
         self._callback_queries[query_id] = CallbackQueryRecord(
             query_id=query_id,
-            chat_id=chat.user.id,
+            chat_id=chat.id,
             message_id=message_id,
             created_at=time.monotonic(),
         )
@@ -404,7 +442,7 @@ class EmulatorState:
     # ------------------------------------------------------------------ chats and messages
 
     def chat(self, chat_id: int) -> ChatState:
-        """Return a known private chat or raise Telegram's "chat not found"."""
+        """Return a known chat or raise Telegram's "chat not found"."""
         chat = self._chats.get(chat_id)
         if chat is None:
             raise bad_request("chat not found")
@@ -418,7 +456,7 @@ class EmulatorState:
         payload: dict[str, Any] = {
             "message_id": message_id,
             "from": self.bot_user(),
-            "chat": private_chat_json(chat.user),
+            "chat": chat.chat_json(),
             "date": int(time.time()),
             **content,
         }

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.channels.base import IncomingKind, IncomingMessage, Outcome
-from bot.i18n import DEFAULT_LANGUAGE, normalize_language
+from bot.channels.base import IncomingKind, IncomingMessage, Outcome, Reply
+from bot.i18n import DEFAULT_LANGUAGE, normalize_language, translate
 from bot.services.barometer_flow import PREFIX as BAROMETER_PREFIX
 from bot.services.barometer_flow import BarometerFlow
 from bot.services.concern_flow import PREFIX as CONCERN_PREFIX
@@ -58,8 +58,21 @@ class ConversationService:
         self._partner_admin = partner_admin
         self._digests = digests
 
+    async def _in_group(self, msg: IncomingMessage) -> Outcome:
+        """Serve a group: a partner's invitation and /digest only; nobody becomes a user."""
+        lang = _language(None, msg)
+        if msg.kind is IncomingKind.COMMAND and is_partner_link(msg):
+            return await self._partners.on_start(msg, lang)
+        if msg.kind is IncomingKind.COMMAND and msg.command.lower() == "digest":
+            return await self._digests.on_command(msg, lang)
+        if msg.kind is IncomingKind.COMMAND and msg.command.lower() in ("start", "help"):
+            return Outcome((Reply(translate(lang, "group.private_only")),))
+        return Outcome(())
+
     async def handle(self, msg: IncomingMessage) -> Outcome:
         """Apply one user action and return what to show."""
+        if msg.chat and msg.chat != msg.user_ref:
+            return await self._in_group(msg)
         # One chat's updates are handled in order, so this read cannot race the write after it.
         user = await self._users.get(msg.channel, msg.user_ref)
         if msg.kind is IncomingKind.BUTTON:

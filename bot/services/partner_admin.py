@@ -50,11 +50,12 @@ class PartnerAdminFlow:
             )
         except PartnerError as exc:
             return Outcome((Reply(t("admin.invite_refused", reason=str(exc))),))
-        link = invitation.link(self._bot_username())
+        username = self._bot_username()
         text = t(
             "admin.invite_made",
             name=partner.name,
-            link=link,
+            link=invitation.link(username),
+            group_link=invitation.group_link(username),
             until=f"{invitation.expires_at:%d/%m/%Y %H:%M} UTC",
         )
         return Outcome((Reply(text),))

@@ -53,6 +53,12 @@ class Invitation:
             return f"https://t.me/{bot_username}?start={self.start_parameter}"
         return f"/start {self.start_parameter}"
 
+    def group_link(self, bot_username: str | None) -> str:
+        """Return the deep link that adds the bot to a group and binds that group."""
+        if bot_username:
+            return f"https://t.me/{bot_username}?startgroup={self.start_parameter}"
+        return f"/start@<bot> {self.start_parameter}"
+
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()

@@ -54,8 +54,11 @@ async def test_admins_invite_list_and_revoke_partners_in_telegram(
         await admin.send("/invite_partner", until=translate("en", "admin.invite_usage")[:10])
         await admin.send("/invite_partner atlantis X", until="atlantis")
         await admin.send("/invite_partner lessines ADL Lessines", until="https://t.me/")
-        link = admin.last_text().split("\n")[-1]
+        lines = admin.last_text().split("\n")
+        link = next(line for line in lines if "?start=" in line)
         assert link.startswith("https://t.me/echoppe_test_bot?start=partner_")
+        token = link.split("start=")[1]
+        assert lines[-1] == f"https://t.me/echoppe_test_bot?startgroup={token}"
         officer = make_phone(9852, "en")
         await officer.send("/start " + link.split("start=")[1], until="ADL Lessines")
         assert await bot.services.partners.partner_of("telegram", "9852") is not None
@@ -217,3 +220,71 @@ async def test_a_partner_with_an_address_gets_the_digest_by_e_mail_once(
     csv_rows = table.get_content().splitlines()
     assert csv_rows[0] == "week,factor,people,average_4_weeks,top_cores"
     assert any(row.split(",")[1:3] == ["roadworks", "2"] for row in csv_rows[1:])
+
+
+GROUP = -100123
+
+
+async def in_group(bot_phone: Phone, text: str, until: str) -> list[str]:
+    """Say something in the partner's team group; return the bot's texts there until `until`."""
+    emulator = bot_phone.emulator
+    before = emulator.last_seq
+    emulator.send_group_text(bot_phone.user, GROUP, "ADL team", text)
+    texts: list[str] = []
+    last = before
+    while True:
+        event = await emulator.wait_for_event(GROUP, after_seq=last, timeout=10)
+        last = event.seq
+        texts.append(event.text or "")
+        if until in texts[-1]:
+            return texts
+
+
+async def test_a_partner_s_group_is_bound_by_its_link_and_gets_the_digest_nothing_else(
+    settings: Settings, make_phone: PhoneFactory
+) -> None:
+    async with running_bot(settings.model_copy(update={"anonymity_k": 2}), poll_timeout=1) as bot:
+        for i in range(2):
+            phone = make_phone(9880 + i, "fr")
+            await onboard(phone)
+            await phone.send(
+                "Les travaux devant le magasin bloquent tout depuis des semaines",
+                until=translate("fr", "concern.understood", factors="")[:10],
+            )
+            await phone.tap(translate("fr", "concern.yes"), until="🤝")
+        adl = await bot.services.partners.create(
+            name="ADL", territories=["lessines"], language="en", created_by="t"
+        )
+        invitation = await bot.services.partners.invite(adl.id, created_by="t")
+        officer = make_phone(9885, "en")
+        # Before binding, /start in a group explains where the bot talks; chat text is ignored.
+        hello = translate("en", "group.private_only")
+        assert await in_group(officer, "/start@echoppe_test_bot", hello) == [hello]
+        # What Telegram sends after the "startgroup" link: the command addressed to the bot.
+        texts = await in_group(
+            officer, f"/start@echoppe_test_bot {invitation.start_parameter}", "ADL"
+        )
+        assert texts == [translate("en", "partner.bound", name="ADL", scope="Lessines")]
+        assert await bot.services.partners.partner_of("telegram", str(GROUP)) is not None
+        # Group chatter and other bots' commands get nothing; /digest gets the preview.
+        before = officer.emulator.last_seq
+        officer.emulator.send_group_text(officer.user, GROUP, "ADL team", "morning all")
+        officer.emulator.send_group_text(officer.user, GROUP, "ADL team", "/digest@other_bot")
+        texts = await in_group(officer, "/digest@echoppe_test_bot", "📰")
+        assert len(texts) == 1 and "📰 ADL" in texts[0]
+        assert [e.kind for e in officer.emulator.events_after(before, GROUP)] == ["send_message"]
+        # The weekly digest goes to the group.
+        monday = WeeklyTime.parse("mon 08:00").next_after(datetime.now(UTC), BRUSSELS)
+        before = officer.emulator.last_seq
+        send = digest_sender(bot.services, bot.renderer)
+        assert await bot.services.digest_dispatcher.run(send, monday) == 1
+        kinds = [e.kind for e in officer.emulator.events_after(before, GROUP)]
+        assert kinds == ["send_message", "send_photo", "send_document"]
+        # Nobody in the group became a user, and the officer's private chat saw nothing.
+        assert (
+            await bot.services.db.fetch_all(
+                "SELECT id FROM users WHERE external_id = ?", ("9885",)
+            )
+            == []
+        )
+        assert officer.emulator.events(officer.user.id) == []
