@@ -6,9 +6,13 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
 
 from bot.services.container import Services
 from bot.services.digest_dispatch import SendDigest
+from bot.services.digest_schedule import DAYS, WeeklyTime
 from bot.services.follow_ups import SendQuestion
 from bot.services.survey_waves import SendInvitation, SendResults
 from bot.storage import Role
@@ -35,6 +39,22 @@ class JobScheduler(Protocol):
         name: str | None = ...,
     ) -> Any:
         """Schedule a callback at a fixed interval."""
+
+    def run_custom(
+        self,
+        callback: Callable[[Any], Coroutine[Any, Any, Any]],
+        job_kwargs: dict[str, Any],
+        data: object = ...,
+        name: str | None = ...,
+    ) -> Any:
+        """Schedule a callback with APScheduler's own arguments (here: a cron trigger)."""
+
+
+def weekly_trigger(when: WeeklyTime, tz: ZoneInfo) -> CronTrigger:
+    """Return the cron trigger of a weekly local time ("mon 08:00"), DST-aware."""
+    return CronTrigger(
+        day_of_week=DAYS[when.weekday], hour=when.hour, minute=when.minute, timezone=tz
+    )
 
 
 def register_jobs(
@@ -100,8 +120,20 @@ def register_jobs(
         )
     if send_digest is not None:
         deliver = send_digest
-        # The due week is worked out from the local send time at every run, so DST changes
-        # and downtime need nothing special; sent digests are recorded, never repeated.
+
+        async def weekly(_context: Any) -> None:
+            await services.digest_dispatcher.run(deliver)
+
+        # On the dot, from the cron-like setting, in local time across DST changes...
+        when = WeeklyTime.parse(services.settings.digest_time)
+        scheduler.run_custom(
+            weekly,
+            job_kwargs={"trigger": weekly_trigger(when, services.settings.tz)},
+            name="digests_weekly",
+        )
+        # ...and a sweep that catches up a week missed while the bot was down, or a send that
+        # failed. The due week is worked out at every run and deliveries are recorded, so the
+        # two never send a digest twice.
         _repeat(
             scheduler,
             "digests",

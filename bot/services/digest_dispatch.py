@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,7 @@ class DigestDispatcher:
         self._repo = PartnerRepository(db)
         self._when = when
         self._tz = tz
+        self._lock = asyncio.Lock()
 
     def due_week(self, now: datetime) -> str:
         """Return the week whose digest is due at `now`: the one before the latest send time."""
@@ -54,6 +56,12 @@ class DigestDispatcher:
 
     async def run(self, send: SendDigest, now: datetime | None = None) -> int:
         """Send what is due and not yet sent; return how many digests went out."""
+        # The weekly job and the catch-up sweep may fire together: one run at a time, so a
+        # chat is never found unsent by both.
+        async with self._lock:
+            return await self._run(send, now)
+
+    async def _run(self, send: SendDigest, now: datetime | None) -> int:
         moment = now or datetime.now(UTC)
         week = self.due_week(moment)
         sent = 0

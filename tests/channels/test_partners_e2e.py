@@ -273,8 +273,10 @@ async def test_a_partner_s_group_is_bound_by_its_link_and_gets_the_digest_nothin
         texts = await in_group(officer, "/digest@echoppe_test_bot", "📰")
         assert len(texts) == 1 and "📰 ADL" in texts[0]
         assert [e.kind for e in officer.emulator.events_after(before, GROUP)] == ["send_message"]
-        # The weekly digest goes to the group.
+        # The weekly digest goes to the group; the bot's JobQueue has it due at 08:00 local.
         monday = WeeklyTime.parse("mon 08:00").next_after(datetime.now(UTC), BRUSSELS)
+        [job] = bot.application.job_queue.get_jobs_by_name("digests_weekly")  # type: ignore[union-attr]
+        assert job.next_t == monday
         before = officer.emulator.last_seq
         send = digest_sender(bot.services, bot.renderer)
         assert await bot.services.digest_dispatcher.run(send, monday) == 1

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import asyncio
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.reference import Reference
+from bot.scheduler import weekly_trigger
 from bot.services.digest_dispatch import DigestDispatcher
 from bot.services.digest_schedule import WeeklyTime
 from bot.services.digests import DigestFigures, DigestService
@@ -79,3 +81,38 @@ async def test_a_digest_missed_while_down_goes_out_at_the_next_start(
     assert await dispatcher.run(mail, datetime(2026, 12, 1, 15, tzinfo=UTC)) == 2
     assert {week for _, _, week in mail.sent} == {"2026-W48"}
     assert await dispatcher.run(mail, datetime(2026, 12, 1, 15, 10, tzinfo=UTC)) == 0
+
+
+async def test_two_runs_at_once_send_each_chat_its_week_once(
+    db: Database, reference: Reference
+) -> None:
+    dispatcher, _ = await setup(db, reference)
+    mailbox = Mailbox()
+
+    async def slow(
+        partner: Partner, channel: str, chat_id: str, figures: DigestFigures
+    ) -> Delivery:
+        await asyncio.sleep(0.05)  # both runs are in flight together
+        return await mailbox(partner, channel, chat_id, figures)
+
+    monday = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)  # 08:00 in Brussels
+    sent = await asyncio.gather(dispatcher.run(slow, monday), dispatcher.run(slow, monday))
+    assert sorted(sent) == [0, 2]
+    assert sorted(chat for _, chat, _ in mailbox.sent) == ["700", "701"]
+
+
+def test_the_cron_trigger_fires_when_the_local_time_says_across_dst() -> None:
+    when = WeeklyTime.parse("mon 08:00")
+    trigger = weekly_trigger(when, BRUSSELS)
+    # Around both 2026 changes: 29 March (to summer time) and 25 October (to winter time).
+    assert trigger.get_next_fire_time(None, datetime(2026, 3, 28, 12, tzinfo=UTC)) == datetime(
+        2026, 3, 30, 6, 0, tzinfo=UTC
+    )
+    assert trigger.get_next_fire_time(None, datetime(2026, 10, 24, 12, tzinfo=UTC)) == datetime(
+        2026, 10, 26, 7, 0, tzinfo=UTC
+    )
+    # APScheduler's trigger and the dispatcher's own computation agree all year round.
+    moment = datetime(2026, 1, 1, 0, 1, tzinfo=UTC)  # never exactly on a send time
+    while moment < datetime(2027, 1, 1, tzinfo=UTC):
+        assert trigger.get_next_fire_time(None, moment) == when.next_after(moment, BRUSSELS)
+        moment += timedelta(hours=7)
