@@ -71,6 +71,13 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--days", type=float, default=3.0, help="the link expires after this")
     invite.add_argument("--partner", type=int, help="a new link for an existing partner")
     partner_commands.add_parser("list", help="list partners and their scope")
+    email = partner_commands.add_parser(
+        "email", help="set where a partner's digest is e-mailed (--clear to stop)"
+    )
+    email.add_argument("partner_id", type=int)
+    email_target = email.add_mutually_exclusive_group(required=True)
+    email_target.add_argument("address", nargs="?")
+    email_target.add_argument("--clear", action="store_true")
     revoke = partner_commands.add_parser("revoke", help="revoke a partner (its chats lose access)")
     revoke.add_argument("partner_id", type=int)
 
@@ -376,6 +383,10 @@ def _partner(args: argparse.Namespace, settings: Settings) -> int:
                     f"\t{'revoked ' + p.revoked_at[:10] if p.revoked_at else 'active'}"
                     for p in await service.all()
                 ] or ["no partners yet"]
+            if args.partner_command == "email":
+                await service.set_email(args.partner_id, None if args.clear else args.address)
+                target = "no e-mail" if args.clear else args.address
+                return [f"partner {args.partner_id}: {target}"]
             if args.partner_command == "revoke":
                 done = await service.revoke(args.partner_id)
                 return [f"partner {args.partner_id} revoked" if done else "nothing to revoke"]

@@ -168,9 +168,18 @@ def test_partner_invite_list_and_revoke_from_the_command_line(
     assert main(["partner", "list"]) == 0
     listed = capsys.readouterr().out
     assert "ADL Lessines\tlessines\tall cores\tadl@example.org\tactive" in listed
+    assert main(["partner", "email", "1", "bad address"]) == 2
+    assert "not an e-mail address" in capsys.readouterr().err
+    assert main(["partner", "email", "1", "veille@adl.example.org"]) == 0
+    assert main(["partner", "list"]) == 0
+    assert "\tveille@adl.example.org\t" in capsys.readouterr().out
+    assert main(["partner", "email", "1", "--clear"]) == 0
+    assert main(["partner", "list"]) == 0
+    assert "all cores\t-\tactive" in capsys.readouterr().out
     assert main(["partner", "revoke", "1"]) == 0
     assert main(["partner", "list"]) == 0
     assert "revoked" in capsys.readouterr().out
+    assert main(["partner", "email", "1", "a@b.be"]) == 2  # revoked: nothing to change
 
 
 def test_digest_renders_a_partner_s_week_to_an_html_file(

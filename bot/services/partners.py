@@ -60,6 +60,11 @@ class Invitation:
         return f"/start@<bot> {self.start_parameter}"
 
 
+def _check_email(email: str | None) -> None:
+    if email is not None and not _EMAIL.match(email.strip()):
+        raise PartnerError(f"not an e-mail address: {email!r}")
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
@@ -103,8 +108,7 @@ class PartnerService:
             raise PartnerError("a partner needs a name")
         if language not in LANGUAGES:
             raise PartnerError(f"language must be one of {', '.join(LANGUAGES)}")
-        if email is not None and not _EMAIL.match(email.strip()):
-            raise PartnerError(f"not an e-mail address: {email!r}")
+        _check_email(email)
         self.check_scope(territories, cores)
         async with self._db.transaction():
             partner = await self._repo.create(
@@ -185,6 +189,15 @@ class PartnerService:
     async def all(self) -> list[Partner]:
         """Return every partner."""
         return await self._repo.all()
+
+    async def set_email(self, partner_id: int, email: str | None) -> None:
+        """Set (or with None clear) where a partner's digest is e-mailed."""
+        _check_email(email)
+        async with self._db.transaction():
+            changed = await self._repo.set_email(partner_id, email.strip() if email else None)
+        if not changed:
+            raise PartnerError(f"no active partner {partner_id}")
+        logger.info("partner %d e-mail %s", partner_id, "set" if email else "cleared")
 
     async def revoke(self, partner_id: int) -> bool:
         """Revoke a partner: its chats lose access at once."""

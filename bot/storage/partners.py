@@ -78,6 +78,14 @@ class PartnerRepository:
         rows = await self._db.fetch_all("SELECT * FROM partners ORDER BY id")
         return [_to_partner(r) for r in rows]
 
+    async def set_email(self, partner_id: int, email: str | None) -> bool:
+        """Set or clear an active partner's e-mail address; False if there is no such partner."""
+        changed = await self._db.execute(
+            "UPDATE partners SET email = ? WHERE id = ? AND revoked_at IS NULL",
+            (email, partner_id),
+        )
+        return changed == 1
+
     async def revoke(self, partner_id: int) -> bool:
         """Revoke a partner: its chats are unbound and its invitations stop working."""
         changed = await self._db.execute(
