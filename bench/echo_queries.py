@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ROLES = [r.value for r in Role]
 
 
-def build(path: Path, users: int, concerns: int, seed: int = 7) -> None:
-    """Fill a migrated database with synthetic users and confirmed concerns."""
+def build(path: Path, users: int, concerns: int, seed: int = 7, *, days: int = 365) -> None:
+    """Fill a migrated database with synthetic users and concerns confirmed over `days` days."""
     rng = random.Random(seed)
     cores = [c for t in Reference.load(default_data_dir()).territories.values() for c in t.cores]
     now = datetime.now(UTC)
@@ -73,7 +73,7 @@ def build(path: Path, users: int, concerns: int, seed: int = 7) -> None:
     factor_rows = []
     for cid in range(1, concerns + 1):
         uid, _, _, _, role, territory, core, *_ = user_rows[rng.randrange(users)]
-        when = (now - timedelta(seconds=rng.randrange(365 * 86400))).isoformat(
+        when = (now - timedelta(seconds=rng.randrange(days * 86400))).isoformat(
             timespec="milliseconds"
         )
         factors = rng.sample(FACTOR_IDS, rng.choice((1, 1, 1, 2, 2, 3)))
