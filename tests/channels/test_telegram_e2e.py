@@ -332,6 +332,7 @@ async def test_recurring_jobs_are_scheduled(bot: RunningBot) -> None:
     assert sorted(job.name for job in queue.jobs()) == [
         "barometer",
         "digests",
+        "digests_weekly",
         "follow_ups",
         "housekeeping",
         "survey_invitations",
