@@ -49,6 +49,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bench._fixture import build_once
 from bench.echo_queries import build
 from bot.reference import Reference, default_data_dir
 from bot.services import charts
@@ -306,26 +307,15 @@ def main() -> None:
     )
     args = parser.parse_args()
     path = ROOT / "var" / "bench" / f"digest-{args.users}-{args.concerns}-{DAYS}d.sqlite3"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    built_s = 0.0
-    if not path.exists():
-        started = time.perf_counter()
-        partial = path.with_suffix(".partial")
-        partial.unlink(missing_ok=True)
 
-        async def migrate() -> None:
-            db = Database(partial)
-            await db.connect()
-            await db.close()
-
-        asyncio.run(migrate())
+    def fill(partial: Path) -> None:
         built_at = datetime.now(UTC)
         build(partial, args.users, args.concerns, days=DAYS)
         enrich(partial, built_at)
         asyncio.run(add_partners(partial))
         analyze(partial)
-        partial.rename(path)
-        built_s = time.perf_counter() - started
+
+    built_s = build_once(path, fill)
     if args.cold:
         evict(path)
     week, partners, rounds = asyncio.run(measure(path, max(1, args.rounds)))

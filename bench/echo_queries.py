@@ -24,6 +24,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench._fixture import build_once
 from bot.reference import Reference, default_data_dir
 from bot.services.barometer import BarometerService
 from bot.services.concerns import ConcernService
@@ -172,22 +173,7 @@ def main() -> None:
     parser.add_argument("--cold-queries", type=int, default=100)
     args = parser.parse_args()
     path = ROOT / "var" / "bench" / f"echo-{args.users}-{args.concerns}.sqlite3"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    built_s = 0.0
-    if not path.exists():
-        started = time.perf_counter()
-        partial = path.with_suffix(".partial")
-        partial.unlink(missing_ok=True)
-
-        async def migrate() -> None:
-            db = Database(partial)
-            await db.connect()
-            await db.close()
-
-        asyncio.run(migrate())
-        build(partial, args.users, args.concerns)
-        partial.rename(path)
-        built_s = time.perf_counter() - started
+    built_s = build_once(path, lambda partial: build(partial, args.users, args.concerns))
     timings = sorted(asyncio.run(measure(path, args.users, args.queries)))
     refresh_ms, served, cold = asyncio.run(
         measure_barometer(path, args.users, args.queries, args.cold_queries)

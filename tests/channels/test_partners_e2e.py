@@ -124,18 +124,23 @@ async def test_digest_preview_for_a_partner_chat_only_within_its_scope(
         await shopkeepers[0].send("/digest", until=translate("fr", "command.unknown"))
 
 
+async def two_shopkeepers_raise_roadworks(make_phone: PhoneFactory, first_id: int) -> None:
+    """Onboard two Lessines shopkeepers who each report roadworks, through the bot."""
+    for i in range(2):
+        phone = make_phone(first_id + i, "fr")
+        await onboard(phone)
+        await phone.send(
+            "Les travaux devant le magasin bloquent tout depuis des semaines",
+            until=translate("fr", "concern.understood", factors="")[:10],
+        )
+        await phone.tap(translate("fr", "concern.yes"), until="🤝")
+
+
 async def test_the_weekly_digest_arrives_with_its_chart_and_csv_once(
     settings: Settings, make_phone: PhoneFactory
 ) -> None:
     async with running_bot(settings.model_copy(update={"anonymity_k": 2}), poll_timeout=1) as bot:
-        for i in range(2):
-            phone = make_phone(9890 + i, "fr")
-            await onboard(phone)
-            await phone.send(
-                "Les travaux devant le magasin bloquent tout depuis des semaines",
-                until=translate("fr", "concern.understood", factors="")[:10],
-            )
-            await phone.tap(translate("fr", "concern.yes"), until="🤝")
+        await two_shopkeepers_raise_roadworks(make_phone, 9890)
         partners = bot.services.partners
         adl = await partners.create(
             name="ADL", territories=["lessines"], language="en", created_by="t"
@@ -177,14 +182,7 @@ async def test_a_partner_with_an_address_gets_the_digest_by_e_mail_once(
             }
         )
         async with running_bot(mail_settings, poll_timeout=1) as bot:
-            for i in range(2):
-                phone = make_phone(9870 + i, "fr")
-                await onboard(phone)
-                await phone.send(
-                    "Les travaux devant le magasin bloquent tout depuis des semaines",
-                    until=translate("fr", "concern.understood", factors="")[:10],
-                )
-                await phone.tap(translate("fr", "concern.yes"), until="🤝")
+            await two_shopkeepers_raise_roadworks(make_phone, 9870)
             adl = await bot.services.partners.create(
                 name="ADL",
                 territories=["lessines"],
@@ -244,14 +242,7 @@ async def test_a_partner_s_group_is_bound_by_its_link_and_gets_the_digest_nothin
     settings: Settings, make_phone: PhoneFactory
 ) -> None:
     async with running_bot(settings.model_copy(update={"anonymity_k": 2}), poll_timeout=1) as bot:
-        for i in range(2):
-            phone = make_phone(9880 + i, "fr")
-            await onboard(phone)
-            await phone.send(
-                "Les travaux devant le magasin bloquent tout depuis des semaines",
-                until=translate("fr", "concern.understood", factors="")[:10],
-            )
-            await phone.tap(translate("fr", "concern.yes"), until="🤝")
+        await two_shopkeepers_raise_roadworks(make_phone, 9880)
         adl = await bot.services.partners.create(
             name="ADL", territories=["lessines"], language="en", created_by="t"
         )
