@@ -56,6 +56,7 @@ class User(BaseModel):
     surveys: bool = True
     quote_consent: bool = False
     quote_consent_at: str | None = None
+    announcements: bool = True
     created_at: str
     updated_at: str
 
@@ -81,6 +82,7 @@ _UPDATABLE = frozenset(
         "surveys",
         "quote_consent",
         "quote_consent_at",
+        "announcements",
     }
 )
 
