@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     telegram_max_rate: float = Field(default=30.0, ge=0)
     # Bot API calls in flight at once (HTTP connections kept open to the Bot API server).
     telegram_connections: int = Field(default=16, ge=1, le=256)
+    # Broadcasts: messages per second (Telegram allows about 30 in all), messages handed over
+    # at once (the most a crash can make send twice), tries before a message counts as failed.
+    broadcast_rate: float = Field(default=25.0, gt=0, le=10_000)
+    broadcast_batch: int = Field(default=10, ge=1, le=500)
+    broadcast_max_attempts: int = Field(default=5, ge=1, le=50)
     # Partner digests by e-mail (SMTP): off while no host is set.
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)

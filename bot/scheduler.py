@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.services.broadcasts import SendAnnouncement, SendReport
 from bot.services.container import Services
 from bot.services.digest_dispatch import SendDigest
 from bot.services.digest_schedule import DAYS, WeeklyTime
@@ -23,6 +24,7 @@ HOUSEKEEPING_EVERY = timedelta(hours=6)
 INVITATIONS_EVERY = timedelta(seconds=30)
 RESULTS_EVERY = timedelta(minutes=5)
 DIGESTS_EVERY = timedelta(minutes=10)
+BROADCASTS_EVERY = timedelta(seconds=2)
 FOLLOW_UPS_EVERY = timedelta(minutes=15)
 
 
@@ -64,6 +66,8 @@ def register_jobs(
     send_invitation: SendInvitation | None = None,
     send_results: SendResults | None = None,
     send_digest: SendDigest | None = None,
+    send_announcement: SendAnnouncement | None = None,
+    send_report: SendReport | None = None,
 ) -> None:
     """Schedule every recurring job."""
 
@@ -118,6 +122,8 @@ def register_jobs(
             timedelta(seconds=20),
             lambda: services.waves.close_due(give_back),
         )
+    if send_announcement is not None:
+        _register_broadcasts(scheduler, services, send_announcement, send_report)
     if send_digest is not None:
         deliver = send_digest
 
@@ -141,6 +147,20 @@ def register_jobs(
             timedelta(seconds=30),
             lambda: services.digest_dispatcher.run(deliver),
         )
+
+
+def _register_broadcasts(
+    scheduler: JobScheduler,
+    services: Services,
+    send: SendAnnouncement,
+    report: SendReport | None,
+) -> None:
+    async def kick(_context: Any) -> None:
+        # A drain runs in the background for as long as there is something due; this only
+        # starts one when none is running, so a 20,000-recipient broadcast is one drain.
+        services.broadcasts.kick(send, report)
+
+    scheduler.run_repeating(kick, BROADCASTS_EVERY, first=timedelta(seconds=1), name="broadcasts")
 
 
 def _repeat(

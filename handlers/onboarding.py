@@ -24,6 +24,8 @@ COMMANDS = (
     "invite_partner",
     "partners",
     "digest",
+    "stop",
+    "start_announcements",
 )
 
 GROUP_COMMANDS = ("start", "help", "digest")

@@ -9,20 +9,29 @@ import signal
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from telegram import BotCommand, Update
-from telegram.error import TelegramError, TimedOut
+from telegram import Bot, BotCommand, Update
+from telegram.error import Forbidden, RetryAfter, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor
 
 import handlers
-from bot.channels.telegram import TelegramRenderer
+from bot.channels.telegram import CHANNEL, TelegramRenderer
 from bot.channels.telegram_delivery import DurableUpdateQueue
 from bot.channels.telegram_http import AiohttpRequest
 from bot.config import Settings
 from bot.i18n import LANGUAGES, Translator, translate
 from bot.scheduler import register_jobs
+from bot.services.broadcasts import (
+    PHOTO_PATH_PREFIX,
+    SendAnnouncement,
+    SendOutcome,
+    SendReport,
+    SendResult,
+)
 from bot.services.container import Services, open_services
 from bot.services.digest_dispatch import EMAIL_CHANNEL, SendDigest
 from bot.services.digests import DigestFigures
@@ -31,6 +40,7 @@ from bot.services.sending import Delivery
 from bot.services.survey_results import WaveResults
 from bot.services.survey_waves import SendInvitation, SendResults
 from bot.storage import Concern, User
+from bot.storage.broadcasts import Broadcast, OutboxItem
 from bot.storage.partners import Partner
 from bot.survey_definitions import Survey
 
@@ -119,6 +129,8 @@ def build_application(settings: Settings, services: Services) -> Application:  #
             invitation_sender(services, renderer),
             results_sender(services, renderer),
             digest_sender(services, renderer),
+            announcement_sender(services, application.bot),
+            report_sender(services, renderer),
         )
     return application
 
@@ -205,6 +217,61 @@ def digest_sender(services: Services, renderer: TelegramRenderer) -> SendDigest:
     return send
 
 
+def announcement_sender(services: Services, bot: Bot) -> SendAnnouncement:
+    """Return how the broadcast dispatcher hands one message to Telegram."""
+
+    async def send(broadcast: Broadcast, item: OutboxItem, text: str) -> SendResult:
+        if item.channel != CHANNEL:
+            return SendResult(SendOutcome.ERROR, error=f"no sender for channel {item.channel}")
+        chat_id = int(item.chat_id)
+        try:
+            if broadcast.photo is None:
+                await bot.send_message(chat_id, text)
+                return SendResult(SendOutcome.SENT)
+            upload = broadcast.photo.startswith(PHOTO_PATH_PREFIX)
+            photo: str | bytes = broadcast.photo
+            if upload:
+                path = Path(broadcast.photo.removeprefix(PHOTO_PATH_PREFIX))
+                photo = await asyncio.to_thread(path.read_bytes)
+            message = await bot.send_photo(chat_id, photo=photo, caption=text)
+            # Uploaded once; every later recipient gets it by Telegram's id.
+            photo_id = message.photo[-1].file_id if upload and message.photo else None
+            return SendResult(SendOutcome.SENT, photo_id=photo_id)
+        except Forbidden:
+            return SendResult(SendOutcome.BLOCKED)
+        except RetryAfter as exc:
+            return SendResult(SendOutcome.RATE_LIMITED, retry_after=_seconds(exc))
+        except TimedOut:
+            # Telegram may well have delivered it; sending twice is worse than not knowing.
+            logger.warning("broadcast %d: a send timed out; counted as sent", broadcast.id)
+            return SendResult(SendOutcome.SENT)
+        except TelegramError as exc:
+            return SendResult(SendOutcome.ERROR, error=str(exc)[:200])
+
+    return send
+
+
+def report_sender(services: Services, renderer: TelegramRenderer) -> SendReport:
+    """Return how the dispatcher tells an admin how their broadcast went."""
+
+    async def send(
+        broadcast: Broadcast, progress: dict[str, int], reasons: list[tuple[str, int]]
+    ) -> bool:
+        reply = await services.announcements.report(broadcast, progress, reasons)
+        delivery = await _deliver(
+            renderer.send_unprompted(int(broadcast.report_chat), reply),
+            f"report of broadcast {broadcast.id}",
+        )
+        return delivery is not Delivery.FAILED
+
+    return send
+
+
+def _seconds(exc: RetryAfter) -> float:
+    value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
 async def publish_commands(application: Application) -> None:  # type: ignore[type-arg]
     """Publish the command menu in each language (the default one in French)."""
     for lang in (None, *LANGUAGES):
@@ -247,6 +314,7 @@ async def running_bot(
             queue = application.update_queue
             assert isinstance(queue, DurableUpdateQueue)
             await queue.replay(application.bot)
+            await services.broadcasts.recover()
             # PTB's documented order: start processing, then start receiving.
             await application.start()
             if webhook_url is None:
@@ -267,6 +335,7 @@ async def running_bot(
                 # Stop fetching first, then let the updates already fetched finish.
                 if updater.running:
                     await updater.stop()
+                await services.broadcasts.stop()
                 await application.stop()
                 logger.info("bot stopped")
     finally:

@@ -35,6 +35,8 @@ from nlp.taxonomy import FACTOR_IDS
 logger = logging.getLogger(__name__)
 
 FALLBACK_LANGUAGE = "fr"
+# A photo not uploaded yet is stored as this prefix and a file path.
+PHOTO_PATH_PREFIX = "path:"
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 

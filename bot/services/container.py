@@ -11,6 +11,8 @@ from bot.resources import Resources
 from bot.services.access import Admins
 from bot.services.barometer import BarometerService
 from bot.services.barometer_flow import BarometerFlow
+from bot.services.broadcast_flow import AnnouncementsFlow
+from bot.services.broadcasts import BroadcastService, BroadcastSettings
 from bot.services.classification import OffLoopClassifier
 from bot.services.concern_flow import ConcernFlow
 from bot.services.concerns import ConcernService
@@ -74,6 +76,8 @@ class Services:
     waves: WaveService
     conversation: ConversationService
     identity: BotIdentity
+    broadcasts: BroadcastService
+    announcements: AnnouncementsFlow
     # None while no SMTP server is configured: digests then go to Telegram only.
     mailer: SmtpMailer | None = None
 
@@ -155,6 +159,16 @@ async def open_services(settings: Settings) -> Services:
     digest_flow = DigestFlow(partners, digests, reference, taxonomy(), settings.anonymity_k)
     identity = BotIdentity(settings.bot_username)
     mailer = SmtpMailer.from_settings(settings)
+    broadcasts = BroadcastService(
+        db,
+        reference,
+        BroadcastSettings(
+            rate_per_s=settings.broadcast_rate,
+            batch=settings.broadcast_batch,
+            max_attempts=settings.broadcast_max_attempts,
+        ),
+    )
+    announcements = AnnouncementsFlow(users)
     partner_admin = PartnerAdminFlow(partners, admins, lambda: identity.username)
     return Services(
         settings=settings,
@@ -193,7 +207,10 @@ async def open_services(settings: Settings) -> Services:
             PartnerFlow(partners, reference),
             partner_admin,
             digest_flow,
+            announcements,
         ),
         identity=identity,
+        broadcasts=broadcasts,
+        announcements=announcements,
         mailer=mailer,
     )

@@ -8,6 +8,7 @@ from bot.channels.base import IncomingKind, IncomingMessage, Outcome, Reply
 from bot.i18n import DEFAULT_LANGUAGE, normalize_language, translate
 from bot.services.barometer_flow import PREFIX as BAROMETER_PREFIX
 from bot.services.barometer_flow import BarometerFlow
+from bot.services.broadcast_flow import AnnouncementsFlow
 from bot.services.concern_flow import PREFIX as CONCERN_PREFIX
 from bot.services.concern_flow import ConcernFlow
 from bot.services.digest_flow import DigestFlow
@@ -46,7 +47,9 @@ class ConversationService:
         partners: PartnerFlow,
         partner_admin: PartnerAdminFlow,
         digests: DigestFlow,
+        announcements: AnnouncementsFlow,
     ) -> None:
+        self._announcements = announcements
         self._users = users
         self._onboarding = onboarding
         self._concerns = concerns
@@ -108,6 +111,8 @@ class ConversationService:
                 return await self._barometer.on_command(user)
             if command in ("skip", "stop_survey"):
                 return await self._surveys.on_command(user, msg)
+            if command in ("stop", "start_announcements"):
+                return await self._announcements.on_command(user, command)
         if (
             msg.kind is IncomingKind.TEXT
             and user is not None

@@ -331,6 +331,7 @@ async def test_recurring_jobs_are_scheduled(bot: RunningBot) -> None:
     assert queue is not None
     assert sorted(job.name for job in queue.jobs()) == [
         "barometer",
+        "broadcasts",
         "digests",
         "digests_weekly",
         "follow_ups",
