@@ -81,6 +81,25 @@ def _parser() -> argparse.ArgumentParser:
     revoke = partner_commands.add_parser("revoke", help="revoke a partner (its chats lose access)")
     revoke.add_argument("partner_id", type=int)
 
+    broadcast = commands.add_parser("broadcast", help="send announcements; list and control them")
+    broadcast_commands = broadcast.add_subparsers(dest="broadcast_command", required=True)
+    new = broadcast_commands.add_parser(
+        "new", help="schedule a broadcast (the running bot sends it); --dry-run to count only"
+    )
+    new.add_argument("--text", required=True, help="the French text (everyone's fallback)")
+    new.add_argument("--text-nl", help="the Dutch text")
+    new.add_argument("--text-en", help="the English text")
+    new.add_argument("--photo", type=Path, help="an image sent with the text as its caption")
+    for name in ("territory", "core", "sector", "role", "language", "factor"):
+        new.add_argument(f"--{name}", help=f"only people with this {name}")
+    new.add_argument("--days", type=int, help="with --factor: raised in the last N days")
+    new.add_argument("--at", help="local date and time, e.g. '2026-12-01 10:00' (default: now)")
+    new.add_argument("--dry-run", action="store_true", help="print the count, store nothing")
+    broadcast_commands.add_parser("list", help="list the latest broadcasts with their progress")
+    for action in ("pause", "resume", "cancel"):
+        control = broadcast_commands.add_parser(action, help=f"{action} a broadcast")
+        control.add_argument("broadcast_id", type=int)
+
     digest = commands.add_parser("digest", help="render a partner's weekly digest to an HTML file")
     digest.add_argument("--partner", type=int, required=True, help="the partner's id")
     digest.add_argument("--week", help="an ISO week like 2026-W48 (default: the last full one)")
@@ -192,6 +211,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "digest":
         return _digest(args, settings)
+    if args.command == "broadcast":
+        return _broadcast(args, settings)
     if args.command == "partner":
         return _partner(args, settings)
     if args.command == "survey" and args.survey_command == "export":
@@ -310,6 +331,97 @@ def _export_survey(args: argparse.Namespace, settings: Settings) -> int:
 
     count = asyncio.run(export())
     print(f"wrote {count} responses to {args.csv}")
+    return 0
+
+
+def _broadcast(args: argparse.Namespace, settings: Settings) -> int:
+    """Schedule, list, pause, resume or cancel broadcasts from a shell."""
+    from datetime import datetime
+
+    from pydantic import ValidationError
+
+    from bot.reference import Reference
+    from bot.services.broadcasts import PHOTO_PATH_PREFIX, BroadcastError, BroadcastService
+    from bot.storage import Database
+    from bot.storage.broadcasts import Audience
+
+    _configure_logging("WARNING")
+    reference = Reference.load(settings.data_dir)
+
+    async def act() -> list[str]:
+        db = Database(settings.database_path)
+        await db.connect()
+        try:
+            service = BroadcastService(db, reference)
+            command = args.broadcast_command
+            if command == "list":
+                return [
+                    f"{b.id}\t{b.status.value}\t{b.send_at[:16]}\t{p.get('sent', 0)}/"
+                    f"{b.recipients if b.recipients is not None else '?'} sent"
+                    f"\t{p.get('blocked', 0)} blocked\t{p.get('failed', 0)} failed"
+                    f"\t{b.texts['fr'][:40]!r}"
+                    for b, p in await service.recent(20)
+                ] or ["no broadcasts yet"]
+            if command in ("pause", "resume", "cancel"):
+                done = await getattr(service, command)(args.broadcast_id)
+                return [
+                    f"broadcast {args.broadcast_id}: {command} "
+                    + ("done" if done else "refused (not in a state that allows it)")
+                ]
+            return await _new_broadcast(args, settings, service)
+        finally:
+            await db.close()
+
+    async def _new_broadcast(
+        args: argparse.Namespace, settings: Settings, service: BroadcastService
+    ) -> list[str]:
+        try:
+            audience = Audience(
+                territory_id=args.territory,
+                core_id=args.core,
+                sector_id=args.sector,
+                role=args.role,
+                language=args.language,
+                factor=args.factor,
+                days=args.days,
+            )
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise BroadcastError(f"--{first['loc'][0]}: {first['msg']}") from exc
+        texts = {"fr": args.text, "nl": args.text_nl or "", "en": args.text_en or ""}
+        photo = None
+        if args.photo is not None:
+            if not args.photo.is_file():
+                raise BroadcastError(f"no such file: {args.photo}")
+            photo = PHOTO_PATH_PREFIX + str(args.photo.resolve())
+        when = None
+        if args.at:
+            try:
+                when = datetime.strptime(args.at, "%Y-%m-%d %H:%M").replace(tzinfo=settings.tz)
+            except ValueError as exc:
+                raise BroadcastError(
+                    f"--at: expected 'YYYY-MM-DD HH:MM', got {args.at!r}"
+                ) from exc
+            if when < datetime.now(settings.tz):
+                raise BroadcastError(f"--at: {args.at} is in the past")
+        service.check({k: v for k, v in texts.items() if v}, photo, audience)
+        count = await service.count(audience)
+        if args.dry_run:
+            return [f"{count} people would get it (nothing stored)"]
+        made = await service.create(
+            created_by="cli", texts=texts, audience=audience, photo=photo, send_at=when
+        )
+        moment = "now" if when is None else f"at {args.at} ({settings.timezone})"
+        return [
+            f"broadcast {made.id} scheduled {moment} for {count} people;"
+            " the running bot sends it (`bot.py broadcast list` shows progress)"
+        ]
+
+    try:
+        print("\n".join(asyncio.run(act())))
+    except BroadcastError as exc:
+        print(f"échoppe: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

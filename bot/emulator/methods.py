@@ -172,6 +172,12 @@ class BotApiMethods:
         if self._state.is_blocked(chat_id):
             raise ApiError(403, BLOCKED)
         if method in SENDING_METHODS:
+            limits = self._state.limits
+            if limits.random_429_share > 0 and self._state.rng.random() < limits.random_429_share:
+                retry = limits.random_429_retry_after
+                raise ApiError(
+                    429, f"Too Many Requests: retry after {retry}", {"retry_after": retry}
+                )
             retry_after = self._state.rate_limiter.acquire(chat_id)
             if retry_after is not None:
                 raise ApiError(

@@ -47,6 +47,10 @@ class EmulatorLimits:
     global_burst: int = 30
     per_chat_per_s: float | None = None
     per_chat_burst: int = 5
+    # Share of sending calls refused with a 429 at random (Telegram's unexplained flood waits).
+    random_429_share: float = 0.0
+    random_429_retry_after: int = 1
+    random_seed: int = 429
 
 
 @dataclass(frozen=True)

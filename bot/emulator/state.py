@@ -7,6 +7,7 @@ import bisect
 import copy
 import itertools
 import logging
+import random
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -146,6 +147,7 @@ class EmulatorState:
         self.allowed_updates: list[str] | None = None
         self.files = FileFactory()
         self.rate_limiter = RateLimiter(lambda: self.limits)
+        self.rng = random.Random(self.limits.random_seed)
         self.closing = False
         self._users: dict[int, FakeUser] = {}
         self._chats: dict[int, ChatState] = {}
@@ -181,6 +183,10 @@ class EmulatorState:
         else:
             chat.user = user
         return chat
+
+    def open_chat(self, user: FakeUser) -> None:
+        """Make the user known as someone who started the bot, without sending an update."""
+        self._register(user)
 
     def _user_message(
         self, user: FakeUser, content: dict[str, Any], chat: ChatState | None = None

@@ -20,8 +20,9 @@ from enum import StrEnum
 
 from aiolimiter import AsyncLimiter
 
+from bot.i18n import LANGUAGES
 from bot.reference import Reference
-from bot.storage import Database, UserRepository
+from bot.storage import Database, Role, UserRepository
 from bot.storage.broadcasts import (
     Audience,
     Broadcast,
@@ -120,7 +121,7 @@ class BroadcastService:
             raise BroadcastError("a French text is required: it is everyone's fallback")
         limit = MAX_CAPTION if photo else MAX_TEXT
         for lang, text in texts.items():
-            if lang not in ("fr", "nl", "en"):
+            if lang not in LANGUAGES:
                 raise BroadcastError(f"unknown language {lang!r}")
             if len(text) > limit:
                 raise BroadcastError(f"the {lang} text has {len(text)} characters (max {limit})")
@@ -130,6 +131,10 @@ class BroadcastService:
             raise BroadcastError(f"unknown core {audience.core_id!r}")
         if audience.sector_id and self._ref.sector(audience.sector_id) is None:
             raise BroadcastError(f"unknown sector {audience.sector_id!r}")
+        if audience.role is not None and audience.role not in {r.value for r in Role}:
+            raise BroadcastError(f"unknown role {audience.role!r}")
+        if audience.language is not None and audience.language not in LANGUAGES:
+            raise BroadcastError(f"unknown language {audience.language!r}")
         if audience.factor is not None and audience.factor not in FACTOR_IDS:
             raise BroadcastError(f"unknown factor {audience.factor!r}")
         if (audience.factor is None) != (audience.days is None):

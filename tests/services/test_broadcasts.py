@@ -110,6 +110,8 @@ async def test_audiences_count_exactly_who_matches_and_exclude_who_said_no(
         Audience(sector_id="spaceships"),
         Audience(factor="weather", days=3),
         Audience(factor="roadworks"),
+        Audience(role="astronaut"),
+        Audience(language="de"),
     ):
         with pytest.raises(BroadcastError):
             await broadcasts.create(created_by="t", texts={"fr": "Bonjour"}, audience=wrong)
