@@ -442,7 +442,7 @@ def _digest(args: argparse.Namespace, settings: Settings) -> int:
     week = args.week or last_full_week(datetime.now(UTC), settings.tz)
     try:
         week_bounds(week, settings.tz)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         print(f"échoppe: {exc}", file=sys.stderr)
         return 2
     reference = Reference.load(settings.data_dir)

@@ -6,11 +6,13 @@ from telegram.ext import Application
 
 from bot.channels.telegram import TelegramRenderer
 from bot.services.container import Services
-from handlers import errors, fallback, onboarding
+from handlers import errors, fallback, groups, onboarding
 
 
 def register(application: Application, services: Services, renderer: TelegramRenderer) -> None:  # type: ignore[type-arg]
     """Attach every handler to the application, most specific first."""
+    for handler in groups.build(services):
+        application.add_handler(handler)
     for handler in onboarding.build(services, renderer):
         application.add_handler(handler)
     for handler in fallback.build(services, renderer):

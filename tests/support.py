@@ -149,6 +149,9 @@ class SmtpInbox:
     port: int
     received: list[tuple[str, list[str], bytes]] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
+    # How the server answers the message itself, and after how long.
+    data_reply: str = "250 Message accepted"
+    data_delay_s: float = 0.0
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
@@ -159,8 +162,12 @@ class SmtpInbox:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted"
+        if self.data_reply.startswith("250"):
+            self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        if self.data_delay_s:
+            # Taken, but slow to say so.
+            await asyncio.sleep(self.data_delay_s)
+        return self.data_reply
 
     def messages(self) -> list[EmailMessage]:
         """Parse what was received, as a mail client would."""

@@ -39,9 +39,17 @@ def to_incoming(update: Update) -> IncomingMessage | None:
     """
     user = update.effective_user
     chat = update.effective_chat
-    if user is None or user.is_bot:
-        return None
     group = chat is not None and chat.type in (chat.GROUP, chat.SUPERGROUP)
+    # An anonymous group admin writes as a bot account on behalf of the group itself.
+    as_group = (
+        group
+        and update.message is not None
+        and update.message.sender_chat is not None
+        and chat is not None
+        and update.message.sender_chat.id == chat.id
+    )
+    if user is None or (user.is_bot and not as_group):
+        return None
     if chat is not None and chat.type != chat.PRIVATE and not group:
         return None
 

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from telegram import Bot, BotCommand, Update
-from telegram.error import Forbidden, RetryAfter, TelegramError, TimedOut
+from telegram.error import ChatMigrated, Forbidden, RetryAfter, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor
 
 import handlers
@@ -207,9 +207,22 @@ def digest_sender(services: Services, renderer: TelegramRenderer) -> SendDigest:
 
         async def send_all() -> bool:
             # The text, then the chart and the CSV; a block stops the rest.
+            target = int(chat_id)
             for reply in replies:
-                if not await renderer.send(int(chat_id), reply):
+                try:
+                    delivered = await renderer.send(target, reply)
+                except ChatMigrated as exc:
+                    # The group became a supergroup: follow it, and carry on there.
+                    target = exc.new_chat_id
+                    await services.partners.move_chat(CHANNEL, chat_id, str(target))
+                    delivered = await renderer.send(target, reply)
+                if not delivered:
                     return False
+            if target != int(chat_id):
+                # Recorded under the new id too, which the next round looks for.
+                await services.partners.record_delivery(
+                    partner.id, figures.week, CHANNEL, str(target)
+                )
             return True
 
         return await _deliver(send_all(), f"digest of partner {partner.id}")

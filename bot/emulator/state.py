@@ -76,7 +76,9 @@ class ChatState:
     def chat_json(self) -> dict[str, Any]:
         """Return the Telegram Chat object of this chat."""
         if self.group is not None:
-            return {"id": self.group.id, "type": "group", "title": self.group.title}
+            # Supergroup ids carry Telegram's -100 prefix.
+            kind = "supergroup" if self.group.id < -1_000_000_000_000 else "group"
+            return {"id": self.group.id, "type": kind, "title": self.group.title}
         return private_chat_json(self.user)
 
     def new_message_id(self) -> int:
@@ -151,6 +153,8 @@ class EmulatorState:
         self.closing = False
         self._users: dict[int, FakeUser] = {}
         self._chats: dict[int, ChatState] = {}
+        # Groups upgraded to supergroups: old id -> new id.
+        self._migrated: dict[int, int] = {}
         self._blocked: set[int] = set()
         self._callback_queries: dict[str, CallbackQueryRecord] = {}
         self._callback_ids = itertools.count(1)
@@ -448,11 +452,41 @@ class EmulatorState:
     # ------------------------------------------------------------------ chats and messages
 
     def chat(self, chat_id: int) -> ChatState:
-        """Return a known chat or raise Telegram's "chat not found"."""
+        """Return a known chat or raise Telegram's "chat not found" (or "upgraded")."""
+        moved = self._migrated.get(chat_id)
+        if moved is not None:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": moved},
+            )
         chat = self._chats.get(chat_id)
         if chat is None:
             raise bad_request("chat not found")
         return chat
+
+    def upgrade_group(self, group_id: int, supergroup_id: int, *, announce: bool = True) -> int:
+        """Turn a group into a supergroup with a new id, as Telegram does.
+
+        With announce, the bot gets the service message saying so (returns its update id);
+        without, it learns only when a send to the old id fails (returns 0).
+        """
+        old = self.chat(group_id)
+        assert old.group is not None, "only groups are upgraded"
+        new = ChatState(user=old.user, group=GroupInfo(supergroup_id, old.group.title))
+        self._chats[supergroup_id] = new
+        self._migrated[group_id] = supergroup_id
+        if not announce:
+            return 0
+        # The service message Telegram posts in the old group.
+        payload: dict[str, Any] = {
+            "message_id": old.new_message_id(),
+            "from": user_json(old.user),
+            "chat": old.chat_json(),
+            "date": int(time.time()),
+            "migrate_to_chat_id": supergroup_id,
+        }
+        return self._push_update("message", payload)
 
     def add_bot_message(
         self, chat: ChatState, content: dict[str, Any], markup: dict[str, Any] | None

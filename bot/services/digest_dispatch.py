@@ -76,7 +76,13 @@ class DigestDispatcher:
             ]
             if not chats:
                 continue
-            figures = await self._digests.figures(partner, week)
+            try:
+                figures = await self._digests.figures(partner, week, moment)
+            except Exception:
+                # One partner's trouble (a broken survey definition, say) must not hold back
+                # every other partner's digest; this one is tried again at the next run.
+                logger.exception("could not count partner %d's digest of %s", partner.id, week)
+                continue
             for channel, chat_id in chats:
                 # A chat that blocked the bot is recorded too: it is not sent the week again.
                 record = partial(

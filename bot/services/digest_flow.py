@@ -50,14 +50,18 @@ class DigestFlow:
         self._k = anonymity_k
 
     async def on_command(self, msg: IncomingMessage, lang: str) -> Outcome:
-        """Answer /digest with the last 7 days, for a chat bound to a partner."""
+        """Answer /digest with the last full week, for a chat bound to a partner.
+
+        Never a live count: two answers a minute apart, or an answer and the weekly digest,
+        would differ by the people who just wrote.
+        """
         partner = await self._partners.partner_of(msg.channel, msg.chat_ref)
         if partner is None:
             t = Translator(lang)
             logger.info("refused /digest to a chat not bound to a partner")
             return Outcome((unknown_command(t),))
-        figures = await self._digests.preview(partner)
-        return Outcome((Reply(self.text(partner, figures, preview=True)),))
+        figures = await self._digests.last_week(partner)
+        return Outcome((Reply(self.text(partner, figures)),))
 
     async def weekly(self, partner: Partner, figures: DigestFigures) -> tuple[Reply, ...]:
         """Return the weekly digest: the text, a chart, and a CSV of the week's aggregates."""
@@ -66,7 +70,7 @@ class DigestFlow:
         png = await draw(chart)
         name = f"{self._name(partner, figures)}.csv"
         return (
-            Reply(self.text(partner, figures, preview=False)),
+            Reply(self.text(partner, figures)),
             Reply(t("digest.chart_caption", week=figures.week), image=png),
             Reply(t("digest.csv_caption", week=figures.week), document=(name, self.csv(figures))),
         )
@@ -85,7 +89,7 @@ class DigestFlow:
         message["To"] = to
         message["Date"] = formatdate(usegmt=True)
         message["Message-ID"] = make_msgid("digest", domain=domain)
-        message.set_content(self.text(partner, figures, preview=False))
+        message.set_content(self.text(partner, figures))
         message.add_alternative(
             self.html(partner, figures, f"cid:{chart_id[1:-1]}"), subtype="html"
         )
@@ -152,7 +156,7 @@ class DigestFlow:
             )
         return out.getvalue().encode("utf-8")
 
-    def view(self, partner: Partner, figures: DigestFigures, *, preview: bool) -> DigestView:
+    def view(self, partner: Partner, figures: DigestFigures) -> DigestView:
         """Put the figures into words in the partner's language, ready for text or HTML."""
         t = Translator(partner.language)
         lang = t.lang
@@ -183,7 +187,7 @@ class DigestFlow:
                     average=None if line.average is None else f"{line.average:g}",
                     change=change,
                     cores=cores or None,
-                    quotes=figures.quotes.get(line.factor, ()),
+                    quotes=tuple(q.text for q in figures.quotes.get(line.factor, ())),
                 )
             )
         emerging = tuple(
@@ -206,7 +210,7 @@ class DigestFlow:
             header=t(
                 "digest.header",
                 name=partner.name,
-                period=t("digest.last_7_days") if preview else figures.week,
+                period=figures.week,
                 places=places,
             ),
             activity=t(
@@ -224,7 +228,7 @@ class DigestFlow:
     def _survey_view(self, t: Translator, headline: SurveyHeadline) -> SurveyView:
         """Sum up a closed wave: respondents per place and its first shown questions."""
         fewer = t("echo.fewer", k=self._k)
-        survey = headline.results.survey
+        survey = headline.survey
         names = [self._place_name(t.lang, place.scope_id) for place in headline.places]
         respondents = " · ".join(
             t(
@@ -270,10 +274,10 @@ class DigestFlow:
         place = self._ref.core(scope_id) or self._ref.territory(scope_id)
         return place.name(lang) if place is not None else scope_id
 
-    def text(self, partner: Partner, figures: DigestFigures, *, preview: bool) -> str:
+    def text(self, partner: Partner, figures: DigestFigures) -> str:
         """Write the digest in the partner's language."""
         t = Translator(partner.language)
-        view = self.view(partner, figures, preview=preview)
+        view = self.view(partner, figures)
         lines = [view.header, view.activity, "", t("digest.factors_header")]
         if view.nothing:
             lines.append(view.nothing)
@@ -307,7 +311,7 @@ class DigestFlow:
         """Write the digest as a self-standing HTML page; the chart is at chart_src."""
         t = Translator(partner.language)
         return _template().render(
-            view=self.view(partner, figures, preview=False),
+            view=self.view(partner, figures),
             chart_src=chart_src,
             t=t,
             k=self._k,

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from pydantic import TypeAdapter
+
 from bot.reference import Reference
-from bot.services.digest_schedule import week_bounds
-from bot.services.survey_results import ScopeResult, SurveyResults, WaveResults
+from bot.services.digest_schedule import last_full_week, week_bounds
+from bot.services.survey_results import ScopeResult, SurveyResults
 from bot.storage import Database
 from bot.storage.digests import DigestRepository
 from bot.storage.partners import Partner
 from bot.storage.surveys import SurveyRepository, Wave
-from bot.survey_definitions import Surveys
+from bot.survey_definitions import Survey, Surveys
 from nlp.anonymize import anonymize
 from nlp.taxonomy import FACTOR_IDS
 
@@ -72,8 +74,17 @@ class SurveyHeadline:
     protected as survey results always are (below k hidden, no subtraction between places).
     """
 
-    results: WaveResults
+    wave_id: int
+    survey: Survey
     places: tuple[ScopeResult, ...]
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A scrubbed extract, with the concern it came from (deleted concerns are not quoted)."""
+
+    concern_id: int
+    text: str
 
 
 @dataclass(frozen=True)
@@ -87,7 +98,7 @@ class DigestFigures:
     factors: tuple[FactorLine, ...]
     emerging: tuple[Emerging, ...]
     # Up to two scrubbed extracts per shown factor, from people who accepted being quoted.
-    quotes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    quotes: dict[str, tuple[Quote, ...]] = field(default_factory=dict)
     # Follow-up answers given this week: distinct people per answer (None below k).
     outcomes: dict[str, int | None] = field(default_factory=dict)
     surveys: tuple[SurveyHeadline, ...] = ()
@@ -112,15 +123,38 @@ class DigestService:
         self._k = anonymity_k
         self._tz = tz
 
-    async def figures(self, partner: Partner, week: str) -> DigestFigures:
-        """Return an ISO week's figures (Monday to Sunday, local time) for a partner."""
-        start, end = week_bounds(week, self._tz)
-        return await self.figures_between(partner, start, end, week)
+    async def figures(
+        self, partner: Partner, week: str, now: datetime | None = None
+    ) -> DigestFigures:
+        """Return an ISO week's figures (Monday to Sunday, local time) for a partner.
 
-    async def preview(self, partner: Partner, now: datetime | None = None) -> DigestFigures:
-        """Return the figures of the last 7 days, for /digest."""
-        end = now or datetime.now(UTC)
-        return await self.figures_between(partner, end - timedelta(days=7), end, "7d")
+        A finished week is counted once and kept: every later send (a retry, another chat,
+        the e-mail, /digest) shows the same figures, so none can be subtracted from another.
+        Quotes of concerns deleted since are left out.
+        """
+        start, end = week_bounds(week, self._tz)
+        moment = now or datetime.now(UTC)
+        if end > moment:
+            return await self.figures_between(partner, start, end, week)
+        stored = await self._repo.snapshot(partner.id, week)
+        if stored is None:
+            counted = await self.figures_between(partner, start, end, week)
+            stored = await self._repo.keep_snapshot(
+                partner.id, week, _FIGURES.dump_json(counted).decode("utf-8"), _iso(moment)
+            )
+        figures = _FIGURES.validate_json(stored)
+        quoted = [q.concern_id for quotes in figures.quotes.values() for q in quotes]
+        alive = await self._repo.existing_concerns(quoted)
+        kept = {
+            factor: tuple(q for q in quotes if q.concern_id in alive)
+            for factor, quotes in figures.quotes.items()
+        }
+        return replace(figures, quotes={f: q for f, q in kept.items() if q})
+
+    async def last_week(self, partner: Partner, now: datetime | None = None) -> DigestFigures:
+        """Return the figures of the last full week, the same as its weekly digest."""
+        moment = now or datetime.now(UTC)
+        return await self.figures(partner, last_full_week(moment, self._tz), moment)
 
     async def figures_between(
         self, partner: Partner, start: datetime, end: datetime, label: str
@@ -153,12 +187,14 @@ class DigestService:
             for core_id, index, count in by_core:
                 if core_id is not None:
                     cores[core_id][index] = count
+            # Four times the average is the four weeks' total: minus the weeks shown in earlier
+            # digests, it would tell a hidden one. Shown only when no week was hidden.
+            shown_weeks = all(n == 0 or n >= self._k for n in weekly[:WEEKS_BACK])
             lines.append(
                 FactorLine(
                     factor=factor,
                     people=now if now >= self._k else None,
-                    # An average of small weeks would tell their sum: shown from k only.
-                    average=round(average, 1) if average >= self._k else None,
+                    average=round(average, 1) if shown_weeks and average > 0 else None,
                     top_cores=self._top_cores(now, cores),
                 )
             )
@@ -170,7 +206,7 @@ class DigestService:
                     emerging.append(Emerging(core_id, factor, current if shown else None))
         shown = people >= self._k
         lines.sort(key=lambda line: (line.people is None, -(line.people or 0)))
-        quotes: dict[str, tuple[str, ...]] = {}
+        quotes: dict[str, tuple[Quote, ...]] = {}
         for line in lines:
             if line.people is None:
                 continue
@@ -184,7 +220,7 @@ class DigestService:
                 limit=QUOTES_PER_FACTOR,
             )
             if texts:
-                quotes[line.factor] = tuple(_quote(t) for t in texts)
+                quotes[line.factor] = tuple(Quote(cid, _quote(text)) for cid, text in texts)
         given = await self._repo.follow_up_outcomes(
             territories=territories,
             cores=cores_in_scope,
@@ -233,7 +269,7 @@ class DigestService:
                     for tid in partner.territories
                     if wave.territory_id in (None, tid)
                 ]
-            headlines.append(SurveyHeadline(results, tuple(places)))
+            headlines.append(SurveyHeadline(wave.id, survey, tuple(places)))
         return tuple(headlines)
 
     def _territory_of(self, core_id: str) -> str | None:
@@ -271,6 +307,10 @@ class DigestService:
         return tuple(CoreCount(c, counts[c]) for c in ranked)
 
 
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
 def _reaches(wave: Wave, partner: Partner, territory_of: Callable[[str], str | None]) -> bool:
     """Tell whether a wave's audience overlaps the partner's scope."""
     if wave.territory_id is not None and wave.territory_id not in partner.territories:
@@ -288,3 +328,7 @@ def _quote(text: str) -> str:
     if len(scrubbed) <= QUOTE_CHARS:
         return scrubbed
     return scrubbed[: QUOTE_CHARS - 1].rsplit(" ", 1)[0] + "…"
+
+
+# Figures are kept as JSON (digest_snapshots); the survey definition travels inside.
+_FIGURES = TypeAdapter(DigestFigures)

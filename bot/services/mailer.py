@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import email.policy
 import logging
 from email.message import EmailMessage
+from email.utils import parseaddr
 from typing import Literal
 
 import aiosmtplib
@@ -50,24 +53,52 @@ class SmtpMailer:
         )
 
     async def send(self, message: EmailMessage) -> Delivery:
-        """Send one message; a refused address is final, anything else is tried again later."""
+        """Send one message, saying what became of it.
+
+        Before the message is handed over, any trouble means "try again later", except a
+        recipient refused for good (5xx). Once it is handed over (DATA), a timeout or a lost
+        connection counts as sent: the server may well have it, and twice is worse than not
+        knowing. A 5xx answer to the message itself is final too.
+        """
+        sender = parseaddr(str(message["From"]))[1]
+        recipient = str(message["To"])
+        client = aiosmtplib.SMTP(
+            hostname=self._host,
+            port=self._port,
+            use_tls=self._security == "tls",
+            start_tls=self._security == "starttls",
+            username=self._username,
+            password=self._password,
+            timeout=self._timeout_s,
+        )
         try:
-            await aiosmtplib.send(
-                message,
-                hostname=self._host,
-                port=self._port,
-                use_tls=self._security == "tls",
-                start_tls=self._security == "starttls",
-                username=self._username,
-                password=self._password,
-                timeout=self._timeout_s,
-            )
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            permanent = all(500 <= r.code < 600 for r in exc.recipients)
-            logger.warning("the SMTP server refused %s: %s", message["To"], exc.recipients)
-            return Delivery.BLOCKED if permanent else Delivery.FAILED
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            # Server down, TLS or login trouble: the next round tries again.
-            logger.warning("e-mail to %s not sent (%s); will retry", message["To"], exc)
+            return await self._hand_over(client, sender, recipient, message)
+        finally:
+            if client.is_connected:
+                with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                    await client.quit()
+            client.close()
+
+    async def _hand_over(
+        self, client: aiosmtplib.SMTP, sender: str, recipient: str, message: EmailMessage
+    ) -> Delivery:
+        try:
+            await client.connect()
+            await client.mail(sender)
+            await client.rcpt(recipient)
+        except aiosmtplib.SMTPRecipientRefused as exc:
+            logger.warning("the SMTP server refused %s: %s %s", recipient, exc.code, exc.message)
+            return Delivery.BLOCKED if 500 <= exc.code < 600 else Delivery.FAILED
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            # Server down, TLS or login trouble: nothing was handed over; the next round.
+            logger.warning("e-mail to %s not sent (%s); will retry", recipient, exc)
             return Delivery.FAILED
+        try:
+            await client.data(message.as_bytes(policy=email.policy.SMTP))
+        except aiosmtplib.SMTPDataError as exc:
+            logger.warning("the SMTP server refused the message to %s: %s", recipient, exc)
+            return Delivery.BLOCKED if 500 <= exc.code < 600 else Delivery.FAILED
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            logger.warning("e-mail to %s handed over, then %s; counted as sent", recipient, exc)
+            return Delivery.SENT
         return Delivery.SENT

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import re
 import secrets
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,12 +15,13 @@ from enum import StrEnum
 from bot.i18n import LANGUAGES
 from bot.reference import Reference
 from bot.storage import Database, ProcessedEventRepository
+from bot.storage.database import utcnow
 from bot.storage.partners import Partner, PartnerRepository
 
 logger = logging.getLogger(__name__)
 
 # One plain address: no name, no list, nothing that could break out of an e-mail header.
-_EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 # Telegram start parameters are at most 64 characters of [A-Za-z0-9_-].
 LINK_PREFIX = "partner_"
 
@@ -61,12 +63,12 @@ class Invitation:
 
 
 def _check_email(email: str | None) -> None:
-    if email is not None and not _EMAIL.match(email.strip()):
+    if email is not None and not _EMAIL.fullmatch(email.strip()):
         raise PartnerError(f"not an e-mail address: {email!r}")
 
 
 def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 class PartnerService:
@@ -106,6 +108,9 @@ class PartnerService:
         """Create a partner organisation with its scope."""
         if not name.strip():
             raise PartnerError("a partner needs a name")
+        if any(unicodedata.category(c).startswith("C") for c in name):
+            # The name goes into e-mail subjects and chat headers: one plain line.
+            raise PartnerError("a partner's name is one line of text, without control characters")
         if language not in LANGUAGES:
             raise PartnerError(f"language must be one of {', '.join(LANGUAGES)}")
         _check_email(email)
@@ -198,6 +203,20 @@ class PartnerService:
         if not changed:
             raise PartnerError(f"no active partner {partner_id}")
         logger.info("partner %d e-mail %s", partner_id, "set" if email else "cleared")
+
+    async def move_chat(self, channel: str, old_chat_id: str, new_chat_id: str) -> None:
+        """Follow a group that became a supergroup (Telegram gives it a new id)."""
+        async with self._db.transaction():
+            moved = await self._repo.move_chat(channel, old_chat_id, new_chat_id)
+        if moved:
+            logger.info("a partner's group moved to a new chat id")
+
+    async def record_delivery(
+        self, partner_id: int, week: str, channel: str, chat_id: str
+    ) -> None:
+        """Record that a week's digest reached a chat (one that moved while it was sent)."""
+        async with self._db.transaction():
+            await self._repo.record_delivery(partner_id, week, channel, chat_id, utcnow())
 
     async def revoke(self, partner_id: int) -> bool:
         """Revoke a partner: its chats lose access at once."""

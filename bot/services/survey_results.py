@@ -178,7 +178,9 @@ def _question(question: Any, raw: _Raw, k: int) -> QuestionResult:
             return QuestionResult(question.id, None, cells)
         mean = None
         if isinstance(question, ScaleQuestion):
-            mean = round(statistics.fmean(_numbers(values)), 1)
+            # Answers of another type (a question retyped under a wave) have no mean.
+            numbers = _numbers(values)
+            mean = round(statistics.fmean(numbers), 1) if numbers else None
         return QuestionResult(question.id, len(values), cells, mean=mean)
     cells = tuple(Cell(v, true[v] if v in shown else None) for v in possible)
     texts = len(values) if isinstance(question, FreeTextQuestion) else None

@@ -81,13 +81,14 @@ class DigestRepository:
         since: str,
         until: str,
         limit: int,
-    ) -> list[str]:
-        """Return texts filed under a factor by people who accepted anonymous quotes."""
+    ) -> list[tuple[int, str]]:
+        """Return (concern id, text) filed under a factor by people who accepted quotes."""
         where, params = _scope(territories, cores, "cf")
         # Texts about this one factor first, then the shortest readable ones, newest first.
         # CROSS JOIN keeps SQLite from reading every text before checking the consent.
         rows = await self._db.fetch_all(
-            "SELECT c.text FROM concern_factors cf CROSS JOIN users u ON u.id = cf.user_id"
+            "SELECT c.id, c.text FROM concern_factors cf"
+            " CROSS JOIN users u ON u.id = cf.user_id"
             " CROSS JOIN concerns c ON c.id = cf.concern_id"
             f" WHERE {where} AND cf.role = ? AND cf.factor = ? AND cf.kind = 'raised'"
             " AND cf.confirmed_at >= ? AND cf.confirmed_at < ?"
@@ -96,7 +97,36 @@ class DigestRepository:
             " cf.confirmed_at DESC LIMIT ?",
             (*params, role, factor, since, until, limit),
         )
-        return [str(r[0]) for r in rows]
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    async def snapshot(self, partner_id: int, week: str) -> str | None:
+        """Return the stored figures of a partner's week (JSON), if computed already."""
+        row = await self._db.fetch_one(
+            "SELECT figures FROM digest_snapshots WHERE partner_id = ? AND week = ?",
+            (partner_id, week),
+        )
+        return None if row is None else str(row[0])
+
+    async def keep_snapshot(self, partner_id: int, week: str, figures: str, at: str) -> str:
+        """Store a week's figures unless some are stored already; return the stored ones."""
+        await self._db.execute(
+            "INSERT OR IGNORE INTO digest_snapshots (partner_id, week, figures, computed_at)"
+            " VALUES (?, ?, ?, ?)",
+            (partner_id, week, figures, at),
+        )
+        stored = await self.snapshot(partner_id, week)
+        assert stored is not None
+        return stored
+
+    async def existing_concerns(self, concern_ids: Sequence[int]) -> set[int]:
+        """Return which of these concerns still exist (a deleted one is never quoted again)."""
+        if not concern_ids:
+            return set()
+        rows = await self._db.fetch_all(
+            f"SELECT id FROM concerns WHERE id IN ({', '.join('?' for _ in concern_ids)})",
+            list(concern_ids),
+        )
+        return {int(r[0]) for r in rows}
 
     async def follow_up_outcomes(
         self,

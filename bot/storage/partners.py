@@ -86,6 +86,18 @@ class PartnerRepository:
         )
         return changed == 1
 
+    async def move_chat(self, channel: str, old_chat_id: str, new_chat_id: str) -> bool:
+        """Carry a bound chat (and what it was sent) over to its new id; False if unbound."""
+        changed = await self._db.execute(
+            "UPDATE partner_chats SET chat_id = ? WHERE channel = ? AND chat_id = ?",
+            (new_chat_id, channel, old_chat_id),
+        )
+        await self._db.execute(
+            "UPDATE OR IGNORE digest_deliveries SET chat_id = ? WHERE channel = ? AND chat_id = ?",
+            (new_chat_id, channel, old_chat_id),
+        )
+        return changed == 1
+
     async def revoke(self, partner_id: int) -> bool:
         """Revoke a partner: its chats are unbound and its invitations stop working."""
         changed = await self._db.execute(

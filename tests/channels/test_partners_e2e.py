@@ -11,7 +11,7 @@ from bot.config import Settings
 from bot.i18n import translate
 from bot.services.digest_schedule import WeeklyTime
 from nlp.taxonomy import taxonomy
-from tests.support import Phone, onboard, smtp_server
+from tests.support import Phone, eventually, onboard, smtp_server
 
 PhoneFactory = Callable[..., Phone]
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -93,7 +93,7 @@ async def test_quoting_is_off_until_the_person_says_yes_and_can_be_withdrawn(
     assert translate("fr", "profile.turn_surveys_on") in me.buttons()
 
 
-async def test_digest_preview_for_a_partner_chat_only_within_its_scope(
+async def test_digest_on_demand_shows_last_week_for_a_partner_chat_within_its_scope(
     settings: Settings, make_phone: PhoneFactory
 ) -> None:
     async with running_bot(settings.model_copy(update={"anonymity_k": 2}), poll_timeout=1) as bot:
@@ -105,6 +105,9 @@ async def test_digest_preview_for_a_partner_chat_only_within_its_scope(
                 until=translate("fr", "concern.understood", factors="")[:10],
             )
             await phone.tap(translate("fr", "concern.yes"), until="🤝")
+        # A week later: what they said now lies in the last full week.
+        week_ago = (datetime.now(UTC) - timedelta(days=7)).isoformat(timespec="milliseconds")
+        await bot.services.db.execute("UPDATE concern_factors SET confirmed_at = ?", (week_ago,))
         partners = bot.services.partners
         adl = await partners.create(name="ADL", territories=["lessines"], created_by="t")
         hub = await partners.create(
@@ -281,3 +284,41 @@ async def test_a_partner_s_group_is_bound_by_its_link_and_gets_the_digest_nothin
             == []
         )
         assert officer.emulator.events(officer.user.id) == []
+
+
+async def test_a_partner_group_upgraded_to_a_supergroup_keeps_its_digest(
+    settings: Settings, make_phone: PhoneFactory
+) -> None:
+    async with running_bot(settings.model_copy(update={"anonymity_k": 2}), poll_timeout=1) as bot:
+        await two_shopkeepers_raise_roadworks(make_phone, 9900)
+        partners = bot.services.partners
+        adl = await partners.create(name="ADL", territories=["lessines"], created_by="t")
+        officer = make_phone(9905, "fr")
+        emulator = officer.emulator
+        groups = {}
+        for group, announce in ((-100201, True), (-100202, False)):
+            invitation = await partners.invite(adl.id, created_by="t")
+            before = emulator.last_seq
+            emulator.send_group_text(
+                officer.user, group, "ADL", f"/start@echoppe_test_bot {invitation.start_parameter}"
+            )
+            await emulator.wait_for_event(group, after_seq=before, timeout=10)
+            supergroup = -1_000_000_000_000 + group
+            emulator.upgrade_group(group, supergroup, announce=announce)
+            groups[supergroup] = announce
+
+        async def followed() -> bool:
+            return await partners.partner_of("telegram", "-1000000100201") is not None
+
+        await eventually(followed)  # told by Telegram's service message
+        assert await partners.partner_of("telegram", "-1000000100202") is None  # not told
+        monday = WeeklyTime.parse("mon 08:00").next_after(datetime.now(UTC), BRUSSELS)
+        send = digest_sender(bot.services, bot.renderer)
+        before = emulator.last_seq
+        assert await bot.services.digest_dispatcher.run(send, monday) == 2
+        for supergroup in groups:
+            kinds = [e.kind for e in emulator.events_after(before, supergroup)]
+            assert kinds == ["send_message", "send_photo", "send_document"]
+        # The unannounced one was followed when the send to its old id failed; nothing twice.
+        assert await partners.partner_of("telegram", "-1000000100202") is not None
+        assert await bot.services.digest_dispatcher.run(send, monday + timedelta(hours=1)) == 0

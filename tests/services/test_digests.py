@@ -51,6 +51,7 @@ async def test_counts_averages_top_cores_emerging_and_suppression(
     ogy_rent = await people(db, "ot", 5, "les_ogy")
     ghoy_rent = await people(db, "gt", 5, "les_ghoy")
     ogy_staff = await people(db, "os", 3, "les_ogy")
+    ogy_parking = await people(db, "op", 6, "les_ogy")
     brussels = await people(db, "b", 6, "bru_flagey")
     customer = await make_user(db, "c", core="les_ogy", role=Role.CUSTOMER)
     for user in ogy_roadworks + ghoy_roadworks + brussels + [customer]:
@@ -64,6 +65,9 @@ async def test_counts_averages_top_cores_emerging_and_suppression(
         await raise_factor(db, ogy_roadworks[0], "roadworks", at)
         for user in ogy_rent:
             await raise_factor(db, user, "rent_premises", at)
+        # Parking: 6, 6, 6 and, four weeks ago, 2 (hidden then).
+        for user in ogy_parking[: 2 if weeks_ago == 4 else 6]:
+            await raise_factor(db, user, "mobility_parking", at)
     partners = PartnerService(db, reference)
     lessines = await partners.create(name="ADL", territories=["lessines"], created_by="t")
     service = DigestService(db, anonymity_k=5, tz=ZoneInfo("Europe/Brussels"))
@@ -79,6 +83,9 @@ async def test_counts_averages_top_cores_emerging_and_suppression(
     assert roadworks.people == 8 and roadworks.top_cores == ()
     assert roadworks.average is None  # 1 a week before: below k
     assert lines["staff"].people is None  # 3 < k
+    # An average of 5.0 would give the four weeks' 20 people: minus the three weeks of 6
+    # shown in earlier digests, the hidden week's 2. Not shown.
+    assert lines["mobility_parking"].average is None
     assert [line.factor for line in figures.factors[:2]] == ["rent_premises", "roadworks"]
     # Rent in Ghoy (5, none before) and roadworks in Ogy (6 against 1 a week) stand out;
     # Ogy's exact 6 is withheld there too, as it would give away Ghoy's 2 roadworks people.
@@ -163,7 +170,7 @@ async def test_quotes_come_only_from_consenting_people_scrubbed_and_short(
     adl = await partners.create(name="ADL", territories=["lessines"], created_by="t")
     service = DigestService(db, anonymity_k=5, tz=ZoneInfo("Europe/Brussels"))
     figures = await service.figures(adl, WEEK)
-    quotes = figures.quotes["roadworks"]
+    quotes = [q.text for q in figures.quotes["roadworks"]]
     assert len(quotes) == 2
     assert not any("Secret" in q for q in quotes)  # they did not consent
     assert not any("0470" in q or "marie.dupont" in q for q in quotes)
@@ -226,7 +233,7 @@ async def test_survey_waves_closed_that_week_come_with_their_headline_results(
     service = DigestService(db, 3, ZoneInfo("Europe/Brussels"), definitions, reference)
 
     figures = await service.figures(adl, WEEK)
-    assert [h.results.wave.id for h in figures.surveys] == [this_week, lessines_only]
+    assert [h.wave_id for h in figures.surveys] == [this_week, lessines_only]
     lessines = figures.surveys[0].places[0]
     assert (lessines.scope_id, lessines.respondents) == ("lessines", 6)
     useful = lessines.questions["useful"]
@@ -236,15 +243,15 @@ async def test_survey_waves_closed_that_week_come_with_their_headline_results(
     assert all(c.count is None for c in lessines.questions["would_recommend"].cells)
     # Brussels sees the wave open to all, with its 2 respondents hidden, not Lessines' one.
     hub_figures = await service.figures(hub, WEEK)
-    assert [h.results.wave.id for h in hub_figures.surveys] == [this_week]
+    assert [h.wave_id for h in hub_figures.surveys] == [this_week]
     assert hub_figures.surveys[0].places[0].respondents is None
 
     flow = DigestFlow(partners, service, reference, taxonomy(), 3)
-    text = flow.text(adl, figures, preview=False)
+    text = flow.text(adl, figures)
     title = definitions.get("event_feedback").title.get("fr")  # type: ignore[union-attr]
     assert translate("fr", "digest.survey_header", title=title) in text
     assert translate("fr", "survey.results_people", place="Lessines", n=6) in text
-    hub_text = flow.text(hub, hub_figures, preview=False)
+    hub_text = flow.text(hub, hub_figures)
     brussels = reference.territory("brussels")
     assert brussels is not None
     hidden = translate("fr", "echo.fewer", k=3)
@@ -311,3 +318,41 @@ class _Page(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self._skip:
             self.text += data + " "
+
+
+async def test_a_finished_week_is_counted_once_and_deleted_concerns_are_not_quoted_again(
+    db: Database, reference: Reference
+) -> None:
+    users = await people(db, "z", 6, "les_ogy")
+    await UserRepository(db).update(users[0].id, quote_consent=True)
+    await say(db, users[0], "roadworks", "Le chantier de la rue bloque ma livraison du matin")
+    for user in users[1:]:
+        await raise_factor(db, user, "roadworks", IN_WEEK)
+    adl = await PartnerService(db, reference).create(
+        name="ADL", territories=["lessines"], created_by="t"
+    )
+    service = DigestService(db, 5, ZoneInfo("Europe/Brussels"))
+    monday = datetime(2026, 11, 30, 7, tzinfo=UTC)  # 08:00 after the week
+
+    first = await service.figures(adl, WEEK, monday)
+    roadworks = {line.factor: line for line in first.factors}["roadworks"]
+    assert roadworks.people == 6 and len(first.quotes["roadworks"]) == 1
+    # Then two more voices are filed in the week (late confirmations) and the quoted
+    # concern is deleted by its author: a recount would say 7.
+    for late in ("late1", "late2"):
+        await raise_factor(db, await make_user(db, late, core="les_ogy"), "roadworks", IN_WEEK)
+    quoted = first.quotes["roadworks"][0].concern_id
+    await db.execute("DELETE FROM concerns WHERE id = ?", (quoted,))
+
+    retry = await service.figures(adl, WEEK, monday + timedelta(minutes=10))
+    on_demand = await service.last_week(adl, monday + timedelta(days=2))
+    for again in (retry, on_demand):
+        assert again.week == WEEK
+        # The same count as the digest already sent: 7 - 6 would tell one person.
+        assert {line.factor: line for line in again.factors}["roadworks"].people == 6
+        assert "roadworks" not in again.quotes  # nothing deleted is quoted again
+    # A week not over yet is counted live and not kept.
+    live = await service.figures(adl, "2026-W49", datetime(2026, 12, 2, tzinfo=UTC))
+    assert live.week == "2026-W49"
+    rows = await db.fetch_all("SELECT week FROM digest_snapshots")
+    assert [r[0] for r in rows] == [WEEK]

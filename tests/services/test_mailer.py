@@ -46,3 +46,17 @@ async def test_starttls_demanded_of_a_server_without_it_is_retried_not_sent_in_c
         mailer = SmtpMailer("127.0.0.1", inbox.port, security="starttls", timeout_s=5)
         assert await mailer.send(message("adl@example.org")) is Delivery.FAILED
         assert inbox.received == []
+
+
+async def test_a_message_refused_for_good_is_final_and_a_slow_acceptance_is_sent_once() -> None:
+    with smtp_server() as inbox:
+        mailer = SmtpMailer("127.0.0.1", inbox.port, security="none", timeout_s=0.5)
+        inbox.data_reply = "554 5.7.1 message refused"
+        assert await mailer.send(message("adl@example.org")) is Delivery.BLOCKED
+        inbox.data_reply = "451 4.3.0 try again later"
+        assert await mailer.send(message("adl@example.org")) is Delivery.FAILED
+        # The server takes the message and answers after our timeout: counted as sent,
+        # so the next round does not send it a second time.
+        inbox.data_reply, inbox.data_delay_s = "250 OK", 1.5
+        assert await mailer.send(message("adl@example.org")) is Delivery.SENT
+    assert len(inbox.received) == 1

@@ -51,6 +51,10 @@ async def test_an_invitation_binds_one_chat_once_before_it_expires(
         "partner_forged", channel="telegram", chat_id="503", event_key=key(), now=T0
     )
     assert unknown is Redeemed.UNKNOWN
+    odd, _ = await service.redeem(
+        "partner_é\u0000", channel="telegram", chat_id="504", event_key=key(), now=T0
+    )
+    assert odd is Redeemed.UNKNOWN
     # Nothing but a hash of the token is stored.
     rows = await db.fetch_all("SELECT token_hash FROM partner_invitations")
     assert all(invitation.start_parameter[8:] not in str(r[0]) for r in rows)
@@ -82,6 +86,9 @@ async def test_scopes_are_checked_and_kept(db: Database, reference: Reference) -
     for email in ("no", "a@b", "a@b.be\nBcc: all@x.be", "Ann <a@b.be>", "a@b.be, c@d.be"):
         with pytest.raises(PartnerError):
             await service.create(name="X", territories=["lessines"], email=email, created_by="t")
+    for name in ("ADL\nLessines", "ADL\rBcc: x", "ADL\u0000"):
+        with pytest.raises(PartnerError):
+            await service.create(name=name, territories=["lessines"], created_by="t")
     assert (await service.all()) == []  # none of them was stored
     adl = await service.create(name="ADL", territories=["lessines"], created_by="t")
     ogy = await service.create(

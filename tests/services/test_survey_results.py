@@ -105,3 +105,13 @@ async def test_everywhere_is_masked_against_a_small_territory(db: Database) -> N
     assert territories["brussels"].respondents is None  # 2 < k
     # Everywhere minus Lessines would show Brussels' 2 people: masked.
     assert overall.respondents is None
+
+
+async def test_answers_left_by_an_older_definition_give_no_mean_and_no_crash(
+    db: Database,
+) -> None:
+    # "useful" was a choice with ids "1".."5" when these were stored; it is a scale now.
+    wave = await results(db, [("les_ogy", {"useful": str(s)}) for s in (4, 4, 4, 2, 2, 2)])
+    _, territories = wave.for_admin()
+    useful = territories["lessines"].questions["useful"]
+    assert useful.mean is None
