@@ -26,6 +26,10 @@ COMMANDS = (
     "digest",
     "stop",
     "start_announcements",
+    "broadcast",
+    "broadcasts",
+    "event",
+    "events",
 )
 
 GROUP_COMMANDS = ("start", "help", "digest")
@@ -37,6 +41,10 @@ def build(services: Services, renderer: TelegramRenderer) -> list[BaseHandler[An
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler(COMMANDS, callback, filters=private & filters.UpdateType.MESSAGE),
+        # An admin's broadcast with a picture: a photo captioned /broadcast.
+        MessageHandler(
+            private & filters.PHOTO & filters.CaptionRegex(r"^/broadcast(@\w+)?(\s|$)"), callback
+        ),
         # In a group, only what a partner's team needs; PTB drops commands meant for other bots.
         CommandHandler(
             GROUP_COMMANDS, callback, filters=filters.ChatType.GROUPS & filters.UpdateType.MESSAGE

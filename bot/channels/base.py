@@ -32,6 +32,8 @@ class IncomingMessage:
     content_type: str = ""
     # The conversation (a private chat is the person; a group is shared); defaults to user_ref.
     chat: str = ""
+    # A picture that came with the message (the channel's own reference to it).
+    image_ref: str = ""
 
     @property
     def chat_ref(self) -> str:

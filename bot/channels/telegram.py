@@ -79,6 +79,17 @@ def to_incoming(update: Update) -> IncomingMessage | None:
     message = update.message
     if message is None:
         return None
+    if message.photo and message.caption and message.caption.startswith("/"):
+        # A photo captioned with a command: an admin's broadcast with its picture.
+        captioned = _command(message, caption=True)
+        if captioned is not None:
+            return make(
+                IncomingKind.COMMAND,
+                text=message.caption,
+                command=captioned[0],
+                args=captioned[1],
+                image_ref=message.photo[-1].file_id,
+            )
     if message.text is None:
         return make(IncomingKind.UNSUPPORTED, content_type=_content_type(message))
     command = _command(message)
@@ -88,9 +99,9 @@ def to_incoming(update: Update) -> IncomingMessage | None:
     return make(IncomingKind.TEXT, text=message.text)
 
 
-def _command(message: Message) -> tuple[str, str] | None:
-    entities = message.entities or ()
-    text = message.text or ""
+def _command(message: Message, *, caption: bool = False) -> tuple[str, str] | None:
+    entities = (message.caption_entities if caption else message.entities) or ()
+    text = (message.caption if caption else message.text) or ""
     for entity in entities:
         if entity.type == MessageEntity.BOT_COMMAND and entity.offset == 0:
             raw = text[1 : entity.length]

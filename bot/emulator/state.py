@@ -245,6 +245,9 @@ class EmulatorState:
         content: dict[str, Any] = {"photo": self.files.photo_sizes()}
         if caption:
             content["caption"] = caption
+            entities = _command_entities(caption)
+            if entities:
+                content["caption_entities"] = entities
         return self._user_message(user, content)
 
     def send_sticker(self, user: FakeUser, *, emoji: str = "👍") -> int:

@@ -31,8 +31,7 @@ class AnnouncementsFlow:
         self, broadcast: Broadcast, progress: dict[str, int], reasons: list[tuple[str, int]]
     ) -> Reply:
         """Word the delivery report of a finished (or cancelled) broadcast."""
-        admin = await self._users.get("telegram", broadcast.report_chat)
-        t = Translator(admin.language if admin else "fr")
+        t = Translator(broadcast.report_language)
         lines = [
             t(
                 "broadcast.report",

@@ -22,12 +22,13 @@ from aiolimiter import AsyncLimiter
 
 from bot.i18n import LANGUAGES
 from bot.reference import Reference
-from bot.storage import Database, Role, UserRepository
+from bot.storage import Database, ProcessedEventRepository, Role, UserRepository
 from bot.storage.broadcasts import (
     Audience,
     Broadcast,
     BroadcastRepository,
     BroadcastStatus,
+    Draft,
     OutboxItem,
     OutboxStatus,
 )
@@ -105,6 +106,7 @@ class BroadcastService:
         self._ref = reference
         self._repo = BroadcastRepository(db)
         self._users = UserRepository(db)
+        self._events = ProcessedEventRepository(db)
         self._settings = settings or BroadcastSettings()
         self._clock = clock
         self._limiter = AsyncLimiter(self._settings.rate_per_s, 1.0)
@@ -153,6 +155,7 @@ class BroadcastService:
         photo: str | None = None,
         send_at: datetime | None = None,
         report_chat: str = "",
+        report_language: str = "fr",
         event_id: int | None = None,
     ) -> Broadcast:
         """Schedule a broadcast (now when no time is given)."""
@@ -166,10 +169,71 @@ class BroadcastService:
             audience=audience,
             send_at=_iso(when),
             report_chat=report_chat,
+            report_language=report_language,
             event_id=event_id,
         )
         logger.info("broadcast %d scheduled by %s for %s", broadcast.id, created_by, _iso(when))
         return broadcast
+
+    async def draft(
+        self,
+        *,
+        created_by: str,
+        texts: dict[str, str],
+        audience: Audience,
+        photo: str | None = None,
+        send_at: datetime | None = None,
+        event_id: int | None = None,
+    ) -> Draft:
+        """Check and keep a composed broadcast until its author confirms it."""
+        texts = {lang: text.strip() for lang, text in texts.items() if text.strip()}
+        self.check(texts, photo, audience)
+        if send_at is not None and send_at <= self._clock():
+            raise BroadcastError("the time to send is in the past")
+        draft_id = await self._repo.add_draft(
+            created_by=created_by,
+            texts=texts,
+            photo=photo,
+            audience=audience,
+            send_at=None if send_at is None else _iso(send_at),
+            event_id=event_id,
+        )
+        draft = await self._repo.draft(draft_id)
+        assert draft is not None
+        return draft
+
+    async def confirm(
+        self, draft_id: int, event_key: str, report_chat: str, report_language: str = "fr"
+    ) -> Broadcast | None:
+        """Turn a draft into a scheduled broadcast, once however often it is confirmed."""
+        async with self._db.transaction():
+            if not await self._events.claim(event_key):
+                return None
+            draft = await self._repo.draft(draft_id)
+            if draft is None:
+                return None
+            send_at = draft.send_at or _iso(self._clock())
+            broadcast = await self._repo.create(
+                created_by=draft.created_by,
+                texts=draft.texts,
+                photo=draft.photo,
+                audience=draft.audience,
+                send_at=send_at,
+                report_chat=report_chat,
+                report_language=report_language,
+                event_id=draft.event_id,
+            )
+            await self._repo.drop_draft(draft_id)
+        logger.info("broadcast %d confirmed by %s for %s", broadcast.id, draft.created_by, send_at)
+        return broadcast
+
+    async def discard(self, draft_id: int) -> bool:
+        """Forget a draft."""
+        return await self._repo.drop_draft(draft_id)
+
+    async def get_draft(self, draft_id: int) -> Draft | None:
+        """Return a draft, if it is still waiting."""
+        return await self._repo.draft(draft_id)
 
     async def get(self, broadcast_id: int) -> Broadcast | None:
         """Return a broadcast by id."""

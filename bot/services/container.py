@@ -11,6 +11,7 @@ from bot.resources import Resources
 from bot.services.access import Admins
 from bot.services.barometer import BarometerService
 from bot.services.barometer_flow import BarometerFlow
+from bot.services.broadcast_admin import BroadcastAdminFlow
 from bot.services.broadcast_flow import AnnouncementsFlow
 from bot.services.broadcasts import BroadcastService, BroadcastSettings
 from bot.services.classification import OffLoopClassifier
@@ -169,6 +170,7 @@ async def open_services(settings: Settings) -> Services:
         ),
     )
     announcements = AnnouncementsFlow(users)
+    broadcast_admin = BroadcastAdminFlow(broadcasts, admins, settings.tz)
     partner_admin = PartnerAdminFlow(partners, admins, lambda: identity.username)
     return Services(
         settings=settings,
@@ -208,6 +210,7 @@ async def open_services(settings: Settings) -> Services:
             partner_admin,
             digest_flow,
             announcements,
+            broadcast_admin,
         ),
         identity=identity,
         broadcasts=broadcasts,

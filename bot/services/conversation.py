@@ -8,6 +8,9 @@ from bot.channels.base import IncomingKind, IncomingMessage, Outcome, Reply
 from bot.i18n import DEFAULT_LANGUAGE, normalize_language, translate
 from bot.services.barometer_flow import PREFIX as BAROMETER_PREFIX
 from bot.services.barometer_flow import BarometerFlow
+from bot.services.broadcast_admin import COMMANDS as BROADCAST_ADMIN_COMMANDS
+from bot.services.broadcast_admin import PREFIX as BROADCAST_ADMIN_PREFIX
+from bot.services.broadcast_admin import BroadcastAdminFlow
 from bot.services.broadcast_flow import AnnouncementsFlow
 from bot.services.concern_flow import PREFIX as CONCERN_PREFIX
 from bot.services.concern_flow import ConcernFlow
@@ -48,8 +51,10 @@ class ConversationService:
         partner_admin: PartnerAdminFlow,
         digests: DigestFlow,
         announcements: AnnouncementsFlow,
+        broadcast_admin: BroadcastAdminFlow,
     ) -> None:
         self._announcements = announcements
+        self._broadcast_admin = broadcast_admin
         self._users = users
         self._onboarding = onboarding
         self._concerns = concerns
@@ -92,6 +97,8 @@ class ConversationService:
                 return await self._survey_admin.on_button(msg, _language(user, msg))
             if prefix == PARTNER_ADMIN_PREFIX:
                 return await self._partner_admin.on_button(msg, _language(user, msg))
+            if prefix == BROADCAST_ADMIN_PREFIX:
+                return await self._broadcast_admin.on_button(msg, _language(user, msg))
         if msg.kind is IncomingKind.COMMAND and is_partner_link(msg):
             # A partner's invitation: no consent or onboarding, the chat speaks for the partner.
             return await self._partners.on_start(msg, _language(user, msg))
@@ -100,6 +107,8 @@ class ConversationService:
             return await self._digests.on_command(msg, _language(user, msg))
         if msg.kind is IncomingKind.COMMAND and msg.command.lower() in PARTNER_ADMIN_COMMANDS:
             return await self._partner_admin.on_command(msg, _language(user, msg))
+        if msg.kind is IncomingKind.COMMAND and msg.command.lower() in BROADCAST_ADMIN_COMMANDS:
+            return await self._broadcast_admin.on_command(msg, _language(user, msg))
         if msg.kind is IncomingKind.COMMAND and msg.command.lower() in ADMIN_COMMANDS:
             # Admins are known by their Telegram id (settings), onboarded or not.
             return await self._survey_admin.on_command(msg, _language(user, msg))

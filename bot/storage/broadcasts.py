@@ -65,6 +65,7 @@ class Broadcast(BaseModel):
     send_at: str
     status: BroadcastStatus
     report_chat: str
+    report_language: str = "fr"
     event_id: int | None
     recipients: int | None
     started_at: str | None
@@ -119,6 +120,20 @@ def _audience_sql(audience: Audience, since: str | None) -> tuple[str, list[Any]
     return " AND ".join(clauses), params
 
 
+class Draft(BaseModel):
+    """A broadcast composed by an admin, waiting for the go."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    created_by: str
+    texts: dict[str, str]
+    photo: str | None
+    audience: Audience
+    send_at: str | None
+    event_id: int | None
+
+
 class BroadcastRepository:
     """Read and write broadcasts and their outbox."""
 
@@ -140,12 +155,14 @@ class BroadcastRepository:
         audience: Audience,
         send_at: str,
         report_chat: str = "",
+        report_language: str = "fr",
         event_id: int | None = None,
     ) -> Broadcast:
         """Store a scheduled broadcast."""
         broadcast_id = await self._db.insert(
             "INSERT INTO broadcasts (created_by, created_at, texts, photo, audience, send_at,"
-            " status, report_chat, event_id) VALUES (?, ?, ?, ?, ?, ?, 'scheduled', ?, ?)",
+            " status, report_chat, report_language, event_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?)",
             (
                 created_by,
                 utcnow(),
@@ -154,12 +171,54 @@ class BroadcastRepository:
                 audience.model_dump_json(exclude_none=True),
                 send_at,
                 report_chat,
+                report_language,
                 event_id,
             ),
         )
         broadcast = await self.get(broadcast_id)
         assert broadcast is not None
         return broadcast
+
+    async def add_draft(
+        self,
+        *,
+        created_by: str,
+        texts: dict[str, str],
+        photo: str | None,
+        audience: Audience,
+        send_at: str | None,
+        event_id: int | None = None,
+    ) -> int:
+        """Keep a composed broadcast until the admin confirms it; return its id."""
+        return await self._db.insert(
+            "INSERT INTO broadcast_drafts (created_by, created_at, texts, photo, audience,"
+            " send_at, event_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                created_by,
+                utcnow(),
+                json.dumps(texts, ensure_ascii=False),
+                photo,
+                audience.model_dump_json(exclude_none=True),
+                send_at,
+                event_id,
+            ),
+        )
+
+    async def draft(self, draft_id: int) -> Draft | None:
+        """Return a draft by id, or None (already sent or discarded)."""
+        row = await self._db.fetch_one("SELECT * FROM broadcast_drafts WHERE id = ?", (draft_id,))
+        if row is None:
+            return None
+        data = dict(row)
+        data["texts"] = json.loads(data["texts"])
+        data["audience"] = Audience.model_validate_json(data["audience"])
+        return Draft.model_validate(data)
+
+    async def drop_draft(self, draft_id: int) -> bool:
+        """Forget a draft; False if it was gone already."""
+        return (
+            await self._db.execute("DELETE FROM broadcast_drafts WHERE id = ?", (draft_id,)) == 1
+        )
 
     async def get(self, broadcast_id: int) -> Broadcast | None:
         """Return a broadcast by id, or None."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.channels.telegram_app import RunningBot
+from bot.channels.telegram_app import RunningBot, running_bot
+from bot.config import Settings
 from bot.i18n import translate
 from bot.storage.broadcasts import Audience
 from tests.support import Phone, eventually, onboard
@@ -33,6 +34,7 @@ async def test_a_broadcast_reaches_each_in_their_language_skips_who_stopped_repo
         texts={"fr": "Séance d'information jeudi à 18 h", "nl": "Infosessie donderdag om 18 u"},
         audience=Audience(role="shopkeeper"),
         report_chat="9710",
+        report_language="en",
     )
     await admin.wait(before, until="📣")
     assert fr.last_text() == "Séance d'information jeudi à 18 h"
@@ -59,3 +61,63 @@ async def test_a_broadcast_reaches_each_in_their_language_skips_who_stopped_repo
     # /start_announcements brings announcements back.
     await quiet.send("/start_announcements", until=translate("fr", "announcements.on")[:12])
     assert await bot.services.broadcasts.count(Audience(role="shopkeeper")) == 3
+
+
+FORM = """/broadcast
+fr: Atelier vitrine jeudi à 18 h
+nl: Etalage-workshop donderdag om 18 u
+role: shopkeeper
+territory: lessines"""
+
+
+async def test_an_admin_composes_previews_confirms_once_and_controls_broadcasts(
+    settings: Settings, make_phone: PhoneFactory
+) -> None:
+    async with running_bot(
+        settings.model_copy(update={"admin_ids": (9720,)}), poll_timeout=1
+    ) as bot:
+        fr, nl = make_phone(9721, "fr"), make_phone(9722, "nl")
+        for phone in (fr, nl):
+            await onboard(phone)
+        admin, stranger = make_phone(9720, "en"), make_phone(9723, "en")
+        await stranger.send(FORM, until=translate("en", "command.unknown"))
+        await admin.send("/broadcast", until="/broadcast")
+        assert "territory: brussels" in admin.last_text()  # the form to fill
+        await admin.send(FORM.replace("fr:", "colour: red\nfr:"), until="⚠️")
+        assert "colour" in admin.last_text()
+        await admin.send(FORM, until="📣")
+        preview = admin.last_text()
+        assert "2" in preview.split("—")[1] and "Atelier vitrine" in preview
+        message_id, data = admin.find_button(translate("en", "admin.broadcast_go"))
+        before = fr.emulator.last_seq
+        # Tapped twice: sent once.
+        fr.emulator.press_button(admin.user, message_id, data)
+        await admin.tap_data(message_id, data)
+        await admin.wait(before, until="📣 " + translate("en", "broadcast.report")[2:12])
+        assert fr.last_text() == "Atelier vitrine jeudi à 18 h"
+        assert nl.last_text() == "Etalage-workshop donderdag om 18 u"
+        received = [e for e in fr.emulator.events_after(before, fr.user.id)]
+        assert [e.kind for e in received] == ["send_message"]
+
+        # A scheduled one can be paused, resumed and cancelled from /broadcasts.
+        await admin.send(FORM + "\nat: 2099-01-01 10:00", until="📣")
+        await admin.tap(translate("en", "admin.broadcast_go"), until="✅")
+        await admin.send("/broadcasts", until=translate("en", "admin.broadcasts_header"))
+        # The list is refreshed in place after each tap.
+        await admin.tap("⏸", until=translate("en", "broadcast.status_paused"))
+        assert "▶" in " ".join(admin.buttons())
+        await admin.tap("▶", until=translate("en", "broadcast.status_scheduled"))
+        await admin.tap("✖", until="?")
+        await admin.tap(translate("en", "admin.broadcast_cancel_yes"))
+        [(latest, progress)] = await bot.services.broadcasts.recent(1)
+        assert latest.status == "cancelled" and progress == {}
+
+        # With a photo: the caption is the form; recipients get the photo and the text.
+        before = fr.emulator.last_seq
+        fr.emulator.send_photo(admin.user, caption=FORM)
+        await admin.wait(before, until=translate("en", "admin.broadcast_with_photo"))
+        await admin.tap(translate("en", "admin.broadcast_go"), until="✅")
+        photo = await fr.emulator.wait_for_event(
+            fr.user.id, after_seq=before, kinds={"send_photo"}, timeout=10
+        )
+        assert (photo.text or "").startswith("Atelier vitrine")  # the caption
