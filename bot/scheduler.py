@@ -14,6 +14,7 @@ from bot.services.broadcasts import SendAnnouncement, SendReport
 from bot.services.container import Services
 from bot.services.digest_dispatch import SendDigest
 from bot.services.digest_schedule import DAYS, WeeklyTime
+from bot.services.events import SendNotice
 from bot.services.follow_ups import SendQuestion
 from bot.services.survey_waves import SendInvitation, SendResults
 from bot.storage import Role
@@ -25,6 +26,7 @@ INVITATIONS_EVERY = timedelta(seconds=30)
 RESULTS_EVERY = timedelta(minutes=5)
 DIGESTS_EVERY = timedelta(minutes=10)
 BROADCASTS_EVERY = timedelta(seconds=2)
+EVENTS_EVERY = timedelta(seconds=30)
 FOLLOW_UPS_EVERY = timedelta(minutes=15)
 
 
@@ -68,6 +70,7 @@ def register_jobs(
     send_digest: SendDigest | None = None,
     send_announcement: SendAnnouncement | None = None,
     send_report: SendReport | None = None,
+    send_notice: SendNotice | None = None,
 ) -> None:
     """Schedule every recurring job."""
 
@@ -124,6 +127,17 @@ def register_jobs(
         )
     if send_announcement is not None:
         _register_broadcasts(scheduler, services, send_announcement, send_report)
+    if send_notice is not None:
+        tell = send_notice
+
+        async def events() -> None:
+            # Each step is recorded (reminder broadcast, feedback wave, notice given), so a
+            # run missed while the bot was down is caught up at the next.
+            await services.events.schedule_reminders()
+            await services.events.launch_feedback()
+            await services.events.send_notices(tell)
+
+        _repeat(scheduler, "events", EVENTS_EVERY, timedelta(seconds=15), events)
     if send_digest is not None:
         deliver = send_digest
 

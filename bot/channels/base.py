@@ -34,6 +34,8 @@ class IncomingMessage:
     chat: str = ""
     # A picture that came with the message (the channel's own reference to it).
     image_ref: str = ""
+    # The name the person shows on the channel; stored only if they agree to share it.
+    display_name: str = ""
 
     @property
     def chat_ref(self) -> str:

@@ -59,6 +59,7 @@ def to_incoming(update: Update) -> IncomingMessage | None:
             user_ref=str(user.id),
             event_key=event_key(update),
             language_hint=user.language_code,
+            display_name=user.full_name,
             kind=kind,
             chat=str(chat.id) if group and chat is not None else "",
             **fields,

@@ -19,7 +19,8 @@ from telegram.error import ChatMigrated, Forbidden, RetryAfter, TelegramError, T
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor
 
 import handlers
-from bot.channels.telegram import CHANNEL, TelegramRenderer
+from bot.channels.base import Reply
+from bot.channels.telegram import CHANNEL, TelegramRenderer, to_markup
 from bot.channels.telegram_delivery import DurableUpdateQueue
 from bot.channels.telegram_http import AiohttpRequest
 from bot.config import Settings
@@ -35,12 +36,14 @@ from bot.services.broadcasts import (
 from bot.services.container import Services, open_services
 from bot.services.digest_dispatch import EMAIL_CHANNEL, SendDigest
 from bot.services.digests import DigestFigures
+from bot.services.events import SendNotice
 from bot.services.follow_ups import SendQuestion
 from bot.services.sending import Delivery
 from bot.services.survey_results import WaveResults
 from bot.services.survey_waves import SendInvitation, SendResults
 from bot.storage import Concern, User
 from bot.storage.broadcasts import Broadcast, OutboxItem
+from bot.storage.event_store import Event
 from bot.storage.partners import Partner
 from bot.survey_definitions import Survey
 
@@ -131,6 +134,7 @@ def build_application(settings: Settings, services: Services) -> Application:  #
             digest_sender(services, renderer),
             announcement_sender(services, application.bot),
             report_sender(services, renderer),
+            notice_sender(services, renderer),
         )
     return application
 
@@ -237,16 +241,20 @@ def announcement_sender(services: Services, bot: Bot) -> SendAnnouncement:
         if item.channel != CHANNEL:
             return SendResult(SendOutcome.ERROR, error=f"no sender for channel {item.channel}")
         chat_id = int(item.chat_id)
+        # An event's invitation carries its answer buttons, in the person's language.
+        markup = None
+        if broadcast.event_id is not None:
+            markup = to_markup(services.events.answer_buttons(broadcast.event_id, item.language))
         try:
             if broadcast.photo is None:
-                await bot.send_message(chat_id, text)
+                await bot.send_message(chat_id, text, reply_markup=markup)
                 return SendResult(SendOutcome.SENT)
             upload = broadcast.photo.startswith(PHOTO_PATH_PREFIX)
             photo: str | bytes = broadcast.photo
             if upload:
                 path = Path(broadcast.photo.removeprefix(PHOTO_PATH_PREFIX))
                 photo = await asyncio.to_thread(path.read_bytes)
-            message = await bot.send_photo(chat_id, photo=photo, caption=text)
+            message = await bot.send_photo(chat_id, photo=photo, caption=text, reply_markup=markup)
             # Uploaded once; every later recipient gets it by Telegram's id.
             photo_id = message.photo[-1].file_id if upload and message.photo else None
             return SendResult(SendOutcome.SENT, photo_id=photo_id)
@@ -260,6 +268,29 @@ def announcement_sender(services: Services, bot: Bot) -> SendAnnouncement:
             return SendResult(SendOutcome.SENT)
         except TelegramError as exc:
             return SendResult(SendOutcome.ERROR, error=str(exc)[:200])
+
+    return send
+
+
+def notice_sender(services: Services, renderer: TelegramRenderer) -> SendNotice:
+    """Return how a person promoted from a waiting list is told, with the calendar file."""
+
+    async def send(user: User, event: Event) -> Delivery:
+        t = Translator(user.language)
+        text = t("event.promoted", title=event.title, when=services.events.when(event, t.lang))
+        calendar = Reply(
+            t("event.ics_caption"),
+            document=(f"echoppe-event-{event.id}.ics", services.events.ics(event)),
+        )
+
+        async def both() -> bool:
+            chat = int(user.external_id)
+            notice = Reply(text, services.events.share_buttons(event.id, t.lang))
+            return await renderer.send_unprompted(chat, notice) and await renderer.send(
+                chat, calendar
+            )
+
+        return await _deliver(both(), f"seat notice of event {event.id}")
 
     return send
 

@@ -24,6 +24,9 @@ from bot.services.digest_dispatch import DigestDispatcher
 from bot.services.digest_flow import DigestFlow
 from bot.services.digest_schedule import WeeklyTime
 from bot.services.digests import DigestService
+from bot.services.event_admin import EventAdminFlow
+from bot.services.event_flow import EventFlow
+from bot.services.events import EventService
 from bot.services.follow_up_flow import FollowUpFlow
 from bot.services.follow_ups import FollowUpService
 from bot.services.mailer import SmtpMailer
@@ -79,6 +82,7 @@ class Services:
     identity: BotIdentity
     broadcasts: BroadcastService
     announcements: AnnouncementsFlow
+    events: EventService
     # None while no SMTP server is configured: digests then go to Telegram only.
     mailer: SmtpMailer | None = None
 
@@ -171,6 +175,8 @@ async def open_services(settings: Settings) -> Services:
     )
     announcements = AnnouncementsFlow(users)
     broadcast_admin = BroadcastAdminFlow(broadcasts, admins, settings.tz)
+    events = EventService(db, reference, broadcasts, waves, settings.tz)
+    event_admin = EventAdminFlow(events, broadcasts, admins, settings.tz)
     partner_admin = PartnerAdminFlow(partners, admins, lambda: identity.username)
     return Services(
         settings=settings,
@@ -211,9 +217,12 @@ async def open_services(settings: Settings) -> Services:
             digest_flow,
             announcements,
             broadcast_admin,
+            EventFlow(events),
+            event_admin,
         ),
         identity=identity,
         broadcasts=broadcasts,
         announcements=announcements,
+        events=events,
         mailer=mailer,
     )

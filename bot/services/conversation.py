@@ -15,6 +15,11 @@ from bot.services.broadcast_flow import AnnouncementsFlow
 from bot.services.concern_flow import PREFIX as CONCERN_PREFIX
 from bot.services.concern_flow import ConcernFlow
 from bot.services.digest_flow import DigestFlow
+from bot.services.event_admin import COMMANDS as EVENT_ADMIN_COMMANDS
+from bot.services.event_admin import PREFIX as EVENT_ADMIN_PREFIX
+from bot.services.event_admin import EventAdminFlow
+from bot.services.event_flow import EventFlow
+from bot.services.events import PREFIX as EVENT_PREFIX
 from bot.services.follow_up_flow import PREFIX as FOLLOW_UP_PREFIX
 from bot.services.follow_up_flow import FollowUpFlow
 from bot.services.onboarding import OnboardingService
@@ -52,7 +57,11 @@ class ConversationService:
         digests: DigestFlow,
         announcements: AnnouncementsFlow,
         broadcast_admin: BroadcastAdminFlow,
+        events: EventFlow,
+        event_admin: EventAdminFlow,
     ) -> None:
+        self._events = events
+        self._event_admin = event_admin
         self._announcements = announcements
         self._broadcast_admin = broadcast_admin
         self._users = users
@@ -99,6 +108,10 @@ class ConversationService:
                 return await self._partner_admin.on_button(msg, _language(user, msg))
             if prefix == BROADCAST_ADMIN_PREFIX:
                 return await self._broadcast_admin.on_button(msg, _language(user, msg))
+            if prefix == EVENT_PREFIX:
+                return await self._events.on_button(user, msg)
+            if prefix == EVENT_ADMIN_PREFIX:
+                return await self._event_admin.on_button(msg, _language(user, msg))
         if msg.kind is IncomingKind.COMMAND and is_partner_link(msg):
             # A partner's invitation: no consent or onboarding, the chat speaks for the partner.
             return await self._partners.on_start(msg, _language(user, msg))
@@ -107,6 +120,8 @@ class ConversationService:
             return await self._digests.on_command(msg, _language(user, msg))
         if msg.kind is IncomingKind.COMMAND and msg.command.lower() in PARTNER_ADMIN_COMMANDS:
             return await self._partner_admin.on_command(msg, _language(user, msg))
+        if msg.kind is IncomingKind.COMMAND and msg.command.lower() in EVENT_ADMIN_COMMANDS:
+            return await self._event_admin.on_command(msg, _language(user, msg))
         if msg.kind is IncomingKind.COMMAND and msg.command.lower() in BROADCAST_ADMIN_COMMANDS:
             return await self._broadcast_admin.on_command(msg, _language(user, msg))
         if msg.kind is IncomingKind.COMMAND and msg.command.lower() in ADMIN_COMMANDS:

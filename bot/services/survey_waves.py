@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -107,6 +107,7 @@ class WaveService:
         role: str | None = None,
         now: datetime | None = None,
         event_key: str | None = None,
+        only_users: Sequence[int] | None = None,
     ) -> Launch | None:
         """Launch unless this event (an admin's tap) was already applied; then None."""
         survey = self._survey(survey_id)
@@ -115,6 +116,10 @@ class WaveService:
             if event_key is not None and not await self._events.claim(event_key):
                 return None
             people = await self._audience(survey, territory_id, core_id, role)
+            if only_users is not None:
+                # An event's attendees: the survey's own audience rules still apply.
+                wanted = set(only_users)
+                people = [p for p in people if p in wanted]
             wave = await self._repo.create_wave(
                 survey_id=survey.id,
                 territory_id=territory_id,

@@ -99,9 +99,12 @@ def _audience_sql(audience: Audience, since: str | None) -> tuple[str, list[Any]
         # Onboarded, as User.onboarded says.
         "u.core_id IS NOT NULL",
         "u.sector_id IS NOT NULL",
-        "u.announcements = 1",
         "u.blocked_at IS NULL",
     ]
+    if audience.user_ids is None:
+        # A message to named people (an event's reminder to those going) is one they asked
+        # for by answering; /stop is about announcements.
+        clauses.append("u.announcements = 1")
     params: list[Any] = []
     for column in ("territory_id", "core_id", "sector_id", "role", "language"):
         value = getattr(audience, column)

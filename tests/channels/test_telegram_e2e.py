@@ -334,6 +334,7 @@ async def test_recurring_jobs_are_scheduled(bot: RunningBot) -> None:
         "broadcasts",
         "digests",
         "digests_weekly",
+        "events",
         "follow_ups",
         "housekeeping",
         "survey_invitations",

@@ -1,0 +1,61 @@
+"""Answer the buttons of an event's invitation: going, maybe, not this time; sharing a name."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from bot.channels.base import IncomingMessage, Outcome, Reply
+from bot.i18n import Translator
+from bot.services.events import PREFIX, EventService
+from bot.storage import User
+from bot.storage.event_store import Answer
+
+logger = logging.getLogger(__name__)
+
+_BUTTON = re.compile(rf"^{PREFIX}:(a|n|u):(\d+)(?::(going|maybe|no))?$")
+
+
+class EventFlow:
+    """Turn taps on an invitation into answers, seats, a calendar file and replies."""
+
+    def __init__(self, events: EventService) -> None:
+        self._events = events
+
+    async def on_button(self, user: User | None, msg: IncomingMessage) -> Outcome:
+        """Answer an invitation (a:), or share (n:) or withdraw (u:) a name for organisers."""
+        lang = user.language if user else (msg.language_hint or "fr")
+        t = Translator(lang)
+        match = _BUTTON.match(msg.button_data)
+        if user is None or match is None:
+            return Outcome(notice=t("button.invalid"))
+        event_id = int(match[2])
+        if match[1] in ("n", "u"):
+            name = msg.display_name if match[1] == "n" else None
+            if match[1] == "n" and not name:
+                return Outcome(notice=t("event.no_name"))
+            if not await self._events.share_name(user, event_id, name):
+                return Outcome(notice=t("button.invalid"))
+            key = "event.name_shared" if name else "event.name_withdrawn"
+            return Outcome((Reply(t(key, name=name or "")),))
+        if match[3] is None:
+            return Outcome(notice=t("button.invalid"))
+        result = await self._events.answer(user, event_id, Answer(match[3]))
+        event = result.event
+        if result.state == "unknown" or event is None:
+            return Outcome(notice=t("button.invalid"))
+        if result.state == "over":
+            return Outcome((Reply(t("event.over", title=event.title)),))
+        if result.state == "waiting":
+            return Outcome((Reply(t("event.waiting", title=event.title, n=result.position)),))
+        if result.state != "going":
+            return Outcome((Reply(t(f"event.{result.state}_noted", title=event.title)),))
+        confirmation = Reply(
+            t("event.going_noted", title=event.title, when=self._events.when(event, lang)),
+            self._events.share_buttons(event.id, lang),
+        )
+        calendar = Reply(
+            t("event.ics_caption"),
+            document=(f"echoppe-event-{event.id}.ics", self._events.ics(event)),
+        )
+        return Outcome((confirmation, calendar))
