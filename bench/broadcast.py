@@ -12,7 +12,7 @@ Two runs, each on a fresh database:
   per second of sending, over the configured rate; `broadcast_lost` counts recipients who did
   not block the bot and got nothing; `broadcast_duplicates` the messages beyond one per person,
   both read from the emulator's own log;
-- with the bot killed with SIGKILL once a third of the recipients are served, then started
+- with the bot killed with SIGKILL once half of the recipients are served, then started
   again: the same three figures with `_after_kill`; the rate is over the two sending spans
   (the restart itself is not sending time). Duplicates can only come from the batch that was
   in flight at the kill (`ECHOPPE_BROADCAST_BATCH`, printed with what was in flight).
@@ -132,7 +132,7 @@ async def one_run(recipients: int, scale: float, kill: bool, seed_value: int) ->
             spans: list[float] = []
             if kill:
                 async with bot_process(emu, database, env) as first:
-                    await _until(lambda: len(served_events(emu.events())) >= recipients // 3)
+                    await _until(lambda: len(served_events(emu.events())) >= recipients // 2)
                     first.send_signal(signal.SIGKILL)
                     await first.wait()
                 in_flight = outbox(database).get("sending", 0)

@@ -100,6 +100,15 @@ def _parser() -> argparse.ArgumentParser:
         control = broadcast_commands.add_parser(action, help=f"{action} a broadcast")
         control.add_argument("broadcast_id", type=int)
 
+    event = commands.add_parser("event", help="list events and export their attendee lists")
+    event_commands = event.add_subparsers(dest="event_command", required=True)
+    event_commands.add_parser("list", help="upcoming (and last week's) events with their answers")
+    attendees = event_commands.add_parser(
+        "attendees", help="write the attendees who chose to share their name, as CSV"
+    )
+    attendees.add_argument("event_id", type=int)
+    attendees.add_argument("--csv", type=Path, required=True, help="output file")
+
     digest = commands.add_parser("digest", help="render a partner's weekly digest to an HTML file")
     digest.add_argument("--partner", type=int, required=True, help="the partner's id")
     digest.add_argument("--week", help="an ISO week like 2026-W48 (default: the last full one)")
@@ -213,6 +222,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return _digest(args, settings)
     if args.command == "broadcast":
         return _broadcast(args, settings)
+    if args.command == "event":
+        return _event(args, settings)
     if args.command == "partner":
         return _partner(args, settings)
     if args.command == "survey" and args.survey_command == "export":
@@ -423,6 +434,46 @@ def _broadcast(args: argparse.Namespace, settings: Settings) -> int:
         print(f"échoppe: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _event(args: argparse.Namespace, settings: Settings) -> int:
+    """List events, or write one's attendee list (names people chose to share)."""
+    from bot.reference import Reference
+    from bot.services.broadcasts import BroadcastService
+    from bot.services.events import EventService
+    from bot.storage import Database
+
+    _configure_logging("WARNING")
+    reference = Reference.load(settings.data_dir)
+
+    async def act() -> tuple[int, list[str]]:
+        db = Database(settings.database_path)
+        await db.connect()
+        try:
+            events = EventService(
+                db, reference, BroadcastService(db, reference), None, settings.tz
+            )
+            if args.event_command == "list":
+                return 0, [
+                    f"{e.id}\t{e.starts_at[:16]}\t{e.title}\tgoing {c.get('going', 0)}"
+                    f"/{e.capacity or '-'}\twaiting {c.get('waiting', 0)}"
+                    f"\tmaybe {c.get('maybe', 0)}\tno {c.get('no', 0)}"
+                    f"\t{'announced' if e.announced_at else 'not announced'}"
+                    for e, c in await events.upcoming(50)
+                ] or ["no upcoming events"]
+            if await events.get(args.event_id) is None:
+                return 2, [f"échoppe: no event {args.event_id}"]
+            content, named, seated = await events.attendees_csv(args.event_id)
+            args.csv.write_bytes(content)
+            return 0, [
+                f"wrote {named} of {seated} attendees (those who shared their name) to {args.csv}"
+            ]
+        finally:
+            await db.close()
+
+    code, lines = asyncio.run(act())
+    print("\n".join(lines), file=sys.stderr if code else sys.stdout)
+    return code
 
 
 def _digest(args: argparse.Namespace, settings: Settings) -> int:

@@ -226,3 +226,50 @@ def test_digest_renders_a_partner_s_week_to_an_html_file(
     assert "no partner 9" in capsys.readouterr().err
     assert main(["digest", "--partner", "1", "--week", "48", "--out", str(out)]) == 2
     assert "2026-W48" in capsys.readouterr().err
+
+
+def test_broadcast_and_event_commands_from_a_shell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "cli.sqlite3"
+    monkeypatch.setenv("ECHOPPE_DATABASE_PATH", str(database))
+    assert main(["migrate"]) == 0
+    now = "2026-11-27T10:00:00.000+00:00"
+    with sqlite3.connect(database) as conn:
+        for i, territory, core in ((1, "lessines", "les_ogy"), (2, "brussels", "bru_flagey")):
+            conn.execute(
+                "INSERT INTO users (id, channel, external_id, language, role, territory_id,"
+                " core_id, sector_id, step, consent_at, consent_version, created_at, updated_at)"
+                " VALUES (?, 'telegram', ?, 'fr', 'shopkeeper', ?, ?, 'bakery', 'done', ?, 'v',"
+                " ?, ?)",
+                (i, str(i), territory, core, now, now, now),
+            )
+    capsys.readouterr()
+    new = ["broadcast", "new", "--text", "Séance d'info"]
+    assert main([*new, "--territory", "lessines", "--dry-run"]) == 0
+    assert "1 people would get it" in capsys.readouterr().out
+    for wrong, says in (
+        (["--territory", "atlantis"], "unknown territory"),
+        (["--days", "0", "--factor", "roadworks"], "--days"),
+        (["--at", "2001-01-01 10:00"], "in the past"),
+        (["--at", "tomorrow"], "YYYY-MM-DD HH:MM"),
+        (["--photo", str(tmp_path / "none.png")], "no such file"),
+    ):
+        assert main([*new, *wrong]) == 2, wrong
+        assert says in capsys.readouterr().err
+    assert main(["broadcast", "list"]) == 0
+    assert "no broadcasts yet" in capsys.readouterr().out  # nothing refused was stored
+    assert main([*new, "--at", "2099-01-01 10:00"]) == 0
+    assert "scheduled at 2099-01-01 10:00" in capsys.readouterr().out
+    assert main(["broadcast", "pause", "1"]) == 0
+    assert main(["broadcast", "resume", "1"]) == 0
+    assert main(["broadcast", "cancel", "1"]) == 0
+    assert main(["broadcast", "resume", "1"]) == 0
+    assert "refused" in capsys.readouterr().out.splitlines()[-1]
+    assert main(["broadcast", "list"]) == 0
+    assert "1\tcancelled\t2099-01-01T09:00" in capsys.readouterr().out
+
+    assert main(["event", "list"]) == 0
+    assert "no upcoming events" in capsys.readouterr().out
+    assert main(["event", "attendees", "7", "--csv", str(tmp_path / "a.csv")]) == 2
+    assert "no event 7" in capsys.readouterr().err

@@ -20,7 +20,7 @@ from enum import StrEnum
 
 from aiolimiter import AsyncLimiter
 
-from bot.i18n import LANGUAGES
+from bot.i18n import LANGUAGES, translate
 from bot.reference import Reference
 from bot.storage import Database, ProcessedEventRepository, Role, UserRepository
 from bot.storage.broadcasts import (
@@ -88,8 +88,19 @@ class BroadcastSettings:
 
 
 def text_for(broadcast: Broadcast, language: str) -> str:
-    """Return the broadcast's text in a language, French when there is none in it."""
-    return broadcast.texts.get(language) or broadcast.texts[FALLBACK_LANGUAGE]
+    """Return the broadcast's text in a language (French when there is none in it).
+
+    Announcements end with how to stop them; a message to named people (an event's
+    reminder) does not, as they asked for it.
+    """
+    text = broadcast.texts.get(language) or broadcast.texts[FALLBACK_LANGUAGE]
+    if broadcast.audience.user_ids is not None:
+        return text
+    return f"{text}\n\n{translate(language, 'announcements.footer')}"
+
+
+def _footer_room() -> int:
+    return max(len(translate(lang, "announcements.footer")) + 2 for lang in LANGUAGES)
 
 
 class BroadcastService:
@@ -121,7 +132,7 @@ class BroadcastService:
         """Refuse a broadcast that could not be sent as asked."""
         if not texts.get(FALLBACK_LANGUAGE, "").strip():
             raise BroadcastError("a French text is required: it is everyone's fallback")
-        limit = MAX_CAPTION if photo else MAX_TEXT
+        limit = (MAX_CAPTION if photo else MAX_TEXT) - _footer_room()
         for lang, text in texts.items():
             if lang not in LANGUAGES:
                 raise BroadcastError(f"unknown language {lang!r}")

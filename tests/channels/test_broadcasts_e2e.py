@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from bot.channels.telegram_app import RunningBot, running_bot
 from bot.config import Settings
+from bot.emulator import EmulatorLimits
 from bot.i18n import translate
 from bot.storage.broadcasts import Audience
 from tests.support import Phone, eventually, onboard
@@ -37,8 +38,11 @@ async def test_a_broadcast_reaches_each_in_their_language_skips_who_stopped_repo
         report_language="en",
     )
     await admin.wait(before, until="📣")
-    assert fr.last_text() == "Séance d'information jeudi à 18 h"
-    assert nl.last_text() == "Infosessie donderdag om 18 u"
+    stop = translate("fr", "announcements.footer")
+    assert fr.last_text() == "Séance d'information jeudi à 18 h\n\n" + stop
+    assert nl.last_text() == "Infosessie donderdag om 18 u\n\n" + translate(
+        "nl", "announcements.footer"
+    )
     assert translate("fr", "announcements.off")[:12] in quiet.last_text()  # nothing after /stop
     report = admin.last_text()
     assert "#" + str(made.id) in report and translate("en", "broadcast.status_done") in report
@@ -94,8 +98,8 @@ async def test_an_admin_composes_previews_confirms_once_and_controls_broadcasts(
         fr.emulator.press_button(admin.user, message_id, data)
         await admin.tap_data(message_id, data)
         await admin.wait(before, until="📣 " + translate("en", "broadcast.report")[2:12])
-        assert fr.last_text() == "Atelier vitrine jeudi à 18 h"
-        assert nl.last_text() == "Etalage-workshop donderdag om 18 u"
+        assert fr.last_text().startswith("Atelier vitrine jeudi à 18 h\n\n— /stop")
+        assert nl.last_text().startswith("Etalage-workshop donderdag om 18 u\n\n— /stop")
         received = [e for e in fr.emulator.events_after(before, fr.user.id)]
         assert [e.kind for e in received] == ["send_message"]
 
@@ -121,3 +125,40 @@ async def test_an_admin_composes_previews_confirms_once_and_controls_broadcasts(
             fr.user.id, after_seq=before, kinds={"send_photo"}, timeout=10
         )
         assert (photo.text or "").startswith("Atelier vitrine")  # the caption
+
+
+async def test_a_429_from_telegram_holds_the_message_then_it_goes_once_without_costing_a_try(
+    bot: RunningBot, make_phone: PhoneFactory
+) -> None:
+    phone = make_phone(9730, "fr")
+    await onboard(phone)
+    emulator = phone.emulator
+    # Telegram refuses every message for a while (flood control).
+    emulator.limits = EmulatorLimits(random_429_share=1.0, random_429_retry_after=1)
+    before = emulator.last_seq
+    made = await bot.services.broadcasts.create(
+        created_by="t", texts={"fr": "Marché de Noël"}, audience=Audience()
+    )
+
+    async def held() -> bool:
+        rows = await bot.services.db.fetch_all(
+            "SELECT status, not_before FROM broadcast_outbox WHERE broadcast_id = ?", (made.id,)
+        )
+        return bool(rows) and rows[0][0] == "pending" and rows[0][1] != ""
+
+    await eventually(held, attempts=1000)  # python-telegram-bot's own retries come first
+    refused = [e for e in emulator.events_after(before, phone.user.id) if e.kind == "rejected"]
+    assert refused and all("Too Many Requests" in (e.error or "") for e in refused)
+    emulator.limits = EmulatorLimits()
+    await phone.wait(before, until="Marché de Noël")
+
+    async def recorded() -> bool:
+        rows = await bot.services.db.fetch_all(
+            "SELECT status, attempts FROM broadcast_outbox WHERE broadcast_id = ?", (made.id,)
+        )
+        # Sent, and the refused try was not counted.
+        return [tuple(r) for r in rows] == [("sent", 1)]
+
+    await eventually(recorded)
+    sent = [e for e in emulator.events_after(before, phone.user.id) if e.kind == "send_message"]
+    assert len(sent) == 1

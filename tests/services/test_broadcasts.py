@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.i18n import translate
 from bot.reference import Reference
 from bot.services.broadcasts import (
     BroadcastError,
@@ -21,6 +22,10 @@ from tests.services.test_concerns import make_user
 from tests.services.test_digests import raise_factor
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def footer(lang: str) -> str:
+    return translate(lang, "announcements.footer")
 
 
 class Killed(BaseException):
@@ -142,8 +147,9 @@ async def test_each_person_gets_their_language_or_french_once_at_the_set_time(
     assert await broadcasts.drain(channel) == 2
     texts = {chat: text for _, chat, text in channel.sent}
     assert texts == {
-        who["flagey_nl"].external_id: "Infosessie donderdag",
-        who["flagey_en"].external_id: "Séance d'info jeudi",  # no English text: French
+        who["flagey_nl"].external_id: "Infosessie donderdag\n\n" + footer("nl"),
+        # No English text: the French one, with how to stop announcements in English.
+        who["flagey_en"].external_id: "Séance d'info jeudi\n\n" + footer("en"),
     }
     assert await broadcasts.drain(channel) == 0  # never twice
     [(broadcast, progress)] = await broadcasts.recent()
