@@ -33,6 +33,18 @@ def _parser() -> argparse.ArgumentParser:
     emulator.add_argument("--port", type=int, default=8081)
 
     commands.add_parser("migrate", help="create or upgrade the database, then exit")
+    backup = commands.add_parser(
+        "backup", help="copy the database consistently, even while the bot runs"
+    )
+    backup.add_argument("file", type=Path)
+    backup.add_argument("--force", action="store_true", help="replace the file if it exists")
+    restore = commands.add_parser(
+        "restore", help="put a backup in place of the database (stop the bot first)"
+    )
+    restore.add_argument("file", type=Path)
+    restore.add_argument(
+        "--yes", action="store_true", help="confirm that the bot is stopped; required"
+    )
 
     export = commands.add_parser(
         "export-corrections", help="write confirmed concerns as training JSON Lines"
@@ -220,6 +232,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "digest":
         return _digest(args, settings)
+    if args.command in ("backup", "restore"):
+        return _backup_or_restore(args, settings)
     if args.command == "broadcast":
         return _broadcast(args, settings)
     if args.command == "event":
@@ -433,6 +447,35 @@ def _broadcast(args: argparse.Namespace, settings: Settings) -> int:
     except BroadcastError as exc:
         print(f"échoppe: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _backup_or_restore(args: argparse.Namespace, settings: Settings) -> int:
+    """Make a consistent copy of the database, or put one back in its place."""
+    from bot.storage.backup import BackupError, backup, restore
+
+    database = settings.database_path
+    try:
+        if args.command == "backup":
+            made = backup(database, args.file, overwrite=args.force)
+            print(
+                f"backed up {database} to {made.path}: {made.bytes} bytes,"
+                f" schema {made.schema_version}, {made.users} users (integrity checked)"
+            )
+            return 0
+        if not args.yes:
+            print(
+                "échoppe: stop the bot first, then run `bot.py restore FILE --yes`",
+                file=sys.stderr,
+            )
+            return 2
+        kept = restore(args.file, database)
+    except BackupError as exc:
+        print(f"échoppe: {exc}", file=sys.stderr)
+        return 2
+    print(f"restored {args.file} to {database}")
+    if kept is not None:
+        print(f"the database it replaced is kept as {kept}")
     return 0
 
 
