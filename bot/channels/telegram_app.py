@@ -25,6 +25,7 @@ from bot.channels.telegram_delivery import DurableUpdateQueue
 from bot.channels.telegram_http import AiohttpRequest
 from bot.config import Settings
 from bot.i18n import LANGUAGES, Translator, translate
+from bot.log_redaction import redact_in_logs
 from bot.scheduler import register_jobs
 from bot.services.broadcasts import (
     PHOTO_PATH_PREFIX,
@@ -347,6 +348,8 @@ async def running_bot(
     poll_timeout: int = POLL_TIMEOUT_S,
 ) -> AsyncIterator[RunningBot]:
     """Start services and the bot (polling, or a webhook), yield, then stop cleanly."""
+    secret = settings.webhook_secret
+    redact_in_logs(settings.require_token(), secret.get_secret_value() if secret else None)
     services = await open_services(settings)
     try:
         application = build_application(settings, services)
@@ -393,7 +396,9 @@ def _webhook_path(webhook_url: str) -> str:
 def _webhook_secret(settings: Settings) -> str:
     if settings.webhook_secret is None:
         # Telegram echoes this in a header on every call; a fresh one per run is enough.
-        return secrets.token_urlsafe(32)
+        fresh = secrets.token_urlsafe(32)
+        redact_in_logs(fresh)
+        return fresh
     return settings.webhook_secret.get_secret_value()
 
 

@@ -12,6 +12,7 @@ from typing import Literal
 import aiosmtplib
 
 from bot.config import Settings
+from bot.log_redaction import redact_in_logs
 from bot.services.sending import Delivery
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ class SmtpMailer:
         if not settings.smtp_host:
             return None
         password = settings.smtp_password
+        if password is not None:
+            redact_in_logs(password.get_secret_value())
         return cls(
             settings.smtp_host,
             settings.smtp_port,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 
 import httpx
+import pytest
 from pydantic import SecretStr
 
 from bot.channels.telegram_app import running_bot
@@ -58,3 +60,31 @@ async def test_webhook_mode_serves_users_and_checks_secret(
         await db.close()
     assert [r[0] for r in rows] == ["9101"]
     assert emulator.messages(9102) == []
+
+
+async def test_neither_the_bot_token_nor_the_webhook_secret_ever_reaches_the_logs(
+    settings: Settings, emulator: BotApiEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # everything, python-telegram-bot's and aiohttp's too
+    port = _free_port()
+    secret = "s3cret-token_value"
+    hooked = settings.model_copy(
+        update={"webhook_port": port, "webhook_secret": SecretStr(secret)}
+    )
+    url = f"http://127.0.0.1:{port}/telegram/hook"
+    async with running_bot(hooked, webhook_url=url):
+        phone = Phone(emulator, FakeUser(id=9111, language_code="fr"))
+        await phone.send("/start", until=translate("fr", "privacy.notice")[:20])
+        async with httpx.AsyncClient() as client:
+            await client.post(
+                url, json={"update_id": 1}, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"}
+            )
+    async with running_bot(settings, poll_timeout=1):
+        phone = Phone(emulator, FakeUser(id=9112, language_code="fr"))
+        await phone.send("/start", until=translate("fr", "privacy.notice")[:20])
+    token = settings.require_token()
+    assert caplog.records  # the capture works
+    for record in caplog.records:
+        text = record.getMessage() + str(record.args or "") + str(record.exc_text or "")
+        assert token.split(":", 1)[1] not in text, record.name
+        assert secret not in text, record.name
