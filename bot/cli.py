@@ -479,6 +479,13 @@ def _backup_or_restore(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _local(stamp: str, settings: Settings) -> str:
+    """Show a stored UTC time in the configured time zone."""
+    from datetime import datetime
+
+    return datetime.fromisoformat(stamp).astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
+
+
 def _event(args: argparse.Namespace, settings: Settings) -> int:
     """List events, or write one's attendee list (names people chose to share)."""
     from bot.reference import Reference
@@ -498,7 +505,8 @@ def _event(args: argparse.Namespace, settings: Settings) -> int:
             )
             if args.event_command == "list":
                 return 0, [
-                    f"{e.id}\t{e.starts_at[:16]}\t{e.title}\tgoing {c.get('going', 0)}"
+                    f"{e.id}\t{_local(e.starts_at, settings)}\t{e.title}"
+                    f"\tgoing {c.get('going', 0)}"
                     f"/{e.capacity or '-'}\twaiting {c.get('waiting', 0)}"
                     f"\tmaybe {c.get('maybe', 0)}\tno {c.get('no', 0)}"
                     f"\t{'announced' if e.announced_at else 'not announced'}"

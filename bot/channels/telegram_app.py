@@ -284,14 +284,19 @@ def notice_sender(services: Services, renderer: TelegramRenderer) -> SendNotice:
             document=(f"echoppe-event-{event.id}.ics", services.events.ics(event)),
         )
 
-        async def both() -> bool:
+        async def notice_then_file() -> bool:
             chat = int(user.external_id)
             notice = Reply(text, services.events.share_buttons(event.id, t.lang))
-            return await renderer.send_unprompted(chat, notice) and await renderer.send(
-                chat, calendar
-            )
+            if not await renderer.send_unprompted(chat, notice):
+                return False
+            # The notice is what counts: a calendar file that fails is not worth telling twice.
+            try:
+                await renderer.send(chat, calendar)
+            except TelegramError as exc:
+                logger.warning("event %d: the calendar file was not sent (%s)", event.id, exc)
+            return True
 
-        return await _deliver(both(), f"seat notice of event {event.id}")
+        return await _deliver(notice_then_file(), f"seat notice of event {event.id}")
 
     return send
 

@@ -113,6 +113,10 @@ class AiohttpRequest(BaseRequest):
                 method, url, data=data, timeout=timeout, proxy=self.proxy_for(url)
             ) as response:
                 return response.status, await response.read()
+        except aiohttp.ConnectionTimeoutError as err:
+            # No connection within the time: the request never left, so it is not "maybe
+            # delivered" (TimedOut) but plainly not sent.
+            raise NetworkError(f"aiohttp.ConnectionTimeoutError: {err}") from err
         except TimeoutError as err:
             raise TimedOut from err
         except asyncio.CancelledError:

@@ -47,11 +47,15 @@ def audience_from(values: dict[str, str]) -> Audience:
 
 
 def local_time(text: str, tz: ZoneInfo) -> datetime:
-    """Read "2026-12-01 10:00" as a local time."""
+    """Read "2026-12-01 10:00" as a local time (before the year 9000)."""
     try:
-        return datetime.strptime(text.strip(), "%Y-%m-%d %H:%M").replace(tzinfo=tz)
+        moment = datetime.strptime(text.strip(), "%Y-%m-%d %H:%M").replace(tzinfo=tz)
     except ValueError as exc:
         raise BroadcastError(f"expected a time like 2026-12-01 10:00, got {text!r}") from exc
+    if moment.year >= 9000:
+        # Far enough: later dates overflow once durations or time zones are added.
+        raise BroadcastError(f"{text!r} is too far ahead")
+    return moment
 
 
 class BroadcastAdminFlow:
@@ -109,7 +113,9 @@ class BroadcastAdminFlow:
             text = t("admin.broadcast_confirmed", id=made.id, n=count, when=self._when(t, made))
             return Outcome((Reply(text, edit=True),))
         if action == "x":
-            await self._broadcasts.discard(number)
+            if not await self._broadcasts.discard(number):
+                # Confirmed already (a tap just before): say so, never "nothing will be sent".
+                return Outcome(notice=t("admin.broadcast_already_confirmed"))
             return Outcome((Reply(t("admin.broadcast_discarded"), edit=True),))
         if action == "c":
             confirm = (

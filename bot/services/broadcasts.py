@@ -125,6 +125,7 @@ class BroadcastService:
         self._hold_until = 0.0
         self._drain_lock = asyncio.Lock()
         self._task: asyncio.Task[int] | None = None
+        self._stopped = False
 
     # ---- making -------------------------------------------------------------------------
 
@@ -296,12 +297,16 @@ class BroadcastService:
         return released
 
     def kick(self, send: SendAnnouncement, report: SendReport | None = None) -> None:
-        """Start draining in the background unless a drain is already running."""
+        """Start draining in the background unless a drain is already running (or stopped)."""
+        if self._stopped:
+            return
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self.drain(send, report))
 
     async def stop(self) -> None:
-        """Stop the background drain (messages in flight stay 'sending' for recover())."""
+        """Stop draining for good (messages in flight stay 'sending' for recover())."""
+        # The job queue may still tick once while the bot shuts down: no new drain after this.
+        self._stopped = True
         if self._task is not None and not self._task.done():
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

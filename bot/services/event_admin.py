@@ -22,15 +22,20 @@ PREFIX = "ea"
 COMMANDS = frozenset({"event", "events"})
 FIELDS = ("title", "when", "duration", "place", "capacity", "territory", "description")
 _BUTTON = re.compile(rf"^{PREFIX}:(go|x|csv):(\d+)(?::(\d+))?(?::([0-9a-f]+))?$")
-_DURATION = re.compile(r"^(?:(\d+)\s*h)?\s*(?:(\d+)\s*(?:min|m))?$")
+_DURATION = re.compile(r"^(?:([0-9]{1,3})\s*h)?\s*(?:([0-9]{1,4})\s*(?:min|m)?)?$")
+_CAPACITY = re.compile(r"^[0-9]{1,6}$")
+MAX_DURATION = timedelta(days=14)
 
 
 def parse_duration(text: str) -> timedelta:
-    """Read "2h", "90min" or "1h30"."""
-    match = _DURATION.match(text.strip().lower().replace("h ", "h"))
+    """Read "2h", "90min" or "1h30" (at most two weeks)."""
+    match = _DURATION.match(text.strip().lower())
     if match is None or not (match[1] or match[2]):
-        raise EventError(f"duration: expected something like 2h or 90min, got {text!r}")
-    return timedelta(hours=int(match[1] or 0), minutes=int(match[2] or 0))
+        raise EventError(f"duration: expected something like 2h, 90min or 1h30, got {text!r}")
+    duration = timedelta(hours=int(match[1] or 0), minutes=int(match[2] or 0))
+    if not timedelta(0) < duration <= MAX_DURATION:
+        raise EventError("duration: between one minute and two weeks")
+    return duration
 
 
 class EventAdminFlow:
@@ -61,8 +66,8 @@ class EventAdminFlow:
             starts = local_time(values["when"], self._tz)
             ends = starts + parse_duration(values.get("duration", "2h"))
             capacity = values.get("capacity")
-            if capacity is not None and not capacity.isdigit():
-                raise EventError(f"capacity: not a number: {capacity!r}")
+            if capacity is not None and not _CAPACITY.match(capacity):
+                raise EventError(f"capacity: a number of places, got {capacity!r}")
             event = await self._events.create(
                 title=values["title"],
                 place=values["place"],
@@ -73,7 +78,14 @@ class EventAdminFlow:
                 territory_id=values.get("territory"),
                 created_by=f"{msg.channel}:{msg.user_ref}",
             )
-            draft = await self._events.draft_announcement(event, f"{msg.channel}:{msg.user_ref}")
+            try:
+                draft = await self._events.draft_announcement(
+                    event, f"{msg.channel}:{msg.user_ref}"
+                )
+            except BroadcastError:
+                # The invitation cannot be made (too long, say): nothing stays behind.
+                await self._events.discard(event.id)
+                raise
         except (FormError, EventError, BroadcastError) as exc:
             return Outcome((Reply(t("admin.event_refused", reason=str(exc))),))
         count = await self._broadcasts.count(draft.audience)
@@ -109,7 +121,8 @@ class EventAdminFlow:
             return Outcome(notice=t("button.invalid"))
         draft_id = int(match[3])
         if match[1] == "x":
-            await self._broadcasts.discard(draft_id)
+            if not await self._broadcasts.discard(draft_id):
+                return Outcome(notice=t("admin.broadcast_already_confirmed"))
             await self._events.discard(event_id)
             return Outcome((Reply(t("admin.broadcast_discarded"), edit=True),))
         if match[4] is None:

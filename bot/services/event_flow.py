@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-from bot.channels.base import IncomingMessage, Outcome, Reply
+from bot.channels.base import Button, IncomingMessage, Outcome, Reply
 from bot.i18n import Translator
 from bot.services.events import PREFIX, EventService
 from bot.storage import User
@@ -36,8 +36,10 @@ class EventFlow:
                 return Outcome(notice=t("event.no_name"))
             if not await self._events.share_name(user, event_id, name):
                 return Outcome(notice=t("button.invalid"))
-            key = "event.name_shared" if name else "event.name_withdrawn"
-            return Outcome((Reply(t(key, name=name or "")),))
+            if name:
+                withdraw = ((Button(t("event.withdraw_name"), f"{PREFIX}:u:{event_id}"),),)
+                return Outcome((Reply(t("event.name_shared", name=name), withdraw),))
+            return Outcome((Reply(t("event.name_withdrawn")),))
         if match[3] is None:
             return Outcome(notice=t("button.invalid"))
         result = await self._events.answer(user, event_id, Answer(match[3]))
@@ -50,8 +52,10 @@ class EventFlow:
             return Outcome((Reply(t("event.waiting", title=event.title, n=result.position)),))
         if result.state != "going":
             return Outcome((Reply(t(f"event.{result.state}_noted", title=event.title)),))
+        # A reminder is promised only if there is still one to come.
+        key = "event.going_noted" if self._events.reminder_ahead(event) else "event.going_soon"
         confirmation = Reply(
-            t("event.going_noted", title=event.title, when=self._events.when(event, lang)),
+            t(key, title=event.title, when=self._events.when(event, lang)),
             self._events.share_buttons(event.id, lang),
         )
         calendar = Reply(

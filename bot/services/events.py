@@ -174,6 +174,11 @@ class EventService:
             (Button(t("event.no"), f"{PREFIX}:a:{event_id}:no"),),
         )
 
+    def reminder_ahead(self, event: Event) -> bool:
+        """Tell whether the reminder 24 hours before is still to be made."""
+        start = datetime.fromisoformat(event.starts_at)
+        return event.reminder_done_at is None and self._clock() < start - REMIND_BEFORE
+
     def share_buttons(self, event_id: int, lang: str) -> tuple[tuple[Button, ...], ...]:
         """Return the button that lets organisers see the person's name."""
         return ((Button(Translator(lang)("event.share_name"), f"{PREFIX}:n:{event_id}"),),)
@@ -201,6 +206,10 @@ class EventService:
         async with self._db.transaction():
             event = await self._repo.get(event_id)
             if event is None or event.announced_at is None:
+                return RsvpResult("unknown")
+            if not await self._repo.invited(event_id, user.id):
+                # Buttons can be forged: only those the invitation went to may answer it.
+                logger.warning("event %d: an answer from someone not invited", event_id)
                 return RsvpResult("unknown")
             if datetime.fromisoformat(event.starts_at) <= now:
                 return RsvpResult("over", event)
@@ -248,7 +257,7 @@ class EventService:
         writer.writerow(["name", "answered_at"])
         named = [a for a in attendees if a.shared_name]
         for attendee in named:
-            writer.writerow([attendee.shared_name, attendee.answered_at[:16]])
+            writer.writerow([_cell(attendee.shared_name or ""), attendee.answered_at[:16]])
         return out.getvalue().encode("utf-8"), len(named), len(attendees)
 
     # ---- jobs -----------------------------------------------------------------------------
@@ -330,6 +339,11 @@ class EventService:
                     launched += 1
             await self._repo.settle_feedback(event.id, wave_id, _iso(now))
         return launched
+
+
+def _cell(text: str) -> str:
+    """Keep a spreadsheet from reading a name as a formula (=, +, -, @ first)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _iso(moment: datetime) -> str:

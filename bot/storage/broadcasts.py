@@ -306,9 +306,16 @@ class BroadcastRepository:
 
     async def release_in_flight(self) -> int:
         """Put messages left 'sending' by a crash back in line; return how many."""
-        return await self._db.execute(
+        released = await self._db.execute(
             "UPDATE broadcast_outbox SET status = 'pending' WHERE status = 'sending'"
         )
+        # A broadcast wrongly closed with messages left (never again, but cheap to undo).
+        await self._db.execute(
+            "UPDATE broadcasts SET status = 'sending', finished_at = NULL WHERE status = 'done'"
+            " AND EXISTS (SELECT 1 FROM broadcast_outbox o WHERE o.broadcast_id = broadcasts.id"
+            " AND o.status = 'pending')"
+        )
+        return released
 
     async def mark(
         self,
@@ -355,11 +362,12 @@ class BroadcastRepository:
         return 0 if row is None else int(row[0])
 
     async def finish(self, broadcast_id: int, now: str) -> bool:
-        """Mark a sending broadcast done; False if it was not sending."""
+        """Mark a sending broadcast done, unless a message is still pending or in flight."""
         changed = await self._db.execute(
             "UPDATE broadcasts SET status = 'done', finished_at = ?"
-            " WHERE id = ? AND status = 'sending'",
-            (now, broadcast_id),
+            " WHERE id = ? AND status = 'sending' AND NOT EXISTS (SELECT 1 FROM broadcast_outbox"
+            " WHERE broadcast_id = ? AND status IN ('pending', 'sending'))",
+            (now, broadcast_id, broadcast_id),
         )
         return changed == 1
 

@@ -158,6 +158,15 @@ class EventRepository:
             (wave_id, at, event_id),
         )
 
+    async def invited(self, event_id: int, user_id: int) -> bool:
+        """Tell whether a person was sent the event's invitation (answers come from it)."""
+        row = await self._db.fetch_one(
+            "SELECT 1 FROM broadcast_outbox o JOIN broadcasts b ON b.id = o.broadcast_id"
+            " WHERE b.event_id = ? AND o.user_id = ? LIMIT 1",
+            (event_id, user_id),
+        )
+        return row is not None
+
     async def rsvp(self, event_id: int, user_id: int) -> Rsvp | None:
         """Return a person's answer to an event, if any."""
         row = await self._db.fetch_one(

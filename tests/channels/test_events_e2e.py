@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
+from types import SimpleNamespace
 
 import icalendar
+from telegram.error import NetworkError
 
+from bot.channels.base import Reply
 from bot.channels.telegram_app import notice_sender, running_bot
 from bot.config import Settings
 from bot.i18n import translate
+from bot.reference import Reference
+from bot.storage import Database
+from bot.storage.event_store import Answer
+from tests.services.test_broadcasts import Clock
+from tests.services.test_concerns import make_user
+from tests.services.test_events import NOW, announced, invite, service
 from tests.support import Phone, eventually, onboard
 
 PhoneFactory = Callable[..., Phone]
@@ -74,3 +84,38 @@ async def test_an_event_is_announced_answered_with_a_seat_a_waiting_list_and_a_c
             return (await bot.services.events.attendees_csv(event.id))[1] == 1
 
         await eventually(listed)
+
+
+class FlakyRenderer:
+    """A renderer whose file uploads fail (Telegram's 502 on an upload)."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    async def send_unprompted(self, chat: int, reply: Reply) -> bool:
+        self.texts.append(reply.text)
+        return True
+
+    async def send(self, chat: int, reply: Reply) -> bool:
+        raise NetworkError("Bad Gateway")
+
+
+async def test_a_promoted_person_is_told_once_even_if_the_calendar_file_fails(
+    db: Database, reference: Reference
+) -> None:
+    clock = Clock()
+    clock.now = NOW
+    events = service(db, reference, clock)
+    event = await announced(events, capacity=1)
+    a, b = await make_user(db, "1001", core="les_ogy"), await make_user(db, "1002", core="les_ogy")
+    await invite(db, event, a, b)
+    await events.answer(a, event.id, Answer.GOING)
+    clock.now += timedelta(minutes=1)
+    await events.answer(b, event.id, Answer.GOING)  # waiting
+    await events.answer(a, event.id, Answer.NO)  # b gets the seat
+    renderer = FlakyRenderer()
+    services = SimpleNamespace(events=events)
+    send = notice_sender(services, renderer)  # type: ignore[arg-type]
+    assert await events.send_notices(send) == 1
+    assert await events.send_notices(send) == 0  # the job 30 s later
+    assert len(renderer.texts) == 1

@@ -109,3 +109,29 @@ def test_proxies_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> N
     assert request.proxy_for("https://api.telegram.org/bot1:x/sendMessage") == (
         "http://proxy.example:3128"
     )
+
+
+async def test_a_request_that_never_got_a_connection_is_not_sent_not_maybe_sent() -> None:
+    received: list[bytes] = []
+
+    async def slow_telegram(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        received.append(await reader.readuntil(b"\r\n\r\n"))
+        await asyncio.sleep(30)  # slow to answer the first request
+
+    server = await asyncio.start_server(slow_telegram, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    request = AiohttpRequest(connections=1, pool_timeout=0.2, connect_timeout=0.2, read_timeout=3)
+    await request.initialize()
+    url = f"http://127.0.0.1:{port}/bot1:x/sendMessage"
+    first = asyncio.create_task(request.do_request(url, "POST"))
+    await asyncio.sleep(0.1)
+    try:
+        # The only connection is busy: this one never leaves the bot.
+        with pytest.raises(NetworkError) as raised:
+            await request.do_request(url, "POST")
+        assert not isinstance(raised.value, TimedOut)  # TimedOut would count as "sent"
+        assert len(received) == 1
+    finally:
+        first.cancel()
+        await request.shutdown()
+        server.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -275,3 +276,35 @@ async def test_messages_in_flight_at_a_crash_go_again_everyone_else_exactly_once
     chats = [chat for b, chat, _ in channel.sent if b == made.id]
     assert sorted(set(chats)) == [f"c{i}" for i in range(8)]  # nobody skipped
     assert len(chats) - 8 <= 3  # duplicates only among the batch in flight
+
+
+async def test_a_stopped_dispatcher_starts_no_drain_and_nothing_in_flight_is_skipped(
+    db: Database, reference: Reference
+) -> None:
+    for i in range(3):  # one batch
+        await make_user(db, f"s{i}", core="les_ogy")
+    clock = Clock()
+    broadcasts = service(db, reference, clock)
+    made = await broadcasts.create(created_by="t", texts={"fr": "A"}, audience=Audience())
+    channel = Channel()
+    gate = asyncio.Event()
+
+    async def slow(b: Broadcast, item: OutboxItem, text: str) -> SendResult:
+        await gate.wait()  # Telegram is slow to answer
+        return await channel(b, item, text)
+
+    broadcasts.kick(slow)
+    await asyncio.sleep(0.2)  # the batch is handed over: 'sending'
+    await broadcasts.stop()  # the bot shuts down
+    gate.set()
+    broadcasts.kick(channel)  # the job queue ticks once more before it stops
+    await asyncio.sleep(0.2)
+    repo = BroadcastRepository(db)
+    stopped = await repo.get(made.id)
+    assert stopped is not None and stopped.status == "sending"  # not closed with rows left
+    restarted = service(db, reference, clock)
+    assert await restarted.recover() == 3
+    await restarted.drain(channel)
+    assert sorted(channel.chats()) == ["s0", "s1", "s2"]
+    finished = await repo.get(made.id)
+    assert finished is not None and finished.status == "done"

@@ -10,14 +10,16 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
+from bot.channels.base import IncomingKind, IncomingMessage
 from bot.reference import Reference, default_data_dir
 from bot.services.broadcasts import BroadcastService
+from bot.services.event_flow import EventFlow
 from bot.services.events import EventError, EventService
 from bot.services.sending import Delivery
 from bot.services.survey_results import SurveyResults
 from bot.services.survey_waves import WaveService
 from bot.storage import Database, User
-from bot.storage.broadcasts import BroadcastRepository
+from bot.storage.broadcasts import Audience, BroadcastRepository
 from bot.storage.event_store import Answer, Event
 from bot.survey_definitions import Surveys
 from tests.services.test_broadcasts import Clock
@@ -56,6 +58,21 @@ async def announced(events: EventService, **kw: object) -> Event:
     return got
 
 
+async def invite(db: Database, event: Event, *users: User) -> None:
+    """Send the event's invitation to these people (their outbox rows), as announcing does."""
+    repo = BroadcastRepository(db)
+    made = await repo.create(
+        created_by="t",
+        texts={"fr": "Invitation"},
+        photo=None,
+        audience=Audience(user_ids=tuple(u.id for u in users)),
+        send_at=NOW.isoformat(),
+        event_id=event.id,
+    )
+    async with db.transaction():
+        await repo.start(made, None, NOW.isoformat())
+
+
 async def test_a_full_event_puts_going_on_a_waiting_list_and_a_freed_seat_promotes_the_first(
     db: Database, reference: Reference
 ) -> None:
@@ -64,6 +81,7 @@ async def test_a_full_event_puts_going_on_a_waiting_list_and_a_freed_seat_promot
     events = service(db, reference, clock)
     event = await announced(events, capacity=2)
     a, b, c, d = [await make_user(db, f"u{i}", core="les_ogy") for i in range(4)]
+    await invite(db, event, a, b, c, d)
     assert (await events.answer(a, event.id, Answer.GOING)).state == "going"
     assert (await events.answer(b, event.id, Answer.GOING)).state == "going"
     clock.now += timedelta(minutes=1)
@@ -105,6 +123,7 @@ async def test_reminder_24_hours_before_to_seated_people_only_and_feedback_after
     events = service(db, reference, clock)
     event = await announced(events, capacity=1)
     seated, waiting, maybe = [await make_user(db, f"r{i}", core="les_ogy") for i in range(3)]
+    await invite(db, event, seated, waiting, maybe)
     await events.answer(seated, event.id, Answer.GOING)
     await events.answer(waiting, event.id, Answer.GOING)
     await events.answer(maybe, event.id, Answer.MAYBE)
@@ -113,7 +132,8 @@ async def test_reminder_24_hours_before_to_seated_people_only_and_feedback_after
     clock.now = STARTS - timedelta(hours=23, minutes=59)
     assert await events.schedule_reminders() == 1
     assert await events.schedule_reminders() == 0  # once
-    [reminder] = await BroadcastRepository(db).recent(5)
+    [reminder] = [b for b in await BroadcastRepository(db).recent(5) if b.created_by != "t"]
+    assert reminder.created_by == f"event:{event.id}"
     assert reminder.audience.user_ids == (seated.id,)
     assert "Atelier vitrine" in reminder.texts["fr"] and "18:00" in reminder.texts["fr"]
     # Feedback: once it is over (plus two hours), to whoever had a seat.
@@ -137,6 +157,7 @@ async def test_attendee_list_has_only_names_people_chose_to_share_and_the_ics_is
     events = service(db, reference, clock)
     event = await announced(events, description="Vitrines; hiver, lumières\nSur inscription")
     named, quiet = [await make_user(db, f"a{i}", core="les_ogy") for i in range(2)]
+    await invite(db, event, named, quiet)
     for user in (named, quiet):
         await events.answer(user, event.id, Answer.GOING)
     assert await events.share_name(named, event.id, "  Marie   Dupont ")
@@ -179,3 +200,49 @@ async def test_events_are_checked_before_anything_is_stored(
         with pytest.raises(EventError):
             await events.create(**{**good, **wrong})  # type: ignore[arg-type]
     assert await events.upcoming() == []
+
+
+async def test_only_people_the_invitation_went_to_can_answer_it(
+    db: Database, reference: Reference
+) -> None:
+    clock = Clock()
+    clock.now = NOW
+    events = service(db, reference, clock)
+    event = await announced(events, capacity=1)
+    guest = await make_user(db, "guest", core="les_ogy")
+    stranger = await make_user(db, "stranger", core="bru_flagey")
+    await invite(db, event, guest)
+    # A forged button from someone never invited takes no seat.
+    assert (await events.answer(stranger, event.id, Answer.GOING)).state == "unknown"
+    assert (await events.answer(guest, event.id, Answer.GOING)).state == "going"
+    assert await events.upcoming() == [(event, {"going": 1})]
+
+
+async def test_a_shared_name_can_be_withdrawn_and_never_runs_as_a_formula(
+    db: Database, reference: Reference
+) -> None:
+    clock = Clock()
+    clock.now = NOW
+    events = service(db, reference, clock)
+    event = await announced(events)
+    guest = await make_user(db, "g", core="les_ogy")
+    await invite(db, event, guest)
+    await events.answer(guest, event.id, Answer.GOING)
+    flow = EventFlow(events)
+
+    def tap(data: str, name: str = "") -> IncomingMessage:
+        return IncomingMessage(
+            channel="test",
+            user_ref="g",
+            event_key=data,
+            kind=IncomingKind.BUTTON,
+            button_data=data,
+            display_name=name,
+        )
+
+    shared = await flow.on_button(guest, tap(f"ev:n:{event.id}", '=HYPERLINK("http://x")'))
+    [[withdraw]] = shared.replies[0].buttons
+    content, named, _ = await events.attendees_csv(event.id)
+    assert named == 1 and "'=HYPERLINK" in content.decode("utf-8")
+    await flow.on_button(guest, tap(withdraw.data))
+    assert (await events.attendees_csv(event.id))[1] == 0
