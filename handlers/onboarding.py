@@ -30,6 +30,8 @@ COMMANDS = (
     "broadcasts",
     "event",
     "events",
+    "mydata",
+    "forget",
 )
 
 GROUP_COMMANDS = ("start", "help", "digest")
@@ -49,7 +51,7 @@ def build(services: Services, renderer: TelegramRenderer) -> list[BaseHandler[An
         CommandHandler(
             GROUP_COMMANDS, callback, filters=filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
         ),
-        CallbackQueryHandler(callback, pattern=r"^(ob|pf|cc|bm|fu|sv|sa|pa):"),
+        CallbackQueryHandler(callback, pattern=r"^(ob|pf|cc|bm|fu|sv|sa|pa|bc|ev|ea|fg):"),
         MessageHandler(
             private & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, callback
         ),

@@ -34,6 +34,7 @@ from bot.services.onboarding import OnboardingService
 from bot.services.partner_admin import PartnerAdminFlow
 from bot.services.partner_flow import PartnerFlow
 from bot.services.partners import PartnerService
+from bot.services.privacy import PrivacyFlow
 from bot.services.survey_admin import SurveyAdminFlow
 from bot.services.survey_flow import SurveyFlow
 from bot.services.survey_results import SurveyResults
@@ -219,6 +220,7 @@ async def open_services(settings: Settings) -> Services:
             broadcast_admin,
             EventFlow(events),
             event_admin,
+            PrivacyFlow(db, barometer.forget_cache),
         ),
         identity=identity,
         broadcasts=broadcasts,

@@ -27,6 +27,9 @@ from bot.services.partner_admin import COMMANDS as PARTNER_ADMIN_COMMANDS
 from bot.services.partner_admin import PREFIX as PARTNER_ADMIN_PREFIX
 from bot.services.partner_admin import PartnerAdminFlow
 from bot.services.partner_flow import PartnerFlow, is_partner_link
+from bot.services.privacy import COMMANDS as PRIVACY_COMMANDS
+from bot.services.privacy import PREFIX as PRIVACY_PREFIX
+from bot.services.privacy import PrivacyFlow
 from bot.services.survey_admin import PREFIX as SURVEY_ADMIN_PREFIX
 from bot.services.survey_admin import SurveyAdminFlow
 from bot.services.survey_flow import PREFIX as SURVEY_PREFIX
@@ -59,7 +62,9 @@ class ConversationService:
         broadcast_admin: BroadcastAdminFlow,
         events: EventFlow,
         event_admin: EventAdminFlow,
+        privacy: PrivacyFlow,
     ) -> None:
+        self._privacy = privacy
         self._events = events
         self._event_admin = event_admin
         self._announcements = announcements
@@ -108,6 +113,8 @@ class ConversationService:
                 return await self._partner_admin.on_button(msg, _language(user, msg))
             if prefix == BROADCAST_ADMIN_PREFIX:
                 return await self._broadcast_admin.on_button(msg, _language(user, msg))
+            if prefix == PRIVACY_PREFIX:
+                return await self._privacy.on_button(user, msg, _language(user, msg))
             if prefix == EVENT_PREFIX:
                 return await self._events.on_button(user, msg)
             if prefix == EVENT_ADMIN_PREFIX:
@@ -120,6 +127,9 @@ class ConversationService:
             return await self._digests.on_command(msg, _language(user, msg))
         if msg.kind is IncomingKind.COMMAND and msg.command.lower() in PARTNER_ADMIN_COMMANDS:
             return await self._partner_admin.on_command(msg, _language(user, msg))
+        if msg.kind is IncomingKind.COMMAND and msg.command.lower() in PRIVACY_COMMANDS:
+            # Whatever step the person is at: what is stored is theirs to see and erase.
+            return await self._privacy.on_command(user, msg, _language(user, msg))
         if msg.kind is IncomingKind.COMMAND and msg.command.lower() in EVENT_ADMIN_COMMANDS:
             return await self._event_admin.on_command(msg, _language(user, msg))
         if msg.kind is IncomingKind.COMMAND and msg.command.lower() in BROADCAST_ADMIN_COMMANDS:

@@ -80,6 +80,8 @@ class Database:
         await self._conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
         await self._conn.execute("PRAGMA journal_mode = WAL")
         await self._conn.execute("PRAGMA foreign_keys = ON")
+        # Deleted content is overwritten, not left in free pages (/forget must really forget).
+        await self._conn.execute("PRAGMA secure_delete = ON")
         await self._conn.execute("PRAGMA synchronous = NORMAL")
         # Bounds the ANALYZE that PRAGMA optimize may run, so housekeeping never stalls us.
         await self._conn.execute("PRAGMA analysis_limit = 400")

@@ -1,0 +1,68 @@
+"""Give people what is stored about them (/mydata) and erase it on request (/forget)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Callable
+
+from bot.channels.base import Button, IncomingMessage, Outcome, Reply
+from bot.i18n import Translator
+from bot.storage import Database, ProcessedEventRepository, User
+from bot.storage.erasure import ErasureRepository
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "fg"
+COMMANDS = frozenset({"mydata", "forget"})
+
+
+class PrivacyFlow:
+    """Export a person's data as JSON; erase it all after an explicit confirmation."""
+
+    def __init__(self, db: Database, on_erased: Callable[[], None] = lambda: None) -> None:
+        self._db = db
+        self._repo = ErasureRepository(db)
+        self._events = ProcessedEventRepository(db)
+        # Shared counts (the barometer's) must not keep holding an erased person.
+        self._on_erased = on_erased
+
+    async def on_command(self, user: User | None, msg: IncomingMessage, lang: str) -> Outcome:
+        """Answer /mydata (a JSON file) and /forget (asks to confirm)."""
+        t = Translator(user.language if user else lang)
+        if user is None:
+            return Outcome((Reply(t("privacy.nothing_stored")),))
+        if msg.command.lower() == "mydata":
+            data = await self._repo.export(user.id)
+            content = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+            return Outcome(
+                (Reply(t("privacy.mydata"), document=("echoppe-mydata.json", content)),)
+            )
+        nonce = secrets.token_hex(6)
+        buttons = (
+            (
+                Button(t("privacy.forget_yes"), f"{PREFIX}:yes:{nonce}"),
+                Button(t("privacy.forget_no"), f"{PREFIX}:no"),
+            ),
+        )
+        return Outcome((Reply(t("privacy.forget_confirm"), buttons),))
+
+    async def on_button(self, user: User | None, msg: IncomingMessage, lang: str) -> Outcome:
+        """Erase everything on "yes" (once), or leave it all on "no"."""
+        t = Translator(user.language if user else lang)
+        parts = msg.button_data.split(":")
+        if parts[1:2] == ["no"]:
+            return Outcome((Reply(t("privacy.forget_cancelled"), edit=True),))
+        if user is None or len(parts) != 3 or parts[1] != "yes":
+            # Erased already (a second tap), or a forged button.
+            return Outcome((Reply(t("privacy.nothing_stored"), edit=True),))
+        async with self._db.transaction():
+            if not await self._events.claim(f"forget:{parts[2]}"):
+                return Outcome(duplicate=True)
+            await self._events.claim(msg.event_key)
+            await self._repo.erase(user.id, user.channel, user.external_id)
+        await self._repo.flush()
+        self._on_erased()
+        logger.info("a person erased their data")
+        return Outcome((Reply(t("privacy.forgotten"), edit=True),))

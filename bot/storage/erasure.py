@@ -1,0 +1,115 @@
+"""Gather everything stored about a person (/mydata) and erase it (/forget)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.storage.database import Database
+
+# Tables read for /mydata: (name, query by user id). What cascades from users is erased with it.
+_EXPORT = (
+    (
+        "concerns",
+        "SELECT id, text, lang, status, predicted, draft, source, created_at,"
+        " confirmed_at FROM concerns WHERE user_id = ? ORDER BY id",
+    ),
+    (
+        "voices",
+        "SELECT concern_id, factor, kind, core_id, territory_id, role, confirmed_at"
+        " FROM concern_factors WHERE user_id = ? ORDER BY confirmed_at",
+    ),
+    ("held_texts", "SELECT text, created_at FROM held_texts WHERE user_id = ? ORDER BY id"),
+    (
+        "follow_ups",
+        "SELECT concern_id, due_at, sent_at, skipped, answer, answered_at"
+        " FROM follow_ups WHERE user_id = ? ORDER BY due_at",
+    ),
+    (
+        "survey_invitations",
+        "SELECT wave_id, send_at, sent_at, reminded_at, results_sent_at,"
+        " skipped FROM survey_invitations WHERE user_id = ? ORDER BY wave_id",
+    ),
+    (
+        "survey_answers",
+        "SELECT r.wave_id, r.survey_id, r.status, a.question_id, a.value,"
+        " a.text, a.answered_at FROM survey_answers a JOIN survey_responses r"
+        " ON r.id = a.response_id WHERE r.user_id = ? ORDER BY r.id, a.answered_at",
+    ),
+    (
+        "event_answers",
+        "SELECT e.title, e.starts_at, v.answer, v.waiting, v.answered_at,"
+        " v.shared_name FROM event_rsvps v JOIN events e ON e.id = v.event_id"
+        " WHERE v.user_id = ? ORDER BY v.answered_at",
+    ),
+    (
+        "announcements_received",
+        "SELECT broadcast_id, status, sent_at FROM broadcast_outbox"
+        " WHERE user_id = ? ORDER BY broadcast_id",
+    ),
+)
+
+
+class ErasureRepository:
+    """Read a person's data out, and take it all away."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def export(self, user_id: int) -> dict[str, Any]:
+        """Return everything stored about a person, table by table."""
+        row = await self._db.fetch_one("SELECT * FROM users WHERE id = ?", (user_id,))
+        data: dict[str, Any] = {"profile": dict(row) if row is not None else None}
+        for name, sql in _EXPORT:
+            data[name] = [dict(r) for r in await self._db.fetch_all(sql, (user_id,))]
+        return data
+
+    async def erase(self, user_id: int, channel: str, external_id: str) -> int:
+        """Delete a person and everything tied to them; return their concerns' count.
+
+        Call inside a transaction. What references users cascades (concerns and their voices,
+        held texts, follow-ups, survey invitations, responses and answers, event answers,
+        outbox rows); voices and pending updates are deleted explicitly, and quotes kept in
+        digest snapshots are taken out.
+        """
+        concern_ids = [
+            int(r[0])
+            for r in await self._db.fetch_all(
+                "SELECT id FROM concerns WHERE user_id = ?", (user_id,)
+            )
+        ]
+        await self._db.execute("DELETE FROM concern_factors WHERE user_id = ?", (user_id,))
+        await self._db.execute(
+            "DELETE FROM inbox WHERE channel = ? AND (json_extract(payload, '$.message.from.id')"
+            " = ? OR json_extract(payload, '$.callback_query.from.id') = ?"
+            " OR json_extract(payload, '$.edited_message.from.id') = ?)",
+            (channel, int(external_id), int(external_id), int(external_id))
+            if external_id.isdigit()
+            else (channel, external_id, external_id, external_id),
+        )
+        await self._purge_quotes(set(concern_ids))
+        await self._db.execute("DELETE FROM users WHERE id = ?", (user_id,))
+        return len(concern_ids)
+
+    async def _purge_quotes(self, concern_ids: set[int]) -> None:
+        if not concern_ids:
+            return
+        rows = await self._db.fetch_all("SELECT partner_id, week, figures FROM digest_snapshots")
+        for partner_id, week, figures in rows:
+            data = json.loads(figures)
+            quotes = data.get("quotes") or {}
+            kept = {
+                factor: [q for q in items if int(q["concern_id"]) not in concern_ids]
+                for factor, items in quotes.items()
+            }
+            kept = {factor: items for factor, items in kept.items() if items}
+            if kept != quotes:
+                data["quotes"] = kept
+                await self._db.execute(
+                    "UPDATE digest_snapshots SET figures = ? WHERE partner_id = ? AND week = ?",
+                    (json.dumps(data, ensure_ascii=False), partner_id, week),
+                )
+
+    async def flush(self) -> None:
+        """Fold the write-ahead log into the file, so erased pages leave no copy behind."""
+        await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -1,0 +1,102 @@
+"""End-to-end: /mydata gives everything back; /forget leaves nothing that points to the person."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.channels.telegram_app import RunningBot, running_bot
+from bot.config import Settings
+from bot.i18n import translate
+from bot.services.digest_schedule import last_full_week
+from tests.support import Phone, onboard
+
+PhoneFactory = Callable[..., Phone]
+SECRET_TEXT = "Les travaux rue Zyxwvutsrq bloquent ma boulangerie Qwertyuiop"
+PERSON = 987_650_123
+
+
+def cells(database: Path) -> list[tuple[str, str, object]]:
+    """Every cell of every table: (table, column, value)."""
+    found = []
+    with sqlite3.connect(database) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            cursor = conn.execute(f'SELECT * FROM "{table}"')
+            names = [d[0] for d in cursor.description]
+            for row in cursor:
+                found += [(table, name, value) for name, value in zip(names, row, strict=True)]
+    conn.close()
+    return found
+
+
+async def test_mydata_then_forget_leaves_no_id_no_chat_and_no_text_in_any_table_or_the_file(
+    settings: Settings, make_phone: PhoneFactory
+) -> None:
+    async with running_bot(settings.model_copy(update={"anonymity_k": 2}), poll_timeout=1) as bot:
+        await _mydata_then_forget(bot, make_phone)
+
+
+async def _mydata_then_forget(bot: RunningBot, make_phone: PhoneFactory) -> None:
+    me, other = make_phone(PERSON, "fr"), make_phone(PERSON + 1, "fr")
+    for phone in (me, other):
+        await onboard(phone)
+    for phone, text in (
+        (me, SECRET_TEXT),
+        (other, "Les travaux devant chez moi durent depuis des mois"),
+    ):
+        await phone.send(text, until=translate("fr", "concern.understood", factors="")[:10])
+        await phone.tap(translate("fr", "concern.yes"), until="🤝")
+    user = await bot.services.users.get("telegram", str(PERSON))
+    assert user is not None
+    await bot.services.users.update(user.id, quote_consent=True)
+    # A partner's digest of this week is kept, quoting the person.
+    partner = await bot.services.partners.create(
+        name="ADL", territories=["lessines"], created_by="t"
+    )
+    digests = bot.services.digests
+    week_end = datetime.now(UTC) + timedelta(days=8)
+    week = last_full_week(week_end, bot.services.settings.tz)
+    await digests.figures(partner, week, week_end)
+    snapshot = await bot.services.db.fetch_one("SELECT figures FROM digest_snapshots")
+    assert snapshot is not None and "Zyxwvutsrq" in snapshot[0]  # quoted
+
+    before = me.emulator.last_seq
+    me.emulator.send_text(me.user, "/mydata")
+    document = await me.emulator.wait_for_event(
+        PERSON, after_seq=before, kinds={"send_document"}, timeout=10
+    )
+    assert document.message_id is not None
+    found = me.emulator.document_of(PERSON, document.message_id)
+    assert found is not None
+    data = json.loads(found[1])
+    assert data["profile"]["external_id"] == str(PERSON)
+    assert [c["text"] for c in data["concerns"]] == [SECRET_TEXT]
+
+    await me.send("/forget", until="⚠️")
+    await me.tap(
+        translate("fr", "privacy.forget_no"), until=translate("fr", "privacy.forget_cancelled")
+    )
+    assert await bot.services.users.get("telegram", str(PERSON)) is not None
+    await me.send("/forget", until="⚠️")
+    await me.tap(translate("fr", "privacy.forget_yes"), until="✅")
+
+    database = bot.services.settings.database_path
+    leftovers = [
+        (table, column, value)
+        for table, column, value in cells(database)
+        if (column == "user_id" and value == user.id)
+        or (isinstance(value, str) and (str(PERSON) in value or "Zyxwvutsrq" in value))
+    ]
+    assert leftovers == []
+    # Nor in the file's free pages or its write-ahead log.
+    for path in (database, Path(f"{database}-wal")):
+        if path.exists():
+            raw = path.read_bytes()
+            assert b"Zyxwvutsrq" not in raw and str(PERSON).encode() not in raw, path
+    # The other person is untouched.
+    assert await bot.services.users.get("telegram", str(PERSON + 1)) is not None
+    await me.send("/mydata", until=translate("fr", "privacy.nothing_stored"))
