@@ -8,10 +8,14 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.reference import ReferenceDataError
 from bot.survey_definitions import SurveyDefinitionError
+
+if TYPE_CHECKING:
+    from bot.storage import Database
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     emulator.add_argument("--port", type=int, default=8081)
 
     commands.add_parser("migrate", help="create or upgrade the database, then exit")
+    audit = commands.add_parser("audit", help="print the audit trail: admin and partner actions")
+    audit.add_argument("--limit", type=int, default=50)
+    audit.add_argument("--refused", action="store_true", help="only refused attempts")
     backup = commands.add_parser(
         "backup", help="copy the database consistently, even while the bot runs"
     )
@@ -232,6 +239,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "digest":
         return _digest(args, settings)
+    if args.command == "audit":
+        return _audit(args, settings)
     if args.command in ("backup", "restore"):
         return _backup_or_restore(args, settings)
     if args.command == "broadcast":
@@ -379,6 +388,8 @@ def _broadcast(args: argparse.Namespace, settings: Settings) -> int:
         try:
             service = BroadcastService(db, reference)
             command = args.broadcast_command
+            if command != "list":
+                await _audited(db, f"broadcast {command}", str(getattr(args, "broadcast_id", "")))
             if command == "list":
                 return [
                     f"{b.id}\t{b.status.value}\t{b.send_at[:16]}\t{p.get('sent', 0)}/"
@@ -450,6 +461,39 @@ def _broadcast(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _audited(db: Database, action: str, detail: str = "") -> None:
+    """Record a shell action in the audit trail (who: the system account that ran it)."""
+    import getpass
+
+    from bot.storage.audit import AuditRepository
+
+    await AuditRepository(db).record(
+        actor=f"cli:{getpass.getuser()}", role="cli", action=action, detail=detail, allowed=True
+    )
+
+
+def _audit(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the latest audit entries, newest first."""
+    from bot.storage import Database
+    from bot.storage.audit import AuditRepository
+
+    async def read() -> list[str]:
+        db = Database(settings.database_path)
+        await db.connect()
+        try:
+            entries = await AuditRepository(db).latest(args.limit, refused_only=args.refused)
+        finally:
+            await db.close()
+        return [
+            f"{e.at[:19]}\t{'ok' if e.allowed else 'REFUSED'}\t{e.role}\t{e.actor}"
+            f"\t{e.action}\t{e.detail}"
+            for e in entries
+        ] or ["the audit trail is empty"]
+
+    print("\n".join(asyncio.run(read())))
+    return 0
+
+
 def _backup_or_restore(args: argparse.Namespace, settings: Settings) -> int:
     """Make a consistent copy of the database, or put one back in its place."""
     from bot.storage.backup import BackupError, backup, restore
@@ -515,6 +559,7 @@ def _event(args: argparse.Namespace, settings: Settings) -> int:
             if await events.get(args.event_id) is None:
                 return 2, [f"échoppe: no event {args.event_id}"]
             content, named, seated = await events.attendees_csv(args.event_id)
+            await _audited(db, "event attendees", str(args.event_id))
             args.csv.write_bytes(content)
             return 0, [
                 f"wrote {named} of {seated} attendees (those who shared their name) to {args.csv}"
@@ -590,6 +635,12 @@ def _partner(args: argparse.Namespace, settings: Settings) -> int:
         await db.connect()
         try:
             service = PartnerService(db, reference)
+            if args.partner_command != "list":
+                await _audited(
+                    db,
+                    f"partner {args.partner_command}",
+                    str(vars(args).get("partner_id") or vars(args).get("name") or ""),
+                )
             if args.partner_command == "list":
                 return [
                     f"{p.id}\t{p.name}\t{','.join(p.territories)}"

@@ -7,6 +7,7 @@ from collections.abc import Collection
 
 from bot.channels.base import IncomingMessage, Reply
 from bot.i18n import Translator
+from bot.storage.audit import AuditRepository
 
 logger = logging.getLogger(__name__)
 
@@ -17,15 +18,25 @@ def unknown_command(t: Translator) -> Reply:
 
 
 class Admins:
-    """The configured admins, checked on every call; refusals are logged."""
+    """The configured admins, checked on every call; every call goes in the audit trail."""
 
-    def __init__(self, refs: Collection[str]) -> None:
+    def __init__(self, refs: Collection[str], audit: AuditRepository | None = None) -> None:
         self._refs = frozenset(refs)
+        self._audit = audit
 
-    def allow(self, msg: IncomingMessage) -> bool:
-        """Return whether the sender is an admin; log the attempt when not."""
-        if msg.user_ref in self._refs:
-            return True
+    async def allow(self, msg: IncomingMessage) -> bool:
+        """Return whether the sender is an admin; record the attempt either way."""
+        allowed = msg.user_ref in self._refs
         what = f"/{msg.command}" if msg.command else f"button {msg.button_data.split(':')[0]}"
-        logger.warning("refused %s to a non-admin", what)
-        return False
+        if not allowed:
+            logger.warning("refused %s to a non-admin", what)
+        if self._audit is not None:
+            await self._audit.record(
+                actor=f"{msg.channel}:{msg.user_ref}",
+                role="admin" if allowed else "none",
+                action=what,
+                # The buttons' data names what was done (which broadcast, which event).
+                detail=msg.button_data or msg.args[:80].split("\n", 1)[0],
+                allowed=allowed,
+            )
+        return allowed

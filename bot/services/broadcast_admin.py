@@ -69,7 +69,7 @@ class BroadcastAdminFlow:
     async def on_command(self, msg: IncomingMessage, lang: str) -> Outcome:
         """Answer /broadcast (a form to fill, or a filled one) and /broadcasts (the list)."""
         t = Translator(lang)
-        if not self._admins.allow(msg):
+        if not await self._admins.allow(msg):
             return Outcome((unknown_command(t),))
         if msg.command.lower() == "broadcasts":
             return Outcome((await self._list(t),))
@@ -92,7 +92,7 @@ class BroadcastAdminFlow:
     async def on_button(self, msg: IncomingMessage, lang: str) -> Outcome:
         """Confirm or discard a draft; pause, resume or cancel a broadcast."""
         t = Translator(lang)
-        if not self._admins.allow(msg):
+        if not await self._admins.allow(msg):
             return Outcome(notice=t("button.invalid"))
         match = _BUTTON.match(msg.button_data)
         if match is None:

@@ -41,6 +41,7 @@ from bot.services.survey_results import SurveyResults
 from bot.services.survey_waves import WaveService
 from bot.services.surveys import SurveyService
 from bot.storage import Database, InboxRepository, ProcessedEventRepository, UserRepository
+from bot.storage.audit import AuditRepository
 from bot.survey_definitions import Surveys
 from nlp.classifier import get_classifier
 from nlp.taxonomy import taxonomy
@@ -149,7 +150,8 @@ async def open_services(settings: Settings) -> Services:
         results=SurveyResults(db, settings.anonymity_k),
     )
     partners = PartnerService(db, reference)
-    admins = Admins([str(a) for a in settings.admin_ids])
+    audit = AuditRepository(db)
+    admins = Admins([str(a) for a in settings.admin_ids], audit)
     survey_admin = SurveyAdminFlow(
         db,
         definitions,
@@ -162,7 +164,9 @@ async def open_services(settings: Settings) -> Services:
         send_window_minutes=settings.survey_send_window_minutes,
     )
     digests = DigestService(db, settings.anonymity_k, settings.tz, definitions, reference)
-    digest_flow = DigestFlow(partners, digests, reference, taxonomy(), settings.anonymity_k)
+    digest_flow = DigestFlow(
+        partners, digests, reference, taxonomy(), settings.anonymity_k, AuditRepository(db)
+    )
     identity = BotIdentity(settings.bot_username)
     mailer = SmtpMailer.from_settings(settings)
     broadcasts = BroadcastService(
@@ -213,7 +217,7 @@ async def open_services(settings: Settings) -> Services:
             follow_up_flow,
             survey_flow,
             survey_admin,
-            PartnerFlow(partners, reference),
+            PartnerFlow(partners, reference, AuditRepository(db)),
             partner_admin,
             digest_flow,
             announcements,

@@ -22,6 +22,7 @@ from bot.services.charts import BarChart, BarRow, Panel, draw
 from bot.services.digests import DigestFigures, DigestService, SurveyHeadline
 from bot.services.partners import PartnerService
 from bot.services.survey_flow import answer_label, result_line, short
+from bot.storage.audit import AuditRepository
 from bot.storage.partners import Partner
 from nlp.taxonomy import Taxonomy
 
@@ -42,7 +43,9 @@ class DigestFlow:
         reference: Reference,
         taxonomy: Taxonomy,
         anonymity_k: int,
+        audit: AuditRepository | None = None,
     ) -> None:
+        self._audit = audit
         self._partners = partners
         self._digests = digests
         self._ref = reference
@@ -56,6 +59,14 @@ class DigestFlow:
         would differ by the people who just wrote.
         """
         partner = await self._partners.partner_of(msg.channel, msg.chat_ref)
+        if self._audit is not None:
+            await self._audit.record(
+                actor=f"{msg.channel}:{msg.chat_ref}",
+                role="partner" if partner else "none",
+                action="/digest",
+                detail=f"partner {partner.id}" if partner else "",
+                allowed=partner is not None,
+            )
         if partner is None:
             t = Translator(lang)
             logger.info("refused /digest to a chat not bound to a partner")

@@ -52,7 +52,7 @@ class EventAdminFlow:
     async def on_command(self, msg: IncomingMessage, lang: str) -> Outcome:
         """Answer /event (the form, or a filled one) and /events (the list)."""
         t = Translator(lang)
-        if not self._admins.allow(msg):
+        if not await self._admins.allow(msg):
             return Outcome((unknown_command(t),))
         if msg.command.lower() == "events":
             return Outcome((await self._list(t),))
@@ -102,7 +102,7 @@ class EventAdminFlow:
     async def on_button(self, msg: IncomingMessage, lang: str) -> Outcome:
         """Announce or discard a new event; send an event's attendee list."""
         t = Translator(lang)
-        if not self._admins.allow(msg):
+        if not await self._admins.allow(msg):
             return Outcome(notice=t("button.invalid"))
         match = _BUTTON.match(msg.button_data)
         if match is None:

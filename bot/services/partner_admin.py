@@ -31,7 +31,7 @@ class PartnerAdminFlow:
     async def on_command(self, msg: IncomingMessage, lang: str) -> Outcome:
         """Handle /invite_partner TERRITORY NAME… and /partners."""
         t = Translator(lang)
-        if not self._admins.allow(msg):
+        if not await self._admins.allow(msg):
             return Outcome((unknown_command(t),))
         if msg.command.lower() == "partners":
             return await self._list(t)
@@ -63,7 +63,7 @@ class PartnerAdminFlow:
     async def on_button(self, msg: IncomingMessage, lang: str) -> Outcome:
         """Revoke a partner after a confirming tap."""
         t = Translator(lang)
-        if not self._admins.allow(msg):
+        if not await self._admins.allow(msg):
             return Outcome(notice=t("button.invalid"))
         match = _BUTTON.match(msg.button_data)
         if match is None:

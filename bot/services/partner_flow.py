@@ -6,6 +6,7 @@ from bot.channels.base import IncomingMessage, Outcome, Reply
 from bot.i18n import Translator
 from bot.reference import Reference
 from bot.services.partners import LINK_PREFIX, PartnerService, Redeemed
+from bot.storage.audit import AuditRepository
 
 
 def is_partner_link(msg: IncomingMessage) -> bool:
@@ -16,9 +17,12 @@ def is_partner_link(msg: IncomingMessage) -> bool:
 class PartnerFlow:
     """Bind the chat that opens an invitation, or say politely why not."""
 
-    def __init__(self, partners: PartnerService, reference: Reference) -> None:
+    def __init__(
+        self, partners: PartnerService, reference: Reference, audit: AuditRepository | None = None
+    ) -> None:
         self._partners = partners
         self._ref = reference
+        self._audit = audit
 
     async def on_start(self, msg: IncomingMessage, lang: str) -> Outcome:
         """Redeem the invitation in the /start parameter for this chat."""
@@ -28,6 +32,14 @@ class PartnerFlow:
         )
         if status is Redeemed.DUPLICATE:
             return Outcome(duplicate=True)
+        if self._audit is not None:
+            await self._audit.record(
+                actor=f"{msg.channel}:{msg.chat_ref}",
+                role="partner" if status is Redeemed.BOUND else "none",
+                action="open invitation",
+                detail=status.value + (f" partner {partner.id}" if partner else ""),
+                allowed=status is Redeemed.BOUND,
+            )
         if status is not Redeemed.BOUND or partner is None:
             return Outcome((Reply(t(f"partner.{status.value}")),))
         places = [

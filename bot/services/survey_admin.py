@@ -55,7 +55,7 @@ class SurveyAdminFlow:
     async def on_command(self, msg: IncomingMessage, lang: str) -> Outcome:
         """Handle /survey and /survey_results for admins."""
         t = Translator(lang)
-        if not self._admins.allow(msg):
+        if not await self._admins.allow(msg):
             return Outcome((unknown_command(t),))
         if msg.command.lower() == "survey":
             rows = tuple(
@@ -67,7 +67,7 @@ class SurveyAdminFlow:
     async def on_button(self, msg: IncomingMessage, lang: str) -> Outcome:
         """Pick a survey, then a territory, then confirm the launch."""
         t = Translator(lang)
-        if not self._admins.allow(msg):
+        if not await self._admins.allow(msg):
             return Outcome(notice=t("button.invalid"))
         match = _BUTTON.match(msg.button_data)
         survey = self._surveys.get(match[2]) if match else None

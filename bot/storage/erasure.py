@@ -88,6 +88,10 @@ class ErasureRepository:
             else (channel, external_id, external_id, external_id),
         )
         await self._purge_quotes(set(concern_ids))
+        # A refused attempt by this person stays in the audit trail, without who it was.
+        await self._db.execute(
+            "UPDATE audit_log SET actor = 'erased' WHERE actor = ?", (f"{channel}:{external_id}",)
+        )
         await self._db.execute("DELETE FROM users WHERE id = ?", (user_id,))
         return len(concern_ids)
 
