@@ -32,6 +32,7 @@ COMMANDS = (
     "events",
     "mydata",
     "forget",
+    "privacy",
 )
 
 GROUP_COMMANDS = ("start", "help", "digest")
@@ -51,7 +52,7 @@ def build(services: Services, renderer: TelegramRenderer) -> list[BaseHandler[An
         CommandHandler(
             GROUP_COMMANDS, callback, filters=filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
         ),
-        CallbackQueryHandler(callback, pattern=r"^(ob|pf|cc|bm|fu|sv|sa|pa|bc|ev|ea|fg):"),
+        CallbackQueryHandler(callback, pattern=r"^(ob|pf|cc|bm|fu|sv|sa|pa|bc|ev|ea|fg|pv):"),
         MessageHandler(
             private & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, callback
         ),

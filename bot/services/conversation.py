@@ -97,6 +97,13 @@ class ConversationService:
             return await self._in_group(msg)
         # One chat's updates are handled in order, so this read cannot race the write after it.
         user = await self._users.get(msg.channel, msg.user_ref)
+        if user is not None and self._privacy.needs_consent(user):
+            exempt = (
+                msg.kind is IncomingKind.COMMAND and msg.command.lower() in PRIVACY_COMMANDS
+            ) or msg.button_data.startswith(f"{PRIVACY_PREFIX}:")
+            if not exempt:
+                # A new privacy notice: accepted before anything more is stored.
+                return await self._privacy.ask_again(user, msg)
         if msg.kind is IncomingKind.BUTTON:
             prefix = msg.button_data.split(":", 1)[0]
             if prefix == CONCERN_PREFIX:

@@ -250,6 +250,7 @@ class OnboardingService:
             step=Step.ROLE,
             pending_core_id=core.id if core else None,
         )
+        await self._users.record_consent(user.id, CONSENT_VERSION)
         logger.info("user %s consented", user.id)
         return Outcome(
             (Reply(t("privacy.accepted"), edit=True), self._prompt(t, user)),

@@ -9,13 +9,15 @@ from collections.abc import Callable
 
 from bot.channels.base import Button, IncomingMessage, Outcome, Reply
 from bot.i18n import Translator
-from bot.storage import Database, ProcessedEventRepository, User
+from bot.services.onboarding import CONSENT_VERSION
+from bot.storage import Database, ProcessedEventRepository, User, UserRepository
 from bot.storage.erasure import ErasureRepository
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "fg"
-COMMANDS = frozenset({"mydata", "forget"})
+CONSENT_PREFIX = "pv"
+COMMANDS = frozenset({"mydata", "forget", "privacy"})
 
 
 class PrivacyFlow:
@@ -25,12 +27,15 @@ class PrivacyFlow:
         self._db = db
         self._repo = ErasureRepository(db)
         self._events = ProcessedEventRepository(db)
+        self._users = UserRepository(db)
         # Shared counts (the barometer's) must not keep holding an erased person.
         self._on_erased = on_erased
 
     async def on_command(self, user: User | None, msg: IncomingMessage, lang: str) -> Outcome:
         """Answer /mydata (a JSON file) and /forget (asks to confirm)."""
         t = Translator(user.language if user else lang)
+        if msg.command.lower() == "privacy":
+            return Outcome((await self._notice(t, user),))
         if user is None:
             return Outcome((Reply(t("privacy.nothing_stored")),))
         if msg.command.lower() == "mydata":
@@ -47,6 +52,40 @@ class PrivacyFlow:
             ),
         )
         return Outcome((Reply(t("privacy.forget_confirm"), buttons),))
+
+    async def _notice(self, t: Translator, user: User | None) -> Reply:
+        text = t("privacy.notice") + "\n\n" + t("privacy.version", version=CONSENT_VERSION)
+        if user is not None:
+            for version, at in await self._users.consents(user.id):
+                text += "\n" + t("privacy.accepted_on", version=version, date=at[:10])
+        return Reply(text)
+
+    @staticmethod
+    def needs_consent(user: User) -> bool:
+        """Tell whether the person accepted an older notice than the current one."""
+        return user.consent_version != CONSENT_VERSION
+
+    async def ask_again(self, user: User, msg: IncomingMessage) -> Outcome:
+        """Hold everything until the new notice is accepted; store nothing meanwhile."""
+        t = Translator(user.language)
+        if msg.button_data.startswith(f"{CONSENT_PREFIX}:"):
+            async with self._db.transaction():
+                if not await self._events.claim(msg.event_key):
+                    return Outcome(duplicate=True)
+                if msg.button_data == f"{CONSENT_PREFIX}:ok:{CONSENT_VERSION}":
+                    await self._users.record_consent(user.id, CONSENT_VERSION)
+                    logger.info("user %d accepted notice %s", user.id, CONSENT_VERSION)
+                    return Outcome((Reply(t("privacy.reaccepted"), edit=True),))
+            return Outcome((Reply(t("privacy.redeclined"), edit=True),))
+        async with self._db.transaction():
+            # The update's kept copy goes: nothing of it is stored before consent.
+            await self._events.claim(msg.event_key)
+        buttons = (
+            (Button(t("privacy.accept"), f"{CONSENT_PREFIX}:ok:{CONSENT_VERSION}"),),
+            (Button(t("privacy.decline"), f"{CONSENT_PREFIX}:no"),),
+        )
+        text = t("privacy.updated", version=CONSENT_VERSION) + "\n\n" + t("privacy.notice")
+        return Outcome((Reply(text, buttons),))
 
     async def on_button(self, user: User | None, msg: IncomingMessage, lang: str) -> Outcome:
         """Erase everything on "yes" (once), or leave it all on "no"."""

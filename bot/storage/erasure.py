@@ -19,6 +19,10 @@ _EXPORT = (
         "SELECT concern_id, factor, kind, core_id, territory_id, role, confirmed_at"
         " FROM concern_factors WHERE user_id = ? ORDER BY confirmed_at",
     ),
+    (
+        "consents",
+        "SELECT version, accepted_at FROM consents WHERE user_id = ? ORDER BY accepted_at",
+    ),
     ("held_texts", "SELECT text, created_at FROM held_texts WHERE user_id = ? ORDER BY id"),
     (
         "follow_ups",

@@ -160,6 +160,29 @@ class UserRepository:
         assert user is not None
         return user
 
+    async def record_consent(self, user_id: int, version: str) -> User:
+        """Record an acceptance of the privacy notice (kept in the history, and as the latest)."""
+        now = utcnow()
+        await self._db.execute(
+            "INSERT OR IGNORE INTO consents (user_id, version, accepted_at) VALUES (?, ?, ?)",
+            (user_id, version, now),
+        )
+        await self._db.execute(
+            "UPDATE users SET consent_version = ?, consent_at = ?, updated_at = ? WHERE id = ?",
+            (version, now, now, user_id),
+        )
+        user = await self.get_by_id(user_id)
+        assert user is not None
+        return user
+
+    async def consents(self, user_id: int) -> list[tuple[str, str]]:
+        """Return (version, accepted at) of every acceptance, oldest first."""
+        rows = await self._db.fetch_all(
+            "SELECT version, accepted_at FROM consents WHERE user_id = ? ORDER BY accepted_at",
+            (user_id,),
+        )
+        return [(str(r[0]), str(r[1])) for r in rows]
+
     async def mark_blocked(self, channel: str, external_id: str) -> bool:
         """Flag the user as having blocked the bot; return whether a user was flagged."""
         changed = await self._db.execute(

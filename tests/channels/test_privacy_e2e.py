@@ -12,6 +12,7 @@ from bot.channels.telegram_app import RunningBot, running_bot
 from bot.config import Settings
 from bot.i18n import translate
 from bot.services.digest_schedule import last_full_week
+from bot.services.onboarding import CONSENT_VERSION
 from tests.support import Phone, onboard
 
 PhoneFactory = Callable[..., Phone]
@@ -100,3 +101,31 @@ async def _mydata_then_forget(bot: RunningBot, make_phone: PhoneFactory) -> None
     # The other person is untouched.
     assert await bot.services.users.get("telegram", str(PERSON + 1)) is not None
     await me.send("/mydata", until=translate("fr", "privacy.nothing_stored"))
+
+
+async def test_a_new_privacy_notice_is_accepted_before_anything_more_is_stored(
+    bot: RunningBot, make_phone: PhoneFactory
+) -> None:
+    me = make_phone(9870123, "en")
+    await onboard(me)
+    user = await bot.services.users.get("telegram", "9870123")
+    assert user is not None
+    assert await bot.services.users.consents(user.id) == [(CONSENT_VERSION, user.consent_at)]
+    # The notice changed since this person accepted it.
+    await bot.services.db.execute(
+        "UPDATE users SET consent_version = '2025-01' WHERE id = ?", (user.id,)
+    )
+    await me.send(
+        "The roadworks in front of my shop have lasted for months",
+        until=translate("en", "privacy.updated", version=CONSENT_VERSION)[:20],
+    )
+    assert await bot.services.db.fetch_all("SELECT id FROM concerns") == []
+    assert await bot.services.db.fetch_all("SELECT event_key FROM inbox") == []
+    await me.send("/privacy", until=translate("en", "privacy.version", version=CONSENT_VERSION))
+    await me.tap(translate("en", "privacy.accept"), until=translate("en", "privacy.reaccepted"))
+    accepted = await bot.services.users.get("telegram", "9870123")
+    assert accepted is not None and accepted.consent_version == CONSENT_VERSION
+    await me.send(
+        "The roadworks in front of my shop have lasted for months",
+        until=translate("en", "concern.understood", factors="")[:10],
+    )
