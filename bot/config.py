@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     telegram_max_rate: float = Field(default=30.0, ge=0)
     # Bot API calls in flight at once (HTTP connections kept open to the Bot API server).
     telegram_connections: int = Field(default=16, ge=1, le=256)
+    # Free text (messages, survey answers) is deleted after this many months; the difficulty
+    # labels are kept without anything that ties them to a person.
+    text_retention_months: int = Field(default=24, ge=1, le=240)
     # Broadcasts: messages per second (Telegram allows about 30 in all), messages handed over
     # at once (the most a crash can make send twice), tries before a message counts as failed.
     broadcast_rate: float = Field(default=25.0, gt=0, le=10_000)

@@ -22,6 +22,7 @@ from bot.storage import Role
 logger = logging.getLogger(__name__)
 
 HOUSEKEEPING_EVERY = timedelta(hours=6)
+RETENTION_EVERY = timedelta(days=1)
 INVITATIONS_EVERY = timedelta(seconds=30)
 RESULTS_EVERY = timedelta(minutes=5)
 DIGESTS_EVERY = timedelta(minutes=10)
@@ -80,6 +81,14 @@ def register_jobs(
 
     scheduler.run_repeating(
         housekeeping, HOUSEKEEPING_EVERY, first=timedelta(minutes=1), name="housekeeping"
+    )
+
+    async def retention(_context: Any) -> None:
+        pruned = await services.retention()
+        logger.info("retention: %s", pruned)
+
+    scheduler.run_repeating(
+        retention, RETENTION_EVERY, first=timedelta(minutes=5), name="retention"
     )
 
     ttl = services.settings.barometer_cache_seconds

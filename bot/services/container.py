@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.config import Settings
 from bot.reference import Reference
@@ -42,6 +42,7 @@ from bot.services.survey_waves import WaveService
 from bot.services.surveys import SurveyService
 from bot.storage import Database, InboxRepository, ProcessedEventRepository, UserRepository
 from bot.storage.audit import AuditRepository
+from bot.storage.retention import Pruned, RetentionRepository
 from bot.survey_definitions import Surveys
 from nlp.classifier import get_classifier
 from nlp.taxonomy import taxonomy
@@ -92,6 +93,18 @@ class Services:
         """Release the classifier thread and the database."""
         self.classifier.close()
         await self.db.close()
+
+    async def retention(self, now: datetime | None = None) -> Pruned:
+        """Delete free text older than the retention period (labels kept anonymously)."""
+        moment = now or datetime.now(UTC)
+        before = moment - timedelta(days=round(30.44 * self.settings.text_retention_months))
+        async with self.db.transaction():
+            pruned = await RetentionRepository(self.db).prune(
+                before.isoformat(timespec="milliseconds")
+            )
+        # Shared counts must not keep what is gone.
+        self.barometer.forget_cache()
+        return pruned
 
     async def housekeeping(self) -> int:
         """Prune old exactly-once records and stale inbox copies; return how many went."""

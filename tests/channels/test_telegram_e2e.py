@@ -337,6 +337,7 @@ async def test_recurring_jobs_are_scheduled(bot: RunningBot) -> None:
         "events",
         "follow_ups",
         "housekeeping",
+        "retention",
         "survey_invitations",
         "survey_results",
     ]

@@ -1,0 +1,55 @@
+"""Free text past the retention period goes; its labels stay, tied to nobody."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.storage import ConcernRepository, Database, VoiceKind
+from bot.storage.retention import RetentionRepository
+from tests.services.test_concerns import make_user
+
+NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
+
+
+async def concern(db: Database, user_id: int, text: str, at: datetime) -> int:
+    repo = ConcernRepository(db)
+    made = await repo.create(
+        user_id=user_id, text=text, lang="fr", predicted=["roadworks"], text_hash=text
+    )
+    stamp = at.isoformat(timespec="milliseconds")
+    await db.execute("UPDATE concerns SET created_at = ? WHERE id = ?", (stamp, made.id))
+    await repo.add_voice(
+        made.id,
+        "roadworks",
+        VoiceKind.RAISED,
+        user_id=user_id,
+        core_id="les_ogy",
+        territory_id="lessines",
+        role="shopkeeper",
+        at=stamp,
+    )
+    return made.id
+
+
+async def test_old_texts_go_and_their_labels_stay_without_anyone_behind_them(
+    db: Database,
+) -> None:
+    user = await make_user(db, "r1", core="les_ogy")
+    old = await concern(db, user.id, "Travaux rue Ancienne depuis 2024", NOW - timedelta(days=800))
+    recent = await concern(db, user.id, "Travaux encore ce mois-ci", NOW - timedelta(days=20))
+    await db.execute(
+        "INSERT INTO held_texts (user_id, text, created_at) VALUES (?, 'vieux', ?)",
+        (user.id, (NOW - timedelta(days=800)).isoformat()),
+    )
+    before = (NOW - timedelta(days=730)).isoformat(timespec="milliseconds")
+    async with db.transaction():
+        pruned = await RetentionRepository(db).prune(before)
+    assert (pruned.concerns, pruned.held_texts) == (1, 1)
+    left = [r[0] for r in await db.fetch_all("SELECT id FROM concerns")]
+    assert left == [recent] and old not in left
+    voices = await db.fetch_all("SELECT concern_id FROM concern_factors")
+    assert [r[0] for r in voices] == [recent]
+    archive = [tuple(r) for r in await db.fetch_all("SELECT * FROM factor_archive")]
+    month = (NOW - timedelta(days=800)).strftime("%Y-%m")
+    assert archive == [("roadworks", "raised", "les_ogy", "lessines", "shopkeeper", month)]
+    assert await db.fetch_all("SELECT id FROM held_texts") == []
