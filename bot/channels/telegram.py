@@ -141,7 +141,17 @@ def to_markup(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup |
 
 
 def _fit(text: str, limit: int = MAX_TEXT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Cut a text to Telegram's limit, which counts UTF-16 units (an emoji can count two)."""
+    if len(text.encode("utf-16-le")) // 2 <= limit:
+        return text
+    units, kept = 0, []
+    for char in text:
+        width = 2 if ord(char) > 0xFFFF else 1
+        if units + width > limit - 1:
+            break
+        kept.append(char)
+        units += width
+    return "".join(kept) + "…"
 
 
 class TelegramRenderer:

@@ -137,8 +137,10 @@ class BroadcastService:
         for lang, text in texts.items():
             if lang not in LANGUAGES:
                 raise BroadcastError(f"unknown language {lang!r}")
-            if len(text) > limit:
-                raise BroadcastError(f"the {lang} text has {len(text)} characters (max {limit})")
+            # Telegram counts UTF-16 units: an emoji can count two.
+            size = len(text.encode("utf-16-le")) // 2
+            if size > limit:
+                raise BroadcastError(f"the {lang} text is {size} characters long (max {limit})")
         if audience.territory_id and self._ref.territory(audience.territory_id) is None:
             raise BroadcastError(f"unknown territory {audience.territory_id!r}")
         if audience.core_id and self._ref.core(audience.core_id) is None:

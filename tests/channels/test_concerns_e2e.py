@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -12,7 +13,7 @@ from bot.emulator import BotApiEmulator
 from bot.i18n import translate
 from bot.storage import ConcernStatus
 from nlp.taxonomy import taxonomy
-from tests.support import Phone, onboard
+from tests.support import Phone, eventually, onboard
 
 PhoneFactory = Callable[..., Phone]
 
@@ -186,3 +187,34 @@ async def test_history_lists_and_deletes_own_concerns(
     rows = await bot_k2.services.db.fetch_all("SELECT COUNT(*) FROM concern_factors")
     assert rows[0][0] == 0 and await concerns_of(bot_k2, phone) == []
     assert first_yes[0] != pending_yes[0]
+
+
+async def test_a_flooder_is_throttled_politely_while_others_keep_their_latency(
+    bot: RunningBot, make_phone: PhoneFactory
+) -> None:
+    flooder, neighbour = make_phone(9380, "en"), make_phone(9381, "en")
+    for phone in (flooder, neighbour):
+        await onboard(phone)
+    emulator = flooder.emulator
+    before = emulator.last_seq
+    # Hundreds of messages in a few seconds, all queued at once.
+    for i in range(300):
+        emulator.send_text(flooder.user, f"Complaint number {i} about the parking on our street")
+    latencies = []
+    for _ in range(5):
+        started = time.monotonic()
+        await neighbour.send("/help", until="/start")
+        latencies.append(time.monotonic() - started)
+    # Generous: the neighbour is not stuck behind 300 messages (a few ms each when alone).
+    assert max(latencies) < 3.0, latencies
+    flooded = translate("en", "concern.flooded")
+
+    async def all_answered() -> bool:
+        sent = emulator.events_after(before, flooder.user.id)
+        return len([e for e in sent if e.kind == "send_message"]) >= 300
+
+    await eventually(all_answered, attempts=3000)
+    texts = [e.text or "" for e in emulator.events_after(before, flooder.user.id)]
+    assert sum(flooded in t for t in texts) == 300 - 20  # over the hourly limit: told why
+    assert translate("en", "error.generic") not in texts
+    assert len(await concerns_of(bot, flooder)) <= bot.services.settings.flood_per_hour
