@@ -53,3 +53,39 @@ async def test_old_texts_go_and_their_labels_stay_without_anyone_behind_them(
     month = (NOW - timedelta(days=800)).strftime("%Y-%m")
     assert archive == [("roadworks", "raised", "les_ogy", "lessines", "shopkeeper", month)]
     assert await db.fetch_all("SELECT id FROM held_texts") == []
+
+
+async def test_old_survey_free_text_goes_and_its_chosen_answers_stay(db: Database) -> None:
+    user = await make_user(db, "r2", core="les_ogy")
+    wave = await db.insert(
+        "INSERT INTO survey_waves (survey_id, created_by, created_at, send_from, send_until,"
+        " remind_after_s, closes_at) VALUES ('monthly_pulse', 't', ?, ?, ?, 0, ?)",
+        ("2024-01-01", "2024-01-01", "2024-01-01", "2024-01-08"),
+    )
+    response = await db.insert(
+        "INSERT INTO survey_responses (wave_id, survey_id, user_id, status, started_at,"
+        " updated_at) VALUES (?, 'monthly_pulse', ?, 'completed', '2024-01-02', '2024-01-02')",
+        (wave, user.id),
+    )
+    for question, value, text, at in (
+        ("business_trend", '"worse"', None, "2024-01-02"),
+        ("worse_why", '["roadworks"]', "Le chantier rue Vieille a tout bloqué", "2024-01-02"),
+        ("anything_else", '["staff"]', "Personne pour m'aider cet hiver", NOW.isoformat()),
+    ):
+        await db.execute(
+            "INSERT INTO survey_answers (response_id, question_id, value, text, answered_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (response, question, value, text, at),
+        )
+    async with db.transaction():
+        pruned = await RetentionRepository(db).prune(
+            (NOW - timedelta(days=730)).isoformat(timespec="milliseconds")
+        )
+    assert pruned.survey_texts == 1
+    rows = {
+        r[0]: (r[1], r[2])
+        for r in await db.fetch_all("SELECT question_id, value, text FROM survey_answers")
+    }
+    assert rows["worse_why"] == ('["roadworks"]', None)  # the label stays, the words go
+    assert rows["anything_else"][1] is not None  # recent: kept
+    assert rows["business_trend"] == ('"worse"', None)
