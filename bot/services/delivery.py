@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from bot.services.onboarding import CONSENT_VERSION
 from bot.storage import InboxRepository, UserRepository
 
 logger = logging.getLogger(__name__)
@@ -24,7 +25,9 @@ class DeliveryService:
         """Store the update if its sender consented; return whether it was stored."""
         # Nothing is kept for people who have not consented: their actions before consent
         # live in the buttons they tap, and nothing of theirs can be lost.
-        if await self._users.get(channel, user_ref) is None:
+        user = await self._users.get(channel, user_ref)
+        if user is None or user.consent_version != CONSENT_VERSION:
+            # Nor for people asked to accept a new notice: nothing of theirs until they do.
             return False
         await self._inbox.store(event_key, channel, payload)
         return True

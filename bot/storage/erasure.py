@@ -91,33 +91,45 @@ class ErasureRepository:
             if external_id.isdigit()
             else (channel, external_id, external_id, external_id),
         )
-        await self._purge_quotes(set(concern_ids))
-        # A refused attempt by this person stays in the audit trail, without who it was.
+        await purge_quotes(self._db, set(concern_ids))
+        # A refused attempt by this person stays in the audit trail, without who it was or
+        # what they typed. (An admin's or partner's allowed actions stay: accountability.)
         await self._db.execute(
-            "UPDATE audit_log SET actor = 'erased' WHERE actor = ?", (f"{channel}:{external_id}",)
+            "UPDATE audit_log SET actor = 'erased', detail = '' WHERE actor = ? AND allowed = 0",
+            (f"{channel}:{external_id}",),
+        )
+        # Their private chat, if they had opened a partner's invitation in it.
+        await self._db.execute(
+            "DELETE FROM partner_chats WHERE channel = ? AND chat_id = ?", (channel, external_id)
+        )
+        await self._db.execute(
+            "DELETE FROM digest_deliveries WHERE channel = ? AND chat_id = ?",
+            (channel, external_id),
         )
         await self._db.execute("DELETE FROM users WHERE id = ?", (user_id,))
         return len(concern_ids)
 
-    async def _purge_quotes(self, concern_ids: set[int]) -> None:
-        if not concern_ids:
-            return
-        rows = await self._db.fetch_all("SELECT partner_id, week, figures FROM digest_snapshots")
-        for partner_id, week, figures in rows:
-            data = json.loads(figures)
-            quotes = data.get("quotes") or {}
-            kept = {
-                factor: [q for q in items if int(q["concern_id"]) not in concern_ids]
-                for factor, items in quotes.items()
-            }
-            kept = {factor: items for factor, items in kept.items() if items}
-            if kept != quotes:
-                data["quotes"] = kept
-                await self._db.execute(
-                    "UPDATE digest_snapshots SET figures = ? WHERE partner_id = ? AND week = ?",
-                    (json.dumps(data, ensure_ascii=False), partner_id, week),
-                )
-
     async def flush(self) -> None:
         """Fold the write-ahead log into the file, so erased pages leave no copy behind."""
         await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+async def purge_quotes(db: Database, concern_ids: set[int]) -> None:
+    """Take the quotes of these concerns out of every kept digest (erased or expired text)."""
+    if not concern_ids:
+        return
+    rows = await db.fetch_all("SELECT partner_id, week, figures FROM digest_snapshots")
+    for partner_id, week, figures in rows:
+        data = json.loads(figures)
+        quotes = data.get("quotes") or {}
+        kept = {
+            factor: [q for q in items if int(q["concern_id"]) not in concern_ids]
+            for factor, items in quotes.items()
+        }
+        kept = {factor: items for factor, items in kept.items() if items}
+        if kept != quotes:
+            data["quotes"] = kept
+            await db.execute(
+                "UPDATE digest_snapshots SET figures = ? WHERE partner_id = ? AND week = ?",
+                (json.dumps(data, ensure_ascii=False), partner_id, week),
+            )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.storage.database import Database
+from bot.storage.erasure import purge_quotes
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,14 @@ class RetentionRepository:
 
     async def prune(self, before: str) -> Pruned:
         """Remove what was written before `before`; call inside a transaction."""
+        expiring = {
+            int(r[0])
+            for r in await self._db.fetch_all(
+                "SELECT id FROM concerns WHERE created_at < ?", (before,)
+            )
+        }
+        # Their quotes in kept digests go too: the text is what expires.
+        await purge_quotes(self._db, expiring)
         # Labels first, without author, message or day; then the messages (their voices go
         # with them).
         await self._db.execute(
@@ -37,6 +46,11 @@ class RetentionRepository:
         held = await self._db.execute("DELETE FROM held_texts WHERE created_at < ?", (before,))
         texts = await self._db.execute(
             "UPDATE survey_answers SET text = NULL WHERE text IS NOT NULL AND answered_at < ?",
+            (before,),
+        )
+        # Text typed while confirming its labels waits in the response's draft.
+        texts += await self._db.execute(
+            "UPDATE survey_responses SET draft = '{}' WHERE draft != '{}' AND updated_at < ?",
             (before,),
         )
         return Pruned(concerns, held, texts)

@@ -77,6 +77,14 @@ async def _mydata_then_forget(bot: RunningBot, make_phone: PhoneFactory) -> None
     assert data["profile"]["external_id"] == str(PERSON)
     assert [c["text"] for c in data["concerns"]] == [SECRET_TEXT]
 
+    # A refused admin command with their words in it, and their private chat bound to a
+    # partner (they opened an invitation in it): both must go too.
+    await me.send("/broadcast rue Zyxwvutsrq", until=translate("fr", "command.unknown"))
+    await bot.services.db.execute(
+        "INSERT INTO partner_chats (channel, chat_id, partner_id, bound_at)"
+        " VALUES ('telegram', ?, ?, '2026-11-27')",
+        (str(PERSON), partner.id),
+    )
     await me.send("/forget", until="⚠️")
     await me.tap(
         translate("fr", "privacy.forget_no"), until=translate("fr", "privacy.forget_cancelled")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from bot.storage import ConcernRepository, Database, VoiceKind
@@ -41,9 +42,22 @@ async def test_old_texts_go_and_their_labels_stay_without_anyone_behind_them(
         "INSERT INTO held_texts (user_id, text, created_at) VALUES (?, 'vieux', ?)",
         (user.id, (NOW - timedelta(days=800)).isoformat()),
     )
+    # A kept digest quotes the old message.
+    quote = {"quotes": {"roadworks": [{"concern_id": old, "text": "Travaux rue Ancienne"}]}}
+    await db.execute(
+        "INSERT INTO partners (id, name, territories, created_by, created_at)"
+        " VALUES (1, 'ADL', '[\"lessines\"]', 't', 'x')"
+    )
+    await db.execute(
+        "INSERT INTO digest_snapshots (partner_id, week, figures, computed_at)"
+        " VALUES (1, '2024-W40', ?, 'x')",
+        (json.dumps(quote),),
+    )
     before = (NOW - timedelta(days=730)).isoformat(timespec="milliseconds")
     async with db.transaction():
         pruned = await RetentionRepository(db).prune(before)
+    [(figures,)] = await db.fetch_all("SELECT figures FROM digest_snapshots")
+    assert "Ancienne" not in figures
     assert (pruned.concerns, pruned.held_texts) == (1, 1)
     left = [r[0] for r in await db.fetch_all("SELECT id FROM concerns")]
     assert left == [recent] and old not in left
