@@ -35,6 +35,7 @@ from pathlib import Path
 from bench._botproc import bot_process
 from bot.cli import main as cli
 from bot.emulator import BotApiEmulator, BotEvent, EmulatorLimits, FakeUser
+from bot.services.onboarding import CONSENT_VERSION
 
 FIRST_ID = 100_000
 TELEGRAM_GLOBAL_PER_S = 30.0
@@ -68,7 +69,7 @@ def seed(database: Path, recipients: int, rng: random.Random) -> None:
             "INSERT INTO users (channel, external_id, language, role, territory_id, core_id,"
             " sector_id, step, consent_at, consent_version, created_at, updated_at) VALUES"
             " ('telegram', ?, ?, 'shopkeeper', 'brussels', 'bru_flagey', 'bakery', 'done',"
-            " ?, 'v', ?, ?)",
+            f" ?, '{CONSENT_VERSION}', ?, ?)",
             rows,
         )
     conn.close()

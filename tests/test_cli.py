@@ -16,6 +16,7 @@ import pytest
 from bot.cli import main
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.i18n import translate
+from bot.services.onboarding import CONSENT_VERSION
 from nlp.taxonomy import taxonomy
 from tests.support import Phone
 
@@ -122,7 +123,7 @@ def test_survey_launch_from_the_command_line(
             "INSERT INTO users (channel, external_id, language, role, territory_id, core_id,"
             " sector_id, step, consent_at, consent_version, created_at, updated_at) VALUES"
             " ('telegram', '77', 'fr', 'shopkeeper', 'lessines', 'les_ogy', 'bakery', 'done',"
-            " ?, 'v', ?, ?)",
+            f" ?, '{CONSENT_VERSION}', ?, ?)",
             (now, now, now),
         )
     assert main(["survey", "launch", "monthly_pulse", "--core", "bru_flagey", "--dry-run"]) == 0
@@ -240,9 +241,9 @@ def test_broadcast_and_event_commands_from_a_shell(
             conn.execute(
                 "INSERT INTO users (id, channel, external_id, language, role, territory_id,"
                 " core_id, sector_id, step, consent_at, consent_version, created_at, updated_at)"
-                " VALUES (?, 'telegram', ?, 'fr', 'shopkeeper', ?, ?, 'bakery', 'done', ?, 'v',"
+                " VALUES (?, 'telegram', ?, 'fr', 'shopkeeper', ?, ?, 'bakery', 'done', ?, ?,"
                 " ?, ?)",
-                (i, str(i), territory, core, now, now, now),
+                (i, str(i), territory, core, now, CONSENT_VERSION, now, now),
             )
     capsys.readouterr()
     new = ["broadcast", "new", "--text", "Séance d'info"]

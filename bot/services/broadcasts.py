@@ -22,6 +22,7 @@ from aiolimiter import AsyncLimiter
 
 from bot.i18n import LANGUAGES, translate
 from bot.reference import Reference
+from bot.services.onboarding import CONSENT_VERSION
 from bot.storage import Database, ProcessedEventRepository, Role, UserRepository
 from bot.storage.broadcasts import (
     Audience,
@@ -158,7 +159,7 @@ class BroadcastService:
 
     async def count(self, audience: Audience) -> int:
         """Return how many people the audience reaches now."""
-        return await self._repo.count_audience(audience, self._since(audience))
+        return await self._repo.count_audience(audience, self._since(audience), CONSENT_VERSION)
 
     async def create(
         self,
@@ -329,7 +330,7 @@ class BroadcastService:
     async def _start(self, broadcast: Broadcast) -> None:
         async with self._db.transaction():
             recipients = await self._repo.start(
-                broadcast, self._since(broadcast.audience), _iso(self._clock())
+                broadcast, self._since(broadcast.audience), _iso(self._clock()), CONSENT_VERSION
             )
         logger.info("broadcast %d started: %d recipients", broadcast.id, recipients)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
+from bot.services.onboarding import CONSENT_VERSION
 from bot.services.sending import Delivery, send_and_record
 from bot.services.survey_results import SurveyResults, WaveResults
 from bot.storage import Database, ProcessedEventRepository, User, UserRepository
@@ -237,6 +238,7 @@ class WaveService:
         self, survey: Survey, territory_id: str | None, core_id: str | None, role: str | None
     ) -> list[int]:
         return await self._repo.audience(
+            consent_version=CONSENT_VERSION,
             roles=survey.audience.roles,
             territories=survey.audience.territories,
             territory_id=territory_id,

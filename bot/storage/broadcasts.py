@@ -93,7 +93,9 @@ class OutboxItem(BaseModel):
     attempts: int
 
 
-def _audience_sql(audience: Audience, since: str | None) -> tuple[str, list[Any]]:
+def _audience_sql(
+    audience: Audience, since: str | None, consent_version: str | None = None
+) -> tuple[str, list[Any]]:
     """Return the WHERE clause (on users u) and parameters of an audience."""
     clauses = [
         # Onboarded, as User.onboarded says.
@@ -106,6 +108,10 @@ def _audience_sql(audience: Audience, since: str | None) -> tuple[str, list[Any]
         # for by answering; /stop is about announcements.
         clauses.append("u.announcements = 1")
     params: list[Any] = []
+    if consent_version is not None:
+        # People asked to accept a new notice get nothing (and nothing is stored about them).
+        clauses.append("u.consent_version = ?")
+        params.append(consent_version)
     for column in ("territory_id", "core_id", "sector_id", "role", "language"):
         value = getattr(audience, column)
         if value is not None:
@@ -143,9 +149,11 @@ class BroadcastRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def count_audience(self, audience: Audience, since: str | None) -> int:
+    async def count_audience(
+        self, audience: Audience, since: str | None, consent_version: str | None = None
+    ) -> int:
         """Return how many people an audience reaches now."""
-        where, params = _audience_sql(audience, since)
+        where, params = _audience_sql(audience, since, consent_version)
         row = await self._db.fetch_one(f"SELECT COUNT(*) FROM users u WHERE {where}", params)
         return 0 if row is None else int(row[0])
 
@@ -244,12 +252,18 @@ class BroadcastRepository:
         )
         return [_to_broadcast(r) for r in rows]
 
-    async def start(self, broadcast: Broadcast, since: str | None, now: str) -> int:
+    async def start(
+        self,
+        broadcast: Broadcast,
+        since: str | None,
+        now: str,
+        consent_version: str | None = None,
+    ) -> int:
         """Fill the outbox from the audience as it is now and mark the broadcast sending.
 
         Call inside a transaction: the outbox and the status change land together.
         """
-        where, params = _audience_sql(broadcast.audience, since)
+        where, params = _audience_sql(broadcast.audience, since, consent_version)
         await self._db.execute(
             "INSERT OR IGNORE INTO broadcast_outbox"
             " (broadcast_id, user_id, channel, chat_id, language)"

@@ -134,6 +134,7 @@ class SurveyRepository:
         territory_id: str | None,
         core_id: str | None,
         role: str | None,
+        consent_version: str | None = None,
     ) -> list[int]:
         """Return the ids of onboarded people matching a wave's filters and the survey's."""
         clauses = [
@@ -143,6 +144,9 @@ class SurveyRepository:
             "blocked_at IS NULL",
         ]
         params: list[Any] = []
+        if consent_version is not None:
+            clauses.append("consent_version = ?")
+            params.append(consent_version)
         for column, value in (
             ("territory_id", territory_id),
             ("core_id", core_id),

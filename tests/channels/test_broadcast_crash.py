@@ -13,6 +13,7 @@ import pytest
 from bench._botproc import bot_process
 from bot.cli import main
 from bot.emulator import BotApiEmulator, EmulatorLimits, FakeUser
+from bot.services.onboarding import CONSENT_VERSION
 
 RECIPIENTS = 400
 BATCH = 10
@@ -27,7 +28,7 @@ def seed(database: Path) -> None:
             "INSERT INTO users (channel, external_id, language, role, territory_id, core_id,"
             " sector_id, step, consent_at, consent_version, created_at, updated_at) VALUES"
             " ('telegram', ?, 'fr', 'shopkeeper', 'lessines', 'les_ogy', 'bakery', 'done',"
-            " ?, 'v', ?, ?)",
+            f" ?, '{CONSENT_VERSION}', ?, ?)",
             [(str(FIRST_ID + i), stamp, stamp, stamp) for i in range(RECIPIENTS)],
         )
     conn.close()

@@ -110,6 +110,11 @@ async def test_audiences_count_exactly_who_matches_and_exclude_who_said_no(
     )
     assert not_done.core_id is None  # consented, not onboarded: not an audience member
     assert await broadcasts.count(Audience(territory_id="lessines")) == 1
+    # Someone who has not accepted the current privacy notice yet gets nothing.
+    await db.execute(
+        "UPDATE users SET consent_version = 'older' WHERE id = ?", (who["ogy_shop"].id,)
+    )
+    assert await broadcasts.count(Audience(territory_id="lessines")) == 0
     for wrong in (
         Audience(territory_id="atlantis"),
         Audience(core_id="les_nowhere"),

@@ -8,6 +8,7 @@ import pytest
 
 from bot.services.classification import OffLoopClassifier
 from bot.services.concerns import ConcernService, IntakeStatus
+from bot.services.onboarding import CONSENT_VERSION
 from bot.storage import ConcernStatus, Database, Role, Step, User, UserRepository
 from nlp.classifier import get_classifier
 
@@ -26,7 +27,7 @@ async def make_user(
         channel="test",
         external_id=ref,
         language="fr",
-        consent_version="v",
+        consent_version=CONSENT_VERSION,
         step=Step.DONE,
         pending_core_id=None,
     )
