@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.storage import Database
+from bot.storage.database import opened
 
 
 def build_once(path: Path, fill: Callable[[Path], None]) -> float:
@@ -24,9 +24,8 @@ def build_once(path: Path, fill: Callable[[Path], None]) -> float:
     partial.unlink(missing_ok=True)
 
     async def migrate() -> None:
-        db = Database(partial)
-        await db.connect()
-        await db.close()
+        async with opened(partial):
+            pass
 
     asyncio.run(migrate())
     fill(partial)

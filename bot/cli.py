@@ -206,33 +206,28 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         asyncio.run(serve_emulator("127.0.0.1", args.port))
         return 0
     if args.command == "migrate":
-        from bot.storage import Database
+        from bot.storage.database import opened
 
         _configure_logging(settings.log_level)
 
         async def migrate() -> None:
-            db = Database(settings.database_path)
-            await db.connect()
-            await db.close()
+            async with opened(settings.database_path):
+                pass
 
         asyncio.run(migrate())
         print(f"database ready: {settings.database_path}")
         return 0
     if args.command == "export-corrections":
         from bot.services.corrections import export_corrections
-        from bot.storage import Database
+        from bot.storage.database import opened
 
         _configure_logging("WARNING")
 
         async def export() -> int:
-            db = Database(settings.database_path)
-            await db.connect()
-            try:
+            async with opened(settings.database_path) as db:
                 return await export_corrections(
                     db, args.output, only_corrected=args.only_corrected
                 )
-            finally:
-                await db.close()
 
         count = asyncio.run(export())
         print(f"wrote {count} labelled messages to {args.output}")
@@ -292,7 +287,8 @@ def _launch_survey(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.reference import Reference
     from bot.services.survey_waves import UnknownSurvey, WaveService
-    from bot.storage import Database, Role
+    from bot.storage import Role
+    from bot.storage.database import opened
     from bot.survey_definitions import Surveys
 
     _configure_logging("WARNING")
@@ -311,9 +307,7 @@ def _launch_survey(args: argparse.Namespace, settings: Settings) -> int:
         return 2
 
     async def launch() -> str:
-        db = Database(settings.database_path)
-        await db.connect()
-        try:
+        async with opened(settings.database_path) as db:
             waves = WaveService(
                 db,
                 Surveys.load(settings.data_dir / "surveys"),
@@ -330,8 +324,6 @@ def _launch_survey(args: argparse.Namespace, settings: Settings) -> int:
                 f"wave {done.wave.id} of {args.survey_id}: {done.invited} people invited, spread"
                 f" over {settings.survey_send_window_minutes} min; closes {done.wave.closes_at}"
             )
-        finally:
-            await db.close()
 
     try:
         print(asyncio.run(launch()))
@@ -344,7 +336,7 @@ def _launch_survey(args: argparse.Namespace, settings: Settings) -> int:
 def _export_survey(args: argparse.Namespace, settings: Settings) -> int:
     """Write a survey's responses to a CSV file."""
     from bot.services.survey_export import export_csv
-    from bot.storage import Database
+    from bot.storage.database import opened
     from bot.survey_definitions import Surveys
 
     _configure_logging("WARNING")
@@ -356,12 +348,8 @@ def _export_survey(args: argparse.Namespace, settings: Settings) -> int:
         return 2
 
     async def export() -> int:
-        db = Database(settings.database_path)
-        await db.connect()
-        try:
+        async with opened(settings.database_path) as db:
             return await export_csv(db, survey, args.csv, settings.anonymity_k)
-        finally:
-            await db.close()
 
     count = asyncio.run(export())
     print(f"wrote {count} responses to {args.csv}")
@@ -376,16 +364,14 @@ def _broadcast(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.reference import Reference
     from bot.services.broadcasts import PHOTO_PATH_PREFIX, BroadcastError, BroadcastService
-    from bot.storage import Database
     from bot.storage.broadcasts import Audience
+    from bot.storage.database import opened
 
     _configure_logging("WARNING")
     reference = Reference.load(settings.data_dir)
 
     async def act() -> list[str]:
-        db = Database(settings.database_path)
-        await db.connect()
-        try:
+        async with opened(settings.database_path) as db:
             service = BroadcastService(db, reference)
             command = args.broadcast_command
             if command != "list":
@@ -405,8 +391,6 @@ def _broadcast(args: argparse.Namespace, settings: Settings) -> int:
                     + ("done" if done else "refused (not in a state that allows it)")
                 ]
             return await _new_broadcast(args, settings, service)
-        finally:
-            await db.close()
 
     async def _new_broadcast(
         args: argparse.Namespace, settings: Settings, service: BroadcastService
@@ -474,16 +458,12 @@ async def _audited(db: Database, action: str, detail: str = "") -> None:
 
 def _audit(args: argparse.Namespace, settings: Settings) -> int:
     """Print the latest audit entries, newest first."""
-    from bot.storage import Database
     from bot.storage.audit import AuditRepository
+    from bot.storage.database import opened
 
     async def read() -> list[str]:
-        db = Database(settings.database_path)
-        await db.connect()
-        try:
+        async with opened(settings.database_path) as db:
             entries = await AuditRepository(db).latest(args.limit, refused_only=args.refused)
-        finally:
-            await db.close()
         return [
             f"{e.at[:19]}\t{'ok' if e.allowed else 'REFUSED'}\t{e.role}\t{e.actor}"
             f"\t{e.action}\t{e.detail}"
@@ -535,15 +515,13 @@ def _event(args: argparse.Namespace, settings: Settings) -> int:
     from bot.reference import Reference
     from bot.services.broadcasts import BroadcastService
     from bot.services.events import EventService
-    from bot.storage import Database
+    from bot.storage.database import opened
 
     _configure_logging("WARNING")
     reference = Reference.load(settings.data_dir)
 
     async def act() -> tuple[int, list[str]]:
-        db = Database(settings.database_path)
-        await db.connect()
-        try:
+        async with opened(settings.database_path) as db:
             events = EventService(
                 db, reference, BroadcastService(db, reference), None, settings.tz
             )
@@ -564,8 +542,6 @@ def _event(args: argparse.Namespace, settings: Settings) -> int:
             return 0, [
                 f"wrote {named} of {seated} attendees (those who shared their name) to {args.csv}"
             ]
-        finally:
-            await db.close()
 
     code, lines = asyncio.run(act())
     print("\n".join(lines), file=sys.stderr if code else sys.stdout)
@@ -581,7 +557,7 @@ def _digest(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services.digest_schedule import last_full_week, week_bounds
     from bot.services.digests import DigestService
     from bot.services.partners import PartnerService
-    from bot.storage import Database
+    from bot.storage.database import opened
     from bot.survey_definitions import Surveys
     from nlp.taxonomy import taxonomy
 
@@ -597,9 +573,7 @@ def _digest(args: argparse.Namespace, settings: Settings) -> int:
     k = settings.anonymity_k
 
     async def render() -> str | None:
-        db = Database(settings.database_path)
-        await db.connect()
-        try:
+        async with opened(settings.database_path) as db:
             partners = PartnerService(db, reference)
             partner = await partners.get(args.partner)
             if partner is None:
@@ -607,8 +581,6 @@ def _digest(args: argparse.Namespace, settings: Settings) -> int:
             digests = DigestService(db, k, settings.tz, definitions, reference)
             flow = DigestFlow(partners, digests, reference, taxonomy(), k)
             return await flow.html_page(partner, await digests.figures(partner, week))
-        finally:
-            await db.close()
 
     page = asyncio.run(render())
     if page is None:
@@ -625,15 +597,13 @@ def _partner(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.reference import Reference
     from bot.services.partners import PartnerError, PartnerService
-    from bot.storage import Database
+    from bot.storage.database import opened
 
     _configure_logging("WARNING")
     reference = Reference.load(settings.data_dir)
 
     async def act() -> list[str]:
-        db = Database(settings.database_path)
-        await db.connect()
-        try:
+        async with opened(settings.database_path) as db:
             service = PartnerService(db, reference)
             if args.partner_command != "list":
                 await _audited(
@@ -676,8 +646,6 @@ def _partner(args: argparse.Namespace, settings: Settings) -> int:
                 "or, to bind a group of the partner's team (adds the bot to the group):",
                 invitation.group_link(settings.bot_username),
             ]
-        finally:
-            await db.close()
 
     try:
         print("\n".join(asyncio.run(act())))

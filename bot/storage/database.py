@@ -41,6 +41,17 @@ def utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+@asynccontextmanager
+async def opened(path: Path) -> AsyncIterator[Database]:
+    """Connect (and migrate) a database for the length of a block, then close it."""
+    db = Database(path)
+    await db.connect()
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
 def bundled_migrations() -> list[Migration]:
     """Return the migrations shipped in bot/storage/migrations, in order."""
     found: list[Migration] = []
