@@ -103,8 +103,7 @@ class FlakyRenderer:
 async def test_a_promoted_person_is_told_once_even_if_the_calendar_file_fails(
     db: Database, reference: Reference
 ) -> None:
-    clock = Clock()
-    clock.now = NOW
+    clock = Clock(NOW)
     events = service(db, reference, clock)
     event = await announced(events, capacity=1)
     a, b = await make_user(db, "1001", core="les_ogy"), await make_user(db, "1002", core="les_ogy")

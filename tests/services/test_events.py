@@ -76,8 +76,7 @@ async def invite(db: Database, event: Event, *users: User) -> None:
 async def test_a_full_event_puts_going_on_a_waiting_list_and_a_freed_seat_promotes_the_first(
     db: Database, reference: Reference
 ) -> None:
-    clock = Clock()
-    clock.now = NOW
+    clock = Clock(NOW)
     events = service(db, reference, clock)
     event = await announced(events, capacity=2)
     a, b, c, d = [await make_user(db, f"u{i}", core="les_ogy") for i in range(4)]
@@ -118,8 +117,7 @@ async def test_a_full_event_puts_going_on_a_waiting_list_and_a_freed_seat_promot
 async def test_reminder_24_hours_before_to_seated_people_only_and_feedback_after(
     db: Database, reference: Reference
 ) -> None:
-    clock = Clock()
-    clock.now = NOW
+    clock = Clock(NOW)
     events = service(db, reference, clock)
     event = await announced(events, capacity=1)
     seated, waiting, maybe = [await make_user(db, f"r{i}", core="les_ogy") for i in range(3)]
@@ -152,8 +150,7 @@ async def test_reminder_24_hours_before_to_seated_people_only_and_feedback_after
 async def test_attendee_list_has_only_names_people_chose_to_share_and_the_ics_is_valid(
     db: Database, reference: Reference
 ) -> None:
-    clock = Clock()
-    clock.now = NOW
+    clock = Clock(NOW)
     events = service(db, reference, clock)
     event = await announced(events, description="Vitrines; hiver, lumières\nSur inscription")
     named, quiet = [await make_user(db, f"a{i}", core="les_ogy") for i in range(2)]
@@ -179,8 +176,7 @@ async def test_attendee_list_has_only_names_people_chose_to_share_and_the_ics_is
 async def test_events_are_checked_before_anything_is_stored(
     db: Database, reference: Reference
 ) -> None:
-    clock = Clock()
-    clock.now = NOW
+    clock = Clock(NOW)
     events = service(db, reference, clock)
     good = {
         "title": "Atelier",
@@ -205,8 +201,7 @@ async def test_events_are_checked_before_anything_is_stored(
 async def test_only_people_the_invitation_went_to_can_answer_it(
     db: Database, reference: Reference
 ) -> None:
-    clock = Clock()
-    clock.now = NOW
+    clock = Clock(NOW)
     events = service(db, reference, clock)
     event = await announced(events, capacity=1)
     guest = await make_user(db, "guest", core="les_ogy")
@@ -221,8 +216,7 @@ async def test_only_people_the_invitation_went_to_can_answer_it(
 async def test_a_shared_name_can_be_withdrawn_and_never_runs_as_a_formula(
     db: Database, reference: Reference
 ) -> None:
-    clock = Clock()
-    clock.now = NOW
+    clock = Clock(NOW)
     events = service(db, reference, clock)
     event = await announced(events)
     guest = await make_user(db, "g", core="les_ogy")
