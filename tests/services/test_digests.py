@@ -22,10 +22,12 @@ WEEK = "2026-W48"  # Monday 23 to Sunday 29 November 2026, Brussels time
 IN_WEEK = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
 
-async def raise_factor(db: Database, user: User, factor: str, at: datetime) -> None:
+async def raise_factor(
+    db: Database, user: User, factor: str, at: datetime, text: str = "t"
+) -> None:
     repo = ConcernRepository(db)
     concern = await repo.create(
-        user_id=user.id, text="t", lang="fr", predicted=[factor], text_hash=at.isoformat()
+        user_id=user.id, text=text, lang="fr", predicted=[factor], text_hash=text + at.isoformat()
     )
     await repo.add_voice(
         concern.id,
@@ -120,20 +122,7 @@ async def test_a_partner_sees_nothing_outside_its_scope(
 
 
 async def say(db: Database, user: User, factor: str, text: str) -> None:
-    repo = ConcernRepository(db)
-    concern = await repo.create(
-        user_id=user.id, text=text, lang="fr", predicted=[factor], text_hash=text
-    )
-    await repo.add_voice(
-        concern.id,
-        factor,
-        VoiceKind.RAISED,
-        user_id=user.id,
-        core_id=user.core_id,
-        territory_id=user.territory_id,
-        role="shopkeeper",
-        at=IN_WEEK.isoformat(timespec="milliseconds"),
-    )
+    await raise_factor(db, user, factor, IN_WEEK, text)
 
 
 async def test_quotes_come_only_from_consenting_people_scrubbed_and_short(
