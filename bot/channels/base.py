@@ -16,6 +16,11 @@ class IncomingKind(StrEnum):
     EDITED = "edited"
 
 
+def utf16_len(text: str) -> int:
+    """Return a text's length as Telegram counts it: UTF-16 units (an emoji can count two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 @dataclass(frozen=True)
 class IncomingMessage:
     """Describe one user action, whatever the channel."""

@@ -16,7 +16,7 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.channels.base import Button, IncomingKind, IncomingMessage, Outcome, Reply
+from bot.channels.base import Button, IncomingKind, IncomingMessage, Outcome, Reply, utf16_len
 from bot.services.contacts import ContactService
 
 logger = logging.getLogger(__name__)
@@ -142,7 +142,7 @@ def to_markup(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup |
 
 def _fit(text: str, limit: int = MAX_TEXT) -> str:
     """Cut a text to Telegram's limit, which counts UTF-16 units (an emoji can count two)."""
-    if len(text.encode("utf-16-le")) // 2 <= limit:
+    if utf16_len(text) <= limit:
         return text
     units, kept = 0, []
     for char in text:

@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from aiolimiter import AsyncLimiter
 
+from bot.channels.base import utf16_len
 from bot.i18n import LANGUAGES, translate
 from bot.reference import Reference
 from bot.services.onboarding import CONSENT_VERSION
@@ -138,8 +139,7 @@ class BroadcastService:
         for lang, text in texts.items():
             if lang not in LANGUAGES:
                 raise BroadcastError(f"unknown language {lang!r}")
-            # Telegram counts UTF-16 units: an emoji can count two.
-            size = len(text.encode("utf-16-le")) // 2
+            size = utf16_len(text)
             if size > limit:
                 raise BroadcastError(f"the {lang} text is {size} characters long (max {limit})")
         if audience.territory_id and self._ref.territory(audience.territory_id) is None:
