@@ -424,7 +424,7 @@ def _broadcast(args: argparse.Namespace, settings: Settings) -> int:
                 ) from exc
             if when < datetime.now(settings.tz):
                 raise BroadcastError(f"--at: {args.at} is in the past")
-        service.check({k: v for k, v in texts.items() if v}, photo, audience)
+        service.check(texts, photo, audience)
         count = await service.count(audience)
         if args.dry_run:
             return [f"{count} people would get it (nothing stored)"]

@@ -131,9 +131,12 @@ class BroadcastService:
 
     # ---- making -------------------------------------------------------------------------
 
-    def check(self, texts: dict[str, str], photo: str | None, audience: Audience) -> None:
-        """Refuse a broadcast that could not be sent as asked."""
-        if not texts.get(FALLBACK_LANGUAGE, "").strip():
+    def check(
+        self, texts: dict[str, str], photo: str | None, audience: Audience
+    ) -> dict[str, str]:
+        """Refuse a broadcast that could not be sent as asked; return its texts, trimmed."""
+        texts = {lang: text.strip() for lang, text in texts.items() if text.strip()}
+        if not texts.get(FALLBACK_LANGUAGE):
             raise BroadcastError("a French text is required: it is everyone's fallback")
         limit = (MAX_CAPTION if photo else MAX_TEXT) - _footer_room()
         for lang, text in texts.items():
@@ -156,6 +159,7 @@ class BroadcastService:
             raise BroadcastError(f"unknown factor {audience.factor!r}")
         if (audience.factor is None) != (audience.days is None):
             raise BroadcastError("a factor goes with a number of days, and the other way round")
+        return texts
 
     async def count(self, audience: Audience) -> int:
         """Return how many people the audience reaches now."""
@@ -174,8 +178,7 @@ class BroadcastService:
         event_id: int | None = None,
     ) -> Broadcast:
         """Schedule a broadcast (now when no time is given)."""
-        texts = {lang: text.strip() for lang, text in texts.items() if text.strip()}
-        self.check(texts, photo, audience)
+        texts = self.check(texts, photo, audience)
         when = send_at or self._clock()
         broadcast = await self._repo.create(
             created_by=created_by,
@@ -201,8 +204,7 @@ class BroadcastService:
         event_id: int | None = None,
     ) -> Draft:
         """Check and keep a composed broadcast until its author confirms it."""
-        texts = {lang: text.strip() for lang, text in texts.items() if text.strip()}
-        self.check(texts, photo, audience)
+        texts = self.check(texts, photo, audience)
         if send_at is not None and send_at <= self._clock():
             raise BroadcastError("the time to send is in the past")
         draft_id = await self._repo.add_draft(
