@@ -35,7 +35,7 @@ from pathlib import Path
 from bench._botproc import bot_process
 from bot.cli import main as cli
 from bot.emulator import BotApiEmulator, BotEvent, EmulatorLimits, FakeUser
-from bot.services.onboarding import CONSENT_VERSION
+from bot.storage import CONSENT_VERSION
 
 FIRST_ID = 100_000
 TELEGRAM_GLOBAL_PER_S = 30.0

@@ -20,7 +20,7 @@ weeks before are full too), builds each partner's digest in turn as the weekly j
 `DigestService.figures` (counts, emerging signals, quotes, follow-up outcomes, survey waves
 closed that week: none here), then the rendering for delivery to a chat, `DigestFlow.weekly`
 (text, chart PNG, CSV), and by e-mail, `DigestFlow.email` (text, HTML page, the same chart,
-CSV). Services are wired as bot/services/container.py wires them.
+CSV). Services are wired as bot/app/container.py wires them.
 
 The loop over all partners runs twice on one connection, every chart drawn anew each time
 (charts.py keeps drawn charts; a new week's are new). `digest_build_s` counts the first run
@@ -49,17 +49,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.services import charts
+
 from bench._fixture import build_once
 from bench.echo_queries import build
+from bot.features.digests.flow import DigestFlow
+from bot.features.digests.service import DigestFigures, DigestService
+from bot.features.partners.service import PartnerService
+from bot.features.partners.store import Partner, PartnerRepository
+from bot.features.surveys.definitions import Surveys
 from bot.reference import Reference, default_data_dir
-from bot.services import charts
-from bot.services.digest_flow import DigestFlow
-from bot.services.digest_schedule import last_full_week
-from bot.services.digests import DigestFigures, DigestService
-from bot.services.partners import PartnerService
+from bot.shared.schedule import last_full_week
 from bot.storage import Database
-from bot.storage.partners import Partner, PartnerRepository
-from bot.survey_definitions import Surveys
 from nlp.taxonomy import taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -247,7 +248,7 @@ async def measure(path: Path, rounds: int) -> tuple[str, int, list[Round]]:
     db = Database(path)
     await db.connect()
     try:
-        # Wired as bot/services/container.py does.
+        # Wired as bot/app/container.py does.
         reference = Reference.load(default_data_dir())
         surveys = Surveys.load(default_data_dir() / "surveys")
         digests = DigestService(db, ANONYMITY_K, TZ, surveys, reference)

@@ -25,9 +25,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench._fixture import build_once
+from bot.features.barometer.service import BarometerService
+from bot.features.concerns.service import ConcernService
 from bot.reference import Reference, default_data_dir
-from bot.services.barometer import BarometerService
-from bot.services.concerns import ConcernService
 from bot.storage import Database, Role, UserRepository
 from nlp.taxonomy import FACTOR_IDS
 

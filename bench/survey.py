@@ -47,13 +47,12 @@ from typing import Any
 
 from bench._botproc import ROOT, bot_process, cpu_s
 from bot.emulator import BotApiEmulator, BotEvent, FakeUser
+from bot.features.surveys.definitions import Survey, Surveys
 from bot.i18n import translate
 from bot.reference import Reference, default_data_dir
-from bot.services.onboarding import CONSENT_VERSION
-from bot.services.text import clean_text
-from bot.storage import Database
+from bot.shared.text import clean_text
+from bot.storage import CONSENT_VERSION, Database
 from bot.storage.database import utcnow
-from bot.survey_definitions import Survey, Surveys
 from nlp.taxonomy import FACTOR_IDS
 
 SURVEY_ID = "monthly_pulse"

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.features.surveys.definitions import SurveyDefinitionError
 from bot.reference import ReferenceDataError
-from bot.survey_definitions import SurveyDefinitionError
 
 if TYPE_CHECKING:
     from bot.storage import Database
@@ -183,14 +183,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "run":
-        from bot.channels.telegram_app import serve
+        from bot.app.run import serve
 
         settings.require_token()
         _configure_logging(settings.log_level)
         asyncio.run(serve(settings, webhook_url=args.webhook))
         return 0
     if args.command == "demo":
-        from bot.channels.console import run_demo
+        from bot.app.demo import run_demo
 
         _configure_logging("WARNING")
         database = args.database or settings.database_path.parent / "demo.sqlite3"
@@ -218,7 +218,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         print(f"database ready: {settings.database_path}")
         return 0
     if args.command == "export-corrections":
-        from bot.services.corrections import export_corrections
+        from bot.features.concerns.corrections import export_corrections
         from bot.storage.database import opened
 
         _configure_logging("WARNING")
@@ -285,11 +285,11 @@ def _launch_survey(args: argparse.Namespace, settings: Settings) -> int:
     """Create a survey wave from the command line; the running bot sends the invitations."""
     from datetime import timedelta
 
+    from bot.features.surveys.definitions import Surveys
+    from bot.features.surveys.waves import UnknownSurvey, WaveService
     from bot.reference import Reference
-    from bot.services.survey_waves import UnknownSurvey, WaveService
     from bot.storage import Role
     from bot.storage.database import opened
-    from bot.survey_definitions import Surveys
 
     _configure_logging("WARNING")
     reference = Reference.load(settings.data_dir)
@@ -335,9 +335,9 @@ def _launch_survey(args: argparse.Namespace, settings: Settings) -> int:
 
 def _export_survey(args: argparse.Namespace, settings: Settings) -> int:
     """Write a survey's responses to a CSV file."""
-    from bot.services.survey_export import export_csv
+    from bot.features.surveys.definitions import Surveys
+    from bot.features.surveys.export import export_csv
     from bot.storage.database import opened
-    from bot.survey_definitions import Surveys
 
     _configure_logging("WARNING")
     surveys = Surveys.load(settings.data_dir / "surveys")
@@ -362,9 +362,9 @@ def _broadcast(args: argparse.Namespace, settings: Settings) -> int:
 
     from pydantic import ValidationError
 
+    from bot.features.broadcasts.service import PHOTO_PATH_PREFIX, BroadcastError, BroadcastService
+    from bot.features.broadcasts.store import Audience
     from bot.reference import Reference
-    from bot.services.broadcasts import PHOTO_PATH_PREFIX, BroadcastError, BroadcastService
-    from bot.storage.broadcasts import Audience
     from bot.storage.database import opened
 
     _configure_logging("WARNING")
@@ -512,9 +512,9 @@ def _local(stamp: str, settings: Settings) -> str:
 
 def _event(args: argparse.Namespace, settings: Settings) -> int:
     """List events, or write one's attendee list (names people chose to share)."""
+    from bot.features.broadcasts.service import BroadcastService
+    from bot.features.events.service import EventService
     from bot.reference import Reference
-    from bot.services.broadcasts import BroadcastService
-    from bot.services.events import EventService
     from bot.storage.database import opened
 
     _configure_logging("WARNING")
@@ -552,13 +552,13 @@ def _digest(args: argparse.Namespace, settings: Settings) -> int:
     """Render one partner's digest of one week to a self-contained HTML file."""
     from datetime import UTC, datetime
 
+    from bot.features.digests.flow import DigestFlow
+    from bot.features.digests.service import DigestService
+    from bot.features.partners.service import PartnerService
+    from bot.features.surveys.definitions import Surveys
     from bot.reference import Reference
-    from bot.services.digest_flow import DigestFlow
-    from bot.services.digest_schedule import last_full_week, week_bounds
-    from bot.services.digests import DigestService
-    from bot.services.partners import PartnerService
+    from bot.shared.schedule import last_full_week, week_bounds
     from bot.storage.database import opened
-    from bot.survey_definitions import Surveys
     from nlp.taxonomy import taxonomy
 
     _configure_logging("WARNING")
@@ -595,8 +595,8 @@ def _partner(args: argparse.Namespace, settings: Settings) -> int:
     """Invite, list or revoke partners from the command line."""
     from datetime import timedelta
 
+    from bot.features.partners.service import PartnerError, PartnerService
     from bot.reference import Reference
-    from bot.services.partners import PartnerError, PartnerService
     from bot.storage.database import opened
 
     _configure_logging("WARNING")

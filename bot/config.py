@@ -128,7 +128,7 @@ class Settings(BaseSettings):
     @field_validator("digest_time")
     @classmethod
     def _check_digest_time(cls, value: str) -> str:
-        from bot.services.digest_schedule import WeeklyTime
+        from bot.shared.schedule import WeeklyTime
 
         WeeklyTime.parse(value)
         return value.strip().lower()

@@ -22,22 +22,16 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.reference import Reference, default_data_dir  # noqa: E402
-from bot.services.digest_flow import DigestFlow  # noqa: E402
-from bot.services.digest_schedule import week_bounds  # noqa: E402
-from bot.services.digests import DigestService  # noqa: E402
-from bot.services.partners import PartnerService  # noqa: E402
-from bot.storage import (  # noqa: E402
-    ConcernRepository,
-    Database,
-    Role,
-    Step,
-    UserRepository,
-    VoiceKind,
-)
-from bot.storage.surveys import SurveyRepository  # noqa: E402
-from bot.survey_definitions import Surveys  # noqa: E402
-from nlp.taxonomy import FACTOR_IDS, taxonomy  # noqa: E402
+from bot.features.concerns.store import ConcernRepository, VoiceKind
+from bot.features.digests.flow import DigestFlow
+from bot.shared.schedule import week_bounds
+from bot.features.digests.service import DigestService
+from bot.features.partners.service import PartnerService
+from bot.features.surveys.definitions import Surveys
+from bot.features.surveys.store import SurveyRepository
+from bot.reference import Reference, default_data_dir
+from bot.storage import Database, Role, Step, UserRepository
+from nlp.taxonomy import FACTOR_IDS, taxonomy
 
 WEEK = "2026-W48"
 TZ = ZoneInfo("Europe/Brussels")

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from bot.channels.telegram import TelegramRenderer
-from bot.services.container import Services
+from bot.channels.telegram.hooks import ChannelHooks
+from bot.channels.telegram.render import TelegramRenderer
 from handlers import errors, fallback, groups, onboarding
 
 
-def register(application: Application, services: Services, renderer: TelegramRenderer) -> None:  # type: ignore[type-arg]
+def register(application: Application, hooks: ChannelHooks, renderer: TelegramRenderer) -> None:  # type: ignore[type-arg]
     """Attach every handler to the application, most specific first."""
-    for handler in groups.build(services):
+    for handler in groups.build(hooks):
         application.add_handler(handler)
-    for handler in onboarding.build(services, renderer):
+    for handler in onboarding.build(hooks, renderer):
         application.add_handler(handler)
-    for handler in fallback.build(services, renderer):
+    for handler in fallback.build(hooks, renderer):
         application.add_handler(handler)
-    application.add_error_handler(errors.build(services, renderer))
+    application.add_error_handler(errors.build(hooks, renderer))

@@ -8,20 +8,20 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.channels.telegram import TelegramRenderer, to_incoming
-from bot.services.container import Services
+from bot.channels.telegram.hooks import ChannelHooks
+from bot.channels.telegram.render import TelegramRenderer, to_incoming
 
 HandlerCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
-def onboarding_callback(services: Services, renderer: TelegramRenderer) -> HandlerCallback:
+def onboarding_callback(hooks: ChannelHooks, renderer: TelegramRenderer) -> HandlerCallback:
     """Return a callback that feeds an update to the conversation service and renders it."""
 
     async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         incoming = to_incoming(update)
         if incoming is None:
             return
-        outcome = await services.conversation.handle(incoming)
+        outcome = await hooks.handle(incoming)
         await renderer.render(update, outcome)
 
     return callback

@@ -12,16 +12,16 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.channels.base import Reply
-from bot.channels.telegram import CHANNEL, TelegramRenderer
+from bot.channels.telegram.hooks import ChannelHooks
+from bot.channels.telegram.render import CHANNEL, TelegramRenderer
 from bot.i18n import DEFAULT_LANGUAGE, normalize_language, translate
-from bot.services.container import Services
 
 logger = logging.getLogger(__name__)
 
 ErrorCallback = Callable[[object, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
-def build(services: Services, renderer: TelegramRenderer) -> ErrorCallback:
+def build(hooks: ChannelHooks, renderer: TelegramRenderer) -> ErrorCallback:
     """Return the application's error handler."""
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -38,9 +38,7 @@ def build(services: Services, renderer: TelegramRenderer) -> ErrorCallback:
             with contextlib.suppress(TelegramError):
                 await update.callback_query.answer()
         try:
-            lang = await services.onboarding.user_language(
-                CHANNEL, str(user.id), user.language_code
-            )
+            lang = await hooks.language_of(CHANNEL, str(user.id), user.language_code)
         except Exception:
             # The database may be the very thing that failed.
             lang = normalize_language(user.language_code) or DEFAULT_LANGUAGE

@@ -6,14 +6,14 @@ from typing import Any
 
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
-from bot.channels.telegram import TelegramRenderer
-from bot.services.container import Services
+from bot.channels.telegram.hooks import ChannelHooks
+from bot.channels.telegram.render import TelegramRenderer
 from handlers.common import onboarding_callback
 
 
-def build(services: Services, renderer: TelegramRenderer) -> list[BaseHandler[Any, Any, Any]]:
+def build(hooks: ChannelHooks, renderer: TelegramRenderer) -> list[BaseHandler[Any, Any, Any]]:
     """Return the catch-all handlers; the service answers each politely."""
-    callback = onboarding_callback(services, renderer)
+    callback = onboarding_callback(hooks, renderer)
     private = filters.ChatType.PRIVATE
     return [
         # Unknown commands, stickers, photos, voice notes, locations, contacts, documents...

@@ -6,8 +6,8 @@ from typing import Any
 
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.channels.telegram import TelegramRenderer
-from bot.services.container import Services
+from bot.channels.telegram.hooks import ChannelHooks
+from bot.channels.telegram.render import TelegramRenderer
 from handlers.common import onboarding_callback
 
 COMMANDS = (
@@ -38,9 +38,9 @@ COMMANDS = (
 GROUP_COMMANDS = ("start", "help", "digest")
 
 
-def build(services: Services, renderer: TelegramRenderer) -> list[BaseHandler[Any, Any, Any]]:
+def build(hooks: ChannelHooks, renderer: TelegramRenderer) -> list[BaseHandler[Any, Any, Any]]:
     """Return the onboarding handlers."""
-    callback = onboarding_callback(services, renderer)
+    callback = onboarding_callback(hooks, renderer)
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler(COMMANDS, callback, filters=private & filters.UpdateType.MESSAGE),

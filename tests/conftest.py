@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.channels.telegram_app import RunningBot, running_bot
+from bot.app.run import RunningBot, running_bot
 from bot.config import Settings
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.reference import Reference, default_data_dir

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from aiosmtpd.controller import Controller
 
+from bot.channels.base import Recipient, Reply, SendOutcome, SendStatus
 from bot.emulator import BotApiEmulator, BotEvent, FakeUser
 from bot.i18n import normalize_language, translate
 
@@ -190,3 +191,33 @@ def smtp_server() -> Iterator[SmtpInbox]:
         yield inbox
     finally:
         controller.stop()
+
+
+class MemoryPort:
+    """An in-memory channel behind the outbound port: records what it is asked to send.
+
+    `fail` decides, per reply, an outcome other than sent (None: sent).
+    """
+
+    def __init__(
+        self,
+        channel: str = "telegram",
+        fail: Callable[[Recipient, Reply], SendOutcome | None] | None = None,
+    ) -> None:
+        self.channel = channel
+        self.sent: list[tuple[Recipient, Reply]] = []
+        self._fail = fail
+
+    async def send(self, to: Recipient, replies: Sequence[Reply]) -> SendOutcome:
+        """Record each reply until one fails."""
+        for reply in replies:
+            outcome = self._fail(to, reply) if self._fail else None
+            if outcome is not None:
+                return outcome
+            self.sent.append((to, reply))
+        return SendOutcome(SendStatus.SENT)
+
+    @property
+    def texts(self) -> list[str]:
+        """Return the texts sent, in order."""
+        return [reply.text for _, reply in self.sent]

@@ -16,7 +16,7 @@ import pytest
 from bot.cli import main
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.i18n import translate
-from bot.services.onboarding import CONSENT_VERSION
+from bot.storage import CONSENT_VERSION
 from nlp.taxonomy import taxonomy
 from tests.support import Phone
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 
 class IncomingKind(StrEnum):
@@ -69,6 +71,8 @@ class Reply:
     edit: bool = False
     image: bytes | None = None
     document: tuple[str, bytes] | None = None
+    # A picture the channel already holds (its own id for an earlier upload), sent by reference.
+    image_ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,3 +82,58 @@ class Outcome:
     replies: tuple[Reply, ...] = ()
     notice: str | None = None
     duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Name a conversation on a channel: a person's private chat or a group."""
+
+    channel: str
+    chat_id: str
+
+
+class SendStatus(StrEnum):
+    """Say what became of handing messages to a channel."""
+
+    SENT = "sent"
+    # The person blocked the bot (or left the group): never try again.
+    BLOCKED = "blocked"
+    # Too many requests: try again after `retry_after` seconds; not a failure.
+    RATE_LIMITED = "rate_limited"
+    # Anything else (network down, server error, a refusal): `reason` says what.
+    FAILED = "failed"
+    # The channel does not allow this message now (WhatsApp's 24-hour service window): the
+    # caller may fall back to a pre-approved template.
+    NOT_ALLOWED_NOW = "not_allowed_now"
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """The one outcome of sending replies to a recipient."""
+
+    status: SendStatus
+    retry_after: float = 0.0
+    reason: str = ""
+    # The conversation moved (a Telegram group upgraded to a supergroup): its new id.
+    moved_to: str | None = None
+    # The channel's id of a picture uploaded with this send, to send it by reference later.
+    image_ref: str | None = None
+
+    @property
+    def sent(self) -> bool:
+        """Return whether the messages went out."""
+        return self.status is SendStatus.SENT
+
+
+class OutboundPort(Protocol):
+    """What each channel implements once: send replies nobody asked for to a recipient."""
+
+    channel: str
+
+    async def send(self, to: Recipient, replies: Sequence[Reply]) -> SendOutcome:
+        """Send the replies in order; stop at the first that does not go, and say why."""
+        ...
+
+
+# What a channel hands each user action to (the router), and gets back to show.
+Handle = Callable[[IncomingMessage], Awaitable[Outcome]]

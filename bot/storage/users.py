@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.storage.database import Database, utcnow
 
+# The privacy notice in force; a person who accepted an older one is asked again.
+CONSENT_VERSION = "2026-11"
+
 
 class Role(StrEnum):
     """Say who the person is in the commercial ecosystem."""

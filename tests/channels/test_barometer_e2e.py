@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.channels.telegram_app import RunningBot, follow_up_sender, running_bot
+from bot.app.run import RunningBot, running_bot
 from bot.config import Settings
 from bot.emulator import BotApiEmulator
+from bot.features.follow_ups.jobs import question_sender
 from bot.i18n import translate
 from nlp.taxonomy import FACTOR_IDS, taxonomy
 from tests.support import Phone, onboard
@@ -170,7 +171,7 @@ async def test_follow_up_three_weeks_later_is_stored_once_as_a_new_voice(
     assert confirmed is not None
     assert due_at - datetime.fromisoformat(confirmed[0]) == timedelta(days=21)
 
-    send = follow_up_sender(services, bot_k2.renderer)
+    send = question_sender(services.follow_up_flow, services.outbound)
     # Twenty days on: not yet. Twenty-two days on, at 3 a.m.: not at night.
     assert await services.follow_ups.send_due(send, local(due_at - timedelta(days=1), 11)) == 0
     assert await services.follow_ups.send_due(send, local(due_at + timedelta(days=1), 3)) == 0
@@ -211,7 +212,7 @@ async def test_follow_ups_can_be_turned_off_and_on(
     await onboard(me)
     await raise_concern(me)
     services = bot_k2.services
-    send = follow_up_sender(services, bot_k2.renderer)
+    send = question_sender(services.follow_up_flow, services.outbound)
     row = await services.db.fetch_one("SELECT due_at FROM follow_ups")
     assert row is not None
     first_round = local(datetime.fromisoformat(row[0]) + timedelta(days=1), 10)

@@ -13,7 +13,7 @@ import pytest
 from bench._botproc import bot_process
 from bot.cli import main
 from bot.emulator import BotApiEmulator, EmulatorLimits, FakeUser
-from bot.services.onboarding import CONSENT_VERSION
+from bot.storage import CONSENT_VERSION
 
 RECIPIENTS = 400
 BATCH = 10

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.channels.telegram_app import RunningBot, running_bot
+from bot.app.run import RunningBot, running_bot
 from bot.config import Settings
 from bot.emulator import EmulatorLimits
+from bot.features.broadcasts.store import Audience
 from bot.i18n import translate
-from bot.storage.broadcasts import Audience
 from tests.support import Phone, eventually, onboard
 
 PhoneFactory = Callable[..., Phone]

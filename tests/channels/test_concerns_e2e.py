@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from bot.channels.telegram_app import RunningBot, running_bot
+from bot.app.run import RunningBot, running_bot
 from bot.config import Settings
 from bot.emulator import BotApiEmulator
+from bot.features.concerns.store import ConcernStatus
 from bot.i18n import translate
-from bot.storage import ConcernStatus
 from nlp.taxonomy import taxonomy
 from tests.support import Phone, eventually, onboard
 

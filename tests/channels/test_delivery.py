@@ -9,10 +9,10 @@ from collections.abc import Callable
 import pytest
 from telegram import Message, Update
 
+from bot.app.run import RunningBot, running_bot
 from bot.channels.base import IncomingMessage, Outcome
-from bot.channels.telegram import event_key, to_incoming
-from bot.channels.telegram_app import RunningBot, running_bot
-from bot.channels.telegram_delivery import payload_of
+from bot.channels.telegram.inbox import payload_of
+from bot.channels.telegram.render import event_key, to_incoming
 from bot.config import Settings
 from bot.emulator import BotApiEmulator
 from bot.i18n import translate

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from types import SimpleNamespace
 
 import icalendar
-from telegram.error import NetworkError
 
-from bot.channels.base import Reply
-from bot.channels.telegram_app import notice_sender, running_bot
+from bot.app.run import running_bot
+from bot.channels.base import SendOutcome, SendStatus
 from bot.config import Settings
+from bot.features.events.jobs import notice_sender
+from bot.features.events.store import Answer
 from bot.i18n import translate
 from bot.reference import Reference
-from bot.storage import Database
-from bot.storage.event_store import Answer
-from tests.services.test_broadcasts import Clock
-from tests.services.test_concerns import make_user
-from tests.services.test_events import NOW, announced, invite, service
-from tests.support import Phone, eventually, onboard
+from bot.shared.contacts import ContactService
+from bot.shared.outbound import Outbound
+from bot.storage import Database, UserRepository
+from tests.features.broadcasts.test_service import Clock
+from tests.features.concerns.test_service import make_user
+from tests.features.events.test_service import NOW, announced, invite, service
+from tests.support import MemoryPort, Phone, eventually, onboard
 
 PhoneFactory = Callable[..., Phone]
 
@@ -71,7 +72,9 @@ async def test_an_event_is_announced_answered_with_a_seat_a_waiting_list_and_a_c
         before = second.emulator.last_seq
         await first.tap(translate("fr", "event.no"), until=translate("fr", "event.no_noted")[:8])
         # The events job (every 30 s) tells promoted people; run it now.
-        assert await bot.services.events.send_notices(notice_sender(bot.services, bot.renderer))
+        assert await bot.services.events.send_notices(
+            notice_sender(bot.services.events, bot.services.outbound)
+        )
         await second.wait(before, until="🎉")
         await admin.send("/events", until=translate("en", "admin.events_header"))
         assert "1/1" in admin.last_text()
@@ -86,20 +89,6 @@ async def test_an_event_is_announced_answered_with_a_seat_a_waiting_list_and_a_c
         await eventually(listed)
 
 
-class FlakyRenderer:
-    """A renderer whose file uploads fail (Telegram's 502 on an upload)."""
-
-    def __init__(self) -> None:
-        self.texts: list[str] = []
-
-    async def send_unprompted(self, chat: int, reply: Reply) -> bool:
-        self.texts.append(reply.text)
-        return True
-
-    async def send(self, chat: int, reply: Reply) -> bool:
-        raise NetworkError("Bad Gateway")
-
-
 async def test_a_promoted_person_is_told_once_even_if_the_calendar_file_fails(
     db: Database, reference: Reference
 ) -> None:
@@ -112,9 +101,16 @@ async def test_a_promoted_person_is_told_once_even_if_the_calendar_file_fails(
     clock.now += timedelta(minutes=1)
     await events.answer(b, event.id, Answer.GOING)  # waiting
     await events.answer(a, event.id, Answer.NO)  # b gets the seat
-    renderer = FlakyRenderer()
-    services = SimpleNamespace(events=events)
-    send = notice_sender(services, renderer)  # type: ignore[arg-type]
+    # Telegram's 502 on a file upload: the notice goes, its calendar file does not.
+    port = MemoryPort(
+        "test",
+        fail=lambda _to, reply: (
+            SendOutcome(SendStatus.FAILED, reason="Bad Gateway") if reply.document else None
+        ),
+    )
+    outbound = Outbound(ContactService(UserRepository(db)))
+    outbound.register(port)
+    send = notice_sender(events, outbound)
     assert await events.send_notices(send) == 1
     assert await events.send_notices(send) == 0  # the job 30 s later
-    assert len(renderer.texts) == 1
+    assert len(port.texts) == 1

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from bot.channels.telegram_app import RunningBot, running_bot
+from bot.app.run import RunningBot, running_bot
 from bot.config import Settings
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.i18n import translate

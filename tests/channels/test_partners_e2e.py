@@ -6,10 +6,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.channels.telegram_app import RunningBot, digest_sender, running_bot
+from bot.app.run import RunningBot, running_bot
 from bot.config import Settings
+from bot.features.digests.dispatch import SendDigest
+from bot.features.digests.jobs import digest_sender
 from bot.i18n import translate
-from bot.services.digest_schedule import WeeklyTime
+from bot.shared.schedule import WeeklyTime
 from nlp.taxonomy import taxonomy
 from tests.support import Phone, eventually, onboard, smtp_server
 
@@ -153,7 +155,7 @@ async def test_the_weekly_digest_arrives_with_its_chart_and_csv_once(
         await officer.send(f"/start {invitation.start_parameter}", until="ADL")
         # The next Monday 08:00 after now: the week just ended is this one.
         monday = WeeklyTime.parse("mon 08:00").next_after(datetime.now(UTC), BRUSSELS)
-        send = digest_sender(bot.services, bot.renderer)
+        send = _digest_sender(bot)
         before = officer.emulator.last_seq
         assert await bot.services.digest_dispatcher.run(send, monday) == 1
         assert await bot.services.digest_dispatcher.run(send, monday + timedelta(hours=1)) == 0
@@ -194,7 +196,7 @@ async def test_a_partner_with_an_address_gets_the_digest_by_e_mail_once(
                 created_by="t",
             )
             monday = WeeklyTime.parse("mon 08:00").next_after(datetime.now(UTC), BRUSSELS)
-            send = digest_sender(bot.services, bot.renderer)
+            send = _digest_sender(bot)
             assert await bot.services.digest_dispatcher.run(send, monday) == 1
             assert await bot.services.digest_dispatcher.run(send, monday + timedelta(hours=1)) == 0
             rows = await bot.services.db.fetch_all(
@@ -267,12 +269,12 @@ async def test_a_partner_s_group_is_bound_by_its_link_and_gets_the_digest_nothin
         texts = await in_group(officer, "/digest@echoppe_test_bot", "📰")
         assert len(texts) == 1 and "📰 ADL" in texts[0]
         assert [e.kind for e in officer.emulator.events_after(before, GROUP)] == ["send_message"]
-        # The weekly digest goes to the group; the bot's JobQueue has it due at 08:00 local.
+        # The weekly digest goes to the group; the bot's scheduler has it due at 08:00 local.
         monday = WeeklyTime.parse("mon 08:00").next_after(datetime.now(UTC), BRUSSELS)
-        [job] = bot.application.job_queue.get_jobs_by_name("digests_weekly")  # type: ignore[union-attr]
-        assert job.next_t == monday
+        job = bot.scheduler.job("digests_weekly")
+        assert job is not None and job.next_run_time == monday
         before = officer.emulator.last_seq
-        send = digest_sender(bot.services, bot.renderer)
+        send = _digest_sender(bot)
         assert await bot.services.digest_dispatcher.run(send, monday) == 1
         kinds = [e.kind for e in officer.emulator.events_after(before, GROUP)]
         assert kinds == ["send_message", "send_photo", "send_document"]
@@ -313,7 +315,7 @@ async def test_a_partner_group_upgraded_to_a_supergroup_keeps_its_digest(
         await eventually(followed)  # told by Telegram's service message
         assert await partners.partner_of("telegram", "-1000000100202") is None  # not told
         monday = WeeklyTime.parse("mon 08:00").next_after(datetime.now(UTC), BRUSSELS)
-        send = digest_sender(bot.services, bot.renderer)
+        send = _digest_sender(bot)
         before = emulator.last_seq
         assert await bot.services.digest_dispatcher.run(send, monday) == 2
         for supergroup in groups:
@@ -322,3 +324,8 @@ async def test_a_partner_group_upgraded_to_a_supergroup_keeps_its_digest(
         # The unannounced one was followed when the send to its old id failed; nothing twice.
         assert await partners.partner_of("telegram", "-1000000100202") is not None
         assert await bot.services.digest_dispatcher.run(send, monday + timedelta(hours=1)) == 0
+
+
+def _digest_sender(bot: RunningBot) -> SendDigest:
+    s = bot.services
+    return digest_sender(s.digest_flow, s.partners, s.outbound, s.mailer, s.settings.smtp_from)

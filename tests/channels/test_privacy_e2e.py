@@ -8,11 +8,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.channels.telegram_app import RunningBot, running_bot
+from bot.app.run import RunningBot, running_bot
 from bot.config import Settings
 from bot.i18n import translate
-from bot.services.digest_schedule import last_full_week
-from bot.services.onboarding import CONSENT_VERSION
+from bot.shared.schedule import last_full_week
+from bot.storage import CONSENT_VERSION
 from tests.support import Phone, onboard
 
 PhoneFactory = Callable[..., Phone]
@@ -59,7 +59,8 @@ async def _mydata_then_forget(bot: RunningBot, make_phone: PhoneFactory) -> None
         name="ADL", territories=["lessines"], created_by="t"
     )
     digests = bot.services.digests
-    week_end = datetime.now(UTC) + timedelta(days=8)
+    # A week later, the last full week is the one holding today's concerns, whatever the day.
+    week_end = datetime.now(UTC) + timedelta(days=7)
     week = last_full_week(week_end, bot.services.settings.tz)
     await digests.figures(partner, week, week_end)
     snapshot = await bot.services.db.fetch_one("SELECT figures FROM digest_snapshots")

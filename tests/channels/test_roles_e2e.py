@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.channels.telegram_app import running_bot
+from bot.app.run import running_bot
 from bot.cli import main
 from bot.config import Settings
 from bot.i18n import translate

@@ -7,15 +7,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.channels.telegram_app import (
-    RunningBot,
-    invitation_sender,
-    results_sender,
-    running_bot,
-)
+from bot.app.run import RunningBot, running_bot
 from bot.config import Settings
+from bot.features.surveys.definitions import Survey
+from bot.features.surveys.jobs import invitation_sender, results_sender
+from bot.features.surveys.waves import SendResults
 from bot.i18n import translate
-from bot.survey_definitions import Survey
 from nlp.taxonomy import taxonomy
 from tests.support import Phone, onboard
 
@@ -40,7 +37,12 @@ async def invite(bot: RunningBot, phone: Phone, survey_id: str) -> Survey:
     launch = await services.waves.launch(survey_id, created_by="test", now=now)
     assert launch.invited >= 1
     before = phone.emulator.last_seq
-    assert await services.waves.send_due(invitation_sender(services, bot.renderer), now) >= 1
+    assert (
+        await services.waves.send_due(
+            invitation_sender(services.survey_flow, services.outbound), now
+        )
+        >= 1
+    )
     await phone.wait(before, until=survey.title.get(phone.user.language_code or "fr"))
     return survey
 
@@ -218,7 +220,7 @@ async def test_results_go_back_to_respondents_when_the_wave_closes(
         assert survey is not None
         now = datetime.now(UTC)
         launch = await bot.services.waves.launch("event_feedback", created_by="test", now=now)
-        send = invitation_sender(bot.services, bot.renderer)
+        send = invitation_sender(bot.services.survey_flow, bot.services.outbound)
         # Spread over two hours: all four are due by then.
         assert await bot.services.waves.send_due(send, now + timedelta(hours=2)) == 4
         # Two find it useful (4), two less so (2); all would recommend it.
@@ -234,7 +236,7 @@ async def test_results_go_back_to_respondents_when_the_wave_closes(
                 translate("en", "survey.done_up_to", n=2), until=text_of(survey, "improve", "en")
             )
             await phone.send("/skip", until=survey.closing.get("en")[:20])
-        results = results_sender(bot.services, bot.renderer)
+        results = _results_sender(bot)
         # Not before the wave closes...
         assert await bot.services.waves.close_due(results, now + timedelta(days=1)) == 0
         closing = now + timedelta(days=8)
@@ -306,10 +308,15 @@ async def test_admin_launches_a_wave_with_buttons_and_reads_results(
             until=translate("en", "admin.results_none", title=title),
         )
         await bot.services.waves.close_due(
-            results_sender(bot.services, bot.renderer), datetime.now(UTC) + timedelta(days=8)
+            _results_sender(bot), datetime.now(UTC) + timedelta(days=8)
         )
         events = await admin.send(
             "/survey_results shop_profile",
             until=translate("en", "survey.results_header", title=title),
         )
         assert any(e.kind == "send_photo" for e in events)
+
+
+def _results_sender(bot: RunningBot) -> SendResults:
+    s = bot.services
+    return results_sender(s.survey_flow, s.reference, s.settings.anonymity_k, s.outbound)

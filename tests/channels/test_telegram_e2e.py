@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 from telegram.error import TimedOut
 
+from bot.app.run import RunningBot, running_bot
 from bot.channels.base import Reply
-from bot.channels.telegram_app import RunningBot, running_bot
 from bot.config import Settings
 from bot.emulator import BotApiEmulator, BotEvent
 from bot.i18n import translate
@@ -327,9 +327,8 @@ async def test_rate_limited_calls_are_retried(
 
 
 async def test_recurring_jobs_are_scheduled(bot: RunningBot) -> None:
-    queue = bot.application.job_queue
-    assert queue is not None
-    assert sorted(job.name for job in queue.jobs()) == [
+    assert bot.application.job_queue is None  # the bot's own scheduler runs them
+    assert bot.scheduler.names == [
         "barometer",
         "broadcasts",
         "digests",

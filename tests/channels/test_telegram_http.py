@@ -10,7 +10,7 @@ import pytest
 from telegram import Bot
 from telegram.error import NetworkError, TimedOut
 
-from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram.http import AiohttpRequest
 from bot.emulator import BotApiEmulator
 from tests.conftest import TEST_TOKEN
 from tests.support import Phone

@@ -6,7 +6,7 @@ import asyncio
 
 from telegram import Chat, Message, Update
 
-from bot.channels.telegram_app import PerChatUpdateProcessor
+from bot.channels.telegram.app import PerChatUpdateProcessor
 
 
 def update_for(chat_id: int, update_id: int) -> Update:

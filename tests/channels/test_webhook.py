@@ -9,7 +9,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.channels.telegram_app import running_bot
+from bot.app.run import running_bot
 from bot.config import Settings
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.i18n import translate

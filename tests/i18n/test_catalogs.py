@@ -6,7 +6,7 @@ import re
 import string
 from pathlib import Path
 
-from bot.channels.telegram_app import MENU_COMMANDS
+from bot.channels.telegram.app import MENU_COMMANDS
 from bot.i18n import LANGUAGES, message_ids, normalize_language, translate
 from bot.storage import Role
 

@@ -1,0 +1,1 @@
+"""The composition root: builds storage, features and channels, and runs them."""

@@ -1,0 +1,259 @@
+"""Build every service once at start-up and close them at shutdown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bot.app.router import Router
+from bot.config import Settings
+from bot.features.barometer.flow import BarometerFlow
+from bot.features.barometer.service import BarometerService
+from bot.features.broadcasts.admin_flow import BroadcastAdminFlow
+from bot.features.broadcasts.flow import AnnouncementsFlow
+from bot.features.broadcasts.service import BroadcastService, BroadcastSettings
+from bot.features.concerns.echo import Echo
+from bot.features.concerns.flow import ConcernFlow
+from bot.features.concerns.service import ConcernService
+from bot.features.digests.dispatch import DigestDispatcher
+from bot.features.digests.flow import DigestFlow
+from bot.features.digests.mailer import SmtpMailer
+from bot.features.digests.service import DigestService
+from bot.features.events.admin_flow import EventAdminFlow
+from bot.features.events.flow import EventFlow
+from bot.features.events.service import EventService
+from bot.features.follow_ups.flow import FollowUpFlow
+from bot.features.follow_ups.service import FollowUpService
+from bot.features.onboarding.flow import OnboardingService
+from bot.features.partners.admin_flow import PartnerAdminFlow
+from bot.features.partners.flow import PartnerFlow
+from bot.features.partners.service import PartnerService
+from bot.features.privacy.flow import PrivacyFlow
+from bot.features.privacy.retention_store import Pruned, RetentionRepository
+from bot.features.surveys.admin_flow import SurveyAdminFlow
+from bot.features.surveys.definitions import Surveys
+from bot.features.surveys.flow import SurveyFlow
+from bot.features.surveys.results import SurveyResults
+from bot.features.surveys.service import SurveyService
+from bot.features.surveys.waves import WaveService
+from bot.reference import Reference
+from bot.resources import Resources
+from bot.shared.access import Admins
+from bot.shared.classification import OffLoopClassifier
+from bot.shared.contacts import ContactService
+from bot.shared.inbox import DeliveryService
+from bot.shared.outbound import Outbound
+from bot.shared.schedule import WeeklyTime
+from bot.storage import Database, InboxRepository, ProcessedEventRepository, UserRepository
+from bot.storage.audit import AuditRepository
+from nlp.classifier import get_classifier
+from nlp.taxonomy import taxonomy
+
+# Telegram keeps an unconfirmed update for 24 hours; a week of keys is ample.
+PROCESSED_EVENTS_RETENTION = timedelta(days=7)
+
+
+@dataclass
+class BotIdentity:
+    """What the bot learns about itself from its channel at start-up (for invitation links)."""
+
+    username: str | None = None
+
+
+@dataclass
+class Services:
+    """Hold the shared services of one running bot."""
+
+    settings: Settings
+    db: Database
+    reference: Reference
+    users: UserRepository
+    onboarding: OnboardingService
+    contacts: ContactService
+    delivery: DeliveryService
+    classifier: OffLoopClassifier
+    concerns: ConcernService
+    barometer: BarometerService
+    follow_ups: FollowUpService
+    follow_up_flow: FollowUpFlow
+    partners: PartnerService
+    digests: DigestService
+    digest_flow: DigestFlow
+    digest_dispatcher: DigestDispatcher
+    surveys: SurveyService
+    survey_flow: SurveyFlow
+    waves: WaveService
+    router: Router
+    identity: BotIdentity
+    broadcasts: BroadcastService
+    announcements: AnnouncementsFlow
+    events: EventService
+    outbound: Outbound
+    # None while no SMTP server is configured: digests then go to Telegram only.
+    mailer: SmtpMailer | None = None
+
+    async def close(self) -> None:
+        """Release the classifier thread and the database."""
+        self.classifier.close()
+        await self.db.close()
+
+    async def retention(self, now: datetime | None = None) -> Pruned:
+        """Delete free text older than the retention period (labels kept anonymously)."""
+        moment = now or datetime.now(UTC)
+        before = moment - timedelta(days=round(30.44 * self.settings.text_retention_months))
+        async with self.db.transaction():
+            pruned = await RetentionRepository(self.db).prune(
+                before.isoformat(timespec="milliseconds")
+            )
+        # Shared counts must not keep what is gone.
+        self.barometer.forget_cache()
+        return pruned
+
+    async def housekeeping(self) -> int:
+        """Prune old exactly-once records and stale inbox copies; return how many went."""
+        removed = await ProcessedEventRepository(self.db).prune(PROCESSED_EVENTS_RETENTION)
+        removed += await self.delivery.prune()
+        await self.db.optimize()
+        return removed
+
+
+async def open_services(settings: Settings) -> Services:
+    """Load reference data and the model, open and migrate the database, wire the services."""
+    reference = Reference.load(settings.data_dir)
+    resources = Resources.load(settings.data_dir / "resources")
+    definitions = Surveys.load(settings.data_dir / "surveys")
+    definitions.check_territories(list(reference.territories))
+    classifier = OffLoopClassifier(get_classifier)
+    await classifier.start()
+    db = Database(settings.database_path)
+    await db.connect()
+    users = UserRepository(db)
+    contacts = ContactService(users)
+    onboarding = OnboardingService(db, reference)
+    follow_ups = FollowUpService(
+        db,
+        after=timedelta(days=settings.follow_up_after_days),
+        from_hour=settings.follow_up_from_hour,
+        until_hour=settings.follow_up_until_hour,
+        tz=settings.tz,
+    )
+    barometer = BarometerService(
+        db,
+        anonymity_k=settings.anonymity_k,
+        follow_ups=follow_ups,
+        territory_cache_s=settings.barometer_cache_seconds,
+    )
+    concerns = ConcernService(
+        db,
+        classifier,
+        anonymity_k=settings.anonymity_k,
+        flood_per_hour=settings.flood_per_hour,
+        follow_ups=follow_ups,
+        voices_removed=barometer.forget_cache,
+    )
+    echo = Echo(concerns, reference, taxonomy(), resources, settings.anonymity_k)
+    flow = ConcernFlow(concerns, taxonomy(), echo, onboarding.prompt_for)
+    barometer_flow = BarometerFlow(
+        barometer, echo, reference, taxonomy(), settings.anonymity_k, settings.tz
+    )
+    follow_up_flow = FollowUpFlow(follow_ups, echo, settings.tz)
+    surveys = SurveyService(db, definitions, classifier)
+    survey_flow = SurveyFlow(surveys, taxonomy())
+    waves = WaveService(
+        db,
+        definitions,
+        window=timedelta(minutes=settings.survey_send_window_minutes),
+        remind_after=timedelta(hours=settings.survey_remind_after_hours),
+        open_for=timedelta(days=settings.survey_open_days),
+        results=SurveyResults(db, settings.anonymity_k),
+    )
+    partners = PartnerService(db, reference)
+    audit = AuditRepository(db)
+    admins = Admins([str(a) for a in settings.admin_ids], audit)
+    survey_admin = SurveyAdminFlow(
+        db,
+        definitions,
+        waves,
+        SurveyResults(db, settings.anonymity_k),
+        survey_flow,
+        reference,
+        anonymity_k=settings.anonymity_k,
+        send_window_minutes=settings.survey_send_window_minutes,
+    )
+    digests = DigestService(db, settings.anonymity_k, settings.tz, definitions, reference)
+    digest_flow = DigestFlow(
+        partners, digests, reference, taxonomy(), settings.anonymity_k, AuditRepository(db)
+    )
+    identity = BotIdentity(settings.bot_username)
+    mailer = SmtpMailer.from_settings(settings)
+    broadcasts = BroadcastService(
+        db,
+        reference,
+        BroadcastSettings(
+            rate_per_s=settings.broadcast_rate,
+            batch=settings.broadcast_batch,
+            max_attempts=settings.broadcast_max_attempts,
+        ),
+    )
+    announcements = AnnouncementsFlow(users)
+    broadcast_admin = BroadcastAdminFlow(broadcasts, settings.tz)
+    events = EventService(db, reference, broadcasts, waves, settings.tz)
+    event_admin = EventAdminFlow(events, broadcasts, settings.tz)
+    partner_admin = PartnerAdminFlow(partners, lambda: identity.username)
+    privacy = PrivacyFlow(db, barometer.forget_cache)
+    # Every flow that answers people, registered once; the router's order is its own.
+    router = Router(
+        users.get,
+        admins,
+        privacy.gate(),
+        lambda _user, msg, _lang: onboarding.handle(msg),
+        [
+            privacy.routes(),
+            PartnerFlow(partners, reference, AuditRepository(db)).routes(),
+            digest_flow.routes(),
+            partner_admin.routes(),
+            survey_admin.routes(),
+            broadcast_admin.routes(),
+            event_admin.routes(),
+            survey_flow.routes(),
+            flow.routes(),
+            barometer_flow.routes(),
+            follow_up_flow.routes(),
+            announcements.routes(),
+            EventFlow(events).routes(),
+        ],
+    )
+    return Services(
+        settings=settings,
+        db=db,
+        reference=reference,
+        users=users,
+        onboarding=onboarding,
+        contacts=contacts,
+        delivery=DeliveryService(InboxRepository(db), users),
+        classifier=classifier,
+        concerns=concerns,
+        barometer=barometer,
+        follow_ups=follow_ups,
+        follow_up_flow=follow_up_flow,
+        partners=partners,
+        digests=digests,
+        digest_flow=digest_flow,
+        digest_dispatcher=DigestDispatcher(
+            db,
+            digests,
+            WeeklyTime.parse(settings.digest_time),
+            settings.tz,
+            email=mailer is not None,
+        ),
+        surveys=surveys,
+        survey_flow=survey_flow,
+        waves=waves,
+        router=router,
+        identity=identity,
+        broadcasts=broadcasts,
+        announcements=announcements,
+        events=events,
+        outbound=Outbound(contacts),
+        mailer=mailer,
+    )

@@ -1,0 +1,107 @@
+"""Run the bot: open the services, start the channels and the scheduler, stop cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+
+from telegram.ext import Application
+
+from bot.app.container import Services, open_services
+from bot.app.jobs import all_jobs
+from bot.app.scheduler import Scheduler
+from bot.channels.telegram.app import TelegramChannel
+from bot.channels.telegram.hooks import ChannelHooks
+from bot.channels.telegram.render import TelegramRenderer
+from bot.config import Settings
+from bot.log_redaction import redact_in_logs
+
+logger = logging.getLogger(__name__)
+
+POLL_TIMEOUT_S = 10
+
+
+@dataclass
+class RunningBot:
+    """Bundle the running services, scheduler and Telegram channel."""
+
+    services: Services
+    scheduler: Scheduler
+    telegram: TelegramChannel
+
+    @property
+    def application(self) -> Application:  # type: ignore[type-arg]
+        """Return the Telegram channel's Application."""
+        return self.telegram.application
+
+    @property
+    def renderer(self) -> TelegramRenderer:
+        """Return the renderer the Telegram handlers use."""
+        return self.telegram.renderer
+
+
+def telegram_hooks(services: Services) -> ChannelHooks:
+    """Return what the Telegram channel needs from the services."""
+    return ChannelHooks(
+        handle=services.router.handle,
+        inbox=services.delivery,
+        contacts=services.contacts,
+        language_of=services.onboarding.user_language,
+        chat_moved=services.partners.move_chat,
+    )
+
+
+@asynccontextmanager
+async def running_bot(
+    settings: Settings,
+    *,
+    webhook_url: str | None = None,
+    poll_timeout: int = POLL_TIMEOUT_S,
+) -> AsyncIterator[RunningBot]:
+    """Start services, the Telegram channel (polling or a webhook) and the jobs; then stop."""
+    secret = settings.webhook_secret
+    redact_in_logs(settings.require_token(), secret.get_secret_value() if secret else None)
+    services = await open_services(settings)
+    scheduler = Scheduler(settings.tz)
+    try:
+        telegram = TelegramChannel(settings, telegram_hooks(services))
+        try:
+            await telegram.open()
+            services.identity.username = telegram.username
+            services.outbound.register(telegram.outbound)
+            await services.broadcasts.recover()
+            await telegram.start(webhook_url=webhook_url, poll_timeout=poll_timeout)
+            scheduler.add_all(all_jobs(services))
+            scheduler.start()
+            logger.info("bot started (%s)", "webhook" if webhook_url else "long polling")
+            try:
+                yield RunningBot(services, scheduler, telegram)
+            finally:
+                # Stop fetching first, then let what was fetched and started finish.
+                await telegram.stop_receiving()
+                await scheduler.stop()
+                await services.broadcasts.stop()
+                logger.info("bot stopped")
+        finally:
+            await telegram.close()
+            services.outbound.unregister(telegram.outbound.channel)
+    finally:
+        await services.close()
+
+
+async def serve(settings: Settings, *, webhook_url: str | None = None) -> None:
+    """Run until SIGTERM or SIGINT, then stop without losing an update."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with running_bot(settings, webhook_url=webhook_url) as bot:
+        me = await bot.application.bot.get_me()
+        logger.info("serving as @%s", me.username)
+        await stop.wait()
+        logger.info("stop signal received")

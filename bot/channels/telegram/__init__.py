@@ -1,0 +1,1 @@
+"""The Telegram channel: updates in, one outbound port out (python-telegram-bot)."""

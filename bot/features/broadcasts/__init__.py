@@ -1,0 +1,1 @@
+"""Broadcasts: announcements through an outbox, /stop and /start_announcements."""

@@ -1,0 +1,1 @@
+"""Concerns: intake, confirmation, corrections, the echo and /history."""

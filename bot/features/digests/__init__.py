@@ -1,0 +1,1 @@
+"""Partner digests: the weekly figures, their message, chart, CSV and e-mail."""

@@ -1,0 +1,1 @@
+"""Events: invitations with RSVP, seats and waiting list, calendar files, reminders."""

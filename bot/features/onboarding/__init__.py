@@ -1,0 +1,1 @@
+"""Onboarding and profile: consent, role, territory, core, sector, language."""

@@ -1,0 +1,1 @@
+"""Partners: invitations, bound chats and groups, scopes."""

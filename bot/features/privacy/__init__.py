@@ -1,0 +1,1 @@
+"""Privacy: versioned consent, /privacy, /mydata, /forget, retention."""

@@ -1,0 +1,56 @@
+"""Delete free text past the retention period, keeping its difficulty labels anonymously."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.features.privacy.store import purge_quotes
+from bot.storage.database import Database
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """What one retention run took away."""
+
+    concerns: int
+    held_texts: int
+    survey_texts: int
+
+
+class RetentionRepository:
+    """Apply the retention period to messages, held texts and survey free-text answers."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def prune(self, before: str) -> Pruned:
+        """Remove what was written before `before`; call inside a transaction."""
+        expiring = {
+            int(r[0])
+            for r in await self._db.fetch_all(
+                "SELECT id FROM concerns WHERE created_at < ?", (before,)
+            )
+        }
+        # Their quotes in kept digests go too: the text is what expires.
+        await purge_quotes(self._db, expiring)
+        # Labels first, without author, message or day; then the messages (their voices go
+        # with them).
+        await self._db.execute(
+            "INSERT INTO factor_archive (factor, kind, core_id, territory_id, role, month)"
+            " SELECT cf.factor, cf.kind, cf.core_id, cf.territory_id, cf.role,"
+            " substr(cf.confirmed_at, 1, 7) FROM concern_factors cf"
+            " JOIN concerns c ON c.id = cf.concern_id WHERE c.created_at < ?",
+            (before,),
+        )
+        concerns = await self._db.execute("DELETE FROM concerns WHERE created_at < ?", (before,))
+        held = await self._db.execute("DELETE FROM held_texts WHERE created_at < ?", (before,))
+        texts = await self._db.execute(
+            "UPDATE survey_answers SET text = NULL WHERE text IS NOT NULL AND answered_at < ?",
+            (before,),
+        )
+        # Text typed while confirming its labels waits in the response's draft.
+        texts += await self._db.execute(
+            "UPDATE survey_responses SET draft = '{}' WHERE draft != '{}' AND updated_at < ?",
+            (before,),
+        )
+        return Pruned(concerns, held, texts)

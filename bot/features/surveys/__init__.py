@@ -1,0 +1,1 @@
+"""Surveys: definitions, waves, the conversation, results and exports."""

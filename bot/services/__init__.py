@@ -1,1 +1,0 @@
-"""Channel-neutral use cases; nothing here imports telegram."""

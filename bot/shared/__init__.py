@@ -1,0 +1,1 @@
+"""What the features share below them: small helpers, the access gate, charts."""
