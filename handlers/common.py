@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -21,7 +22,18 @@ def onboarding_callback(hooks: ChannelHooks, renderer: TelegramRenderer) -> Hand
         incoming = to_incoming(update)
         if incoming is None:
             return
-        outcome = await hooks.handle(incoming)
-        await renderer.render(update, outcome)
+        answer = await hooks.apply(incoming)
+        query = update.callback_query
+        # The tap's answer and the replies travel in parallel: the person waits for both.
+        answering = (
+            asyncio.create_task(renderer.answer(query, answer.outcome.notice))
+            if query is not None
+            else None
+        )
+        try:
+            await answer.deliver()
+        finally:
+            if answering is not None:
+                await answering
 
     return callback

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from bot.app.conversation import Conversation
 from bot.app.router import Router
 from bot.config import Settings
 from bot.features.barometer.flow import BarometerFlow
@@ -84,6 +85,7 @@ class Services:
     survey_flow: SurveyFlow
     waves: WaveService
     router: Router
+    conversation: Conversation
     identity: BotIdentity
     broadcasts: BroadcastService
     announcements: AnnouncementsFlow
@@ -129,6 +131,7 @@ async def open_services(settings: Settings) -> Services:
     await db.connect()
     users = UserRepository(db)
     contacts = ContactService(users)
+    outbound = Outbound(contacts)
     onboarding = OnboardingService(db, reference)
     follow_ups = FollowUpService(
         db,
@@ -250,10 +253,11 @@ async def open_services(settings: Settings) -> Services:
         survey_flow=survey_flow,
         waves=waves,
         router=router,
+        conversation=Conversation(db, router.handle, outbound, router.still_meaningful),
         identity=identity,
         broadcasts=broadcasts,
         announcements=announcements,
         events=events,
-        outbound=Outbound(contacts),
+        outbound=outbound,
         mailer=mailer,
     )

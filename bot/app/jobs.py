@@ -19,6 +19,7 @@ from bot.shared.schedule import WeeklyTime
 logger = logging.getLogger(__name__)
 
 HOUSEKEEPING_EVERY = timedelta(hours=6)
+REPLIES_EVERY = timedelta(seconds=10)
 
 
 def all_jobs(services: Services) -> list[Job]:
@@ -31,6 +32,8 @@ def all_jobs(services: Services) -> list[Job]:
 
     return [
         Job("housekeeping", housekeeping, HOUSEKEEPING_EVERY, timedelta(minutes=1)),
+        # Answers whose send failed (a network error, a 429) go again, in order.
+        Job("replies", s.conversation.drain, REPLIES_EVERY, timedelta(seconds=5)),
         *privacy.jobs(s.retention),
         *barometer.jobs(
             s.barometer, list(s.reference.territories), s.settings.barometer_cache_seconds

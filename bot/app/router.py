@@ -59,6 +59,7 @@ class Router:
         self._texts: list[Text] = []
         self._links: list[Link] = []
         self._after_onboarding = [f.after_onboarding for f in flows if f.after_onboarding]
+        self._meaningful = {prefix: check for f in flows for prefix, check in f.still_meaningful}
         for flow in flows:
             for command in flow.commands:
                 if command.name in self._commands:
@@ -83,6 +84,11 @@ class Router:
     def button_prefixes(self) -> tuple[str, ...]:
         """Return the declared button prefixes."""
         return tuple(self._buttons)
+
+    async def still_meaningful(self, key: str) -> bool:
+        """Return whether a late reply's condition ("concern:12") still holds."""
+        check = self._meaningful.get(key.split(":", 1)[0])
+        return True if check is None else await check(key)
 
     async def handle(self, msg: IncomingMessage) -> Outcome:
         """Apply one user action and return what to show."""

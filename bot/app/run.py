@@ -8,8 +8,7 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-
-from telegram.ext import Application
+from typing import Any
 
 from bot.app.container import Services, open_services
 from bot.app.jobs import all_jobs
@@ -34,8 +33,8 @@ class RunningBot:
     telegram: TelegramChannel
 
     @property
-    def application(self) -> Application:  # type: ignore[type-arg]
-        """Return the Telegram channel's Application."""
+    def application(self) -> Any:
+        """Return the Telegram channel's python-telegram-bot Application (for tests)."""
         return self.telegram.application
 
     @property
@@ -47,7 +46,7 @@ class RunningBot:
 def telegram_hooks(services: Services) -> ChannelHooks:
     """Return what the Telegram channel needs from the services."""
     return ChannelHooks(
-        handle=services.router.handle,
+        apply=services.conversation.apply,
         inbox=services.delivery,
         contacts=services.contacts,
         language_of=services.onboarding.user_language,
@@ -73,6 +72,8 @@ async def running_bot(
             await telegram.open()
             services.identity.username = telegram.username
             services.outbound.register(telegram.outbound)
+            # Answers committed before a crash but never sent go first, before anything new.
+            await services.conversation.drain(everything=True)
             await services.broadcasts.recover()
             await telegram.start(webhook_url=webhook_url, poll_timeout=poll_timeout)
             scheduler.add_all(all_jobs(services))
@@ -101,7 +102,7 @@ async def serve(settings: Settings, *, webhook_url: str | None = None) -> None:
         with suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     async with running_bot(settings, webhook_url=webhook_url) as bot:
-        me = await bot.application.bot.get_me()
+        me = await bot.telegram.application.bot.get_me()
         logger.info("serving as @%s", me.username)
         await stop.wait()
         logger.info("stop signal received")

@@ -43,6 +43,8 @@ class IncomingMessage:
     image_ref: str = ""
     # The name the person shows on the channel; stored only if they agree to share it.
     display_name: str = ""
+    # The channel's id of the message whose button was pressed (what an edit replaces).
+    message_ref: str = ""
 
     @property
     def chat_ref(self) -> str:
@@ -73,6 +75,12 @@ class Reply:
     document: tuple[str, bytes] | None = None
     # A picture the channel already holds (its own id for an earlier upload), sent by reference.
     image_ref: str | None = None
+    # With edit=True: the channel's id of the message to replace (the one whose button was
+    # pressed); without it, or when it cannot be edited any more, the reply is sent anew.
+    edit_ref: str | None = None
+    # What must still hold for the reply to mean something when it goes ("concern:12" asks
+    # about concern 12 while it waits for an answer); checked before a late send.
+    valid_while: str | None = None
 
 
 @dataclass(frozen=True)
@@ -137,3 +145,19 @@ class OutboundPort(Protocol):
 
 # What a channel hands each user action to (the router), and gets back to show.
 Handle = Callable[[IncomingMessage], Awaitable[Outcome]]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An applied action: what to show at once (a tap's notice), and how to send its replies.
+
+    The replies are already stored with the change they answer; `deliver` sends them through
+    the outbound port and forgets them once sent.
+    """
+
+    outcome: Outcome
+    deliver: Callable[[], Awaitable[None]]
+
+
+# Apply one user action exactly once and return its answer.
+Apply = Callable[[IncomingMessage], Awaitable[Answer]]

@@ -87,6 +87,8 @@ class FlowRoutes:
     buttons: tuple[Buttons, ...] = ()
     texts: tuple[Text, ...] = ()
     links: tuple[Link, ...] = ()
+    # Whether a late reply still means something, by the prefix of its `valid_while` key.
+    still_meaningful: tuple[tuple[str, Callable[[str], Awaitable[bool]]], ...] = ()
     # Replies added when a person has just finished onboarding (messages kept meanwhile).
     after_onboarding: Callable[[User, IncomingMessage], Awaitable[tuple[Reply, ...]]] | None = None
 

@@ -6,9 +6,9 @@ import asyncio
 import contextvars
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -24,6 +24,22 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 # inside a transaction inherit context variables but must not slip past the lock.
 _owner: contextvars.ContextVar[asyncio.Task[Any] | None] = contextvars.ContextVar(
     "echoppe_transaction_owner", default=None
+)
+
+
+@dataclass
+class _Unit:
+    """One unit of work: the transaction it opened lazily, and its savepoints."""
+
+    task: asyncio.Task[Any] | None
+    began: bool = False
+    depth: int = 0
+    # Work that cannot run inside a transaction (a WAL checkpoint), for after the unit.
+    deferred: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+
+
+_unit: contextvars.ContextVar[_Unit | None] = contextvars.ContextVar(
+    "echoppe_unit_of_work", default=None
 )
 
 
@@ -134,8 +150,86 @@ class Database:
         return done
 
     @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[_Unit]:
+        """Make every transaction of the block one, committed when the block ends.
+
+        Nothing is locked until the block's first transaction starts, so work before it (a
+        classification, say) does not hold up others; from then on the connection is the
+        block's until it commits, so what a flow changes and the replies it stores commit
+        together. Each inner transaction is a savepoint: an error inside one undoes just it.
+        """
+        if self._owns_connection() or self._in_unit():
+            raise RuntimeError("nested units of work are not supported")
+        unit = _Unit(asyncio.current_task())
+        token = _unit.set(unit)
+        try:
+            yield unit
+            if unit.began:
+                await asyncio.shield(self.conn.execute("COMMIT"))
+        except BaseException:
+            if unit.began:
+                await asyncio.shield(self._rollback_if_open())
+            raise
+        finally:
+            _unit.reset(token)
+            if unit.began:
+                _owner.set(None)
+                self._lock.release()
+
+    async def after_unit(self, work: Callable[[], Awaitable[object]]) -> None:
+        """Run work now, or, inside a unit of work, leave it to whoever runs the unit."""
+        unit = _unit.get()
+        if unit is not None and unit.task is asyncio.current_task():
+            unit.deferred.append(work)
+        else:
+            await work()
+
+    def _in_unit(self) -> bool:
+        unit = _unit.get()
+        return unit is not None and unit.task is asyncio.current_task()
+
+    @asynccontextmanager
+    async def _savepoint(self, unit: _Unit) -> AsyncIterator[None]:
+        if not unit.began:
+            await self._lock.acquire()
+            try:
+                _owner.set(asyncio.current_task())
+                if self.conn.in_transaction:
+                    logger.error("found an open transaction; rolling it back")
+                    await self.conn.execute("ROLLBACK")
+                await self.conn.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                _owner.set(None)
+                self._lock.release()
+                raise
+            unit.began = True
+        unit.depth += 1
+        name = f"sp{unit.depth}"
+        await self.conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+            await self.conn.execute(f"RELEASE {name}")
+        except BaseException:
+            await asyncio.shield(self._undo_savepoint(name))
+            raise
+        finally:
+            unit.depth -= 1
+
+    async def _undo_savepoint(self, name: str) -> None:
+        await self.conn.execute(f"ROLLBACK TO {name}")
+        await self.conn.execute(f"RELEASE {name}")
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
-        """Run the block in one BEGIN IMMEDIATE transaction, committed or rolled back."""
+        """Run the block in one BEGIN IMMEDIATE transaction, committed or rolled back.
+
+        Inside a unit of work, the block is a savepoint of the unit's transaction instead.
+        """
+        unit = _unit.get()
+        if unit is not None and unit.task is asyncio.current_task():
+            async with self._savepoint(unit):
+                yield
+            return
         if self._owns_connection():
             raise RuntimeError("nested transactions are not supported")
         async with self._lock:

@@ -23,6 +23,13 @@ class ProcessedEventRepository:
         await self._db.execute("DELETE FROM inbox WHERE event_key = ?", (event_key,))
         return changed == 1
 
+    async def seen(self, event_key: str) -> bool:
+        """Return whether the key was already recorded (its action applied)."""
+        row = await self._db.fetch_one(
+            "SELECT 1 FROM processed_events WHERE event_key = ?", (event_key,)
+        )
+        return row is not None
+
     async def prune(self, older_than: timedelta) -> int:
         """Forget keys older than the given age; Telegram redelivers for 24 hours at most."""
         cutoff = (datetime.now(UTC) - older_than).isoformat(timespec="milliseconds")

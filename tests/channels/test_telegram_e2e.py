@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
-from telegram.error import TimedOut
+from telegram.error import NetworkError
 
 from bot.app.run import RunningBot, running_bot
-from bot.channels.base import Reply
+from bot.channels.base import Recipient, Reply, SendStatus
+from bot.channels.telegram import outbound as outbound_module
 from bot.config import Settings
 from bot.emulator import BotApiEmulator, BotEvent
 from bot.i18n import translate
@@ -284,7 +286,9 @@ async def test_blocked_user_is_marked_and_not_messaged_again(
     await eventually(is_marked)
     # A message the bot was not asked for is not even attempted now.
     attempts = len(emulator.events(phone.user.id))
-    assert not await bot.renderer.send_unprompted(phone.user.id, Reply("news"))
+    to = Recipient("telegram", str(phone.user.id))
+    outcome = await bot.services.outbound.send(to, [Reply("news")])
+    assert outcome.status is SendStatus.BLOCKED
     assert len(emulator.events(phone.user.id)) == attempts
     # Writing to the bot again means they unblocked it.
     emulator.unblock(phone.user.id)
@@ -336,24 +340,45 @@ async def test_recurring_jobs_are_scheduled(bot: RunningBot) -> None:
         "events",
         "follow_ups",
         "housekeeping",
+        "replies",
         "retention",
         "survey_invitations",
         "survey_results",
     ]
 
 
-async def test_failure_after_the_tap_was_answered_still_reaches_the_user(
+async def test_an_answer_that_could_not_go_is_kept_and_sent_later(
     bot: RunningBot, make_phone: PhoneFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def network_down(*_args: object) -> bool:
-        raise TimedOut("network went away")
+        raise NetworkError("network went away")
 
-    monkeypatch.setattr(bot.renderer, "_edit", network_down)
     phone = make_phone(8601, "fr")
     await phone.send("/start")
-    await phone.tap(translate("fr", "privacy.accept"), until=translate("fr", "error.generic"))
+    message_id, data = phone.find_button(translate("fr", "privacy.accept"))
+    monkeypatch.setattr(outbound_module, "edit_reply", network_down)
+    monkeypatch.setattr(outbound_module, "send_reply", network_down)
+    before = phone.emulator.last_seq
+    phone.emulator.press_button(phone.user, message_id, data)
+
+    # The spinner stops: the tap was applied and answered.
+    await phone.emulator.wait_for_event(
+        phone.user.id, after_seq=before, kinds={"answer_callback"}, timeout=10
+    )
+
+    async def kept() -> bool:
+        rows = await bot.services.db.fetch_all("SELECT reply FROM reply_outbox")
+        texts = [json.loads(r[0])["text"] for r in rows]
+        return any(translate("fr", "role.question") in text for text in texts)
+
+    await eventually(kept)
+    # Its reply is kept for later.
     user = await stored_user(bot, phone)
     assert user is not None and user.step is Step.ROLE
+    monkeypatch.undo()
+    assert await bot.services.conversation.drain(everything=True) >= 1
+    await phone.wait(before, until=translate("fr", "role.question")[:12])
+    assert await bot.services.db.fetch_all("SELECT id FROM reply_outbox") == []
 
 
 async def test_edit_to_identical_content_is_harmless(

@@ -234,3 +234,69 @@ async def test_migration_6_keeps_follow_ups_and_allows_covered(tmp_path: Path) -
             await new.execute("UPDATE follow_ups SET skipped = 'nonsense'")
     finally:
         await new.close()
+
+
+async def _count(db: Database) -> int:
+    row = await db.fetch_one("SELECT COUNT(*) FROM processed_events")
+    assert row is not None
+    return int(row[0])
+
+
+async def test_a_unit_of_work_commits_its_transactions_together(db: Database) -> None:
+    events = ProcessedEventRepository(db)
+    async with db.unit_of_work():
+        async with db.transaction():
+            await events.claim("a")
+        async with db.transaction():
+            await events.claim("b")
+    assert await _count(db) == 2
+
+
+async def test_an_error_in_a_unit_undoes_every_transaction_in_it(db: Database) -> None:
+    events = ProcessedEventRepository(db)
+    with pytest.raises(RuntimeError):
+        async with db.unit_of_work():
+            async with db.transaction():
+                await events.claim("a")
+            raise RuntimeError("the reply could not be stored")
+    assert await _count(db) == 0
+    # The connection is free again.
+    async with db.transaction():
+        await events.claim("c")
+    assert await _count(db) == 1
+
+
+async def test_an_inner_transaction_that_fails_is_undone_alone(db: Database) -> None:
+    events = ProcessedEventRepository(db)
+    async with db.unit_of_work():
+        async with db.transaction():
+            await events.claim("kept")
+        with pytest.raises(ValueError):
+            async with db.transaction():
+                await events.claim("undone")
+                raise ValueError("refused")
+    assert [r[0] for r in await db.fetch_all("SELECT event_key FROM processed_events")] == ["kept"]
+
+
+async def test_a_unit_locks_nothing_until_its_first_transaction(db: Database) -> None:
+    events = ProcessedEventRepository(db)
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_unit() -> None:
+        async with db.unit_of_work():
+            started.set()
+            await release.wait()  # a classification, say: others go on meanwhile
+            async with db.transaction():
+                await events.claim("late")
+            await asyncio.sleep(0.05)  # holds the connection until the unit ends
+
+    task = asyncio.create_task(slow_unit())
+    await started.wait()
+    async with db.transaction():
+        await events.claim("other")  # not blocked by the unit's start
+    release.set()
+    await asyncio.sleep(0.01)
+    # Now the unit holds the connection: another writer waits for its commit.
+    async with db.transaction():
+        assert await _count(db) == 2
+    await task

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.channels.base import Handle
+from bot.channels.base import Apply
 from bot.shared.contacts import ContactService
 from bot.shared.inbox import DeliveryService
 
 
 @dataclass(frozen=True)
 class ChannelHooks:
-    """The router, the inbox and the few lookups the channel's handlers need."""
+    """The way in (apply an action, get its answer), the inbox, and two lookups."""
 
-    handle: Handle
+    apply: Apply
     inbox: DeliveryService
     contacts: ContactService
     # The language to address someone in: (channel, user ref, the phone's language) -> code.

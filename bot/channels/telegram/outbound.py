@@ -10,7 +10,7 @@ from telegram import Bot
 from telegram.error import ChatMigrated, Forbidden, RetryAfter, TelegramError, TimedOut
 
 from bot.channels.base import Recipient, Reply, SendOutcome, SendStatus
-from bot.channels.telegram.render import CHANNEL, send_reply
+from bot.channels.telegram.render import CHANNEL, edit_reply, send_reply
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +30,11 @@ class TelegramOutbound:
         image_ref: str | None = None
         try:
             for reply in replies:
+                # The message whose button was pressed; sent anew if it cannot be edited.
+                if _editable(reply) and await edit_reply(
+                    self._bot, chat, int(reply.edit_ref or 0), reply
+                ):
+                    continue
                 try:
                     message = await send_reply(self._bot, chat, reply)
                 except ChatMigrated as exc:
@@ -48,6 +53,10 @@ class TelegramOutbound:
         except TelegramError as exc:
             return SendOutcome(SendStatus.FAILED, reason=str(exc)[:200], moved_to=moved)
         return SendOutcome(SendStatus.SENT, moved_to=moved, image_ref=image_ref)
+
+
+def _editable(reply: Reply) -> bool:
+    return bool(reply.edit and reply.edit_ref) and reply.image is None and reply.document is None
 
 
 def _seconds(exc: RetryAfter) -> float:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from telegram import (
@@ -16,7 +15,7 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.channels.base import Button, IncomingKind, IncomingMessage, Outcome, Reply, utf16_len
+from bot.channels.base import Button, IncomingKind, IncomingMessage, Reply, utf16_len
 from bot.shared.contacts import ContactService
 
 logger = logging.getLogger(__name__)
@@ -74,7 +73,12 @@ def to_incoming(update: Update) -> IncomingMessage | None:
         return make(IncomingKind.COMMAND, text=message.text or "", command=name, args=args)
 
     if update.callback_query is not None:
-        return make(IncomingKind.BUTTON, button_data=update.callback_query.data or "")
+        tapped = update.callback_query.message
+        return make(
+            IncomingKind.BUTTON,
+            button_data=update.callback_query.data or "",
+            message_ref=str(tapped.message_id) if isinstance(tapped, Message) else "",
+        )
     if update.edited_message is not None:
         return make(IncomingKind.EDITED)
     message = update.message
@@ -174,43 +178,31 @@ async def send_reply(bot: Bot, chat_id: int, reply: Reply) -> Message:
     return await bot.send_message(chat_id, _fit(reply.text), reply_markup=markup)
 
 
+async def edit_reply(bot: Bot, chat_id: int, message_id: int, reply: Reply) -> bool:
+    """Replace a message's text and buttons; False when it can no longer be edited."""
+    try:
+        await bot.edit_message_text(
+            _fit(reply.text),
+            chat_id=chat_id,
+            message_id=message_id,
+            reply_markup=to_markup(reply.buttons),
+        )
+    except BadRequest as exc:
+        text = str(exc).lower()
+        if "not modified" in text:
+            return True
+        if "message to edit not found" in text or "can't be edited" in text:
+            return False
+        raise
+    return True
+
+
 class TelegramRenderer:
-    """Show an Outcome in a Telegram chat: answer the tap, edit or send messages."""
+    """Answer taps, and send the odd message outside the outbound port (error notices)."""
 
     def __init__(self, bot: Bot, contacts: ContactService) -> None:
         self._bot = bot
         self._contacts = contacts
-
-    async def _on_blocked(self, user_ref: str) -> None:
-        await self._contacts.mark_blocked(CHANNEL, user_ref)
-
-    async def render(self, update: Update, outcome: Outcome) -> None:
-        """Answer the callback query (always) and deliver each reply."""
-        query = update.callback_query
-        # The tap's answer and the new content travel in parallel: the user waits for both.
-        answering = (
-            asyncio.create_task(self._answer(query, outcome.notice)) if query is not None else None
-        )
-        try:
-            chat = update.effective_chat
-            if chat is None or outcome.duplicate:
-                return
-            edit_target = query.message if query is not None else None
-            for reply in outcome.replies:
-                editable = (
-                    reply.edit
-                    and reply.image is None
-                    and reply.image_ref is None
-                    and reply.document is None
-                    and isinstance(edit_target, Message)
-                )
-                if editable and await self._edit(edit_target, reply):  # type: ignore[arg-type]
-                    continue
-                if not await self.send(chat.id, reply):
-                    return
-        finally:
-            if answering is not None:
-                await answering
 
     async def send(self, chat_id: int, reply: Reply) -> bool:
         """Send one reply as a new message; return False when the user blocked the bot."""
@@ -219,32 +211,12 @@ class TelegramRenderer:
         except Forbidden:
             # No chat id in the log: it identifies a person who may never have consented.
             logger.info("a chat blocked the bot; marking its user if known")
-            await self._on_blocked(str(chat_id))
+            await self._contacts.mark_blocked(CHANNEL, str(chat_id))
             return False
         return True
 
-    async def send_unprompted(self, chat_id: int, reply: Reply) -> bool:
-        """Send a message nobody asked for, unless the user blocked the bot."""
-        if not await self._contacts.can_message(CHANNEL, str(chat_id)):
-            return False
-        return await self.send(chat_id, reply)
-
-    async def _edit(self, message: Message, reply: Reply) -> bool:
-        try:
-            await message.edit_text(_fit(reply.text), reply_markup=to_markup(reply.buttons))
-        except BadRequest as exc:
-            text = str(exc).lower()
-            if "not modified" in text:
-                return True
-            if "message to edit not found" in text or "can't be edited" in text:
-                return False
-            raise
-        except Forbidden:
-            await self._on_blocked(str(message.chat_id))
-            return True
-        return True
-
-    async def _answer(self, query: CallbackQuery, notice: str | None) -> None:
+    async def answer(self, query: CallbackQuery, notice: str | None) -> None:
+        """Stop the tap's spinner, with a short notice if there is one."""
         try:
             await query.answer(text=notice[:200] if notice else None)
         except BadRequest as exc:

@@ -79,8 +79,14 @@ class ConcernFlow:
                     ),
                 ),
             ),
+            still_meaningful=(("concern", self._still_pending),),
             after_onboarding=self.file_held,
         )
+
+    async def _still_pending(self, key: str) -> bool:
+        """Return whether the concern a question asks about still waits for an answer."""
+        concern = await self._concerns.get(int(key.split(":", 1)[1]))
+        return concern is not None and concern.status is ConcernStatus.PENDING
 
     async def on_text(self, user: User, msg: IncomingMessage) -> Outcome:
         """Take a free-text message in as a concern and ask the person to confirm it."""
@@ -193,6 +199,7 @@ class ConcernFlow:
                     Button(t("concern.change"), f"{PREFIX}:c:{concern.id}"),
                 ),
             ),
+            valid_while=f"concern:{concern.id}",
         )
 
     def _picker(self, t: Translator, concern: Concern, *, edit: bool) -> Reply:

@@ -140,6 +140,10 @@ class ConcernService:
             )
         return Intake(IntakeStatus.STORED, concern)
 
+    async def get(self, concern_id: int) -> Concern | None:
+        """Return a concern by id, or None."""
+        return await self._concerns.get(concern_id)
+
     async def pending_of(self, user: User, concern_id: int) -> Concern | None:
         """Return the concern if it is this user's and still pending, else None."""
         concern = await self._concerns.get(concern_id)

@@ -116,7 +116,9 @@ class PrivacyFlow:
                 return Outcome(duplicate=True)
             await self._events.claim(msg.event_key)
             await self._repo.erase(user.id, user.channel, user.external_id)
-        await self._repo.flush()
+        # Folding the log in cannot happen inside a transaction: after it, and after the
+        # answer (stored meanwhile) is gone too.
+        await self._db.after_unit(self._repo.flush)
         self._on_erased()
         logger.info("a person erased their data")
         return Outcome((Reply(t("privacy.forgotten"), edit=True),))

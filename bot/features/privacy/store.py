@@ -66,6 +66,16 @@ class ErasureRepository:
         data: dict[str, Any] = {"profile": dict(row) if row is not None else None}
         for name, sql in _EXPORT:
             data[name] = [dict(r) for r in await self._db.fetch_all(sql, (user_id,))]
+        if row is not None:
+            # Answers to them stored but not sent yet (after a crash, or a failed send).
+            data["answers_not_sent_yet"] = [
+                dict(r)
+                for r in await self._db.fetch_all(
+                    "SELECT json_extract(reply, '$.text') AS text, created_at FROM reply_outbox"
+                    " WHERE channel = ? AND chat_id = ? ORDER BY id",
+                    (row["channel"], row["external_id"]),
+                )
+            ]
         return data
 
     async def erase(self, user_id: int, channel: str, external_id: str) -> int:
@@ -90,6 +100,10 @@ class ErasureRepository:
             (channel, int(external_id), int(external_id), int(external_id))
             if external_id.isdigit()
             else (channel, external_id, external_id, external_id),
+        )
+        # Answers not sent yet (the answer to /forget itself is stored after this).
+        await self._db.execute(
+            "DELETE FROM reply_outbox WHERE channel = ? AND chat_id = ?", (channel, external_id)
         )
         await purge_quotes(self._db, set(concern_ids))
         # A refused attempt by this person stays in the audit trail, without who it was or
