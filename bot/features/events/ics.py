@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
+from icalendar.prop import vText, vUTCOffset
+
 PRODID = "-//Echoppe//Events//FR"
-ALARM_TRIGGER = "-PT2H"
-_LINE_OCTETS = 75
+ALARM_TRIGGER = timedelta(hours=-2)
 # Observances start long before any event, as Google's and Thunderbird's own exports do.
 _FIRST_ONSET_YEAR = 1970
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -47,78 +49,62 @@ def event_ics(event: CalendarEvent, *, stamp: datetime, tz: ZoneInfo) -> bytes:
     """Return a VCALENDAR with one VEVENT, as UTF-8 bytes with CRLF line ends."""
     if stamp.utcoffset() is None:
         raise ValueError("stamp must be timezone-aware")
-    year = event.starts_at.astimezone(tz).year
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:{PRODID}",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        # Outlook resolves a TZID only against a VTIMEZONE that comes before the event.
-        *_vtimezone(tz, year),
-        "BEGIN:VEVENT",
-        f"UID:{_text(event.uid)}",
-        f"DTSTAMP:{_utc(stamp)}",
-        _date_time("DTSTART", event.starts_at, tz),
-        _date_time("DTEND", event.ends_at, tz),
-        f"SUMMARY:{_text(event.title)}",
-    ]
+    document = Calendar()
+    document.add("VERSION", "2.0")
+    document.add("PRODID", PRODID)
+    document.add("CALSCALE", "GREGORIAN")
+    document.add("METHOD", "PUBLISH")
+    # Outlook resolves a TZID only against a VTIMEZONE that comes before the event.
+    document.add_component(_vtimezone(tz, event.starts_at.astimezone(tz).year))
+    vevent = Event()
+    vevent.add("UID", _text(event.uid))
+    vevent.add("DTSTAMP", stamp.astimezone(UTC))
+    vevent.add("DTSTART", _local(event.starts_at, tz))
+    vevent.add("DTEND", _local(event.ends_at, tz))
+    vevent.add("SUMMARY", _text(event.title))
     if event.description:
-        lines.append(f"DESCRIPTION:{_text(event.description)}")
+        vevent.add("DESCRIPTION", _text(event.description))
     if event.location:
-        lines.append(f"LOCATION:{_text(event.location)}")
+        vevent.add("LOCATION", _text(event.location))
     if event.url:
-        lines.append(f"URL:{event.url}")
-    lines += [
-        "STATUS:CONFIRMED",
-        "BEGIN:VALARM",
-        "ACTION:DISPLAY",
-        f"TRIGGER:{ALARM_TRIGGER}",
-        # RFC 5545 requires a DESCRIPTION in a DISPLAY alarm.
-        f"DESCRIPTION:{_text(event.title)}",
-        "END:VALARM",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    return b"".join(_fold(line) + b"\r\n" for line in lines)
+        vevent.add("URL", event.url)
+    vevent.add("STATUS", "CONFIRMED")
+    alarm = Alarm()
+    alarm.add("ACTION", "DISPLAY")
+    alarm.add("TRIGGER", ALARM_TRIGGER)
+    # RFC 5545 requires a DESCRIPTION in a DISPLAY alarm.
+    alarm.add("DESCRIPTION", _text(event.title))
+    vevent.add_component(alarm)
+    document.add_component(vevent)
+    data: bytes = document.to_ical()
+    return data
 
 
-def _text(value: str) -> str:
-    """Escape a TEXT value (RFC 5545 §3.3.11)."""
-    value = _NOT_TEXT.sub("", _NEWLINE.sub("\n", value))
-    # The backslash goes first, or the escapes added after it would be doubled.
-    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    return value.replace("\n", "\\n")
+class _Text(vText):
+    """A TEXT value that keeps a backslash followed by N as those two characters."""
+
+    def to_ical(self) -> bytes:
+        """Escape the value (RFC 5545 §3.3.11)."""
+        # icalendar 7.3 first turns a backslash-N into a line break ("C:\Nouveau" would be cut):
+        # its escaping is replaced, not wrapped. The backslash goes first, or the escapes added
+        # after it would be doubled.
+        value = self.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+        return value.replace("\n", "\\n").encode("utf-8")
 
 
-def _fold(line: str) -> bytes:
-    """Fold a content line into lines of at most 75 octets, splitting between characters."""
-    parts: list[bytes] = []
-    current = b""
-    for char in line:
-        encoded = char.encode("utf-8")
-        if len(current) + len(encoded) > _LINE_OCTETS:
-            parts.append(current)
-            # The leading space is the fold marker and counts towards the 75 octets.
-            current = b" "
-        current += encoded
-    parts.append(current)
-    return b"\r\n".join(parts)
+def _text(value: str) -> _Text:
+    """Return a TEXT value without the characters RFC 5545 forbids, each line break as \\n."""
+    return _Text(_NOT_TEXT.sub("", _NEWLINE.sub("\n", value)))
 
 
-def _utc(moment: datetime) -> str:
-    """Format an aware datetime as a UTC DATE-TIME value."""
-    return f"{moment.astimezone(UTC):%Y%m%dT%H%M%SZ}"
-
-
-def _date_time(name: str, moment: datetime, tz: ZoneInfo) -> str:
-    """Return a DTSTART or DTEND line in the zone's local time."""
+def _local(moment: datetime, tz: ZoneInfo) -> datetime:
+    """Return the moment in the zone's local time, or in UTC where local time is ambiguous."""
     local = moment.astimezone(tz)
     # A local time in the hour repeated when clocks go back means its first occurrence (RFC
-    # 5545 §3.3.5), so the second one is only exact in UTC.
+    # 5545 §3.3.5), and icalendar ignores fold, so the second one is only exact in UTC.
     if local.fold and local.replace(fold=0).utcoffset() != local.utcoffset():
-        return f"{name}:{_utc(moment)}"
-    return f"{name};TZID={tz.key}:{local:%Y%m%dT%H%M%S}"
+        return moment.astimezone(UTC)
+    return local
 
 
 @dataclass(frozen=True)
@@ -146,7 +132,7 @@ def _offset(tz: ZoneInfo, moment: datetime) -> timedelta:
 
 def _name(tz: ZoneInfo, moment: datetime) -> str:
     """Return the zone's abbreviation (CET, CEST, +09…) at an instant."""
-    return moment.astimezone(tz).tzname() or _offset_text(_offset(tz, moment))
+    return moment.astimezone(tz).tzname() or vUTCOffset(_offset(tz, moment)).to_ical()
 
 
 def _transitions(tz: ZoneInfo, year: int) -> list[_Transition]:
@@ -179,9 +165,13 @@ def _first_second_after(tz: ZoneInfo, low: datetime, high: datetime) -> datetime
     return datetime.fromtimestamp(hi, UTC)
 
 
-def _vtimezone(tz: ZoneInfo, year: int) -> list[str]:
+def _vtimezone(tz: ZoneInfo, year: int) -> Timezone:
     """Return a VTIMEZONE for the zone, exact for the given year."""
-    lines = ["BEGIN:VTIMEZONE", f"TZID:{tz.key}"]
+    # Not Timezone.from_tzinfo(): it dates a change forward by the clock after it, which RFC
+    # 5545 §3.6.5 reads as that much later (Brussels' DST at 02:00 UTC, not 01:00), and it lists
+    # each change since 1970 in RDATEs, where Outlook takes one yearly RRULE (MS-OXCICAL).
+    timezone = Timezone()
+    timezone.add("TZID", tz.key)
     changes = _transitions(tz, year)
     if _is_daylight_saving(changes):
         for change in changes:
@@ -193,19 +183,22 @@ def _vtimezone(tz: ZoneInfo, year: int) -> list[str]:
             first = datetime.combine(
                 _nth_weekday(_FIRST_ONSET_YEAR, onset.month, ordinal, weekday), onset.time()
             )
-            rule = f"FREQ=YEARLY;BYMONTH={onset.month};BYDAY={ordinal}{_WEEKDAYS[weekday]}"
-            lines += _observance(kind, change, first, rule)
-        return [*lines, "END:VTIMEZONE"]
+            byday = f"{ordinal}{_WEEKDAYS[weekday]}"
+            rule: dict[str, str | int] = {"FREQ": "YEARLY", "BYMONTH": onset.month, "BYDAY": byday}
+            timezone.add_component(_observance(kind, change, first, rule))
+        return timezone
     # No DST in that year: one observance since 1970, then any permanent change as it happened.
     start = datetime(year, 1, 1, tzinfo=UTC)
     offset = _offset(tz, start)
     constant = _Transition(start, offset, offset, _name(tz, start))
-    lines += _observance("STANDARD", constant, datetime(_FIRST_ONSET_YEAR, 1, 1), None)
+    timezone.add_component(
+        _observance("STANDARD", constant, datetime(_FIRST_ONSET_YEAR, 1, 1), None)
+    )
     for change in changes:
         dst = change.at.astimezone(tz).dst()
         kind = "DAYLIGHT" if dst is not None and dst > timedelta(0) else "STANDARD"
-        lines += _observance(kind, change, change.onset, None)
-    return [*lines, "END:VTIMEZONE"]
+        timezone.add_component(_observance(kind, change, change.onset, None))
+    return timezone
 
 
 def _is_daylight_saving(changes: list[_Transition]) -> bool:
@@ -234,24 +227,15 @@ def _nth_weekday(year: int, month: int, ordinal: int, weekday: int) -> date:
     return last - timedelta(days=(last.weekday() - weekday) % 7)
 
 
-def _observance(kind: str, change: _Transition, first: datetime, rule: str | None) -> list[str]:
+def _observance(
+    kind: str, change: _Transition, first: datetime, rule: dict[str, str | int] | None
+) -> TimezoneStandard | TimezoneDaylight:
     """Return a STANDARD or DAYLIGHT sub-component starting (locally) at first."""
-    lines = [
-        f"BEGIN:{kind}",
-        f"DTSTART:{first:%Y%m%dT%H%M%S}",
-        f"TZOFFSETFROM:{_offset_text(change.before)}",
-        f"TZOFFSETTO:{_offset_text(change.after)}",
-        f"TZNAME:{_text(change.name)}",
-    ]
+    observance = TimezoneDaylight() if kind == "DAYLIGHT" else TimezoneStandard()
+    observance.add("DTSTART", first)
+    observance.add("TZOFFSETFROM", change.before)
+    observance.add("TZOFFSETTO", change.after)
+    observance.add("TZNAME", _text(change.name))
     if rule is not None:
-        lines.append(f"RRULE:{rule}")
-    return [*lines, f"END:{kind}"]
-
-
-def _offset_text(offset: timedelta) -> str:
-    """Format a UTC offset as a UTC-OFFSET value (+0100, -0330, +053328)."""
-    seconds = int(offset.total_seconds())
-    sign = "-" if seconds < 0 else "+"
-    hours, rest = divmod(abs(seconds), 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{sign}{hours:02d}{minutes:02d}" + (f"{seconds:02d}" if seconds else "")
+        observance.add("RRULE", rule)
+    return observance

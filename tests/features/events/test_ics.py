@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -60,6 +62,23 @@ def from_vtimezone(calendar: Calendar) -> tzinfo:
     return built
 
 
+def offsets_by_onset(calendar: Calendar) -> Callable[[datetime], timedelta]:
+    """Return what gives the UTC offset the file's VTIMEZONE sets at an instant."""
+    timezone = only(calendar, "VTIMEZONE")
+    assert isinstance(timezone, Timezone)
+    # An onset is a local time in its TZOFFSETFROM (RFC 5545 §3.6.5), made UTC with it here.
+    times, info = timezone.get_transitions()
+
+    def offset(moment: datetime) -> timedelta:
+        """Return the offset of the last change at or before the instant."""
+        index = bisect_right(times, moment.astimezone(UTC).replace(tzinfo=None)) - 1
+        assert index >= 0, moment
+        found: timedelta = info[index][0]
+        return found
+
+    return offset
+
+
 def instants(data: bytes) -> tuple[datetime, datetime]:
     """Return DTSTART and DTEND in UTC, checking both readings of the local times agree."""
     calendar = Calendar.from_ical(data)
@@ -110,6 +129,14 @@ def test_escaping_is_what_keeps_special_characters() -> None:
     # The line break in the title did not start a property of its own.
     assert b"\r\nDTSTART:19990101T000000Z" not in data
     assert vevent.decoded("DTSTART") == datetime(2026, 1, 20, 18, tzinfo=BRUSSELS)
+
+
+def test_a_backslash_before_n_stays_two_characters() -> None:
+    # Not the \N line-break escape: icalendar 7.3's own TEXT escaping takes it for one.
+    title = "Dossier C:\\Nouveautés \\N"
+    data = export(make_event(datetime(2026, 1, 20, 18, tzinfo=BRUSSELS), title=title))
+    assert "\r\nSUMMARY:Dossier C:\\\\Nouveautés \\\\N\r\n".encode() in data
+    assert str(only(Calendar.from_ical(data), "VEVENT")["SUMMARY"]) == title
 
 
 def test_control_characters_are_dropped_from_text() -> None:
@@ -198,6 +225,8 @@ def test_the_brussels_vtimezone_has_cet_and_cest_with_eu_rules() -> None:
         ("Asia/Jerusalem", 2029),  # Friday before the last Sunday: the 4th, not the last, Friday.
         ("Africa/Casablanca", 2026),  # Set by Ramadan, not by a weekday rule.
         ("Europe/Moscow", 2014),  # One permanent change, no DST.
+        ("Europe/Moscow", 2011),  # One permanent change forward, no DST.
+        ("America/Caracas", 2016),  # Half an hour forward for good, no DST.
         ("Asia/Tokyo", 2026),
         ("UTC", 2026),
     ],
@@ -206,11 +235,14 @@ def test_the_vtimezone_matches_the_tz_database_all_year(key: str, year: int) -> 
     zone = ZoneInfo(key)
     calendar = Calendar.from_ical(export(make_event(datetime(year, 6, 1, 12, tzinfo=zone)), zone))
     own_zone = from_vtimezone(calendar)
+    offset_by_onset = offsets_by_onset(calendar)
     moment = datetime(year, 1, 1, tzinfo=UTC)
     while moment.year == year:
         # An app reads a wall time (fold says which of a repeated hour) and finds its offset.
         local = moment.astimezone(zone)
         assert local.replace(tzinfo=own_zone).utcoffset() == local.utcoffset(), local
+        # And shows an instant at its wall time: each change must be at its exact onset.
+        assert offset_by_onset(moment) == local.utcoffset(), moment
         moment += timedelta(hours=1)
 
 
