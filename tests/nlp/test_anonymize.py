@@ -104,6 +104,50 @@ SCRUBBED = [
         "Bonjour, c'est Karim de l'épicerie, 0470 12 34 56, karim@epicerie.be, rue Wayez 80",
         "Bonjour, c'est [name] de l'épicerie, [phone], [email], rue Wayez [number]",
     ),
+    # foreign numbers, international and national
+    ("Mon fournisseur à Lille: 06 12 34 56 78", "Mon fournisseur à Lille: [phone]"),
+    ("Le grossiste, +33 1 42 68 53 00 ou 01 42 68 53 00", "Le grossiste, [phone] ou [phone]"),
+    ("Mijn leverancier: 06 12345678 of 06-12345678", "Mijn leverancier: [phone] of [phone]"),
+    ("Amsterdam: +31 20 123 4567, of 020 123 4567", "Amsterdam: [phone], of [phone]"),
+    ("Berlin +49 30 12345678 oder 030 12345678", "Berlin [phone] oder [phone]"),
+    ("Handy +49 151 23456789, 0151 23456789", "Handy [phone], [phone]"),
+    ("UK mobile +44 7911 123456 or 07911 123456", "UK mobile [phone] or [phone]"),
+    ("London landline 020 7946 0958", "London landline [phone]"),
+    ("Ma cousine: 0033 6 12 34 56 78", "Ma cousine: [phone]"),
+    # Belgian numbers spaced and punctuated every which way
+    ("Tél. 0470/12.34.56", "Tél. [phone]"),
+    ("gsm 0470 12 34 56 of 0470 123 456", "gsm [phone] of [phone]"),
+    ("Call me: +32 (0)470 123 456", "Call me: [phone]"),
+    ("Le bureau: 02/511.22.33, le soir 02 511 22 33", "Le bureau: [phone], le soir [phone]"),
+    ("Ou le (02) 511 22 33", "Ou le [phone]"),
+    ("0032 470 12 34 56 (WhatsApp)", "[phone] (WhatsApp)"),
+    ("Tel +32 2 511 22 33 / +32 470 12 34 56", "Tel [phone] / [phone]"),
+    ("gsm 0470 12 34 56 / fixe 02 511 22 33", "gsm [phone] / fixe [phone]"),
+    ("gsm 0470 12 34 56 - 06 12 34 56 78", "gsm [phone] - [phone]"),
+    ("Appelle le 12 0470 12 34 56", "Appelle le 12 [phone]"),
+    ("Lessines 068/33.44.55", "Lessines [phone]"),
+    # a landline in a range libphonenumber has as not given out (a typo, or a new range)
+    ("Fixe 02 912 34 56 ou 09 946 56 41", "Fixe [phone] ou [phone]"),
+    # the dotted enterprise-number layout with a wrong checksum is a phone number after all
+    ("Joignable au 0475.123.456 le soir", "Joignable au [phone] le soir"),
+    # ...and a right checksum is a phone number when called one
+    ("GSM 0475.123.420", "GSM [phone]"),
+    # IBANs, Belgian and foreign, with and without spaces
+    ("Sur BE71 0961 2345 6769 avant le 5", "Sur [iban] avant le 5"),
+    ("IBAN: BE71096123456769, merci", "IBAN: [iban], merci"),
+    ("Virement BE71 0961 2345 6769 2024", "Virement [iban] 2024"),
+    ("Konto DE62 3704 0044 0532 0130 01", "Konto [iban]"),
+    ("Konto DE62370400440532013001.", "Konto [iban]."),
+    ("RIB FR34 3000 4012 3400 0123 4567 842", "RIB [iban]"),
+    ("Rekening NL44RABO0123456789 graag", "Rekening [iban] graag"),
+    ("UK account GB74 BARC 2000 0012 3456 78", "UK account [iban]"),
+    ("Compte LU28 0019 4006 4475 0000", "Compte [iban]"),
+    # national register numbers (and BIS numbers), checked by birth date and checksum
+    ("Mon numéro national: 90.02.14-123.03", "Mon numéro national: [national-number]"),
+    ("Rijksregisternummer 90021412303.", "Rijksregisternummer [national-number]."),
+    ("NN 05.11.23-456.35 (mon fils)", "NN [national-number] (mon fils)"),
+    ("NISS 90 02 14 123 03", "NISS [national-number]"),
+    ("Numéro BIS 92.43.12-345.73", "Numéro BIS [national-number]"),
 ]
 
 UNTOUCHED = [
@@ -136,6 +180,25 @@ UNTOUCHED = [
     "Mr Bricolage a ouvert à côté de la Place Docteur Schweitzer.",
     "Mme la Ministre est passée.",
     "Problèmes:\n- Loyer\n- Travaux\n- Parking",
+    # figures that are not phone numbers
+    "Le loyer est passé à 1 250 € en 2026.",
+    "Un chiffre d'affaires de 1 250 000 € et 3 450,75 € de frais.",
+    "12 345 678 visiteurs, 2 500 clients par an.",
+    "Fermé du 12/03/2026 au 15/03/2026, puis le 01/04/2026.",
+    "Livraison le 01.03.2026 à 09:30.",
+    "Ouvert 9h-18h, 7j/7, et de 09:00 à 18:00 le dimanche.",
+    "1050 Ixelles, 1000 Bruxelles et 7860 Lessines.",
+    "Les prix ont pris 15 % en un an et -3,5% depuis.",
+    "De 2019 à 2026, +12 %.",
+    "Facture 2025/0123 du 03/04/2025, commande 123456789.",
+    # enterprise (VAT) numbers are public: kept, checksum right or with a cue
+    "BE 0123.456.749",
+    "TVA BE0123456749",
+    "BTW: BE 0123 456 749",
+    "N° d'entreprise 0475.123.420",
+    "Notre société 0123.456.749 existe depuis 1998.",
+    # an eleven-digit number whose national-number checksum is wrong
+    "Commande 90021412399 bien reçue.",
 ]
 
 
@@ -156,6 +219,9 @@ def test_keeps_text_without_personal_data(text: str) -> None:
         ("GSM 0470 12 34 56.", [(Kind.PHONE, "0470 12 34 56")]),
         ("+32 (0)2 512 34 56!", [(Kind.PHONE, "+32 (0)2 512 34 56")]),
         ("IBAN: BE68 5390 0754 7034 merci", [(Kind.IBAN, "BE68 5390 0754 7034")]),
+        ("NN: 90.02.14-123.03.", [(Kind.NATIONAL_NUMBER, "90.02.14-123.03")]),
+        ("Tel. (02) 511 22 33!", [(Kind.PHONE, "(02) 511 22 33")]),
+        ("Berlin: 030 12345678, 2024", [(Kind.PHONE, "030 12345678")]),
         ("(jean.dupont at gmail dot com)", [(Kind.EMAIL, "jean.dupont at gmail dot com")]),
         ("Voir www.example.be.", [(Kind.URL, "www.example.be")]),
         ("DM @some_user.", [(Kind.HANDLE, "@some_user")]),
@@ -205,6 +271,15 @@ def test_iban_checksum_rejects_a_wrong_digit() -> None:
     assert not iban_is_valid("BE68 5390 0754 703")
     assert not iban_is_valid("XX68 5390 0754 7034")
     assert anonymize("BE68 5390 0754 7035") == "BE68 5390 0754 7035"
+
+
+def test_iban_check_takes_foreign_ones_and_any_separator() -> None:
+    assert iban_is_valid("GB74BARC20000012345678")
+    assert iban_is_valid("FR34 3000 4012 3400 0123 4567 842")
+    assert iban_is_valid("BE71\u00a00961\u00a02345\u00a06769")
+    assert iban_is_valid("be71-0961-2345-6769")
+    assert not iban_is_valid("GB74BARC2000001234567")
+    assert not iban_is_valid("BE71 0961 2345 6769 0")
 
 
 def test_a_full_length_message_is_scrubbed() -> None:
