@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from bot.app.run import RunningBot, running_bot
 from bot.config import Settings
 from bot.i18n import translate
-from bot.shared.schedule import last_full_week
+from bot.shared.schedule import week_bounds
 from bot.storage import CONSENT_VERSION
 from tests.support import Phone, eventually, onboard
 
@@ -58,11 +58,18 @@ async def _mydata_then_forget(bot: RunningBot, make_phone: PhoneFactory) -> None
     partner = await bot.services.partners.create(
         name="ADL", territories=["lessines"], created_by="t"
     )
-    digests = bot.services.digests
-    # A week later, the last full week is the one holding today's concerns, whatever the day.
-    week_end = datetime.now(UTC) + timedelta(days=7)
-    week = last_full_week(week_end, bot.services.settings.tz)
-    await digests.figures(partner, week, week_end)
+    # The week (Monday to Sunday, local time) the person's concern was confirmed in, counted
+    # once it is over: taken from the stored voice, not from today's date (on a Sunday, "the
+    # last full week 8 days from now" is next week, without the concern).
+    tz = bot.services.settings.tz
+    row = await bot.services.db.fetch_one(
+        "SELECT confirmed_at FROM concern_factors WHERE user_id = ?", (user.id,)
+    )
+    assert row is not None
+    year, number, _ = datetime.fromisoformat(row[0]).astimezone(tz).isocalendar()
+    week = f"{year}-W{number:02d}"
+    _, week_end = week_bounds(week, tz)
+    await bot.services.digests.figures(partner, week, week_end)
     snapshot = await bot.services.db.fetch_one("SELECT figures FROM digest_snapshots")
     assert snapshot is not None and "Zyxwvutsrq" in snapshot[0]  # quoted
 
