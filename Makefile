@@ -22,6 +22,7 @@ test: $(STAMP)
 
 # The suite under a faked clock at dates that break date code (needs Debian's faketime).
 test-dates: $(STAMP)
+	command -v faketime >/dev/null || (apt-get update -qq && apt-get install -y -qq faketime)
 	.ci/test-dates
 
 run: $(STAMP)
