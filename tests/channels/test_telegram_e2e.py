@@ -331,7 +331,6 @@ async def test_rate_limited_calls_are_retried(
 
 
 async def test_recurring_jobs_are_scheduled(bot: RunningBot) -> None:
-    assert bot.application.job_queue is None  # the bot's own scheduler runs them
     assert bot.scheduler.names == [
         "barometer",
         "broadcasts",
