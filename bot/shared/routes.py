@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
@@ -115,3 +115,24 @@ def known(user: User | None) -> User:
 def is_talking(user: User) -> bool:
     """Return whether a person is past onboarding, at no question, and reachable."""
     return user.onboarded and user.step is Step.DONE and user.blocked_at is None
+
+
+AdminHandler = Callable[[IncomingMessage, str], Awaitable[Outcome]]
+
+
+def admin_routes(
+    name: str,
+    commands: Iterable[str],
+    prefix: str,
+    on_command: AdminHandler,
+    on_button: AdminHandler,
+) -> FlowRoutes:
+    """Declare an admin flow: its commands and buttons, all for admins only."""
+    return FlowRoutes(
+        name,
+        commands=tuple(
+            Command(c, lambda _user, msg, lang: on_command(msg, lang), Access.ADMIN)
+            for c in sorted(commands)
+        ),
+        buttons=(Buttons(prefix, lambda _user, msg, lang: on_button(msg, lang), Access.ADMIN),),
+    )

@@ -15,7 +15,7 @@ from bot.features.broadcasts.service import BroadcastError, BroadcastService, lo
 from bot.features.broadcasts.store import Audience, Broadcast, BroadcastStatus, Draft
 from bot.i18n import LANGUAGES, Translator
 from bot.shared.forms import FormError, parse_form
-from bot.shared.routes import Access, Buttons, Command, FlowRoutes
+from bot.shared.routes import FlowRoutes, admin_routes
 
 logger = logging.getLogger(__name__)
 
@@ -55,16 +55,7 @@ class BroadcastAdminFlow:
 
     def routes(self) -> FlowRoutes:
         """Declare the admins' /broadcast and /broadcasts and their buttons."""
-        return FlowRoutes(
-            "broadcast_admin",
-            commands=tuple(
-                Command(name, lambda _user, msg, lang: self.on_command(msg, lang), Access.ADMIN)
-                for name in sorted(COMMANDS)
-            ),
-            buttons=(
-                Buttons(PREFIX, lambda _user, msg, lang: self.on_button(msg, lang), Access.ADMIN),
-            ),
-        )
+        return admin_routes("broadcast_admin", COMMANDS, PREFIX, self.on_command, self.on_button)
 
     async def on_command(self, msg: IncomingMessage, lang: str) -> Outcome:
         """Answer /broadcast (a form to fill, or a filled one) and /broadcasts (the list)."""

@@ -13,7 +13,7 @@ from bot.features.broadcasts.service import BroadcastError, BroadcastService, lo
 from bot.features.events.service import EventError, EventService
 from bot.i18n import Translator
 from bot.shared.forms import FormError, parse_form
-from bot.shared.routes import Access, Buttons, Command, FlowRoutes
+from bot.shared.routes import FlowRoutes, admin_routes
 
 logger = logging.getLogger(__name__)
 
@@ -47,16 +47,7 @@ class EventAdminFlow:
 
     def routes(self) -> FlowRoutes:
         """Declare the admins' /event and /events and their buttons."""
-        return FlowRoutes(
-            "event_admin",
-            commands=tuple(
-                Command(name, lambda _user, msg, lang: self.on_command(msg, lang), Access.ADMIN)
-                for name in sorted(COMMANDS)
-            ),
-            buttons=(
-                Buttons(PREFIX, lambda _user, msg, lang: self.on_button(msg, lang), Access.ADMIN),
-            ),
-        )
+        return admin_routes("event_admin", COMMANDS, PREFIX, self.on_command, self.on_button)
 
     async def on_command(self, msg: IncomingMessage, lang: str) -> Outcome:
         """Answer /event (the form, or a filled one) and /events (the list)."""

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from bot.channels.base import Button, IncomingMessage, Outcome, Reply
 from bot.features.partners.service import PartnerError, PartnerService
 from bot.i18n import Translator
-from bot.shared.routes import Access, Buttons, Command, FlowRoutes
+from bot.shared.routes import FlowRoutes, admin_routes
 
 PREFIX = "pa"
 COMMANDS = frozenset({"invite_partner", "partners"})
@@ -28,16 +28,7 @@ class PartnerAdminFlow:
 
     def routes(self) -> FlowRoutes:
         """Declare the admins' /invite_partner and /partners and their buttons."""
-        return FlowRoutes(
-            "partner_admin",
-            commands=tuple(
-                Command(name, lambda _user, msg, lang: self.on_command(msg, lang), Access.ADMIN)
-                for name in sorted(COMMANDS)
-            ),
-            buttons=(
-                Buttons(PREFIX, lambda _user, msg, lang: self.on_button(msg, lang), Access.ADMIN),
-            ),
-        )
+        return admin_routes("partner_admin", COMMANDS, PREFIX, self.on_command, self.on_button)
 
     async def on_command(self, msg: IncomingMessage, lang: str) -> Outcome:
         """Handle /invite_partner TERRITORY NAME… and /partners."""

@@ -16,7 +16,7 @@ from bot.features.surveys.waves import WaveService
 from bot.i18n import Translator
 from bot.reference import Reference
 from bot.shared.charts import BarChart, BarRow, Panel, draw
-from bot.shared.routes import Access, Buttons, Command, FlowRoutes
+from bot.shared.routes import FlowRoutes, admin_routes
 from bot.storage import Database
 
 logger = logging.getLogger(__name__)
@@ -53,15 +53,8 @@ class SurveyAdminFlow:
 
     def routes(self) -> FlowRoutes:
         """Declare the admins' /survey and /survey_results and their buttons."""
-        return FlowRoutes(
-            "survey_admin",
-            commands=tuple(
-                Command(name, lambda _user, msg, lang: self.on_command(msg, lang), Access.ADMIN)
-                for name in ("survey", "survey_results")
-            ),
-            buttons=(
-                Buttons(PREFIX, lambda _user, msg, lang: self.on_button(msg, lang), Access.ADMIN),
-            ),
+        return admin_routes(
+            "survey_admin", ("survey", "survey_results"), PREFIX, self.on_command, self.on_button
         )
 
     async def on_command(self, msg: IncomingMessage, lang: str) -> Outcome:
