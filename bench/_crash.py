@@ -106,9 +106,17 @@ async def crash_round(
             async with bot_process(emu, database) as bot:
                 # This run's share of the burst, then a kill at a random moment while it works.
                 share = queue[k * len(queue) // kills : (k + 1) * len(queue) // kills]
+                answered = sum(_answers(emu, people).values())
                 for user, text in share:
                     emu.send_text(user, text)
-                await asyncio.sleep(rng.uniform(0.0, 1.5))
+                # Kill while it works: once its first answers come, at a random moment.
+                deadline = time.monotonic() + 10
+                while True:
+                    busy = sum(_answers(emu, people).values()) > answered
+                    if busy or time.monotonic() > deadline:
+                        break
+                    await asyncio.sleep(0.005)
+                await asyncio.sleep(rng.uniform(0.0, 0.25))
                 bot.send_signal(signal.SIGKILL)
                 await bot.wait()
                 done_kills += 1
