@@ -16,9 +16,10 @@ import os
 import select
 import time
 
-if "faketime" in os.environ.get("LD_PRELOAD", "") and os.environ.get(
-    "FAKETIME_DONT_FAKE_MONOTONIC"
-) == "1":
+if (
+    "faketime" in os.environ.get("LD_PRELOAD", "")
+    and os.environ.get("FAKETIME_DONT_FAKE_MONOTONIC") == "1"
+):
 
     def _sleep(secs: float, /) -> None:
         if secs < 0:

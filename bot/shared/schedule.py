@@ -55,7 +55,9 @@ class WeeklyTime:
         for _ in range(2):
             # Built from the local wall-clock time, so 08:00 stays 08:00 in summer and winter.
             moment = datetime.combine(day, time(self.hour, self.minute), tzinfo=tz)
-            if moment > local:
+            # Compared in UTC: two datetimes with the same tzinfo compare by wall clock, which
+            # in the hour repeated when summer time ends says 02:30 CEST is after 02:15 CET.
+            if moment.astimezone(UTC) > now.astimezone(UTC):
                 return moment.astimezone(UTC)
             day += timedelta(days=7)
         raise AssertionError("unreachable: the next week is always later")

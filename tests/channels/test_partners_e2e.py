@@ -11,12 +11,26 @@ from bot.config import Settings
 from bot.features.digests.dispatch import SendDigest
 from bot.features.digests.jobs import digest_sender
 from bot.i18n import translate
-from bot.shared.schedule import WeeklyTime
+from bot.shared.schedule import WeeklyTime, last_full_week, week_bounds
 from nlp.taxonomy import taxonomy
 from tests.support import Phone, eventually, onboard, smtp_server
 
 PhoneFactory = Callable[..., Phone]
 BRUSSELS = ZoneInfo("Europe/Brussels")
+MONDAY_8 = WeeklyTime.parse("mon 08:00")
+
+
+async def digest_time(bot: RunningBot) -> datetime:
+    """Return the Monday 08:00 (Brussels) after the week the concerns were confirmed in.
+
+    Taken from the stored voices, not from "the next Monday 08:00 after now": from Monday
+    00:00 to 07:59 that is today, whose digest is of last week, without today's concerns.
+    """
+    row = await bot.services.db.fetch_one("SELECT MAX(confirmed_at) FROM concern_factors")
+    assert row is not None and row[0] is not None
+    year, week, _ = datetime.fromisoformat(row[0]).astimezone(BRUSSELS).isocalendar()
+    _, end = week_bounds(f"{year}-W{week:02d}", BRUSSELS)
+    return MONDAY_8.next_after(end, BRUSSELS)
 
 
 async def test_a_partner_invitation_binds_the_chat_that_opens_it(
@@ -107,9 +121,11 @@ async def test_digest_on_demand_shows_last_week_for_a_partner_chat_within_its_sc
                 until=translate("fr", "concern.understood", factors="")[:10],
             )
             await phone.tap(translate("fr", "concern.yes"), until="🤝")
-        # A week later: what they said now lies in the last full week.
-        week_ago = (datetime.now(UTC) - timedelta(days=7)).isoformat(timespec="milliseconds")
-        await bot.services.db.execute("UPDATE concern_factors SET confirmed_at = ?", (week_ago,))
+        # As if said in the middle of the last full week (Thursday noon, Brussels): "now
+        # minus 7 × 24 hours" falls in another week near midnight after a DST change.
+        start, _ = week_bounds(last_full_week(datetime.now(UTC), BRUSSELS), BRUSSELS)
+        midweek = (start + timedelta(days=3, hours=12)).isoformat(timespec="milliseconds")
+        await bot.services.db.execute("UPDATE concern_factors SET confirmed_at = ?", (midweek,))
         partners = bot.services.partners
         adl = await partners.create(name="ADL", territories=["lessines"], created_by="t")
         hub = await partners.create(
@@ -153,8 +169,8 @@ async def test_the_weekly_digest_arrives_with_its_chart_and_csv_once(
         officer = make_phone(9895, "en")
         invitation = await partners.invite(adl.id, created_by="t")
         await officer.send(f"/start {invitation.start_parameter}", until="ADL")
-        # The next Monday 08:00 after now: the week just ended is this one.
-        monday = WeeklyTime.parse("mon 08:00").next_after(datetime.now(UTC), BRUSSELS)
+        # The Monday 08:00 after the week of their concerns: its digest is due.
+        monday = await digest_time(bot)
         send = _digest_sender(bot)
         before = officer.emulator.last_seq
         assert await bot.services.digest_dispatcher.run(send, monday) == 1
@@ -195,7 +211,7 @@ async def test_a_partner_with_an_address_gets_the_digest_by_e_mail_once(
                 email="adl@example.org",
                 created_by="t",
             )
-            monday = WeeklyTime.parse("mon 08:00").next_after(datetime.now(UTC), BRUSSELS)
+            monday = await digest_time(bot)
             send = _digest_sender(bot)
             assert await bot.services.digest_dispatcher.run(send, monday) == 1
             assert await bot.services.digest_dispatcher.run(send, monday + timedelta(hours=1)) == 0
@@ -270,9 +286,10 @@ async def test_a_partner_s_group_is_bound_by_its_link_and_gets_the_digest_nothin
         assert len(texts) == 1 and "📰 ADL" in texts[0]
         assert [e.kind for e in officer.emulator.events_after(before, GROUP)] == ["send_message"]
         # The weekly digest goes to the group; the bot's scheduler has it due at 08:00 local.
-        monday = WeeklyTime.parse("mon 08:00").next_after(datetime.now(UTC), BRUSSELS)
         job = bot.scheduler.job("digests_weekly")
-        assert job is not None and job.next_run_time == monday
+        assert job is not None
+        assert job.next_run_time == MONDAY_8.next_after(datetime.now(UTC), BRUSSELS)
+        monday = await digest_time(bot)
         before = officer.emulator.last_seq
         send = _digest_sender(bot)
         assert await bot.services.digest_dispatcher.run(send, monday) == 1
@@ -314,7 +331,7 @@ async def test_a_partner_group_upgraded_to_a_supergroup_keeps_its_digest(
 
         await eventually(followed)  # told by Telegram's service message
         assert await partners.partner_of("telegram", "-1000000100202") is None  # not told
-        monday = WeeklyTime.parse("mon 08:00").next_after(datetime.now(UTC), BRUSSELS)
+        monday = await digest_time(bot)
         send = _digest_sender(bot)
         before = emulator.last_seq
         assert await bot.services.digest_dispatcher.run(send, monday) == 2

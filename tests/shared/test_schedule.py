@@ -31,6 +31,17 @@ def test_the_digest_time_stays_at_8_local_on_both_sides_of_dst() -> None:
     assert monday_8.next_after(at, BRUSSELS) == at + timedelta(days=7)
 
 
+def test_a_weekly_time_in_the_hour_repeated_in_autumn_is_never_before_now() -> None:
+    # Sunday 31 October 2027: 02:00-02:59 happens twice in Brussels (CEST, then CET).
+    sunday_230 = WeeklyTime.parse("sun 02:30")
+    first_pass = datetime(2027, 10, 31, 0, 30, tzinfo=UTC)  # 02:30 CEST
+    # At 02:15 CET (the second 02:15), the first 02:30 is over: next is a week later.
+    at = datetime(2027, 10, 31, 1, 15, tzinfo=UTC)
+    assert sunday_230.next_after(at, BRUSSELS) == first_pass + timedelta(days=7, hours=1)
+    # Before it, the first 02:30 is the next one.
+    assert sunday_230.next_after(first_pass - timedelta(minutes=15), BRUSSELS) == first_pass
+
+
 def test_weeks_run_monday_to_sunday_in_local_time() -> None:
     start, end = week_bounds("2026-W48", BRUSSELS)
     assert start == datetime(2026, 11, 22, 23, tzinfo=UTC)  # Monday 23 Nov 00:00 CET
