@@ -1,4 +1,4 @@
-"""Handle what nothing else handles: unknown commands, non-text messages, edits, odd taps."""
+"""Pass every private message, edit and tap to the router (which answers each politely)."""
 
 from __future__ import annotations
 

@@ -75,16 +75,6 @@ class Router:
             self._links.extend(flow.links)
         self._texts.sort(key=lambda text: text.stage)
 
-    @property
-    def commands(self) -> dict[str, Command]:
-        """Return the declared commands by name."""
-        return dict(self._commands)
-
-    @property
-    def button_prefixes(self) -> tuple[str, ...]:
-        """Return the declared button prefixes."""
-        return tuple(self._buttons)
-
     async def still_meaningful(self, key: str) -> bool:
         """Return whether a late reply's condition ("concern:12") still holds."""
         check = self._meaningful.get(key.split(":", 1)[0])

@@ -27,11 +27,6 @@ class Outbound:
         """Remove a channel's port (it stopped)."""
         self._ports.pop(channel, None)
 
-    @property
-    def channels(self) -> tuple[str, ...]:
-        """Return the channels that can send now."""
-        return tuple(self._ports)
-
     async def send(
         self, to: Recipient, replies: Sequence[Reply], *, unprompted: bool = True
     ) -> SendOutcome:

@@ -74,14 +74,6 @@ class ReplyOutbox:
             marks = ",".join("?" * len(ids))
             await self._db.execute(f"DELETE FROM reply_outbox WHERE id IN ({marks})", tuple(ids))
 
-    async def texts_for(self, channel: str, chat_id: str) -> list[str]:
-        """Return the texts of a chat's unsent answers (for /mydata)."""
-        rows = await self._db.fetch_all(
-            "SELECT reply FROM reply_outbox WHERE channel = ? AND chat_id = ? ORDER BY id",
-            (channel, chat_id),
-        )
-        return [str(json.loads(str(r["reply"]))["text"]) for r in rows]
-
     async def forget_chat(self, channel: str, chat_id: str) -> int:
         """Delete a chat's unsent answers (for /forget)."""
         return await self._db.execute(

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from bot.storage.database import Database
+from bot.storage.replies import ReplyOutbox
 
 # Tables read for /mydata: (name, query by user id). What cascades from users is erased with it.
 _EXPORT = (
@@ -102,9 +103,7 @@ class ErasureRepository:
             else (channel, external_id, external_id, external_id),
         )
         # Answers not sent yet (the answer to /forget itself is stored after this).
-        await self._db.execute(
-            "DELETE FROM reply_outbox WHERE channel = ? AND chat_id = ?", (channel, external_id)
-        )
+        await ReplyOutbox(self._db).forget_chat(channel, external_id)
         await purge_quotes(self._db, set(concern_ids))
         # A refused attempt by this person stays in the audit trail, without who it was or
         # what they typed. (An admin's or partner's allowed actions stay: accountability.)
