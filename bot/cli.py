@@ -31,7 +31,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--database", type=Path, help="SQLite file (default var/demo.sqlite3)")
     demo.add_argument("--fresh", action="store_true", help="start from an empty database")
     demo.add_argument("--lang", default="fr", help="the demo user's phone language (fr/nl/en)")
-    demo.add_argument("--user-id", type=int, default=1001, help="the demo user's Telegram id")
+    demo.add_argument(
+        "--user-id",
+        type=int,
+        default=1001,
+        help="the demo user's id (list it in ECHOPPE_ADMIN_IDS to try admin commands)",
+    )
 
     emulator = commands.add_parser("emulator", help="run the local Bot API emulator alone")
     emulator.add_argument("--port", type=int, default=8081)

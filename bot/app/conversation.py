@@ -46,22 +46,25 @@ class Conversation:
 
     async def apply(self, msg: IncomingMessage) -> Answer:
         """Apply an action once; its answers are committed with it, then handed back to send."""
-        if await self._events.seen(msg.event_key):
-            return Answer(Outcome(duplicate=True), _nothing)
         to = Recipient(msg.channel, msg.chat_ref)
-        async with self._db.unit_of_work() as unit:
-            outcome = await self._handle(msg)
-            if outcome.duplicate:
-                return Answer(outcome, _nothing)
-            replies = tuple(
-                replace(r, edit_ref=msg.message_ref) if r.edit and msg.message_ref else r
-                for r in outcome.replies
-            )
-            async with self._db.transaction():
-                # Read-only actions are recorded here; those that changed something were
-                # recorded by their flow, in this same transaction.
-                await self._events.claim(msg.event_key)
-                ids = await self._outbox.add(to, msg.event_key, replies)
+        try:
+            async with self._db.unit_of_work() as unit:
+                outcome = await self._handle(msg)
+                if outcome.duplicate:
+                    return Answer(outcome, _nothing)
+                replies = tuple(
+                    replace(r, edit_ref=msg.message_ref) if r.edit and msg.message_ref else r
+                    for r in outcome.replies
+                )
+                async with self._db.transaction(undo_alone=False):
+                    # Read-only actions are recorded here; those that changed something were
+                    # recorded by their flow, in this same unit. A key recorded before is an
+                    # action applied before (a redelivery): undo what it just did again.
+                    if not await self._events.claim(msg.event_key):
+                        raise _AppliedBefore
+                    ids = await self._outbox.add(to, msg.event_key, replies)
+        except _AppliedBefore:
+            return Answer(Outcome(duplicate=True), _nothing)
         queued = [
             QueuedReply(id_, to, msg.event_key, reply, "")
             for id_, reply in zip(ids, replies, strict=True)
@@ -89,8 +92,8 @@ class Conversation:
         finally:
             self._in_flight.difference_update(q.id for q in queued)
             if done:
-                async with self._db.transaction():
-                    await self._outbox.delete(done)
+                # One statement, committed on its own.
+                await self._outbox.delete(done)
             for work in later:
                 await work()
 
@@ -119,19 +122,21 @@ class Conversation:
                     continue
                 outcome = await self._outbound.send(item.to, [item.reply], unprompted=False)
                 if outcome.sent or outcome.status is SendStatus.BLOCKED:
-                    async with self._db.transaction():
-                        await self._outbox.delete([item.id])
+                    await self._outbox.delete([item.id])
                     sent += outcome.sent
                 else:
                     # Keep the chat's order: nothing after an answer that did not go.
                     stuck.add(chat)
             if dropped:
                 logger.info("dropped %d answer(s) no longer meaningful", len(dropped))
-                async with self._db.transaction():
-                    await self._outbox.delete(dropped)
+                await self._outbox.delete(dropped)
             if sent:
                 logger.info("sent %d answer(s) kept before", sent)
             return sent
+
+
+class _AppliedBefore(Exception):
+    """Raised to undo a unit of work whose action turned out to be a redelivery."""
 
 
 async def _nothing() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 from bot.app.container import Services, open_services
 from bot.app.jobs import all_jobs
 from bot.app.scheduler import Scheduler
+from bot.channels.base import OutboundPort
 from bot.channels.telegram.app import TelegramChannel
 from bot.channels.telegram.hooks import ChannelHooks
 from bot.channels.telegram.render import TelegramRenderer
@@ -55,6 +56,40 @@ def telegram_hooks(services: Services) -> ChannelHooks:
 
 
 @asynccontextmanager
+async def serving(
+    settings: Settings,
+    services: Services,
+    ports: Sequence[OutboundPort],
+    *,
+    start_receiving: Callable[[], Awaitable[None]] | None = None,
+    stop_receiving: Callable[[], Awaitable[None]] | None = None,
+) -> AsyncIterator[Scheduler]:
+    """With the channels' ports in place, send what waits, receive, and run the jobs."""
+    for port in ports:
+        services.outbound.register(port)
+    scheduler = Scheduler(settings.tz)
+    try:
+        # Answers committed before a crash but never sent go first, before anything new.
+        await services.conversation.drain(everything=True)
+        await services.broadcasts.recover()
+        if start_receiving is not None:
+            await start_receiving()
+        scheduler.add_all(all_jobs(services))
+        scheduler.start()
+        try:
+            yield scheduler
+        finally:
+            # Stop taking actions in first, then let what was taken and started finish.
+            if stop_receiving is not None:
+                await stop_receiving()
+            await scheduler.stop()
+            await services.broadcasts.stop()
+    finally:
+        for port in ports:
+            services.outbound.unregister(port.channel)
+
+
+@asynccontextmanager
 async def running_bot(
     settings: Settings,
     *,
@@ -65,31 +100,27 @@ async def running_bot(
     secret = settings.webhook_secret
     redact_in_logs(settings.require_token(), secret.get_secret_value() if secret else None)
     services = await open_services(settings)
-    scheduler = Scheduler(settings.tz)
     try:
         telegram = TelegramChannel(settings, telegram_hooks(services))
         try:
             await telegram.open()
             services.identity.username = telegram.username
-            services.outbound.register(telegram.outbound)
-            # Answers committed before a crash but never sent go first, before anything new.
-            await services.conversation.drain(everything=True)
-            await services.broadcasts.recover()
-            await telegram.start(webhook_url=webhook_url, poll_timeout=poll_timeout)
-            scheduler.add_all(all_jobs(services))
-            scheduler.start()
-            logger.info("bot started (%s)", "webhook" if webhook_url else "long polling")
-            try:
+
+            async def start() -> None:
+                await telegram.start(webhook_url=webhook_url, poll_timeout=poll_timeout)
+
+            async with serving(
+                settings,
+                services,
+                [telegram.outbound],
+                start_receiving=start,
+                stop_receiving=telegram.stop_receiving,
+            ) as scheduler:
+                logger.info("bot started (%s)", "webhook" if webhook_url else "long polling")
                 yield RunningBot(services, scheduler, telegram)
-            finally:
-                # Stop fetching first, then let what was fetched and started finish.
-                await telegram.stop_receiving()
-                await scheduler.stop()
-                await services.broadcasts.stop()
-                logger.info("bot stopped")
+            logger.info("bot stopped")
         finally:
             await telegram.close()
-            services.outbound.unregister(telegram.outbound.channel)
     finally:
         await services.close()
 

@@ -36,6 +36,8 @@ class _Unit:
     depth: int = 0
     # Work that cannot run inside a transaction (a WAL checkpoint), for after the unit.
     deferred: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+    # Keys the unit already recorded (an event claimed), so a second claim costs no statement.
+    marks: set[str] = field(default_factory=set)
 
 
 _unit: contextvars.ContextVar[_Unit | None] = contextvars.ContextVar(
@@ -173,8 +175,7 @@ class Database:
         finally:
             _unit.reset(token)
             if unit.began:
-                _owner.set(None)
-                self._lock.release()
+                self._give_back()
 
     async def after_unit(self, work: Callable[[], Awaitable[object]]) -> None:
         """Run work now, or, inside a unit of work, leave it to whoever runs the unit."""
@@ -184,13 +185,21 @@ class Database:
         else:
             await work()
 
+    def unit_marks(self) -> set[str] | None:
+        """Return the current unit of work's set of recorded keys, or None outside one."""
+        unit = _unit.get()
+        if unit is not None and unit.task is asyncio.current_task():
+            return unit.marks
+        return None
+
     def _in_unit(self) -> bool:
         unit = _unit.get()
         return unit is not None and unit.task is asyncio.current_task()
 
     @asynccontextmanager
-    async def _savepoint(self, unit: _Unit) -> AsyncIterator[None]:
-        if not unit.began:
+    async def _savepoint(self, unit: _Unit, *, undo_alone: bool) -> AsyncIterator[None]:
+        opened = not unit.began
+        if opened:
             await self._lock.acquire()
             try:
                 _owner.set(asyncio.current_task())
@@ -199,35 +208,57 @@ class Database:
                     await self.conn.execute("ROLLBACK")
                 await self.conn.execute("BEGIN IMMEDIATE")
             except BaseException:
-                _owner.set(None)
-                self._lock.release()
+                self._give_back()
                 raise
             unit.began = True
+        if not undo_alone:
+            yield
+            return
+        if opened:
+            # The unit's first block needs no savepoint (two statements): undoing it alone is
+            # rolling the whole transaction back, which holds nothing else yet.
+            try:
+                yield
+            except BaseException:
+                await asyncio.shield(self._rollback_if_open())
+                unit.marks.clear()
+                unit.began = False
+                self._give_back()
+                raise
+            return
         unit.depth += 1
         name = f"sp{unit.depth}"
+        marks = set(unit.marks)
         await self.conn.execute(f"SAVEPOINT {name}")
         try:
             yield
             await self.conn.execute(f"RELEASE {name}")
         except BaseException:
+            unit.marks.intersection_update(marks)
             await asyncio.shield(self._undo_savepoint(name))
             raise
         finally:
             unit.depth -= 1
+
+    def _give_back(self) -> None:
+        _owner.set(None)
+        self._lock.release()
 
     async def _undo_savepoint(self, name: str) -> None:
         await self.conn.execute(f"ROLLBACK TO {name}")
         await self.conn.execute(f"RELEASE {name}")
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[None]:
+    async def transaction(self, *, undo_alone: bool = True) -> AsyncIterator[None]:
         """Run the block in one BEGIN IMMEDIATE transaction, committed or rolled back.
 
-        Inside a unit of work, the block is a savepoint of the unit's transaction instead.
+        Inside a unit of work, the block is a savepoint of the unit's transaction instead, so
+        an error caught inside the unit undoes just the block; `undo_alone=False` skips the
+        savepoint (two statements) where an error always ends the whole unit.
         """
         unit = _unit.get()
         if unit is not None and unit.task is asyncio.current_task():
-            async with self._savepoint(unit):
+            async with self._savepoint(unit, undo_alone=undo_alone):
                 yield
             return
         if self._owns_connection():
@@ -274,7 +305,10 @@ class Database:
         async with self._access() as conn:
             cursor = await conn.execute(sql, params)
             count = cursor.rowcount
-            await cursor.close()
+            if cursor.description is not None:
+                # Only a statement with rows left to read holds anything; closing is a trip
+                # to the database thread, which costs more than most of our statements.
+                await cursor.close()
             return count
 
     async def insert(self, sql: str, params: Params = ()) -> int:

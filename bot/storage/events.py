@@ -15,20 +15,19 @@ class ProcessedEventRepository:
 
     async def claim(self, event_key: str) -> bool:
         """Record the key and drop its inbox copy; return False when already recorded."""
+        marks = self._db.unit_marks()
+        if marks is not None and event_key in marks:
+            # Claimed earlier in this same unit of work, by this same action.
+            return True
         changed = await self._db.execute(
             "INSERT OR IGNORE INTO processed_events (event_key, processed_at) VALUES (?, ?)",
             (event_key, utcnow()),
         )
         # Same transaction as the effect: the kept copy disappears exactly when it is applied.
         await self._db.execute("DELETE FROM inbox WHERE event_key = ?", (event_key,))
+        if marks is not None and changed == 1:
+            marks.add(event_key)
         return changed == 1
-
-    async def seen(self, event_key: str) -> bool:
-        """Return whether the key was already recorded (its action applied)."""
-        row = await self._db.fetch_one(
-            "SELECT 1 FROM processed_events WHERE event_key = ?", (event_key,)
-        )
-        return row is not None
 
     async def prune(self, older_than: timedelta) -> int:
         """Forget keys older than the given age; Telegram redelivers for 24 hours at most."""

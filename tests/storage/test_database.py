@@ -278,6 +278,46 @@ async def test_an_inner_transaction_that_fails_is_undone_alone(db: Database) -> 
     assert [r[0] for r in await db.fetch_all("SELECT event_key FROM processed_events")] == ["kept"]
 
 
+async def test_a_first_transaction_that_fails_is_undone_alone_and_frees_the_connection(
+    db: Database,
+) -> None:
+    events = ProcessedEventRepository(db)
+    async with db.unit_of_work():
+        with pytest.raises(ValueError):
+            async with db.transaction():
+                await events.claim("undone")
+                raise ValueError("refused")
+        # Nothing holds the connection between the failed block and the next one.
+        other = asyncio.create_task(events.claim("other"))
+        await asyncio.wait_for(asyncio.shield(other), timeout=5)
+        async with db.transaction():
+            await events.claim("kept")
+    keys = {r[0] for r in await db.fetch_all("SELECT event_key FROM processed_events")}
+    assert keys == {"other", "kept"}
+
+
+async def test_a_claim_repeated_in_a_unit_costs_nothing_but_one_undone_is_forgotten(
+    db: Database,
+) -> None:
+    events = ProcessedEventRepository(db)
+    async with db.unit_of_work():
+        async with db.transaction():
+            assert await events.claim("first")
+        async with db.transaction(undo_alone=False):
+            # The same action claiming again in its unit: still its own claim.
+            assert await events.claim("first")
+        with pytest.raises(ValueError):
+            async with db.transaction():
+                assert await events.claim("second")
+                raise ValueError("refused")
+        async with db.transaction():
+            # Its first claim was undone with its block: this one records it for real.
+            assert await events.claim("second")
+    assert not await events.claim("first")
+    keys = sorted(r[0] for r in await db.fetch_all("SELECT event_key FROM processed_events"))
+    assert keys == ["first", "second"]
+
+
 async def test_a_unit_locks_nothing_until_its_first_transaction(db: Database) -> None:
     events = ProcessedEventRepository(db)
     started, release = asyncio.Event(), asyncio.Event()

@@ -1,0 +1,1 @@
+"""The console channel: the terminal demo, a channel like any other."""
