@@ -28,6 +28,8 @@ async def bot_process(
         # Telegram's 30 msg/s cap would make this a benchmark of the cap itself.
         "ECHOPPE_TELEGRAM_MAX_RATE": "0",
         "ECHOPPE_LOG_LEVEL": "WARNING",
+        # Any free port: several bots may run at once, and 8080 may be taken.
+        "ECHOPPE_HTTP_PORT": "0",
         **(extra_env or {}),
     }
     bot = await asyncio.create_subprocess_exec(

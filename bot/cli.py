@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, deprecated_names, load_settings
 from bot.features.surveys.definitions import SurveyDefinitionError
 from bot.reference import ReferenceDataError
 
@@ -190,8 +191,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "run":
         from bot.app.run import serve
 
-        settings.require_token()
+        settings.require_channel()
         _configure_logging(settings.log_level)
+        for line in deprecated_names(os.environ, Path(".env")):
+            logger.warning("%s", line)
         asyncio.run(serve(settings, webhook_url=args.webhook))
         return 0
     if args.command == "demo":

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from dotenv import dotenv_values
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
+WHATSAPP_API_URL = "https://graph.facebook.com/v23.0"
+# Former names still read, and what replaced them.
+DEPRECATED_NAMES = {
+    "ECHOPPE_WEBHOOK_LISTEN": "ECHOPPE_HTTP_HOST",
+    "ECHOPPE_WEBHOOK_PORT": "ECHOPPE_HTTP_PORT",
+}
 
 
 class ConfigError(Exception):
@@ -77,8 +92,32 @@ class Settings(BaseSettings):
     smtp_from: str = "Échoppe <digest@echoppe.invalid>"
     smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     webhook_secret: SecretStr | None = None
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    # The bot's one web server (Telegram's webhook, WhatsApp's, /healthz). The former names
+    # ECHOPPE_WEBHOOK_LISTEN / ECHOPPE_WEBHOOK_PORT are still read (see deprecated_names()).
+    http_host: str = Field(
+        default="127.0.0.1",
+        validation_alias=AliasChoices("ECHOPPE_HTTP_HOST", "ECHOPPE_WEBHOOK_LISTEN", "http_host"),
+    )
+    http_port: int = Field(
+        default=8080,
+        ge=0,
+        le=65535,
+        validation_alias=AliasChoices("ECHOPPE_HTTP_PORT", "ECHOPPE_WEBHOOK_PORT", "http_port"),
+    )
+    # WhatsApp Business Cloud API: on when the token is set.
+    whatsapp_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_business_account_id: str | None = None
+    # The business number, international format without "+" (wa.me links and posters).
+    whatsapp_number: str | None = None
+    # Webhooks are accepted only signed with it (X-Hub-Signature-256).
+    whatsapp_app_secret: SecretStr | None = None
+    # What Meta sends back in the subscription handshake (hub.verify_token).
+    whatsapp_verify_token: SecretStr | None = None
+    # The Graph API base, version included.
+    whatsapp_api_url: str = WHATSAPP_API_URL
+    # Messages per second per business number (Meta's default throughput is 80).
+    whatsapp_max_rate: float = Field(default=80.0, gt=0, le=1000)
     log_level: str = "INFO"
 
     @field_validator("admin_ids", mode="before")
@@ -103,7 +142,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
-    @field_validator("telegram_base_url")
+    @field_validator("telegram_base_url", "whatsapp_api_url")
     @classmethod
     def _check_base_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
@@ -141,16 +180,63 @@ class Settings(BaseSettings):
             raise ValueError("must be an e-mail address, optionally with a name: Name <a@b.c>")
         return value
 
+    @field_validator("whatsapp_number")
+    @classmethod
+    def _check_whatsapp_number(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        digits = value.strip().removeprefix("+").replace(" ", "")
+        if not digits.isdigit() or not 8 <= len(digits) <= 15:
+            raise ValueError("must be the number in international format, digits only")
+        return digits
+
     @model_validator(mode="after")
     def _check_follow_up_hours(self) -> Settings:
         if self.follow_up_from_hour >= self.follow_up_until_hour:
             raise ValueError("follow_up_from_hour must be before follow_up_until_hour")
         return self
 
+    @model_validator(mode="after")
+    def _check_whatsapp(self) -> Settings:
+        if self.whatsapp_token is None:
+            return self
+        missing = [
+            name
+            for name, value in (
+                ("whatsapp_app_secret", self.whatsapp_app_secret),
+                ("whatsapp_phone_number_id", self.whatsapp_phone_number_id),
+                ("whatsapp_verify_token", self.whatsapp_verify_token),
+            )
+            if value is None
+        ]
+        if missing:
+            # Never run with unsigned webhooks: anybody could speak for anybody.
+            names = ", ".join(f"ECHOPPE_{m.upper()}" for m in missing)
+            raise ValueError(f"WhatsApp is on (ECHOPPE_WHATSAPP_TOKEN) but {names} not set")
+        return self
+
+    @property
+    def telegram_on(self) -> bool:
+        """Return whether the Telegram channel is configured."""
+        return self.telegram_token is not None
+
+    @property
+    def whatsapp_on(self) -> bool:
+        """Return whether the WhatsApp channel is configured."""
+        return self.whatsapp_token is not None
+
     @property
     def tz(self) -> ZoneInfo:
         """Return the configured time zone."""
         return ZoneInfo(self.timezone)
+
+    def require_channel(self) -> None:
+        """Raise a ConfigError in one line when no channel is configured."""
+        if not self.telegram_on and not self.whatsapp_on:
+            raise ConfigError(
+                "no channel to run: set ECHOPPE_TELEGRAM_TOKEN (Telegram) or"
+                " ECHOPPE_WHATSAPP_TOKEN (WhatsApp), or both"
+            )
 
     def require_token(self) -> str:
         """Return the bot token or raise a ConfigError naming the variable."""
@@ -159,12 +245,27 @@ class Settings(BaseSettings):
         return self.telegram_token.get_secret_value()
 
 
+def deprecated_names(environ: Mapping[str, str], env_file: Path | None = None) -> list[str]:
+    """Return one line per former setting name still in use, naming its replacement."""
+    seen = set(environ)
+    if env_file is not None and env_file.is_file():
+        seen |= {k for k, v in dotenv_values(env_file).items() if v is not None}
+    return [
+        f"{old} is deprecated: use {new}"
+        for old, new in DEPRECATED_NAMES.items()
+        if old in seen and new not in seen
+    ]
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Build Settings from the environment, turning validation errors into one clear line."""
     try:
         return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "?"
+        field = str(first["loc"][0]).upper() if first["loc"] else ""
         message = str(first["msg"]).removeprefix("Value error, ")
-        raise ConfigError(f"invalid configuration: ECHOPPE_{field.upper()}: {message}") from None
+        if not field:
+            raise ConfigError(f"invalid configuration: {message}") from None
+        name = field if field.startswith("ECHOPPE_") else f"ECHOPPE_{field}"
+        raise ConfigError(f"invalid configuration: {name}: {message}") from None

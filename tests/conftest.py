@@ -40,6 +40,12 @@ async def emulator() -> AsyncIterator[BotApiEmulator]:
         yield emu
 
 
+@pytest.fixture(autouse=True)
+def any_free_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let every bot a test starts (in process or not) serve the web on a free port."""
+    monkeypatch.setenv("ECHOPPE_HTTP_PORT", "0")
+
+
 @pytest.fixture
 def settings(tmp_path: Path, emulator: BotApiEmulator) -> Settings:
     """Return settings pointing at the emulator and a temporary database."""

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ECHOPPE_")}
+    env["ECHOPPE_HTTP_PORT"] = "0"  # any free port
     env.update(extra)
     return env
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, Settings, deprecated_names, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -92,4 +93,34 @@ def test_run_without_token_says_so(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 2
-    assert "ECHOPPE_TELEGRAM_TOKEN" in done.stderr and "Traceback" not in done.stderr
+    assert "ECHOPPE_TELEGRAM_TOKEN" in done.stderr and "ECHOPPE_WHATSAPP_TOKEN" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_former_web_server_names_still_work_and_are_reported(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("ECHOPPE_HTTP_PORT", raising=False)
+    monkeypatch.setenv("ECHOPPE_WEBHOOK_PORT", "9443")
+    monkeypatch.setenv("ECHOPPE_WEBHOOK_LISTEN", "0.0.0.0")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert (settings.http_host, settings.http_port) == ("0.0.0.0", 9443)
+    lines = deprecated_names(os.environ)
+    assert lines == [
+        "ECHOPPE_WEBHOOK_LISTEN is deprecated: use ECHOPPE_HTTP_HOST",
+        "ECHOPPE_WEBHOOK_PORT is deprecated: use ECHOPPE_HTTP_PORT",
+    ]
+    env_file = tmp_path / ".env"
+    env_file.write_text("ECHOPPE_WEBHOOK_PORT=9444\n", encoding="utf-8")
+    assert deprecated_names({}, env_file) == [
+        "ECHOPPE_WEBHOOK_PORT is deprecated: use ECHOPPE_HTTP_PORT"
+    ]
+    # The new name wins, and nothing is reported once it is set.
+    monkeypatch.setenv("ECHOPPE_HTTP_PORT", "8081")
+    assert Settings(_env_file=None).http_port == 8081  # type: ignore[call-arg]
+
+
+def test_whatsapp_without_its_app_secret_refuses_to_start() -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings(whatsapp_token="EAAG-test", _env_file=None)
+    assert "ECHOPPE_WHATSAPP_APP_SECRET" in str(refused.value)

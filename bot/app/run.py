@@ -10,13 +10,19 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.routing import BaseRoute
+
 from bot.app.container import Services, open_services
 from bot.app.jobs import all_jobs
 from bot.app.scheduler import Scheduler
+from bot.app.web import HealthCheck, WebServer, build_app
 from bot.channels.base import OutboundPort
 from bot.channels.telegram.app import TelegramChannel
 from bot.channels.telegram.hooks import ChannelHooks
 from bot.channels.telegram.render import TelegramRenderer
+from bot.channels.whatsapp.channel import WhatsAppChannel, WhatsAppHooks
+from bot.channels.whatsapp.client import UNDELIVERABLE
+from bot.channels.whatsapp.render import CHANNEL as WHATSAPP
 from bot.config import Settings
 from bot.log_redaction import redact_in_logs
 
@@ -27,20 +33,24 @@ POLL_TIMEOUT_S = 10
 
 @dataclass
 class RunningBot:
-    """Bundle the running services, scheduler and Telegram channel."""
+    """Bundle the running services, scheduler, web server and channels."""
 
     services: Services
     scheduler: Scheduler
-    telegram: TelegramChannel
+    web: WebServer
+    telegram: TelegramChannel | None
+    whatsapp: WhatsAppChannel | None = None
 
     @property
     def application(self) -> Any:
         """Return the Telegram channel's python-telegram-bot Application (for tests)."""
+        assert self.telegram is not None, "Telegram is not configured"
         return self.telegram.application
 
     @property
     def renderer(self) -> TelegramRenderer:
         """Return the renderer the Telegram handlers use."""
+        assert self.telegram is not None, "Telegram is not configured"
         return self.telegram.renderer
 
 
@@ -61,13 +71,14 @@ async def serving(
     services: Services,
     ports: Sequence[OutboundPort],
     *,
+    scheduler: Scheduler | None = None,
     start_receiving: Callable[[], Awaitable[None]] | None = None,
     stop_receiving: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncIterator[Scheduler]:
     """With the channels' ports in place, send what waits, receive, and run the jobs."""
     for port in ports:
         services.outbound.register(port)
-    scheduler = Scheduler(settings.tz)
+    scheduler = scheduler or Scheduler(settings.tz)
     try:
         # Answers committed before a crash but never sent go first, before anything new.
         await services.conversation.drain(everything=True)
@@ -89,6 +100,43 @@ async def serving(
             services.outbound.unregister(port.channel)
 
 
+def health_check(
+    services: Services, scheduler: Scheduler, channels: dict[str, Callable[[], dict[str, Any]]]
+) -> HealthCheck:
+    """Return /healthz: the database writable, the scheduler running, each channel's news."""
+
+    async def check() -> tuple[bool, dict[str, Any]]:
+        try:
+            database = await asyncio.wait_for(services.db.writable(), timeout=5)
+        except TimeoutError:
+            database = False
+        details: dict[str, Any] = {
+            "database": "ok" if database else "not writable",
+            "scheduler": "running" if scheduler.running else "stopped",
+            "channels": {name: report() for name, report in channels.items()},
+        }
+        return database and scheduler.running, details
+
+    return check
+
+
+def whatsapp_hooks(services: Services) -> WhatsAppHooks:
+    """Return what the WhatsApp channel needs from the services."""
+
+    async def on_failed(wa_id: str, code: int) -> None:
+        if code == UNDELIVERABLE:
+            await services.contacts.mark_blocked(WHATSAPP, wa_id)
+        else:
+            logger.warning("WhatsApp could not deliver a message (error %d)", code)
+
+    return WhatsAppHooks(
+        apply=services.conversation.apply,
+        inbox=services.delivery,
+        language_of=services.onboarding.user_language,
+        on_failed=on_failed,
+    )
+
+
 @asynccontextmanager
 async def running_bot(
     settings: Settings,
@@ -96,31 +144,93 @@ async def running_bot(
     webhook_url: str | None = None,
     poll_timeout: int = POLL_TIMEOUT_S,
 ) -> AsyncIterator[RunningBot]:
-    """Start services, the Telegram channel (polling or a webhook) and the jobs; then stop."""
-    secret = settings.webhook_secret
-    redact_in_logs(settings.require_token(), secret.get_secret_value() if secret else None)
+    """Start services, the web server, the configured channels and the jobs; then stop."""
+    redact_in_logs(
+        *(
+            secret.get_secret_value()
+            for secret in (
+                settings.telegram_token,
+                settings.webhook_secret,
+                settings.whatsapp_token,
+                settings.whatsapp_app_secret,
+                settings.whatsapp_verify_token,
+            )
+            if secret is not None
+        )
+    )
     services = await open_services(settings)
     try:
-        telegram = TelegramChannel(settings, telegram_hooks(services))
+        telegram = (
+            TelegramChannel(settings, telegram_hooks(services)) if settings.telegram_on else None
+        )
+        whatsapp = (
+            WhatsAppChannel(settings, whatsapp_hooks(services)) if settings.whatsapp_on else None
+        )
+        scheduler = Scheduler(settings.tz)
+        routes: list[BaseRoute] = []
+        reports: dict[str, Callable[[], dict[str, Any]]] = {}
+        if telegram is not None:
+            routes += telegram.webhook_routes(webhook_url) if webhook_url else []
+            reports["telegram"] = telegram.health
+        if whatsapp is not None:
+            routes += whatsapp.routes()
+            reports["whatsapp"] = whatsapp.health
+        web = WebServer(
+            build_app(routes, health_check(services, scheduler, reports)),
+            settings.http_host,
+            settings.http_port,
+        )
+        ports: list[OutboundPort] = []
         try:
-            await telegram.open()
-            services.identity.username = telegram.username
+            if telegram is not None:
+                await telegram.open()
+                services.identity.username = telegram.username
+                ports.append(telegram.outbound)
+            if whatsapp is not None:
+                await whatsapp.open()
+                ports.append(whatsapp.outbound)
+            await web.start()
 
             async def start() -> None:
-                await telegram.start(webhook_url=webhook_url, poll_timeout=poll_timeout)
+                if whatsapp is not None:
+                    await whatsapp.start()
+                if telegram is not None:
+                    await telegram.start(webhook_url=webhook_url, poll_timeout=poll_timeout)
+
+            async def stop() -> None:
+                if telegram is not None:
+                    await telegram.stop_receiving()
+                if whatsapp is not None:
+                    await whatsapp.stop_receiving()
+                await web.stop()
 
             async with serving(
                 settings,
                 services,
-                [telegram.outbound],
+                ports,
+                scheduler=scheduler,
                 start_receiving=start,
-                stop_receiving=telegram.stop_receiving,
-            ) as scheduler:
-                logger.info("bot started (%s)", "webhook" if webhook_url else "long polling")
-                yield RunningBot(services, scheduler, telegram)
+                stop_receiving=stop,
+            ):
+                logger.info(
+                    "bot started: %s",
+                    ", ".join(
+                        name
+                        for name, on in (
+                            ("Telegram (webhook)" if webhook_url else "Telegram", telegram),
+                            ("WhatsApp", whatsapp),
+                        )
+                        if on is not None
+                    ),
+                )
+                yield RunningBot(services, scheduler, web, telegram, whatsapp)
             logger.info("bot stopped")
         finally:
-            await telegram.close()
+            await web.stop()
+            if whatsapp is not None:
+                await whatsapp.close()
+            if telegram is not None:
+                await telegram.close()
     finally:
         await services.close()
 
@@ -133,7 +243,7 @@ async def serve(settings: Settings, *, webhook_url: str | None = None) -> None:
         with suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     async with running_bot(settings, webhook_url=webhook_url) as bot:
-        me = await bot.telegram.application.bot.get_me()
-        logger.info("serving as @%s", me.username)
+        if bot.telegram is not None:
+            logger.info("serving as @%s", bot.telegram.username)
         await stop.wait()
         logger.info("stop signal received")

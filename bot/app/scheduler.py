@@ -96,6 +96,11 @@ class Scheduler:
         """Start running jobs (inside the event loop)."""
         self._aps.start()
 
+    @property
+    def running(self) -> bool:
+        """Return whether jobs are being scheduled."""
+        return bool(self._aps.running)
+
     async def stop(self) -> None:
         """Stop scheduling, then let running jobs finish (or cancel them after a grace)."""
         if self._aps.running:

@@ -6,6 +6,7 @@ import asyncio
 import contextvars
 import logging
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -115,6 +116,16 @@ class Database:
         # Bounds the ANALYZE that PRAGMA optimize may run, so housekeeping never stalls us.
         await self._conn.execute("PRAGMA analysis_limit = 400")
         await self.migrate(bundled_migrations() if migrations is None else list(migrations))
+
+    async def writable(self) -> bool:
+        """Return whether a write transaction can be opened now (for /healthz)."""
+        try:
+            async with self.transaction():
+                await self.execute("SELECT 1")
+        except (sqlite3.Error, RuntimeError):
+            logger.exception("the database is not writable")
+            return False
+        return True
 
     async def optimize(self) -> None:
         """Let SQLite refresh its query-planner statistics where they have gone stale."""

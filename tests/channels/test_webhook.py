@@ -28,7 +28,7 @@ async def test_webhook_mode_serves_users_and_checks_secret(
 ) -> None:
     port = _free_port()
     hooked = settings.model_copy(
-        update={"webhook_port": port, "webhook_secret": SecretStr("s3cret-token_value")}
+        update={"http_port": port, "webhook_secret": SecretStr("s3cret-token_value")}
     )
     url = f"http://127.0.0.1:{port}/telegram/hook"
     async with running_bot(hooked, webhook_url=url):
@@ -68,9 +68,7 @@ async def test_neither_the_bot_token_nor_the_webhook_secret_ever_reaches_the_log
     caplog.set_level(logging.DEBUG)  # everything, python-telegram-bot's and aiohttp's too
     port = _free_port()
     secret = "s3cret-token_value"
-    hooked = settings.model_copy(
-        update={"webhook_port": port, "webhook_secret": SecretStr(secret)}
-    )
+    hooked = settings.model_copy(update={"http_port": port, "webhook_secret": SecretStr(secret)})
     url = f"http://127.0.0.1:{port}/telegram/hook"
     async with running_bot(hooked, webhook_url=url):
         phone = Phone(emulator, FakeUser(id=9111, language_code="fr"))

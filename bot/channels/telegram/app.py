@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import secrets
 from collections.abc import Awaitable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor
 
@@ -81,8 +86,16 @@ def file_base_url(base_url: str) -> str:
     return base_url.rstrip("/") + "/file/bot"
 
 
-def build_application(settings: Settings, hooks: ChannelHooks) -> Application:  # type: ignore[type-arg]
+def build_application(
+    settings: Settings,
+    hooks: ChannelHooks,
+    requests: tuple[AiohttpRequest, AiohttpRequest] | None = None,
+) -> Application:  # type: ignore[type-arg]
     """Create the Application talking to the configured Bot API server, handlers attached."""
+    calls, polls = requests or (
+        AiohttpRequest(connections=settings.telegram_connections),
+        AiohttpRequest(connections=1),
+    )
     application = (
         ApplicationBuilder()
         .token(settings.require_token())
@@ -90,8 +103,8 @@ def build_application(settings: Settings, hooks: ChannelHooks) -> Application:  
         .base_file_url(file_base_url(settings.telegram_base_url))
         .concurrent_updates(PerChatUpdateProcessor())
         .update_queue(DurableUpdateQueue(hooks.inbox))
-        .request(AiohttpRequest(connections=settings.telegram_connections))
-        .get_updates_request(AiohttpRequest(connections=1))
+        .request(calls)
+        .get_updates_request(polls)
         .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3))
         # Jobs belong to the bot (bot.app.scheduler), not to this channel.
         .job_queue(None)
@@ -109,6 +122,10 @@ async def publish_commands(application: Application) -> None:  # type: ignore[ty
         text_lang = lang or "fr"
         commands = [BotCommand(c, translate(text_lang, f"command.{c}")) for c in MENU_COMMANDS]
         await application.bot.set_my_commands(commands, language_code=lang)
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
 
 def _webhook_path(webhook_url: str) -> str:
@@ -129,8 +146,13 @@ class TelegramChannel:
 
     def __init__(self, settings: Settings, hooks: ChannelHooks) -> None:
         self._settings = settings
-        self.application = build_application(settings, hooks)
+        self._requests = (
+            AiohttpRequest(connections=settings.telegram_connections),
+            AiohttpRequest(connections=1),
+        )
+        self.application = build_application(settings, hooks, self._requests)
         self.outbound = TelegramOutbound(self.application.bot)
+        self._secret = ""  # set by webhook_routes()
 
     @property
     def renderer(self) -> TelegramRenderer:
@@ -153,22 +175,44 @@ class TelegramChannel:
         assert isinstance(queue, DurableUpdateQueue)
         await queue.replay(self.application.bot)
 
+    def webhook_routes(self, webhook_url: str) -> list[BaseRoute]:
+        """Return the web route Telegram posts updates to, checking its secret header."""
+        self._secret = _webhook_secret(self._settings)
+        path = "/" + _webhook_path(webhook_url)
+
+        async def receive(request: Request) -> Response:
+            given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+            if not hmac.compare_digest(given.encode(), self._secret.encode()):
+                return Response(status_code=403)
+            try:
+                update = Update.de_json(await request.json(), self.application.bot)
+            except (ValueError, TypeError, KeyError):
+                return Response(status_code=400)
+            # Stored (the durable queue) before Telegram hears 200: nothing only in memory.
+            await self.application.update_queue.put(update)
+            return Response(status_code=200)
+
+        return [Route(path, receive, methods=["POST"])]
+
     async def start(self, *, webhook_url: str | None, poll_timeout: int) -> None:
-        """Start processing, then receiving (python-telegram-bot's documented order)."""
+        """Start processing, then receiving (python-telegram-bot's documented order).
+
+        In webhook mode the route from webhook_routes() must already be served.
+        """
         await self.application.start()
-        updater = self.application.updater
-        assert updater is not None
         if webhook_url is None:
+            updater = self.application.updater
+            assert updater is not None
             await updater.start_polling(timeout=poll_timeout, poll_interval=0.0)
-        else:
-            await updater.start_webhook(
-                listen=self._settings.webhook_listen,
-                port=self._settings.webhook_port,
-                url_path=_webhook_path(webhook_url),
-                webhook_url=webhook_url,
-                secret_token=_webhook_secret(self._settings),
-                allowed_updates=Update.ALL_TYPES,
-            )
+            return
+        await self.application.bot.set_webhook(
+            url=webhook_url, secret_token=self._secret, allowed_updates=Update.ALL_TYPES
+        )
+
+    def health(self) -> dict[str, Any]:
+        """Say when the Bot API last answered."""
+        times = [r.last_ok for r in self._requests if r.last_ok is not None]
+        return {"last_ok": _iso(max(times)) if times else None}
 
     async def stop_receiving(self) -> None:
         """Stop fetching updates; those already fetched are still handled."""

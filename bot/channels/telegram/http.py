@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 from urllib.request import getproxies, proxy_bypass
 
@@ -36,6 +37,8 @@ class AiohttpRequest(BaseRequest):
         media_write_timeout: float | None = 20.0,
     ) -> None:
         self._connections = connections
+        # When the Bot API last answered a call with 200 (seconds since the epoch), for /healthz.
+        self.last_ok: float | None = None
         self._read_timeout = read_timeout
         self._write_timeout = write_timeout
         self._connect_timeout = connect_timeout
@@ -112,7 +115,10 @@ class AiohttpRequest(BaseRequest):
             async with self._session.request(
                 method, url, data=data, timeout=timeout, proxy=self.proxy_for(url)
             ) as response:
-                return response.status, await response.read()
+                body = await response.read()
+                if response.status == 200:
+                    self.last_ok = time.time()
+                return response.status, body
         except aiohttp.ConnectionTimeoutError as err:
             # No connection within the time: the request never left, so it is not "maybe
             # delivered" (TimedOut) but plainly not sent.

@@ -1,0 +1,179 @@
+"""WhatsApp's implementation of the one outbound port."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from bot.channels.base import Button, Recipient, Reply, SendOutcome, SendStatus
+from bot.channels.whatsapp.client import (
+    AUTH_ERRORS,
+    OUTSIDE_WINDOW,
+    QUALITY_STOPS,
+    RATE_LIMITS,
+    UNDELIVERABLE,
+    GraphClient,
+    GraphError,
+    TimedOut,
+    Unreachable,
+)
+from bot.channels.whatsapp.render import (
+    CHANNEL,
+    PAGE_PREFIX,
+    ListWords,
+    as_reply_buttons,
+    button_message,
+    buttons_of,
+    interactive_body,
+    list_message,
+    list_pages,
+    media_message,
+    text_message,
+)
+from bot.i18n import translate
+
+logger = logging.getLogger(__name__)
+
+LanguageOf = Callable[[str, str, str | None], Awaitable[str]]
+# Long lists shown page by page: kept so that a tap on "more" can show the next page.
+KEPT_LISTS = 2000
+RATE_LIMIT_RETRY_S = 5.0
+
+
+class ListPages:
+    """Remember long lists by id, so that "more" shows their next page."""
+
+    def __init__(self, size: int = KEPT_LISTS) -> None:
+        self._size = size
+        self._kept: OrderedDict[str, tuple[str, list[Button]]] = OrderedDict()
+        self._next = 0
+
+    def keep(self, body: str, buttons: list[Button]) -> str:
+        """Keep a long list; return its key."""
+        self._next += 1
+        key = f"{self._next:x}"
+        self._kept[key] = (body, buttons)
+        while len(self._kept) > self._size:
+            self._kept.popitem(last=False)
+        return key
+
+    def get(self, key: str) -> tuple[str, list[Button]] | None:
+        """Return a kept list, or None when it is too old (or from before a restart)."""
+        return self._kept.get(key)
+
+
+def page_id(key: str, page: int) -> str:
+    """Return the id of the row that opens a page of a kept list."""
+    return f"{PAGE_PREFIX}{key}:{page}"
+
+
+class WhatsAppOutbound:
+    """Send replies to a WhatsApp user and say, in one outcome, what became of them."""
+
+    channel = CHANNEL
+
+    def __init__(self, client: GraphClient, language_of: LanguageOf, pages: ListPages) -> None:
+        self._client = client
+        self._language_of = language_of
+        self._pages = pages
+        # Meta stopped the number (quality or spam limits): nothing goes until a restart.
+        self.stopped_by: int | None = None
+
+    async def send(self, to: Recipient, replies: Sequence[Reply]) -> SendOutcome:
+        """Send the replies in order; stop at the first that does not go."""
+        if self.stopped_by is not None:
+            return SendOutcome(
+                SendStatus.FAILED, reason=f"sending stopped by Meta ({self.stopped_by})"
+            )
+        try:
+            for reply in replies:
+                for message in await self.messages(to.chat_id, reply):
+                    await self._client.send(to.chat_id, message)
+        except GraphError as exc:
+            return self._outcome(exc)
+        except TimedOut:
+            # Meta may well have taken it; sending twice is worse than not knowing.
+            logger.warning("a send to WhatsApp timed out; counted as sent")
+        except Unreachable as exc:
+            return SendOutcome(SendStatus.FAILED, reason=str(exc))
+        return SendOutcome(SendStatus.SENT)
+
+    async def messages(self, wa_id: str, reply: Reply) -> list[dict[str, Any]]:
+        """Return the WhatsApp messages that show one reply (media uploaded on the way)."""
+        out: list[dict[str, Any]] = []
+        buttons = buttons_of(reply)
+        text = reply.text
+        if reply.document is not None:
+            name, content = reply.document
+            media = await self._client.upload(content, _mime(name), name)
+            out.append(media_message("document", media, "" if buttons else text, name))
+        elif reply.image is not None or reply.image_ref:
+            media = reply.image_ref or await self._client.upload(
+                reply.image or b"", "image/png", "chart.png"
+            )
+            out.append(media_message("image", media, "" if buttons else text, None))
+        elif not buttons:
+            out.append(text_message(text))
+        if not buttons:
+            return out
+        first, body = interactive_body(text)
+        if first is not None:
+            out.append(text_message(first))
+        if as_reply_buttons(buttons):
+            out.append(button_message(body, buttons))
+            return out
+        words = await self._words(wa_id)
+        pages = list_pages(buttons)
+        key = self._pages.keep(body, buttons) if len(pages) > 1 else ""
+        out.append(list_message(body, pages[0], words, page_id(key, 1) if key else None))
+        return out
+
+    async def page(self, wa_id: str, key: str, number: int) -> list[dict[str, Any]] | None:
+        """Return the messages showing one page of a kept list, or None if it is gone."""
+        kept = self._pages.get(key)
+        if kept is None:
+            return None
+        body, buttons = kept
+        pages = list_pages(buttons)
+        if not 0 <= number < len(pages):
+            return None
+        more = page_id(key, number + 1) if number + 1 < len(pages) else None
+        return [list_message(body, pages[number], await self._words(wa_id), more)]
+
+    async def _words(self, wa_id: str) -> ListWords:
+        lang = await self._language_of(CHANNEL, wa_id, None)
+        return ListWords(
+            open=translate(lang, "whatsapp.list_open"),
+            more=translate(lang, "whatsapp.list_more"),
+            more_hint=translate(lang, "whatsapp.list_more_hint"),
+        )
+
+    def _outcome(self, exc: GraphError) -> SendOutcome:
+        if exc.code in RATE_LIMITS:
+            return SendOutcome(SendStatus.RATE_LIMITED, retry_after=RATE_LIMIT_RETRY_S)
+        if exc.code == OUTSIDE_WINDOW:
+            return SendOutcome(SendStatus.NOT_ALLOWED_NOW, reason=exc.message)
+        if exc.code == UNDELIVERABLE:
+            # Not on WhatsApp (any more): like a block, never tried again.
+            return SendOutcome(SendStatus.BLOCKED, reason=exc.message)
+        if exc.code in QUALITY_STOPS:
+            self.stopped_by = exc.code
+            logger.error("Meta stopped sending from this number (%d): %s", exc.code, exc.message)
+        elif exc.code in AUTH_ERRORS or exc.http_status == 401:
+            logger.error("the WhatsApp token was refused: %s", exc.message)
+        return SendOutcome(SendStatus.FAILED, reason=str(exc))
+
+
+def _mime(name: str) -> str:
+    lowered = name.lower()
+    if lowered.endswith(".csv"):
+        return "text/csv"
+    if lowered.endswith(".ics"):
+        return "text/calendar"
+    if lowered.endswith(".json"):
+        return "application/json"
+    if lowered.endswith(".pdf"):
+        return "application/pdf"
+    return "application/octet-stream"

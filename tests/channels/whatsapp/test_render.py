@@ -1,0 +1,125 @@
+"""WhatsApp rendering: buttons, lists and their pages, media, and WhatsApp's limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.channels.base import Button, Recipient, Reply
+from bot.channels.whatsapp.outbound import ListPages, WhatsAppOutbound
+from bot.channels.whatsapp.render import (
+    MAX_BODY,
+    MAX_ROW_DESCRIPTION,
+    MAX_ROW_TITLE,
+    MAX_ROWS,
+    PAGE_PREFIX,
+    neutralise,
+)
+
+
+class _Graph:
+    """Stands in for the Graph API client: records uploads and sends."""
+
+    def __init__(self) -> None:
+        self.uploads: list[tuple[bytes, str, str]] = []
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    async def upload(self, content: bytes, mime: str, filename: str) -> str:
+        self.uploads.append((content, mime, filename))
+        return f"media-{len(self.uploads)}"
+
+    async def send(self, to: str, message: dict[str, Any]) -> str:
+        self.sent.append((to, message))
+        return f"wamid.{len(self.sent)}"
+
+
+async def _english(_channel: str, _ref: str, _hint: str | None) -> str:
+    return "en"
+
+
+def _outbound() -> tuple[WhatsAppOutbound, _Graph]:
+    graph = _Graph()
+    return WhatsAppOutbound(graph, _english, ListPages()), graph  # type: ignore[arg-type]
+
+
+def _choices(n: int, label: str = "Choice") -> tuple[tuple[Button, ...], ...]:
+    return tuple((Button(f"{label} {i}", f"c:{i}"),) for i in range(n))
+
+
+async def test_three_short_choices_are_reply_buttons() -> None:
+    outbound, _ = _outbound()
+    [message] = await outbound.messages("32470", Reply("Pick one", buttons=_choices(3)))
+    interactive = message["interactive"]
+    assert interactive["type"] == "button"
+    assert [b["reply"]["id"] for b in interactive["action"]["buttons"]] == ["c:0", "c:1", "c:2"]
+
+
+async def test_four_choices_or_a_long_label_become_a_list() -> None:
+    outbound, _ = _outbound()
+    [four] = await outbound.messages("32470", Reply("Pick", buttons=_choices(4)))
+    assert four["interactive"]["type"] == "list"
+    assert four["interactive"]["action"]["button"] == "Choose"
+    long_label = ((Button("A label well over twenty", "x"),),)
+    [long] = await outbound.messages("32470", Reply("Pick", buttons=long_label))
+    assert long["interactive"]["type"] == "list"
+    row = long["interactive"]["action"]["sections"][0]["rows"][0]
+    assert len(row["title"]) <= MAX_ROW_TITLE
+
+
+async def test_long_lists_are_paged_and_every_page_is_within_limits() -> None:
+    outbound, _ = _outbound()
+    reply = Reply("Pick your shopping area", buttons=_choices(26, "Area"))
+    [first] = await outbound.messages("32470", reply)
+    seen: list[str] = []
+    message = first
+    for _ in range(10):
+        rows = message["interactive"]["action"]["sections"][0]["rows"]
+        assert len(rows) <= MAX_ROWS
+        assert all(len(r["title"]) <= MAX_ROW_TITLE for r in rows)
+        assert all(len(r.get("description", "")) <= MAX_ROW_DESCRIPTION for r in rows)
+        seen += [r["id"] for r in rows if not r["id"].startswith(PAGE_PREFIX)]
+        more = [r["id"] for r in rows if r["id"].startswith(PAGE_PREFIX)]
+        if not more:
+            break
+        key, _, number = more[0].removeprefix(PAGE_PREFIX).partition(":")
+        page = await outbound.page("32470", key, int(number))
+        assert page is not None
+        [message] = page
+    assert seen == [f"c:{i}" for i in range(26)]
+    assert await outbound.page("32470", "unknown", 1) is None
+
+
+async def test_a_text_over_the_interactive_limit_goes_first_on_its_own() -> None:
+    outbound, _ = _outbound()
+    text = "word " * 300
+    messages = await outbound.messages("32470", Reply(text, buttons=_choices(2)))
+    assert [m["type"] for m in messages] == ["text", "interactive"]
+    assert messages[0]["text"]["body"] == neutralise(text)
+    assert len(messages[1]["interactive"]["body"]["text"]) <= MAX_BODY
+
+
+async def test_charts_and_files_are_uploaded_then_sent_by_id() -> None:
+    outbound, graph = _outbound()
+    outcome = await outbound.send(
+        Recipient("whatsapp", "32470"),
+        [Reply("Barometer", image=b"\x89PNG"), Reply("Your data", document=("data.json", b"{}"))],
+    )
+    assert outcome.sent
+    assert [u[1:] for u in graph.uploads] == [
+        ("image/png", "chart.png"),
+        ("application/json", "data.json"),
+    ]
+    kinds = [m["type"] for _, m in graph.sent]
+    assert kinds == ["image", "document"]
+    assert graph.sent[1][1]["document"] == {
+        "id": "media-2",
+        "caption": "Your data",
+        "filename": "data.json",
+    }
+
+
+def test_what_people_typed_is_never_read_as_formatting() -> None:
+    shown = neutralise("*rent* is _too_ ~high~ `now`")
+    for marker in "*_~`":
+        assert f"{marker}\u200d" in shown
+    assert shown.replace("\u200d", "") == "*rent* is _too_ ~high~ `now`"
+    assert neutralise("plain text") == "plain text"
