@@ -129,11 +129,19 @@ def whatsapp_hooks(services: Services) -> WhatsAppHooks:
         else:
             logger.warning("WhatsApp could not deliver a message (error %d)", code)
 
+    async def wrote(wa_id: str, at: str) -> None:
+        await services.users.record_inbound(WHATSAPP, wa_id, at)
+
+    async def last_wrote(wa_id: str) -> str | None:
+        return await services.users.last_inbound(WHATSAPP, wa_id)
+
     return WhatsAppHooks(
         apply=services.conversation.apply,
         inbox=services.delivery,
         language_of=services.onboarding.user_language,
         on_failed=on_failed,
+        wrote=wrote,
+        last_wrote=last_wrote,
     )
 
 

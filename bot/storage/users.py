@@ -60,6 +60,8 @@ class User(BaseModel):
     quote_consent: bool = False
     quote_consent_at: str | None = None
     announcements: bool = True
+    # When the person last wrote (WhatsApp's 24-hour service window starts there).
+    last_inbound_at: str | None = None
     created_at: str
     updated_at: str
 
@@ -185,6 +187,23 @@ class UserRepository:
             (user_id,),
         )
         return [(str(r[0]), str(r[1])) for r in rows]
+
+    async def record_inbound(self, channel: str, external_id: str, at: str) -> None:
+        """Note when a person last wrote (never moving it back: webhooks come in any order)."""
+        await self._db.execute(
+            "UPDATE users SET last_inbound_at = ?"
+            " WHERE channel = ? AND external_id = ?"
+            " AND (last_inbound_at IS NULL OR last_inbound_at < ?)",
+            (at, channel, external_id, at),
+        )
+
+    async def last_inbound(self, channel: str, external_id: str) -> str | None:
+        """Return when the person last wrote (ISO UTC), or None if never (or not known)."""
+        row = await self._db.fetch_one(
+            "SELECT last_inbound_at FROM users WHERE channel = ? AND external_id = ?",
+            (channel, external_id),
+        )
+        return None if row is None or row[0] is None else str(row[0])
 
     async def mark_blocked(self, channel: str, external_id: str) -> bool:
         """Flag the user as having blocked the bot; return whether a user was flagged."""

@@ -7,7 +7,7 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from bot.channels.whatsapp.inbound import (
     signature_ok,
     to_incoming,
 )
+from bot.channels.whatsapp.menu import COMMAND_PREFIX, menu_message
 from bot.channels.whatsapp.outbound import ListPages, WhatsAppOutbound
 from bot.channels.whatsapp.render import CHANNEL, PAGE_PREFIX
 from bot.config import Settings
@@ -47,6 +48,10 @@ class WhatsAppHooks:
     language_of: Callable[[str, str, str | None], Awaitable[str]]
     # Meta says a message could not be delivered: (wa_id, error code).
     on_failed: Callable[[str, int], Awaitable[None]]
+    # A person wrote at this moment (ISO UTC), which opens WhatsApp's service window.
+    wrote: Callable[[str, str], Awaitable[None]]
+    # When the person last wrote (ISO UTC), or None.
+    last_wrote: Callable[[str], Awaitable[str | None]]
 
 
 class WhatsAppChannel:
@@ -66,7 +71,9 @@ class WhatsAppChannel:
             settings.whatsapp_phone_number_id,
             max_rate=settings.whatsapp_max_rate,
         )
-        self.outbound = WhatsAppOutbound(self.client, hooks.language_of, ListPages())
+        self.outbound = WhatsAppOutbound(
+            self.client, hooks.language_of, ListPages(), hooks.last_wrote
+        )
         self._queues: dict[str, list[InboundMessage]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(MAX_CONCURRENT)
@@ -149,6 +156,9 @@ class WhatsAppChannel:
     async def _take(self, webhook: Webhook) -> None:
         """Store each message of a consented person, then queue it; only then is 200 said."""
         for inbound in webhook.messages:
+            at = _moment(inbound.timestamp)
+            self.outbound.note_inbound(inbound.wa_id, at)
+            await self._hooks.wrote(inbound.wa_id, at.isoformat(timespec="milliseconds"))
             await self._hooks.inbox.keep(
                 CHANNEL, inbound.wa_id, inbound.event_key, _payload(inbound)
             )
@@ -188,6 +198,13 @@ class WhatsAppChannel:
         if msg.kind is IncomingKind.BUTTON and msg.button_data.startswith(PAGE_PREFIX):
             await self._show_page(msg)
             return
+        if msg.kind is IncomingKind.COMMAND and msg.command == "menu":
+            await self._show_menu(msg.user_ref)
+            return
+        if msg.kind is IncomingKind.BUTTON and msg.button_data.startswith(COMMAND_PREFIX):
+            # A row of the menu: the command it names, as if typed.
+            command = msg.button_data.removeprefix(COMMAND_PREFIX)
+            msg = replace(msg, kind=IncomingKind.COMMAND, command=command, text=f"/{command}")
         answer = await self._hooks.apply(msg)
         if answer.outcome.notice and not answer.outcome.replies:
             # WhatsApp has no pop-up answer to a tap: a short message says it instead.
@@ -195,6 +212,13 @@ class WhatsAppChannel:
                 Recipient(CHANNEL, msg.user_ref), [Reply(answer.outcome.notice)]
             )
         await answer.deliver()
+
+    async def _show_menu(self, wa_id: str) -> None:
+        lang = await self._hooks.language_of(CHANNEL, wa_id, None)
+        try:
+            await self.client.send(wa_id, menu_message(lang))
+        except (GraphError, ConnectionError):
+            logger.warning("the menu could not be shown")
 
     async def _show_page(self, msg: IncomingMessage) -> None:
         key, _, number = msg.button_data.removeprefix(PAGE_PREFIX).partition(":")
@@ -212,6 +236,12 @@ class WhatsAppChannel:
             except (GraphError, ConnectionError):
                 logger.warning("a page of a list could not be shown")
                 return
+
+
+def _moment(timestamp: int) -> datetime:
+    # Meta's timestamp is when the person sent it; never later than now (clocks differ).
+    now = datetime.now(UTC)
+    return min(datetime.fromtimestamp(timestamp, UTC), now) if timestamp else now
 
 
 def _payload(inbound: InboundMessage) -> str:

@@ -14,7 +14,7 @@ from bot.channels.whatsapp.render import CHANNEL
 # Words people type instead of commands (WhatsApp has no command menu), in fr, nl and en.
 COMMAND_WORDS: dict[str, str] = {
     "start": "start",
-    "menu": "help",
+    "menu": "menu",
     "aide": "help",
     "help": "help",
     "hulp": "help",
@@ -34,6 +34,11 @@ COMMAND_WORDS: dict[str, str] = {
     "forget": "forget",
     "privacy": "privacy",
     "confidentialité": "privacy",
+    # Announcements off (WhatsApp's expected opt-out words).
+    "stop": "stop",
+    "arrêt": "stop",
+    "arret": "stop",
+    "stoppen": "stop",
 }
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:\s+(.*))?$", re.DOTALL)
 # Kinds of message a person can send that are not text, as Meta names them.

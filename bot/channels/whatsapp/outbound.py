@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.channels.base import Button, Recipient, Reply, SendOutcome, SendStatus
@@ -37,6 +38,9 @@ from bot.i18n import translate
 logger = logging.getLogger(__name__)
 
 LanguageOf = Callable[[str, str, str | None], Awaitable[str]]
+LastWrote = Callable[[str], Awaitable[str | None]]
+# Meta's customer service window: free-form messages within 24 hours of the person's last one.
+SERVICE_WINDOW = timedelta(hours=24)
 # Long lists shown page by page: kept so that a tap on "more" can show the next page.
 KEPT_LISTS = 2000
 RATE_LIMIT_RETRY_S = 5.0
@@ -74,10 +78,22 @@ class WhatsAppOutbound:
 
     channel = CHANNEL
 
-    def __init__(self, client: GraphClient, language_of: LanguageOf, pages: ListPages) -> None:
+    def __init__(
+        self,
+        client: GraphClient,
+        language_of: LanguageOf,
+        pages: ListPages,
+        last_wrote: LastWrote,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self._client = client
         self._language_of = language_of
         self._pages = pages
+        self._last_wrote = last_wrote
+        self._clock = clock
+        # Who wrote lately, in memory too: people not yet registered have no stored time,
+        # and their first answers must go.
+        self._recent: dict[str, datetime] = {}
         # Meta stopped the number (quality or spam limits): nothing goes until a restart.
         self.stopped_by: int | None = None
 
@@ -87,6 +103,9 @@ class WhatsAppOutbound:
             return SendOutcome(
                 SendStatus.FAILED, reason=f"sending stopped by Meta ({self.stopped_by})"
             )
+        if not await self.window_open(to.chat_id):
+            # Meta would take it, then fail it (131047): say so now, a template may go instead.
+            return SendOutcome(SendStatus.NOT_ALLOWED_NOW, reason="outside the service window")
         try:
             for reply in replies:
                 for message in await self.messages(to.chat_id, reply):
@@ -99,6 +118,23 @@ class WhatsAppOutbound:
         except Unreachable as exc:
             return SendOutcome(SendStatus.FAILED, reason=str(exc))
         return SendOutcome(SendStatus.SENT)
+
+    def note_inbound(self, wa_id: str, at: datetime) -> None:
+        """Remember that a person just wrote (their service window opens)."""
+        now = self._clock()
+        if len(self._recent) > 10_000:
+            self._recent = {k: v for k, v in self._recent.items() if now - v < SERVICE_WINDOW}
+        if at > self._recent.get(wa_id, at - SERVICE_WINDOW):
+            self._recent[wa_id] = at
+
+    async def window_open(self, wa_id: str) -> bool:
+        """Return whether the person wrote in the last 24 hours (free-form messages allowed)."""
+        now = self._clock()
+        recent = self._recent.get(wa_id)
+        if recent is not None and now - recent < SERVICE_WINDOW:
+            return True
+        last = await self._last_wrote(wa_id)
+        return last is not None and now - datetime.fromisoformat(last) < SERVICE_WINDOW
 
     async def messages(self, wa_id: str, reply: Reply) -> list[dict[str, Any]]:
         """Return the WhatsApp messages that show one reply (media uploaded on the way)."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.channels.base import Button, Recipient, Reply
+from bot.channels.base import Button, Recipient, Reply, SendStatus
 from bot.channels.whatsapp.outbound import ListPages, WhatsAppOutbound
 from bot.channels.whatsapp.render import (
     MAX_BODY,
@@ -36,9 +37,18 @@ async def _english(_channel: str, _ref: str, _hint: str | None) -> str:
     return "en"
 
 
-def _outbound() -> tuple[WhatsAppOutbound, _Graph]:
+NOW = datetime(2027, 3, 28, 1, 30, tzinfo=UTC)
+
+
+def _outbound(last_wrote: str | None = None) -> tuple[WhatsAppOutbound, _Graph]:
     graph = _Graph()
-    return WhatsAppOutbound(graph, _english, ListPages()), graph  # type: ignore[arg-type]
+
+    async def stored(_wa_id: str) -> str | None:
+        return last_wrote
+
+    outbound = WhatsAppOutbound(graph, _english, ListPages(), stored, lambda: NOW)  # type: ignore[arg-type]
+    outbound.note_inbound("32470", NOW - timedelta(minutes=5))
+    return outbound, graph
 
 
 def _choices(n: int, label: str = "Choice") -> tuple[tuple[Button, ...], ...]:
@@ -115,6 +125,21 @@ async def test_charts_and_files_are_uploaded_then_sent_by_id() -> None:
         "caption": "Your data",
         "filename": "data.json",
     }
+
+
+async def test_free_form_messages_go_only_within_24_hours_of_the_persons_last_message() -> None:
+    to = Recipient("whatsapp", "32999")
+    outbound, graph = _outbound()
+    outcome = await outbound.send(to, [Reply("Three weeks ago you wrote…")])
+    assert outcome.status is SendStatus.NOT_ALLOWED_NOW and graph.sent == []
+    outbound.note_inbound("32999", NOW - timedelta(hours=23, minutes=59))
+    assert (await outbound.send(to, [Reply("Hello")])).sent
+    outbound.note_inbound("32998", NOW - timedelta(hours=24, minutes=1))
+    late = await outbound.send(Recipient("whatsapp", "32998"), [Reply("Hello")])
+    assert late.status is SendStatus.NOT_ALLOWED_NOW
+    # After a restart only the stored time is known.
+    stored, graph = _outbound(last_wrote=(NOW - timedelta(hours=2)).isoformat())
+    assert (await stored.send(to, [Reply("Hello")])).sent and len(graph.sent) == 1
 
 
 def test_what_people_typed_is_never_read_as_formatting() -> None:
