@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.channels.base import ChannelRefused
 from bot.config import ConfigError, Settings, deprecated_names, load_settings
 from bot.features.surveys.definitions import SurveyDefinitionError
 from bot.reference import ReferenceDataError
@@ -179,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return _dispatch(args, settings)
-    except (ConfigError, ReferenceDataError, SurveyDefinitionError) as exc:
+    except (ConfigError, ReferenceDataError, SurveyDefinitionError, ChannelRefused) as exc:
         # Broken settings or data files: one line that names what to fix, no traceback.
         print(f"échoppe: {exc}", file=sys.stderr)
         return 2

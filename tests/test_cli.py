@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from bot.cli import main
 from bot.emulator import BotApiEmulator, FakeUser
@@ -275,3 +276,39 @@ def test_broadcast_and_event_commands_from_a_shell(
     assert "no upcoming events" in capsys.readouterr().out
     assert main(["event", "attendees", "7", "--csv", str(tmp_path / "a.csv")]) == 2
     assert "no event 7" in capsys.readouterr().err
+
+
+async def test_run_with_a_token_telegram_refuses_stops_with_one_line(tmp_path: Path) -> None:
+    async def refuse(_request: web.Request) -> web.Response:
+        return web.json_response(
+            {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+        )
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", refuse)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        bot = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(ROOT / "bot.py"),
+            "run",
+            env=_env(
+                ECHOPPE_TELEGRAM_TOKEN="42:refused-secret-token",
+                ECHOPPE_TELEGRAM_BASE_URL=f"http://127.0.0.1:{port}/bot",
+                ECHOPPE_DATABASE_PATH=str(tmp_path / "refused.sqlite3"),
+            ),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        stdout, stderr = await asyncio.wait_for(bot.communicate(), timeout=60)
+    finally:
+        await runner.cleanup()
+    output = (stdout + stderr).decode()
+    assert bot.returncode == 2, output
+    assert "refused the bot token" in output
+    assert "refused-secret-token" not in output and "Traceback" not in output
+    assert "Unclosed" not in output

@@ -16,7 +16,7 @@ from bot.app.container import Services, open_services
 from bot.app.jobs import all_jobs
 from bot.app.scheduler import Scheduler
 from bot.app.web import HealthCheck, WebServer, build_app
-from bot.channels.base import OutboundPort
+from bot.channels.base import ChannelRefused, ChannelUnavailable, OutboundPort
 from bot.channels.telegram.app import TelegramChannel
 from bot.channels.telegram.hooks import ChannelHooks
 from bot.channels.telegram.render import TelegramRenderer
@@ -29,6 +29,9 @@ from bot.log_redaction import redact_in_logs
 logger = logging.getLogger(__name__)
 
 POLL_TIMEOUT_S = 10
+# An unreachable channel is tried again after 1 s, 2 s, 4 s… and then every minute.
+RETRY_FIRST_S = 1.0
+RETRY_MAX_S = 60.0
 
 
 @dataclass
@@ -189,23 +192,41 @@ async def running_bot(
             settings.http_port,
         )
         ports: list[OutboundPort] = []
+        retrying: asyncio.Task[None] | None = None
+
+        async def telegram_up() -> None:
+            assert telegram is not None
+            services.identity.username = telegram.username
+            services.outbound.register(telegram.outbound)
+            await telegram.start(webhook_url=webhook_url, poll_timeout=poll_timeout)
+
         try:
+            telegram_open = False
             if telegram is not None:
-                await telegram.open()
-                services.identity.username = telegram.username
-                ports.append(telegram.outbound)
+                telegram_open = await _open_or_later("Telegram", telegram.open)
+                if telegram_open:
+                    services.identity.username = telegram.username
+                    ports.append(telegram.outbound)
             if whatsapp is not None:
                 await whatsapp.open()
                 ports.append(whatsapp.outbound)
             await web.start()
 
             async def start() -> None:
+                nonlocal retrying
                 if whatsapp is not None:
                     await whatsapp.start()
-                if telegram is not None:
+                if telegram is not None and telegram_open:
                     await telegram.start(webhook_url=webhook_url, poll_timeout=poll_timeout)
+                elif telegram is not None:
+                    retrying = asyncio.create_task(
+                        _keep_trying("Telegram", telegram.open, telegram_up), name="reopen"
+                    )
 
             async def stop() -> None:
+                if retrying is not None:
+                    retrying.cancel()
+                    await asyncio.gather(retrying, return_exceptions=True)
                 if telegram is not None:
                     await telegram.stop_receiving()
                 if whatsapp is not None:
@@ -241,6 +262,37 @@ async def running_bot(
                 await telegram.close()
     finally:
         await services.close()
+
+
+async def _open_or_later(name: str, open_channel: Callable[[], Awaitable[None]]) -> bool:
+    """Open a channel; when its platform is unreachable, say so in one line and go on."""
+    try:
+        await open_channel()
+    except ChannelUnavailable as exc:
+        logger.error("%s is unreachable, retrying in the background: %s", name, exc)
+        return False
+    return True
+
+
+async def _keep_trying(
+    name: str, open_channel: Callable[[], Awaitable[None]], then: Callable[[], Awaitable[None]]
+) -> None:
+    """Open a channel again and again, waiting longer each time, then start it."""
+    delay = RETRY_FIRST_S
+    while True:
+        await asyncio.sleep(delay)
+        try:
+            await open_channel()
+        except ChannelUnavailable as exc:
+            delay = min(delay * 2, RETRY_MAX_S)
+            logger.warning("%s still unreachable (next try in %.0f s): %s", name, delay, exc)
+            continue
+        except ChannelRefused as exc:
+            logger.error("%s refused the configuration; not retrying: %s", name, exc)
+            return
+        await then()
+        logger.info("%s is reachable again", name)
+        return
 
 
 async def serve(settings: Settings, *, webhook_url: str | None = None) -> None:

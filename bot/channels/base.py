@@ -100,6 +100,14 @@ class Recipient:
     chat_id: str
 
 
+class ChannelUnavailable(Exception):
+    """A channel's platform cannot be reached now (network, outage): try again later."""
+
+
+class ChannelRefused(Exception):
+    """A channel's platform refused the configuration (a bad token): do not start."""
+
+
 class SendStatus(StrEnum):
     """Say what became of handing messages to a channel."""
 

@@ -15,9 +15,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from telegram import BotCommand, Update
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor
 
 import handlers
+from bot.channels.base import ChannelRefused, ChannelUnavailable
 from bot.channels.telegram.hooks import ChannelHooks
 from bot.channels.telegram.http import AiohttpRequest
 from bot.channels.telegram.inbox import DurableUpdateQueue
@@ -153,6 +155,8 @@ class TelegramChannel:
         self.application = build_application(settings, hooks, self._requests)
         self.outbound = TelegramOutbound(self.application.bot)
         self._secret = ""  # set by webhook_routes()
+        # "starting", "up" (the Bot API answered at open), or "unreachable".
+        self.state = "starting"
 
     @property
     def renderer(self) -> TelegramRenderer:
@@ -168,9 +172,24 @@ class TelegramChannel:
         return username
 
     async def open(self) -> None:
-        """Connect to the Bot API, publish the command menu, queue updates kept last time."""
-        await self.application.initialize()
-        await publish_commands(self.application)
+        """Connect to the Bot API, publish the command menu, queue updates kept last time.
+
+        Raises ChannelUnavailable when the Bot API cannot be reached (open may be called
+        again), ChannelRefused when it refuses the token.
+        """
+        try:
+            await self.application.initialize()
+            await publish_commands(self.application)
+        except InvalidToken:
+            # Not the exception's text: python-telegram-bot puts the token in it.
+            raise ChannelRefused("Telegram refused the bot token (ECHOPPE_TELEGRAM_TOKEN)") from None
+        except NetworkError as exc:
+            # Half-done, so that the next open() starts again; the HTTP sessions stay open
+            # for it (python-telegram-bot opens them once) and close() closes them.
+            await self.application.shutdown()
+            self.state = "unreachable"
+            raise ChannelUnavailable(f"Telegram Bot API unreachable ({exc})") from None
+        self.state = "up"
         queue = self.application.update_queue
         assert isinstance(queue, DurableUpdateQueue)
         await queue.replay(self.application.bot)
@@ -212,7 +231,7 @@ class TelegramChannel:
     def health(self) -> dict[str, Any]:
         """Say when the Bot API last answered."""
         times = [r.last_ok for r in self._requests if r.last_ok is not None]
-        return {"last_ok": _iso(max(times)) if times else None}
+        return {"state": self.state, "last_ok": _iso(max(times)) if times else None}
 
     async def stop_receiving(self) -> None:
         """Stop fetching updates; those already fetched are still handled."""
@@ -224,4 +243,11 @@ class TelegramChannel:
         """Finish the updates in hand, then disconnect."""
         if self.application.running:
             await self.application.stop()
-        await self.application.shutdown()
+        if self.state == "up":
+            await self.application.shutdown()
+        await self._release()
+
+    async def _release(self) -> None:
+        """Close the HTTP sessions, even when the Application never finished initialising."""
+        for request in self._requests:
+            await request.shutdown()
