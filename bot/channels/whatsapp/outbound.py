@@ -203,13 +203,8 @@ class WhatsAppOutbound:
 
 
 def _mime(name: str) -> str:
-    lowered = name.lower()
-    if lowered.endswith(".csv"):
-        return "text/csv"
-    if lowered.endswith(".ics"):
-        return "text/calendar"
-    if lowered.endswith(".json"):
-        return "application/json"
-    if lowered.endswith(".pdf"):
+    # Meta takes documents of a few types only (text/csv and text/calendar are refused):
+    # text files go as text/plain, and phones open them by their name's extension.
+    if name.lower().endswith(".pdf"):
         return "application/pdf"
-    return "application/octet-stream"
+    return "text/plain"

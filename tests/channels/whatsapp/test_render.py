@@ -116,7 +116,7 @@ async def test_charts_and_files_are_uploaded_then_sent_by_id() -> None:
     assert outcome.sent
     assert [u[1:] for u in graph.uploads] == [
         ("image/png", "chart.png"),
-        ("application/json", "data.json"),
+        ("text/plain", "data.json"),
     ]
     kinds = [m["type"] for _, m in graph.sent]
     assert kinds == ["image", "document"]
