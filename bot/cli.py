@@ -43,6 +43,15 @@ def _parser() -> argparse.ArgumentParser:
     emulator = commands.add_parser("emulator", help="run the local Bot API emulator alone")
     emulator.add_argument("--port", type=int, default=8081)
 
+    whatsapp = commands.add_parser("whatsapp", help="WhatsApp Business: message templates")
+    whatsapp_commands = whatsapp.add_subparsers(dest="whatsapp_command", required=True)
+    templates = whatsapp_commands.add_parser("templates", help="the bot's message templates")
+    templates.add_argument(
+        "action",
+        choices=("sync", "list"),
+        help="sync: submit to Meta those it does not have; list: show their review status",
+    )
+
     commands.add_parser("migrate", help="create or upgrade the database, then exit")
     audit = commands.add_parser("audit", help="print the audit trail: admin and partner actions")
     audit.add_argument("--limit", type=int, default=50)
@@ -245,6 +254,12 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return _digest(args, settings)
     if args.command == "audit":
         return _audit(args, settings)
+    if args.command == "whatsapp":
+        from bot.app.whatsapp_admin import templates
+
+        lines = asyncio.run(templates(settings, submit=args.action == "sync"))
+        print("\n".join(lines))
+        return 0
     if args.command in ("backup", "restore"):
         return _backup_or_restore(args, settings)
     if args.command == "broadcast":

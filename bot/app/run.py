@@ -25,6 +25,7 @@ from bot.channels.whatsapp.client import UNDELIVERABLE
 from bot.channels.whatsapp.render import CHANNEL as WHATSAPP
 from bot.config import Settings
 from bot.log_redaction import redact_in_logs
+from bot.storage.templates import TemplateStatusRepository
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +139,13 @@ def whatsapp_hooks(services: Services) -> WhatsAppHooks:
     async def last_wrote(wa_id: str) -> str | None:
         return await services.users.last_inbound(WHATSAPP, wa_id)
 
+    statuses = TemplateStatusRepository(services.db)
+
+    async def template_status(name: str, lang: str) -> str | None:
+        return await statuses.status(WHATSAPP, name, lang)
+
     return WhatsAppHooks(
+        template_status=template_status,
         apply=services.conversation.apply,
         inbox=services.delivery,
         language_of=services.onboarding.user_language,

@@ -61,6 +61,20 @@ class Button:
 
 
 @dataclass(frozen=True)
+class TemplateUse:
+    """The pre-approved short form of an unprompted reply, for channels that need one.
+
+    WhatsApp lets a business write freely only within 24 hours of the person's last
+    message; after that only templates approved by Meta go. `kind` names the template (see
+    data/whatsapp/templates.yaml), `params` fill its blanks in order; its quick-reply buttons
+    carry the reply's own button data, so a tap leads back into the flow.
+    """
+
+    kind: str
+    params: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Reply:
     """Describe one message to show; edit=True replaces the message whose button was pressed.
 
@@ -81,6 +95,8 @@ class Reply:
     # What must still hold for the reply to mean something when it goes ("concern:12" asks
     # about concern 12 while it waits for an answer); checked before a late send.
     valid_while: str | None = None
+    # Its template, for an unprompted reply to someone outside WhatsApp's service window.
+    template: TemplateUse | None = None
 
 
 @dataclass(frozen=True)

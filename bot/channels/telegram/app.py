@@ -182,7 +182,9 @@ class TelegramChannel:
             await publish_commands(self.application)
         except InvalidToken:
             # Not the exception's text: python-telegram-bot puts the token in it.
-            raise ChannelRefused("Telegram refused the bot token (ECHOPPE_TELEGRAM_TOKEN)") from None
+            raise ChannelRefused(
+                "Telegram refused the bot token (ECHOPPE_TELEGRAM_TOKEN)"
+            ) from None
         except NetworkError as exc:
             # Half-done, so that the next open() starts again; the HTTP sessions stay open
             # for it (python-telegram-bot opens them once) and close() closes them.

@@ -27,6 +27,7 @@ from bot.channels.whatsapp.inbound import (
 from bot.channels.whatsapp.menu import COMMAND_PREFIX, menu_message
 from bot.channels.whatsapp.outbound import ListPages, WhatsAppOutbound
 from bot.channels.whatsapp.render import CHANNEL, PAGE_PREFIX
+from bot.channels.whatsapp.templates import TemplateBook
 from bot.config import Settings
 from bot.i18n import translate
 from bot.shared.inbox import DeliveryService
@@ -52,6 +53,8 @@ class WhatsAppHooks:
     wrote: Callable[[str, str], Awaitable[None]]
     # When the person last wrote (ISO UTC), or None.
     last_wrote: Callable[[str], Awaitable[str | None]]
+    # A template's review status: (name, language) -> status or None.
+    template_status: Callable[[str, str], Awaitable[str | None]]
 
 
 class WhatsAppChannel:
@@ -71,8 +74,14 @@ class WhatsAppChannel:
             settings.whatsapp_phone_number_id,
             max_rate=settings.whatsapp_max_rate,
         )
+        self.templates = TemplateBook.load(settings.data_dir / "whatsapp" / "templates.yaml")
         self.outbound = WhatsAppOutbound(
-            self.client, hooks.language_of, ListPages(), hooks.last_wrote
+            self.client,
+            hooks.language_of,
+            ListPages(),
+            hooks.last_wrote,
+            templates=self.templates,
+            template_status=hooks.template_status,
         )
         self._queues: dict[str, list[InboundMessage]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
@@ -156,7 +165,7 @@ class WhatsAppChannel:
     async def _take(self, webhook: Webhook) -> None:
         """Store each message of a consented person, then queue it; only then is 200 said."""
         for inbound in webhook.messages:
-            at = _moment(inbound.timestamp)
+            at = _moment(inbound.timestamp, self.outbound.clock())
             self.outbound.note_inbound(inbound.wa_id, at)
             await self._hooks.wrote(inbound.wa_id, at.isoformat(timespec="milliseconds"))
             await self._hooks.inbox.keep(
@@ -238,9 +247,8 @@ class WhatsAppChannel:
                 return
 
 
-def _moment(timestamp: int) -> datetime:
+def _moment(timestamp: int, now: datetime) -> datetime:
     # Meta's timestamp is when the person sent it; never later than now (clocks differ).
-    now = datetime.now(UTC)
     return min(datetime.fromtimestamp(timestamp, UTC), now) if timestamp else now
 
 

@@ -33,12 +33,15 @@ from bot.channels.whatsapp.render import (
     media_message,
     text_message,
 )
+from bot.channels.whatsapp.templates import TemplateBook
 from bot.i18n import translate
 
 logger = logging.getLogger(__name__)
 
 LanguageOf = Callable[[str, str, str | None], Awaitable[str]]
 LastWrote = Callable[[str], Awaitable[str | None]]
+# A template's review status in a language: (name, language) -> "APPROVED", "PENDING"… or None.
+TemplateStatusOf = Callable[[str, str], Awaitable[str | None]]
 # Meta's customer service window: free-form messages within 24 hours of the person's last one.
 SERVICE_WINDOW = timedelta(hours=24)
 # Long lists shown page by page: kept so that a tap on "more" can show the next page.
@@ -85,12 +88,17 @@ class WhatsAppOutbound:
         pages: ListPages,
         last_wrote: LastWrote,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        templates: TemplateBook | None = None,
+        template_status: TemplateStatusOf | None = None,
     ) -> None:
         self._client = client
         self._language_of = language_of
         self._pages = pages
         self._last_wrote = last_wrote
-        self._clock = clock
+        # The bot's clock (tests move it to age a service window).
+        self.clock = clock
+        self._templates = templates or TemplateBook([])
+        self._template_status = template_status
         # Who wrote lately, in memory too: people not yet registered have no stored time,
         # and their first answers must go.
         self._recent: dict[str, datetime] = {}
@@ -104,8 +112,8 @@ class WhatsAppOutbound:
                 SendStatus.FAILED, reason=f"sending stopped by Meta ({self.stopped_by})"
             )
         if not await self.window_open(to.chat_id):
-            # Meta would take it, then fail it (131047): say so now, a template may go instead.
-            return SendOutcome(SendStatus.NOT_ALLOWED_NOW, reason="outside the service window")
+            # Meta would take a free-form message, then fail it (131047): a template instead.
+            return await self._send_templates(to.chat_id, replies)
         try:
             for reply in replies:
                 for message in await self.messages(to.chat_id, reply):
@@ -119,9 +127,42 @@ class WhatsAppOutbound:
             return SendOutcome(SendStatus.FAILED, reason=str(exc))
         return SendOutcome(SendStatus.SENT)
 
+    async def _send_templates(self, wa_id: str, replies: Sequence[Reply]) -> SendOutcome:
+        """Send each reply as its approved template, or say why it cannot go now."""
+        lang = await self._language_of(CHANNEL, wa_id, None)
+        messages: list[dict[str, Any]] = []
+        for reply in replies:
+            use = reply.template
+            spec = self._templates.get(use.kind) if use is not None else None
+            if use is None or spec is None:
+                return SendOutcome(
+                    SendStatus.NOT_ALLOWED_NOW,
+                    reason="outside the service window, and this message has no template",
+                )
+            status = (
+                await self._template_status(spec.name, lang) if self._template_status else None
+            )
+            if status != "APPROVED":
+                return SendOutcome(
+                    SendStatus.NOT_ALLOWED_NOW,
+                    reason=f"template {spec.name} ({lang}) is {status or 'not submitted'}",
+                )
+            payloads = [button.data for button in buttons_of(reply)]
+            messages.append(spec.message(lang, use.params, payloads))
+        try:
+            for message in messages:
+                await self._client.send(wa_id, message)
+        except GraphError as exc:
+            return self._outcome(exc)
+        except TimedOut:
+            logger.warning("a template send to WhatsApp timed out; counted as sent")
+        except Unreachable as exc:
+            return SendOutcome(SendStatus.FAILED, reason=str(exc))
+        return SendOutcome(SendStatus.SENT)
+
     def note_inbound(self, wa_id: str, at: datetime) -> None:
         """Remember that a person just wrote (their service window opens)."""
-        now = self._clock()
+        now = self.clock()
         if len(self._recent) > 10_000:
             self._recent = {k: v for k, v in self._recent.items() if now - v < SERVICE_WINDOW}
         if at > self._recent.get(wa_id, at - SERVICE_WINDOW):
@@ -129,7 +170,7 @@ class WhatsAppOutbound:
 
     async def window_open(self, wa_id: str) -> bool:
         """Return whether the person wrote in the last 24 hours (free-form messages allowed)."""
-        now = self._clock()
+        now = self.clock()
         recent = self._recent.get(wa_id)
         if recent is not None and now - recent < SERVICE_WINDOW:
             return True

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from bot.channels.base import Button, Recipient, Reply, SendStatus
+from bot.channels.base import Button, Recipient, Reply, SendStatus, TemplateUse
 from bot.features.broadcasts.flow import AnnouncementsFlow
 from bot.features.broadcasts.service import (
     PHOTO_PATH_PREFIX,
@@ -39,13 +39,16 @@ def announcement_sender(outbound: Outbound, event_buttons: Buttons) -> SendAnnou
         buttons: tuple[tuple[Button, ...], ...] = ()
         if broadcast.event_id is not None:
             buttons = event_buttons(broadcast.event_id, item.language)
-        reply = Reply(text, buttons)
+        # Outside WhatsApp's service window, the announcement goes as its template.
+        template = TemplateUse("announcement", (broadcast.texts.get(item.language, text),))
+        reply = Reply(text, buttons, template=template)
         if broadcast.photo is not None:
             if broadcast.photo.startswith(PHOTO_PATH_PREFIX):
                 path = Path(broadcast.photo.removeprefix(PHOTO_PATH_PREFIX))
-                reply = Reply(text, buttons, image=await asyncio.to_thread(path.read_bytes))
+                image = await asyncio.to_thread(path.read_bytes)
+                reply = Reply(text, buttons, image=image, template=template)
             else:
-                reply = Reply(text, buttons, image_ref=broadcast.photo)
+                reply = Reply(text, buttons, image_ref=broadcast.photo, template=template)
         # The outbox already left out people who blocked the bot.
         outcome = await outbound.send(
             Recipient(item.channel, item.chat_id), [reply], unprompted=False

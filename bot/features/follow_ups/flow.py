@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.channels.base import Button, IncomingMessage, Outcome, Reply
+from bot.channels.base import Button, IncomingMessage, Outcome, Reply, TemplateUse
 from bot.features.concerns.echo import Echo, excerpt
 from bot.features.concerns.store import Concern, ConcernSource
 from bot.features.follow_ups.service import AnswerStatus, FollowUpService
@@ -34,17 +34,22 @@ class FollowUpFlow:
         t = Translator(user.language)
         said = "" if concern.source is ConcernSource.ME_TOO else f"«{excerpt(concern.text)}»"
         said_on = datetime.fromisoformat(concern.confirmed_at or concern.created_at)
-        text = t(
-            "follow_up.question",
-            date=said_on.astimezone(self._tz).strftime("%d/%m/%Y"),
-            factors=self._concerns.titles(t.lang, concern.draft),
-            excerpt=said,
-        ).replace("\n\n", "\n")
+        date = said_on.astimezone(self._tz).strftime("%d/%m/%Y")
+        factors = self._concerns.titles(t.lang, concern.draft)
+        text = t("follow_up.question", date=date, factors=factors, excerpt=said).replace(
+            "\n\n", "\n"
+        )
         answers = tuple(
             Button(t(f"follow_up.{answer.value}"), f"{PREFIX}:{_CODES[answer]}:{concern.id}")
             for answer in FollowUpAnswer
         )
-        return Reply(text, (answers, (Button(t("follow_up.stop"), f"{PREFIX}:off"),)))
+        return Reply(
+            text,
+            (answers, (Button(t("follow_up.stop"), f"{PREFIX}:off"),)),
+            # Outside WhatsApp's service window: the template, whose quick replies are the
+            # three answers (without the person's own words, which a template must not hold).
+            template=TemplateUse("follow_up", (date, factors)),
+        )
 
     def routes(self) -> FlowRoutes:
         """Declare the follow-up question's buttons."""

@@ -5,15 +5,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from bot.emulator.whatsapp import WaUser, WhatsAppEmulator
 from pydantic import SecretStr
 
 from bot.app.run import RunningBot, running_bot
+from bot.app.whatsapp_admin import templates
 from bot.config import Settings
+from bot.emulator.whatsapp import WaUser, WhatsAppEmulator
+from bot.features.follow_ups.jobs import question_sender
 from bot.i18n import translate
 from tests.channels.whatsapp.phone import WaPhone
 
@@ -149,3 +153,39 @@ async def test_the_menu_word_opens_the_menu_and_its_rows_run_commands(
     [menu] = await phone.send("menu", until=translate("fr", "menu.body")[:15])
     assert any("Baromètre" in title for _, title, _ in menu.rows)
     await phone.choose(translate("fr", "menu.profile"), until="👤")
+
+
+async def test_a_follow_up_outside_the_window_goes_as_its_template_and_is_answered(
+    wa_bot: RunningBot, wa: WhatsAppEmulator
+) -> None:
+    phone = WaPhone(wa, WaUser("32470000005", "Ed"))
+    await _onboard(phone)
+    await phone.send(
+        "Les travaux bloquent la rue depuis trois mois",
+        until=translate("fr", "concern.understood", factors="")[:12],
+    )
+    await phone.choose(translate("fr", "concern.yes"), until="🤝")
+    services = wa_bot.services
+    # Meta reviews the templates the operator submitted.
+    submitted = await templates(services.settings, submit=True)
+    assert submitted[-1] == "6 template(s) submitted for review"  # 2 templates in fr, nl, en
+    assert "echoppe_follow_up\tnl\tUTILITY\tPENDING" in submitted
+    wa.approve_template("echoppe_follow_up")
+    listing = "\n".join(await templates(services.settings, submit=False))
+    assert "echoppe_follow_up\tfr\tUTILITY\tAPPROVED" in listing
+    # A day and an hour later for the bot and for Meta: the service window has closed.
+    assert wa_bot.whatsapp is not None
+    start = time.time()
+    wa.clock = lambda: time.time() + 25 * 3600
+    wa_bot.whatsapp.outbound.clock = lambda: datetime.now(UTC) + timedelta(hours=25)
+    due = (datetime.now(services.settings.tz) + timedelta(days=22)).replace(hour=10, minute=0)
+    ask = question_sender(services.follow_up_flow, services.outbound)
+    before = phone.seen
+    assert await services.follow_ups.send_due(ask, now=due.astimezone(UTC)) == 1
+    [template] = await phone.wait(before)
+    assert template.type == "template" and template.template_name == "echoppe_follow_up"
+    assert len(template.buttons) == 3
+    await phone.choose(translate("fr", "follow_up.still_there"), until="📝")
+    row = await services.db.fetch_one("SELECT answer FROM follow_ups")
+    assert row is not None and row[0] == "still_there"
+    assert wa.rejected == [] and time.time() - start < 60

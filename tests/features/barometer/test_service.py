@@ -94,7 +94,15 @@ async def test_cached_territory_counts_never_subtract_a_voice_they_did_not_see(
     others = [await make_user(db, f"o{i}", core="les_ghoy") for i in range(5)]
     for person in others:
         await voice(db, person, "staff", 2)
-    service = BarometerService(db, anonymity_k=5, territory_cache_s=3600)
+    # The counts are taken a second before "now": the "me too" below is stored at the
+    # storage clock's now, and within the same millisecond as the counts it would be
+    # indistinguishable from a voice they saw (it happened under faketime).
+    service = BarometerService(
+        db,
+        anonymity_k=5,
+        territory_cache_s=3600,
+        clock=lambda: datetime.now(UTC) - timedelta(seconds=1),
+    )
     first = await service.barometer(me)
     assert {s.factor: s.current for s in first.territory.stats}["staff"] == 5
     # My "me too" lands after the territory counts were cached: the 5 others stay 5.
