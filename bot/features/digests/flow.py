@@ -98,7 +98,10 @@ class DigestFlow:
         return (
             Reply(self.text(partner, figures)),
             Reply(t("digest.chart_caption", week=figures.week), image=png),
-            Reply(t("digest.csv_caption", week=figures.week), document=(name, self.csv(figures))),
+            Reply(
+                t("digest.csv_caption", week=figures.week, k=self._k),
+                document=(name, self.csv(figures)),
+            ),
         )
 
     async def email(
