@@ -180,7 +180,8 @@ async def test_follow_up_three_weeks_later_is_stored_once_as_a_new_voice(
     assert await services.follow_ups.send_due(send, later) == 1
     await me.wait(before, until="👋")
     question = me.last_text()
-    assert "roadworks" in question.lower() and "«The roadworks outside" in question
+    opening = translate("en", "text.quoted", text="The roadworks outside")[:-1]
+    assert "roadworks" in question.lower() and opening in question
     said_on = datetime.fromisoformat(confirmed[0]).astimezone(BRUSSELS).strftime("%d/%m/%Y")
     assert f"On {said_on} you told me" in question
     # Asked once: the next round finds nothing to send.

@@ -175,7 +175,7 @@ async def test_history_lists_and_deletes_own_concerns(
     pending_yes = phone.find_button(t("concern.yes"))
     await phone.send("/history", until=t("history.header")[:10])
     listing = phone.last_text()
-    assert "«Le loyer augmente encore et encore cette année»" in listing
+    assert t("text.quoted", text="Le loyer augmente encore et encore cette année") in listing
     assert t("history.pending") in listing and listing.index("samedi") < listing.index("loyer")
     # Delete the pending one (number 1, newest first); its old "Yes" button goes stale.
     await phone.tap("🗑 1", until=t("history.header")[:10])

@@ -317,7 +317,7 @@ class DigestFlow:
             if f.cores:
                 text += "\n   " + t("digest.cores", cores=f.cores)
             lines.append(text)
-            lines += [f"   💬 «{quote}»" for quote in f.quotes]
+            lines += ["   💬 " + t("text.quoted", text=quote) for quote in f.quotes]
         if view.emerging:
             lines += ["", t("digest.emerging_header"), *view.emerging]
         for survey in view.surveys:
