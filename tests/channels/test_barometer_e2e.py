@@ -58,6 +58,7 @@ async def test_barometer_chart_suppression_and_me_too(
     bot_k2: RunningBot, emulator: BotApiEmulator, make_phone: PhoneFactory
 ) -> None:
     roadworks = taxonomy().get("roadworks").title("fr")
+    me_too = taxonomy().get("roadworks").short_title("fr")
     in_ogy = [make_phone(9400 + i, "fr") for i in range(3)]
     elsewhere = make_phone(9405, "fr")
     me = make_phone(9410, "fr")
@@ -81,7 +82,7 @@ async def test_barometer_chart_suppression_and_me_too(
     assert f"1. {roadworks} : 2" in text and f"1. {roadworks} : 3" in text
     assert translate("fr", "barometer.rest_hidden", k=2) in text
     # Only roadworks reaches k: it is the only "me too" offered.
-    assert me.buttons() == [translate("fr", "barometer.me_too_button", factor=roadworks)]
+    assert me.buttons() == [translate("fr", "barometer.me_too_button", factor=me_too)]
 
     # The third person of Ogy sees the other two, never themself.
     await in_ogy[2].send("/barometer", until=translate("fr", "barometer.me_too_hint")[:10])
