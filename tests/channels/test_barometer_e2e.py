@@ -90,7 +90,8 @@ async def test_barometer_chart_suppression_and_me_too(
 
     message_id, data = me.find_button(translate("fr", "barometer.me_too_button", factor=""))
     await me.tap_data(message_id, data, until="🤝")
-    assert "2 à Ogy" in me.last_text() and "3 en Lessines" in me.last_text()
+    line = dict(factor=roadworks, core="Ogy", in_core=2, territory="Lessines", in_territory=3)
+    assert translate("fr", "echo.line", **line) in me.last_text()
     assert await voices(bot_k2, me) == [("roadworks", "raised", "me_too")]
     answers = [
         e

@@ -55,7 +55,8 @@ async def test_confirm_path_echo_and_threshold(
     assert echo_first.count(translate("fr", "echo.fewer", k=2)) == 2
     await report(others[1])
     echo = await report(me)
-    assert "2 à Ogy" in echo and "2 en Lessines" in echo
+    line = dict(factor=title, core="Ogy", in_core=2, territory="Lessines", in_territory=2)
+    assert translate("fr", "echo.line", **line) in echo
     assert translate("fr", "echo.help_header") in echo and "https://" in echo
     assert translate("fr", "echo.fewer", k=2) not in echo
     assert [s for s, _, _ in await concerns_of(bot_k2, me)] == [ConcernStatus.CONFIRMED]
