@@ -53,6 +53,8 @@ class Factor(BaseModel):
     id: str
     emoji: str = Field(min_length=1, max_length=8)
     label: Texts
+    # A few words for where the label does not fit, such as the barometer's "me too" buttons.
+    short: Texts
     description: Texts
 
     @field_validator("id")
@@ -65,6 +67,10 @@ class Factor(BaseModel):
     def title(self, lang: str) -> str:
         """Return 'emoji label' in a language, as shown on buttons and in digests."""
         return f"{self.emoji} {self.label.get(lang)}"
+
+    def short_title(self, lang: str) -> str:
+        """Return 'emoji short label' in a language, for buttons with little room."""
+        return f"{self.emoji} {self.short.get(lang)}"
 
 
 class Taxonomy(BaseModel):

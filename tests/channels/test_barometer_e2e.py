@@ -58,6 +58,7 @@ async def test_barometer_chart_suppression_and_me_too(
     bot_k2: RunningBot, emulator: BotApiEmulator, make_phone: PhoneFactory
 ) -> None:
     roadworks = taxonomy().get("roadworks").title("fr")
+    me_too = taxonomy().get("roadworks").short_title("fr")
     in_ogy = [make_phone(9400 + i, "fr") for i in range(3)]
     elsewhere = make_phone(9405, "fr")
     me = make_phone(9410, "fr")
@@ -81,7 +82,7 @@ async def test_barometer_chart_suppression_and_me_too(
     assert f"1. {roadworks} : 2" in text and f"1. {roadworks} : 3" in text
     assert translate("fr", "barometer.rest_hidden", k=2) in text
     # Only roadworks reaches k: it is the only "me too" offered.
-    assert me.buttons() == [translate("fr", "barometer.me_too_button", factor=roadworks)]
+    assert me.buttons() == [translate("fr", "barometer.me_too_button", factor=me_too)]
 
     # The third person of Ogy sees the other two, never themself.
     await in_ogy[2].send("/barometer", until=translate("fr", "barometer.me_too_hint")[:10])
@@ -89,7 +90,8 @@ async def test_barometer_chart_suppression_and_me_too(
 
     message_id, data = me.find_button(translate("fr", "barometer.me_too_button", factor=""))
     await me.tap_data(message_id, data, until="🤝")
-    assert "2 à Ogy" in me.last_text() and "3 en Lessines" in me.last_text()
+    line = dict(factor=roadworks, core="Ogy", in_core=2, territory="Lessines", in_territory=3)
+    assert translate("fr", "echo.line", **line) in me.last_text()
     assert await voices(bot_k2, me) == [("roadworks", "raised", "me_too")]
     answers = [
         e
@@ -180,7 +182,8 @@ async def test_follow_up_three_weeks_later_is_stored_once_as_a_new_voice(
     assert await services.follow_ups.send_due(send, later) == 1
     await me.wait(before, until="👋")
     question = me.last_text()
-    assert "roadworks" in question.lower() and "«The roadworks outside" in question
+    opening = translate("en", "text.quoted", text="The roadworks outside")[:-1]
+    assert "roadworks" in question.lower() and opening in question
     said_on = datetime.fromisoformat(confirmed[0]).astimezone(BRUSSELS).strftime("%d/%m/%Y")
     assert f"On {said_on} you told me" in question
     # Asked once: the next round finds nothing to send.

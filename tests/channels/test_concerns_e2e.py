@@ -55,7 +55,8 @@ async def test_confirm_path_echo_and_threshold(
     assert echo_first.count(translate("fr", "echo.fewer", k=2)) == 2
     await report(others[1])
     echo = await report(me)
-    assert "2 à Ogy" in echo and "2 en Lessines" in echo
+    line = dict(factor=title, core="Ogy", in_core=2, territory="Lessines", in_territory=2)
+    assert translate("fr", "echo.line", **line) in echo
     assert translate("fr", "echo.help_header") in echo and "https://" in echo
     assert translate("fr", "echo.fewer", k=2) not in echo
     assert [s for s, _, _ in await concerns_of(bot_k2, me)] == [ConcernStatus.CONFIRMED]
@@ -175,7 +176,7 @@ async def test_history_lists_and_deletes_own_concerns(
     pending_yes = phone.find_button(t("concern.yes"))
     await phone.send("/history", until=t("history.header")[:10])
     listing = phone.last_text()
-    assert "«Le loyer augmente encore et encore cette année»" in listing
+    assert t("text.quoted", text="Le loyer augmente encore et encore cette année") in listing
     assert t("history.pending") in listing and listing.index("samedi") < listing.index("loyer")
     # Delete the pending one (number 1, newest first); its old "Yes" button goes stale.
     await phone.tap("🗑 1", until=t("history.header")[:10])

@@ -184,6 +184,9 @@ async def test_the_weekly_digest_arrives_with_its_chart_and_csv_once(
         assert document is not None
         name, content = document
         assert name.endswith(".csv")
+        # The caption says what an empty cell means, with the real k.
+        week = name.split("-")[2] + "-" + name.split("-")[3]
+        assert events[2].text == translate("en", "digest.csv_caption", week=week, k=2)
         rows = content.decode("utf-8").splitlines()
         assert rows[0] == "week,factor,people,average_4_weeks,top_cores"
         assert any(row.split(",")[1:3] == ["roadworks", "2"] for row in rows[1:])

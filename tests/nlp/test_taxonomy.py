@@ -17,6 +17,7 @@ def test_twelve_factors_in_spec_order_with_all_languages() -> None:
     for factor in tax.factors:
         for lang in ("fr", "nl", "en"):
             assert factor.label.get(lang) and factor.description.get(lang)
+            assert factor.short.get(lang)
         assert factor.title("nl").startswith(factor.emoji)
 
 

@@ -116,7 +116,7 @@ class BarometerFlow:
         buttons = tuple(
             (
                 Button(
-                    t("barometer.me_too_button", factor=self._tax.get(f).title(t.lang)),
+                    t("barometer.me_too_button", factor=self._tax.get(f).short_title(t.lang)),
                     f"{PREFIX}:m:{FACTOR_IDS.index(f)}",
                 ),
             )

@@ -178,7 +178,7 @@ class ConcernFlow:
             said = (
                 t("history.me_too")
                 if concern.source is ConcernSource.ME_TOO
-                else f"«{excerpt(concern.text)}»"
+                else t("text.quoted", text=excerpt(concern.text))
             )
             lines.append(f"{number}. {concern.created_at[:10]} · {factors}\n   {said}")
             buttons.append(Button(f"🗑 {number}", f"{PREFIX}:x:{concern.id}"))

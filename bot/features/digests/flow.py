@@ -98,7 +98,10 @@ class DigestFlow:
         return (
             Reply(self.text(partner, figures)),
             Reply(t("digest.chart_caption", week=figures.week), image=png),
-            Reply(t("digest.csv_caption", week=figures.week), document=(name, self.csv(figures))),
+            Reply(
+                t("digest.csv_caption", week=figures.week, k=self._k),
+                document=(name, self.csv(figures)),
+            ),
         )
 
     async def email(
@@ -314,7 +317,7 @@ class DigestFlow:
             if f.cores:
                 text += "\n   " + t("digest.cores", cores=f.cores)
             lines.append(text)
-            lines += [f"   💬 «{quote}»" for quote in f.quotes]
+            lines += ["   💬 " + t("text.quoted", text=quote) for quote in f.quotes]
         if view.emerging:
             lines += ["", t("digest.emerging_header"), *view.emerging]
         for survey in view.surveys:

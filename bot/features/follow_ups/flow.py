@@ -32,7 +32,11 @@ class FollowUpFlow:
     def question(self, user: User, concern: Concern) -> Reply:
         """Build the follow-up question about one of the person's own concerns."""
         t = Translator(user.language)
-        said = "" if concern.source is ConcernSource.ME_TOO else f"«{excerpt(concern.text)}»"
+        said = (
+            ""
+            if concern.source is ConcernSource.ME_TOO
+            else t("text.quoted", text=excerpt(concern.text))
+        )
         said_on = datetime.fromisoformat(concern.confirmed_at or concern.created_at)
         date = said_on.astimezone(self._tz).strftime("%d/%m/%Y")
         factors = self._concerns.titles(t.lang, concern.draft)
