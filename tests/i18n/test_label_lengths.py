@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.channels.whatsapp.menu import MENU
 from bot.features.follow_ups.store import FollowUpAnswer
 from bot.features.onboarding.flow import OnboardingService
 from bot.i18n import LANGUAGES, Translator, translate
@@ -55,11 +56,14 @@ def _hand_labels(lang: str) -> dict[str, str]:
         labels[f"barometer.me_too_button[{factor.id}]"] = t(
             "barometer.me_too_button", factor=factor.short_title(lang)
         )
+    # channels/whatsapp/menu.py: one list row per menu entry (rows allow 24; held to 20).
+    for name in MENU:
+        labels[f"menu.{name}"] = t(f"menu.{name}")
     return labels
 
 
 # The computed keys the code builds labels from, by their literal start: each is covered above.
-HAND_PREFIXES = ("follow_up.",)
+HAND_PREFIXES = ("follow_up.", "menu.")
 # Keys the scan finds but measures by hand, their placeholder being filled from reference data.
 HAND_KEYS = frozenset({"barometer.me_too_button"})
 
