@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -19,7 +20,9 @@ from bot.config import Settings
 from bot.emulator.whatsapp import WaUser, WhatsAppEmulator
 from bot.features.follow_ups.jobs import question_sender
 from bot.i18n import translate
+from tests.channels.test_privacy_e2e import cells
 from tests.channels.whatsapp.phone import WaPhone
+from tests.support import eventually
 
 
 @pytest.fixture
@@ -189,3 +192,73 @@ async def test_a_follow_up_outside_the_window_goes_as_its_template_and_is_answer
     row = await services.db.fetch_one("SELECT answer FROM follow_ups")
     assert row is not None and row[0] == "still_there"
     assert wa.rejected == [] and time.time() - start < 60
+
+
+async def test_forget_leaves_no_number_in_any_table_or_the_database_file(
+    wa_bot: RunningBot, wa: WhatsAppEmulator
+) -> None:
+    number = "32470555123"
+    phone = WaPhone(wa, WaUser(number, "Fay"))
+    await _onboard(phone)
+    await phone.send(
+        "Le loyer Qwertzuiop augmente encore",
+        until=translate("fr", "concern.understood", factors="")[:12],
+    )
+    await phone.choose(translate("fr", "concern.yes"), until="🤝")
+    await phone.send("/forget", until="⚠️")
+    await phone.choose(translate("fr", "privacy.forget_yes"), until="✅")
+    database = wa_bot.services.settings.database_path
+
+    def leftovers() -> list[object]:
+        found: list[object] = [
+            (table, column)
+            for table, column, value in cells(database)
+            if isinstance(value, str) and (number in value or "Qwertzuiop" in value)
+        ]
+        for path in (database, Path(f"{database}-wal")):
+            raw = path.read_bytes() if path.exists() else b""
+            if number.encode() in raw or b"Qwertzuiop" in raw:
+                found.append(path.name)
+        return found
+
+    async def erased() -> bool:
+        return leftovers() == []
+
+    await eventually(erased)
+
+
+async def test_a_restart_between_a_message_and_its_confirmation(
+    tmp_path: Path, wa: WhatsAppEmulator
+) -> None:
+    settings = Settings(
+        database_path=tmp_path / "restart.sqlite3",
+        whatsapp_token=SecretStr("wa-test-token"),
+        whatsapp_app_secret=SecretStr("wa-app-secret"),
+        whatsapp_verify_token=SecretStr("wa-verify"),
+        whatsapp_phone_number_id="1000000001",
+        whatsapp_business_account_id="2000000002",
+        whatsapp_api_url=wa.base_url,
+        http_port=0,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    phone = WaPhone(wa, WaUser("32470000006", "Gus"))
+    async with running_bot(settings) as bot:
+        wa.webhook_url = f"http://127.0.0.1:{bot.web.port}/whatsapp/webhook"
+        await _onboard(phone)
+        await phone.send(
+            "Les charges et la TVA me prennent tout mon temps",
+            until=translate("fr", "concern.understood", factors="")[:12],
+        )
+    # The bot is down: the tap waits at Meta, which retries until the bot answers 200.
+    wa.retry_delays = (0.5, 1.0, 2.0, 4.0)
+    before = phone.seen
+    message = [m for m in wa.messages_to(phone.user.wa_id) if m.buttons][-1]
+    yes = next(b for b, title in message.buttons if translate("fr", "concern.yes") in title)
+    tap = asyncio.create_task(wa.tap_button(phone.user, message.id, yes))
+    await asyncio.sleep(0.2)
+    async with running_bot(settings) as bot:
+        wa.webhook_url = f"http://127.0.0.1:{bot.web.port}/whatsapp/webhook"
+        await tap
+        await phone.wait(before, until="🤝")
+        rows = await bot.services.db.fetch_all("SELECT status FROM concerns")
+    assert [r[0] for r in rows] == ["confirmed"]
