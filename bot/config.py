@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     bot_username: str | None = None
     telegram_base_url: str = TELEGRAM_BASE_URL
     database_path: Path = PROJECT_ROOT / "var" / "echoppe.sqlite3"
-    admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    # Telegram user ids, and whatsapp:<number> for admins on WhatsApp.
+    admin_ids: Annotated[tuple[int | str, ...], NoDecode] = ()
     timezone: str = "Europe/Brussels"
     anonymity_k: int = Field(default=5, ge=2, le=100)
     # Concerns one person may send in an hour; beyond it a polite reply and nothing stored.
@@ -123,15 +124,27 @@ class Settings(BaseSettings):
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_admin_ids(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            parts = [p.strip() for p in value.split(",") if p.strip()]
-            try:
-                return tuple(int(p) for p in parts)
-            except ValueError as exc:
-                raise ValueError("must be comma-separated Telegram user ids") from exc
         if isinstance(value, int):
             return (value,)
-        return value
+        parts = (
+            [p.strip() for p in value.split(",") if p.strip()] if isinstance(value, str) else value
+        )
+        ids: list[int | str] = []
+        for part in parts:
+            text = str(part).strip()
+            if text.lower().startswith("whatsapp:"):
+                number = text.split(":", 1)[1].strip().removeprefix("+").replace(" ", "")
+                if not number.isdigit():
+                    raise ValueError(f"{text!r}: a WhatsApp admin is whatsapp:<number>, digits")
+                ids.append(f"whatsapp:{number}")
+                continue
+            try:
+                ids.append(int(text))
+            except ValueError as exc:
+                raise ValueError(
+                    "must be comma-separated Telegram user ids or whatsapp:<number>"
+                ) from exc
+        return tuple(ids)
 
     @field_validator("timezone")
     @classmethod

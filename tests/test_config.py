@@ -124,3 +124,11 @@ def test_whatsapp_without_its_app_secret_refuses_to_start() -> None:
     with pytest.raises(ConfigError) as refused:
         load_settings(whatsapp_token="EAAG-test", _env_file=None)
     assert "ECHOPPE_WHATSAPP_APP_SECRET" in str(refused.value)
+
+
+def test_admins_are_telegram_ids_or_whatsapp_numbers() -> None:
+    settings = load_settings(admin_ids="11, whatsapp:+32 470 00 00 01", _env_file=None)
+    assert settings.admin_ids == (11, "whatsapp:32470000001")
+    with pytest.raises(ConfigError) as refused:
+        load_settings(admin_ids="whatsapp:abc", _env_file=None)
+    assert "ECHOPPE_ADMIN_IDS" in str(refused.value)

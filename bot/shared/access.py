@@ -21,12 +21,15 @@ class Admins:
     """The configured admins, checked on every call; every call goes in the audit trail."""
 
     def __init__(self, refs: Collection[str], audit: AuditRepository | None = None) -> None:
-        self._refs = frozenset(refs)
+        # "whatsapp:<number>" names a WhatsApp admin; a bare id is a Telegram one (and the
+        # console demo's, which stands for a Telegram user).
+        self._refs = frozenset(r if ":" in r else f"telegram:{r}" for r in refs)
         self._audit = audit
 
     async def allow(self, msg: IncomingMessage) -> bool:
         """Return whether the sender is an admin; record the attempt either way."""
-        allowed = msg.user_ref in self._refs
+        channel = "telegram" if msg.channel == "console" else msg.channel
+        allowed = f"{channel}:{msg.user_ref}" in self._refs
         what = f"/{msg.command}" if msg.command else f"button {msg.button_data.split(':')[0]}"
         if not allowed:
             logger.warning("refused %s to a non-admin", what)
