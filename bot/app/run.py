@@ -144,7 +144,15 @@ def whatsapp_hooks(services: Services) -> WhatsAppHooks:
     async def template_status(name: str, lang: str) -> str | None:
         return await statuses.status(WHATSAPP, name, lang)
 
+    async def stopped_marketing(wa_id: str) -> None:
+        # Announcements are the bot's marketing messages: the same as typing STOP.
+        user = await services.users.get(WHATSAPP, wa_id)
+        if user is not None and user.announcements:
+            async with services.db.transaction():
+                await services.users.update(user.id, announcements=False)
+
     return WhatsAppHooks(
+        stopped_marketing=stopped_marketing,
         template_status=template_status,
         apply=services.conversation.apply,
         inbox=services.delivery,

@@ -55,6 +55,8 @@ class WhatsAppHooks:
     last_wrote: Callable[[str], Awaitable[str | None]]
     # A template's review status: (name, language) -> status or None.
     template_status: Callable[[str, str], Awaitable[str | None]]
+    # The person stopped marketing messages from WhatsApp's own menu.
+    stopped_marketing: Callable[[str], Awaitable[None]]
 
 
 class WhatsAppChannel:
@@ -172,6 +174,8 @@ class WhatsAppChannel:
                 CHANNEL, inbound.wa_id, inbound.event_key, _payload(inbound)
             )
             self._queue(inbound)
+        for wa_id in webhook.stopped_marketing:
+            await self._hooks.stopped_marketing(wa_id)
         for status in webhook.statuses:
             if status.status == "failed" and status.error_code is not None:
                 await self._hooks.on_failed(status.wa_id, status.error_code)

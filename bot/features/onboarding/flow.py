@@ -123,6 +123,11 @@ class OnboardingService:
         if user is None:
             return Outcome((self._privacy_notice(ctx.lang, core),))
         if user.onboarded:
+            if ctx.msg.text.strip().lower() == "start" and not user.announcements:
+                # The word typed without a slash (WhatsApp's opt-in word) by someone who
+                # stopped announcements: they come back on.
+                await self._users.update(user.id, announcements=True)
+                return Outcome((Reply(ctx.t("announcements.on")),))
             if user.step is Step.EDIT_CORE:
                 user = await self._finish_edit(user)
             if core is not None and core.id != user.core_id:

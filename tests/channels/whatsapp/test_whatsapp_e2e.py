@@ -262,3 +262,33 @@ async def test_a_restart_between_a_message_and_its_confirmation(
         await phone.wait(before, until="🤝")
         rows = await bot.services.db.fetch_all("SELECT status FROM concerns")
     assert [r[0] for r in rows] == ["confirmed"]
+
+
+async def test_stop_then_start_turns_announcements_off_and_on(
+    wa_bot: RunningBot, wa: WhatsAppEmulator
+) -> None:
+    phone = WaPhone(wa, WaUser("32470000007", "Hu"))
+    await _onboard(phone)
+    users = wa_bot.services.users
+    await phone.send("STOP", until=translate("fr", "announcements.off")[:15])
+    user = await users.get("whatsapp", phone.user.wa_id)
+    assert user is not None and not user.announcements
+    await phone.send("Start", until=translate("fr", "announcements.on")[:15])
+    user = await users.get("whatsapp", phone.user.wa_id)
+    assert user is not None and user.announcements
+    # With announcements on, "start" is /start: the profile, nothing changed.
+    await phone.send("start", until=translate("fr", "start.welcome_back")[:15])
+
+
+async def test_stopping_marketing_in_whatsapp_turns_announcements_off(
+    wa_bot: RunningBot, wa: WhatsAppEmulator
+) -> None:
+    phone = WaPhone(wa, WaUser("32470000008", "Ida"))
+    await _onboard(phone)
+    await wa.send_stop_preference(phone.user)
+
+    async def stopped() -> bool:
+        user = await wa_bot.services.users.get("whatsapp", phone.user.wa_id)
+        return user is not None and not user.announcements
+
+    await eventually(stopped)
