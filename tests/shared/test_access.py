@@ -1,4 +1,4 @@
-"""Who is an admin: Telegram ids, WhatsApp numbers, and never the same number on another channel."""
+"""Who is an admin: Telegram ids, WhatsApp numbers, and the same digits on another channel."""
 
 from __future__ import annotations
 
