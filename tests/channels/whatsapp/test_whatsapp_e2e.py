@@ -11,18 +11,21 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
 from bot.app.run import RunningBot, running_bot
 from bot.app.whatsapp_admin import templates
 from bot.config import Settings
+from bot.emulator import BotApiEmulator, FakeUser
 from bot.emulator.whatsapp import WaUser, WhatsAppEmulator
 from bot.features.follow_ups.jobs import question_sender
 from bot.i18n import translate
 from tests.channels.test_privacy_e2e import cells
 from tests.channels.whatsapp.phone import WaPhone
-from tests.support import eventually
+from tests.conftest import TEST_TOKEN
+from tests.support import Phone, eventually, onboard
 
 
 @pytest.fixture
@@ -292,3 +295,53 @@ async def test_stopping_marketing_in_whatsapp_turns_announcements_off(
         return user is not None and not user.announcements
 
     await eventually(stopped)
+
+
+async def test_both_channels_at_once_share_the_echo_chamber(
+    tmp_path: Path, wa: WhatsAppEmulator, emulator: BotApiEmulator
+) -> None:
+    settings = Settings(
+        database_path=tmp_path / "both.sqlite3",
+        telegram_token=SecretStr(TEST_TOKEN),
+        telegram_base_url=emulator.base_url,
+        telegram_max_rate=0,
+        whatsapp_token=SecretStr("wa-test-token"),
+        whatsapp_app_secret=SecretStr("wa-app-secret"),
+        whatsapp_verify_token=SecretStr("wa-verify"),
+        whatsapp_phone_number_id="1000000001",
+        whatsapp_business_account_id="2000000002",
+        whatsapp_api_url=wa.base_url,
+        anonymity_k=2,
+        http_port=0,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    async with running_bot(settings, poll_timeout=1) as bot:
+        wa.webhook_url = f"http://127.0.0.1:{bot.web.port}/whatsapp/webhook"
+        telegram = Phone(emulator, FakeUser(id=9401, language_code="fr"))
+        whatsapp = WaPhone(wa, WaUser("32470000010", "Jo"))
+        third = WaPhone(wa, WaUser("32470000011", "Kim"))
+        await onboard(telegram)
+        for phone in (whatsapp, third):
+            await _onboard(phone)
+        understood = translate("fr", "concern.understood", factors="")[:12]
+        await telegram.send("Les travaux bloquent ma rue depuis des mois", until=understood)
+        await telegram.tap(translate("fr", "concern.yes"), until="🤝")
+        await whatsapp.send("Les travaux devant le magasin font fuir", until=understood)
+        await whatsapp.choose(translate("fr", "concern.yes"), until="🤝")
+        await third.send("Encore des travaux dans la rue, on ne passe plus", until=understood)
+        [echo] = await third.choose(translate("fr", "concern.yes"), until="🤝")
+        # The two others of the shopping area, one on each app, count as two (k = 2).
+        line = translate(
+            "fr",
+            "echo.line",
+            factor="",
+            core="Ogy",
+            in_core=2,
+            territory="Lessines",
+            in_territory=2,
+        )
+        assert line.strip() in echo.text
+        async with httpx.AsyncClient() as client:
+            health = (await client.get(f"http://127.0.0.1:{bot.web.port}/healthz")).json()
+        assert set(health["channels"]) == {"telegram", "whatsapp"}
+        assert health["channels"]["whatsapp"]["last_ok"] is not None
