@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.channels.whatsapp.render import PAGE_PREFIX
 from bot.emulator.whatsapp import WaUser, WhatsAppEmulator
 
 
@@ -40,21 +41,37 @@ class WaPhone:
         return await self.wait(before, until)
 
     async def choose(self, label: str, until: str | None = None) -> list[object]:
-        """Tap the newest button or list row whose title contains `label`; wait for the bot."""
-        for message in reversed(self.emulator.messages_to(self.user.wa_id)):
-            for button_id, title in message.buttons:
-                if label in title:
-                    before = self.seen
-                    if message.type == "template":
-                        await self.emulator.tap_template_button(self.user, message.id, button_id)
-                    else:
-                        await self.emulator.tap_button(self.user, message.id, button_id)
-                    return await self.wait(before, until)
-            for row_id, title, description in message.rows:
-                if label in title or label in description:
-                    before = self.seen
-                    await self.emulator.pick_row(self.user, message.id, row_id)
-                    return await self.wait(before, until)
+        """Tap the button or list row whose title has `label`, as a person would.
+
+        The newest message with choices is searched first; when the label is on a later page
+        of a long list, "more" is tapped until it shows.
+        """
+        for _ in range(12):
+            messages = self.emulator.messages_to(self.user.wa_id)
+            with_choices = [m for m in messages if m.buttons or m.rows]
+            for message in reversed(with_choices):
+                for button_id, title in message.buttons:
+                    if label in title:
+                        before = self.seen
+                        if message.type == "template":
+                            await self.emulator.tap_template_button(
+                                self.user, message.id, button_id
+                            )
+                        else:
+                            await self.emulator.tap_button(self.user, message.id, button_id)
+                        return await self.wait(before, until)
+                for row_id, title, description in message.rows:
+                    if label in title or label in description:
+                        before = self.seen
+                        await self.emulator.pick_row(self.user, message.id, row_id)
+                        return await self.wait(before, until)
+            newest = with_choices[-1] if with_choices else None
+            more = [r for r, _, _ in newest.rows if r.startswith(PAGE_PREFIX)] if newest else []
+            if not more or newest is None:
+                break
+            before = self.seen
+            await self.emulator.pick_row(self.user, newest.id, more[0])
+            await self.wait(before)
         raise AssertionError(f"no button or row {label!r} in the chat")
 
     def texts(self) -> list[str]:

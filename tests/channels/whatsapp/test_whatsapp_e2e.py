@@ -345,3 +345,51 @@ async def test_both_channels_at_once_share_the_echo_chamber(
             health = (await client.get(f"http://127.0.0.1:{bot.web.port}/healthz")).json()
         assert set(health["channels"]) == {"telegram", "whatsapp"}
         assert health["channels"]["whatsapp"]["last_ok"] is not None
+
+
+@pytest.mark.parametrize("lang", ["fr", "nl", "en"])
+async def test_a_whole_journey_fits_whatsapps_limits(
+    wa_bot: RunningBot, wa: WhatsAppEmulator, lang: str
+) -> None:
+    """Every screen of a journey is accepted by the emulator, which refuses what Meta refuses."""
+
+    def t(key: str, **params: object) -> str:
+        return translate(lang, key, **params)
+
+    phone = WaPhone(wa, WaUser(f"3247100000{len(lang) + ord(lang[0])}", "Lou"))
+    # WhatsApp says nothing of the phone's language: the notice comes in French first.
+    await phone.send("hello", until=translate("fr", "privacy.notice")[:20])
+    if lang != "fr":
+        names = {"nl": "Nederlands", "en": "English"}
+        await phone.choose(names[lang], until=t("privacy.notice")[:20])
+    await phone.choose(t("privacy.accept"), until=t("role.question"))
+    await phone.choose(t("role.shopkeeper"), until=t("territory.question"))
+    brussels = {"fr": "Bruxelles", "nl": "Brussel", "en": "Brussels"}[lang]
+    await phone.choose(brussels, until="1/")
+    await phone.choose(t("button.next"), until="2/")
+    await phone.choose(t("button.previous"), until="1/")
+    [cores] = [m for m in wa.messages_to(phone.user.wa_id)[-1:]]
+    first_core = cores.rows[0][1]
+    await phone.choose(first_core, until=t("sector.question"))
+    await phone.choose("🥖", until="🎉")
+    await phone.send(
+        "Le loyer augmente et le propriétaire ne fait aucun travaux",
+        until=t("concern.understood", factors="")[:10],
+    )
+    await phone.choose(t("concern.change"), until=t("concern.pick_change")[:10])
+    await phone.choose(t("concern.done"), until="📝")
+    for command, until in (
+        ("/barometer", "📊"),
+        ("/history", "🗂"),
+        ("/profile", "👤"),
+        ("/language", ""),
+        ("/help", t("help.text")[:10]),
+        ("/privacy", t("privacy.version", version="")[:8]),
+        ("menu", t("menu.body")[:10]),
+    ):
+        await phone.send(command, until=until or None)
+    before = phone.seen
+    await phone.send("/mydata")
+    documents = [m for m in wa.messages_to(phone.user.wa_id)[before:] if m.type == "document"]
+    assert documents and documents[0].filename and documents[0].filename.endswith(".json")
+    assert wa.rejected == [], wa.rejected
