@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 import aiohttp
@@ -95,7 +96,9 @@ class WebhookSender:
             for delay in (0.0, *self.retry_delays):
                 if delay:
                     await asyncio.sleep(delay)
+                started = time.monotonic()
                 status = await self.post(delivery.raw, signature)
+                delivery.durations.append(time.monotonic() - started)
                 delivery.statuses.append(status)
                 if status == 200:
                     break

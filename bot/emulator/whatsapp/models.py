@@ -169,6 +169,8 @@ class WebhookDelivery:
     body: dict[str, Any]
     raw: bytes
     statuses: list[int | None] = field(default_factory=list)
+    # How long each POST took until the bot's answer, in seconds (for benchmarks).
+    durations: list[float] = field(default_factory=list)
 
     @property
     def delivered(self) -> bool:

@@ -1,0 +1,293 @@
+"""Benchmark: WhatsApp users through signed webhooks, the bot running as `python bot.py run`.
+
+This process plays Meta (the WhatsApp Cloud API emulator) and the people; the bot runs on
+WhatsApp only, in its own process, as in production.
+
+Round 1, paced: `--users` people (seeded) each go through onboarding (hello, consent, role,
+territory, core, sector) and then write `--concerns` concerns, confirming each; all together
+they write about `--rate` messages per second (each person waits users/rate seconds between
+two actions, starting spread over that time). Measured:
+- `whatsapp_ack_p99_ms`: a webhook POST until the bot's 200 (it stores before it answers);
+- `whatsapp_reply_p99_ms`: a person's message until the bot's answer is accepted by the
+  emulator (the first answer; for a concern, the "I understood …" question);
+- `whatsapp_paced_per_s`: inbound messages per second actually achieved.
+
+Round 2, every webhook delivered twice and one in ten held back and delivered out of order:
+`--dup-users` onboarded people each write `--dup-concerns` concerns without waiting.
+Measured from the bot's database: `whatsapp_duplicates_processed` (concerns stored twice) and
+`whatsapp_lost` (messages that left no concern).
+
+Not measured yet: the 20,000-recipient broadcast (see the issue notes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from bot.channels.whatsapp.render import PAGE_PREFIX
+from bot.emulator.whatsapp import WaUser, WhatsAppEmulator
+from bot.i18n import translate
+
+ROOT = Path(__file__).resolve().parent.parent
+UNDERSTOOD = translate("fr", "concern.understood", factors="")[:12]
+TEXTS = (
+    "Le loyer a encore augmenté et le propriétaire ne répond pas",
+    "Les travaux devant le magasin font fuir les clients depuis des mois",
+    "Trop de paperasse avec la TVA et les charges sociales",
+    "Je ne trouve pas de vendeuse pour le samedi",
+    "Plus personne ne passe dans la rue depuis la fermeture de la banque",
+    "Les livraisons sont impossibles, pas de place pour décharger",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _p99(values: list[float]) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+
+
+class Person:
+    """One WhatsApp user, and what their messages measured."""
+
+    def __init__(self, emulator: WhatsAppEmulator, wa_id: str) -> None:
+        self.emulator = emulator
+        self.user = WaUser(wa_id, "Bench")
+        self.replies: list[float] = []
+
+    async def _answer_after(self, before: int, until: str | None, started: float) -> None:
+        first = True
+        index = before
+        while True:
+            message = await self.emulator.wait_for_message(
+                self.user.wa_id, after=index, timeout=60
+            )
+            if first:
+                self.replies.append(message.at - started)
+                first = False
+            index = message.index + 1
+            if until is None or until in message.text:
+                return
+
+    async def send(self, text: str, until: str | None) -> None:
+        before = len(self.emulator.messages_to(self.user.wa_id))
+        started = time.time()
+        await self.emulator.send_text(self.user, text)
+        await self._answer_after(before, until, started)
+
+    async def choose(self, label: str, until: str | None) -> None:
+        for _ in range(12):
+            with_choices = [
+                m for m in self.emulator.messages_to(self.user.wa_id) if m.buttons or m.rows
+            ]
+            for message in reversed(with_choices):
+                for button_id, title in message.buttons:
+                    if label in title:
+                        await self._tap(message.id, button_id, None, until)
+                        return
+                for row_id, title, description in message.rows:
+                    if label in title or label in description:
+                        await self._tap(message.id, None, row_id, until)
+                        return
+            newest = with_choices[-1] if with_choices else None
+            more = [r for r, _, _ in newest.rows if r.startswith(PAGE_PREFIX)] if newest else []
+            if newest is None or not more:
+                break
+            await self._tap(newest.id, None, more[0], None)
+        raise RuntimeError(f"no choice {label!r}")
+
+    async def _tap(
+        self, message_id: str, button_id: str | None, row_id: str | None, until: str | None
+    ) -> None:
+        before = len(self.emulator.messages_to(self.user.wa_id))
+        started = time.time()
+        if button_id is not None:
+            await self.emulator.tap_button(self.user, message_id, button_id)
+        else:
+            await self.emulator.pick_row(self.user, message_id, row_id or "")
+        await self._answer_after(before, until, started)
+
+
+def _steps(person: Person, concerns: int, rng: random.Random) -> list[tuple[str, str, str]]:
+    def t(key: str) -> str:
+        return translate("fr", key)
+
+    steps = [
+        ("send", "Bonjour", t("privacy.notice")[:20]),
+        ("choose", t("privacy.accept"), t("role.question")),
+        ("choose", t("role.shopkeeper"), t("territory.question")),
+        ("choose", "Lessines", "1/1"),
+        ("choose", "Ogy", t("sector.question")),
+        ("choose", "🥖", "🎉"),
+    ]
+    for _ in range(concerns):
+        steps.append(("concern", rng.choice(TEXTS) + f" ({rng.randrange(10**6)})", ""))
+    return steps
+
+
+async def _concern(person: Person, text: str) -> None:
+    """Write a concern; confirm the bot's guess, or pick a factor when it had none."""
+    await person.send(text, None)
+    last = person.emulator.messages_to(person.user.wa_id)[-1]
+    if UNDERSTOOD in last.text or not last.rows:
+        await person.choose(translate("fr", "concern.yes"), "🤝")
+        return
+    await person.choose(last.rows[0][1], None)
+    await person.choose(translate("fr", "concern.done"), "📝")
+
+
+async def _paced(emulator: WhatsAppEmulator, args: argparse.Namespace) -> dict[str, float]:
+    rng = random.Random(args.seed)
+    people = [Person(emulator, f"3247{i:07d}") for i in range(args.users)]
+    gap = args.users / args.rate
+
+    async def run(person: Person) -> int:
+        await asyncio.sleep(rng.uniform(0, gap))
+        done = 0
+        for kind, what, until in _steps(person, args.concerns, rng):
+            started = time.monotonic()
+            if kind == "send":
+                await person.send(what, until)
+            elif kind == "concern":
+                await _concern(person, what)
+            else:
+                await person.choose(what, until)
+            done += 1
+            await asyncio.sleep(max(0.0, gap - (time.monotonic() - started)))
+        return done
+
+    started = time.monotonic()
+    actions = sum(await asyncio.gather(*(run(p) for p in people)))
+    wall = time.monotonic() - started
+    acks = [d for w in emulator.webhooks for d in w.durations]
+    replies = [r for p in people for r in p.replies]
+    return {
+        "whatsapp_paced_users": args.users,
+        "whatsapp_paced_actions": actions,
+        "whatsapp_paced_per_s": round(actions / wall, 1),
+        "whatsapp_ack_p50_ms": round(statistics.median(acks) * 1000, 1),
+        "whatsapp_ack_p99_ms": round(_p99(acks) * 1000, 1),
+        "whatsapp_reply_p50_ms": round(statistics.median(replies) * 1000, 1),
+        "whatsapp_reply_p99_ms": round(_p99(replies) * 1000, 1),
+    }
+
+
+async def _duplicated(
+    emulator: WhatsAppEmulator, database: Path, args: argparse.Namespace
+) -> dict[str, float]:
+    rng = random.Random(args.seed + 1)
+    people = [Person(emulator, f"3248{i:07d}") for i in range(args.dup_users)]
+    for person in people:
+        for kind, what, until in _steps(person, 0, rng):
+            await (person.send if kind == "send" else person.choose)(what, until)
+    emulator.duplicate_webhooks = True
+    texts = {
+        p.user.wa_id: [f"{rng.choice(TEXTS)} #{n}" for n in range(args.dup_concerns)]
+        for p in people
+    }
+
+    async def write(person: Person) -> None:
+        for text in texts[person.user.wa_id]:
+            if rng.random() < 0.1:
+                emulator.reorder_next(2)
+            await emulator.send_text(person.user, text)
+
+    await asyncio.gather(*(write(p) for p in people))
+    await emulator.release_held()
+    wanted = {(wa_id, text) for wa_id, written in texts.items() for text in written}
+    stored: dict[tuple[str, str], int] = {}
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with sqlite3.connect(database) as conn:
+            rows = conn.execute(
+                "SELECT u.external_id, c.text, COUNT(*) FROM concerns c"
+                " JOIN users u ON u.id = c.user_id GROUP BY u.external_id, c.text"
+            ).fetchall()
+        stored = {(r[0], r[1]): int(r[2]) for r in rows if (r[0], r[1]) in wanted}
+        if len(stored) == len(wanted):
+            break
+        await asyncio.sleep(0.5)
+    expected = len(wanted)
+    emulator.duplicate_webhooks = False
+    return {
+        "whatsapp_dup_messages": expected,
+        "whatsapp_duplicates_processed": sum(n - 1 for n in stored.values() if n > 1),
+        "whatsapp_lost": expected - len(stored),
+    }
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, float]:
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        database = Path(tmp) / "whatsapp.sqlite3"
+        async with WhatsAppEmulator(retry_delays=(0.5, 1.0, 2.0), status_delay=0.05) as emu:
+            emu.webhook_url = f"http://127.0.0.1:{port}/whatsapp/webhook"
+            env = {
+                **{k: v for k, v in os.environ.items() if not k.startswith("ECHOPPE_")},
+                "ECHOPPE_WHATSAPP_TOKEN": "wa-test-token",
+                "ECHOPPE_WHATSAPP_APP_SECRET": "wa-app-secret",
+                "ECHOPPE_WHATSAPP_VERIFY_TOKEN": "wa-verify",
+                "ECHOPPE_WHATSAPP_PHONE_NUMBER_ID": "1000000001",
+                "ECHOPPE_WHATSAPP_BUSINESS_ACCOUNT_ID": "2000000002",
+                "ECHOPPE_WHATSAPP_API_URL": emu.base_url,
+                "ECHOPPE_HTTP_PORT": str(port),
+                "ECHOPPE_DATABASE_PATH": str(database),
+                "ECHOPPE_LOG_LEVEL": "WARNING",
+                "ECHOPPE_FLOOD_PER_HOUR": "1000",
+            }
+            bot = await asyncio.create_subprocess_exec(
+                sys.executable, str(ROOT / "bot.py"), "run", env=env
+            )
+            try:
+                async with httpx.AsyncClient() as client:
+                    for _ in range(600):
+                        try:
+                            if (await client.get(f"http://127.0.0.1:{port}/healthz")).is_success:
+                                break
+                        except httpx.TransportError:
+                            pass
+                        await asyncio.sleep(0.1)
+                figures = await _paced(emu, args)
+                figures.update(await _duplicated(emu, database, args))
+                figures["whatsapp_refused_by_emulator"] = len(emu.rejected)
+            finally:
+                bot.terminate()
+                await asyncio.wait_for(bot.wait(), timeout=60)
+    return figures
+
+
+def main() -> None:
+    """Run the benchmark and print `name: value` lines."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--concerns", type=int, default=2)
+    parser.add_argument("--rate", type=float, default=20.0, help="inbound messages per second")
+    parser.add_argument("--dup-users", type=int, default=20)
+    parser.add_argument("--dup-concerns", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cpus, python {sys.version.split()[0]}")
+    for name, value in asyncio.run(main_async(args)).items():
+        print(f"{name}: {value}")
+
+
+if __name__ == "__main__":
+    main()
