@@ -25,6 +25,8 @@ from bot.features.events.flow import EventFlow
 from bot.features.events.service import EventService
 from bot.features.follow_ups.flow import FollowUpFlow
 from bot.features.follow_ups.service import FollowUpService
+from bot.features.linking.flow import LinkFlow
+from bot.features.linking.service import LinkService
 from bot.features.onboarding.flow import OnboardingService
 from bot.features.partners.admin_flow import PartnerAdminFlow
 from bot.features.partners.flow import PartnerFlow
@@ -224,6 +226,7 @@ async def open_services(settings: Settings) -> Services:
             follow_up_flow.routes(),
             announcements.routes(),
             EventFlow(events).routes(),
+            LinkFlow(LinkService(db, users)).routes(),
         ],
     )
     return Services(

@@ -103,11 +103,27 @@ class UserRepository:
         self._db = db
 
     async def get(self, channel: str, external_id: str) -> User | None:
-        """Return the user with that channel identity, or None."""
+        """Return the person with that channel identity (their first or a linked one), or None."""
         row = await self._db.fetch_one(
             "SELECT * FROM users WHERE channel = ? AND external_id = ?", (channel, external_id)
         )
+        if row is None:
+            row = await self._db.fetch_one(
+                "SELECT u.* FROM user_identities i JOIN users u ON u.id = i.user_id"
+                " WHERE i.channel = ? AND i.external_id = ?",
+                (channel, external_id),
+            )
         return None if row is None else _to_user(row)
+
+    async def identities(self, user_id: int) -> list[tuple[str, str]]:
+        """Return every (channel, id) a person uses: their first, then those linked."""
+        rows = await self._db.fetch_all(
+            "SELECT channel, external_id FROM users WHERE id = ?"
+            " UNION ALL SELECT channel, external_id FROM (SELECT channel, external_id"
+            " FROM user_identities WHERE user_id = ? ORDER BY linked_at)",
+            (user_id, user_id),
+        )
+        return [(str(r[0]), str(r[1])) for r in rows]
 
     async def get_by_id(self, user_id: int) -> User | None:
         """Return the user with that internal id, or None."""

@@ -34,6 +34,10 @@ COMMAND_WORDS: dict[str, str] = {
     "forget": "forget",
     "privacy": "privacy",
     "confidentialité": "privacy",
+    # Join this account to the same person's on the other app.
+    "link": "link",
+    "lier": "link",
+    "koppelen": "link",
     # Announcements off (WhatsApp's expected opt-out words).
     "stop": "stop",
     "arrêt": "stop",
@@ -191,7 +195,7 @@ def _command(text: str) -> tuple[str, str] | None:
     if slashed is not None:
         return slashed[1].lower(), (slashed[2] or "").strip()
     words = stripped.split(maxsplit=1)
-    if len(words) == 1 or (words and words[0].lower() == "start"):
+    if len(words) == 1 or (words and COMMAND_WORDS.get(words[0].lower()) in ("start", "link")):
         name = COMMAND_WORDS.get(words[0].lower().strip(".!?"))
         if name is not None:
             return name, (words[1].strip() if len(words) > 1 else "")

@@ -26,6 +26,11 @@ _EXPORT = (
     ),
     ("held_texts", "SELECT text, created_at FROM held_texts WHERE user_id = ? ORDER BY id"),
     (
+        "linked_accounts",
+        "SELECT channel, external_id, linked_at FROM user_identities WHERE user_id = ?"
+        " ORDER BY linked_at",
+    ),
+    (
         "follow_ups",
         "SELECT concern_id, due_at, sent_at, skipped, answer, answered_at"
         " FROM follow_ups WHERE user_id = ? ORDER BY due_at",
@@ -94,17 +99,34 @@ class ErasureRepository:
             )
         ]
         await self._db.execute("DELETE FROM concern_factors WHERE user_id = ?", (user_id,))
+        # Every channel identity of the person: the one asking, their first, those linked.
+        identities = {(channel, external_id)} | {
+            (str(r[0]), str(r[1]))
+            for r in await self._db.fetch_all(
+                "SELECT channel, external_id FROM users WHERE id = ?"
+                " UNION SELECT channel, external_id FROM user_identities WHERE user_id = ?",
+                (user_id, user_id),
+            )
+        }
+        for channel_name, ref in sorted(identities):
+            await self._forget_identity(channel_name, ref)
+        await purge_quotes(self._db, set(concern_ids))
+        await self._db.execute("DELETE FROM users WHERE id = ?", (user_id,))
+        return len(concern_ids)
+
+    async def _forget_identity(self, channel: str, external_id: str) -> None:
+        """Delete what is kept under one channel identity rather than the person's id."""
         await self._db.execute(
             "DELETE FROM inbox WHERE channel = ? AND (json_extract(payload, '$.message.from.id')"
             " = ? OR json_extract(payload, '$.callback_query.from.id') = ?"
-            " OR json_extract(payload, '$.edited_message.from.id') = ?)",
-            (channel, int(external_id), int(external_id), int(external_id))
+            " OR json_extract(payload, '$.edited_message.from.id') = ?"
+            " OR json_extract(payload, '$.wa_id') = ?)",
+            (channel, int(external_id), int(external_id), int(external_id), external_id)
             if external_id.isdigit()
-            else (channel, external_id, external_id, external_id),
+            else (channel, external_id, external_id, external_id, external_id),
         )
         # Answers not sent yet (the answer to /forget itself is stored after this).
         await ReplyOutbox(self._db).forget_chat(channel, external_id)
-        await purge_quotes(self._db, set(concern_ids))
         # A refused attempt by this person stays in the audit trail, without who it was or
         # what they typed. (An admin's or partner's allowed actions stay: accountability.)
         await self._db.execute(
@@ -119,8 +141,6 @@ class ErasureRepository:
             "DELETE FROM digest_deliveries WHERE channel = ? AND chat_id = ?",
             (channel, external_id),
         )
-        await self._db.execute("DELETE FROM users WHERE id = ?", (user_id,))
-        return len(concern_ids)
 
     async def flush(self) -> None:
         """Fold the write-ahead log into the file, so erased pages leave no copy behind."""

@@ -393,3 +393,88 @@ async def test_a_whole_journey_fits_whatsapps_limits(
     documents = [m for m in wa.messages_to(phone.user.wa_id)[before:] if m.type == "document"]
     assert documents and documents[0].filename and documents[0].filename.endswith(".json")
     assert wa.rejected == [], wa.rejected
+
+
+async def test_one_person_on_both_apps_counts_once_and_forget_erases_both(
+    tmp_path: Path, wa: WhatsAppEmulator, emulator: BotApiEmulator
+) -> None:
+    settings = Settings(
+        database_path=tmp_path / "linked.sqlite3",
+        telegram_token=SecretStr(TEST_TOKEN),
+        telegram_base_url=emulator.base_url,
+        telegram_max_rate=0,
+        whatsapp_token=SecretStr("wa-test-token"),
+        whatsapp_app_secret=SecretStr("wa-app-secret"),
+        whatsapp_verify_token=SecretStr("wa-verify"),
+        whatsapp_phone_number_id="1000000001",
+        whatsapp_business_account_id="2000000002",
+        whatsapp_api_url=wa.base_url,
+        anonymity_k=2,
+        http_port=0,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    understood = translate("fr", "concern.understood", factors="")[:12]
+    async with running_bot(settings, poll_timeout=1) as bot:
+        wa.webhook_url = f"http://127.0.0.1:{bot.web.port}/whatsapp/webhook"
+        me_tg = Phone(emulator, FakeUser(id=9501, language_code="fr"))
+        me_wa = WaPhone(wa, WaUser("32470009501", "Me"))
+        other = WaPhone(wa, WaUser("32470009502", "Other"))
+        viewer = WaPhone(wa, WaUser("32470009503", "Viewer"))
+        await onboard(me_tg)
+        await me_tg.send("Les travaux bloquent ma rue depuis des mois", until=understood)
+        await me_tg.tap(translate("fr", "concern.yes"), until="🤝")
+        # The same person on WhatsApp, onboarded there too, with a concern of their own.
+        await _onboard(me_wa)
+        await me_wa.send("Les travaux devant le magasin font fuir", until=understood)
+        await me_wa.choose(translate("fr", "concern.yes"), until="🤝")
+        # /link on Telegram, the code sent on WhatsApp.
+        [answer] = await me_tg.send("/link", until="/link ")
+        code = (answer.text or "").split("/link ", 1)[1].split()[0]
+        await me_wa.send(f"/link {code}", until=translate("fr", "link.done")[:15])
+        # A code works once; a fresh one from the same person says so.
+        await me_wa.send(f"/link {code}", until=translate("fr", "link.invalid")[:15])
+        [again] = await me_tg.send("/link", until="/link ")
+        fresh = (again.text or "").split("/link ", 1)[1].split()[0]
+        await me_wa.send(f"link {fresh}", until=translate("fr", "link.same_person")[:15])
+        people = await bot.services.db.fetch_all("SELECT id FROM users")
+        assert len(people) == 1  # one person, two identities
+        for phone in (other, viewer):
+            await _onboard(phone)
+        await other.send("Encore des travaux dans la rue", until=understood)
+        await other.choose(translate("fr", "concern.yes"), until="🤝")
+        await viewer.send("Les travaux, toujours les travaux", until=understood)
+        [echo] = await viewer.choose(translate("fr", "concern.yes"), until="🤝")
+        # The viewer sees two others (me, counted once, and other), not three.
+        line = translate(
+            "fr",
+            "echo.line",
+            factor="",
+            core="Ogy",
+            in_core=2,
+            territory="Lessines",
+            in_territory=2,
+        )
+        assert line.strip() in echo.text
+        # /forget from WhatsApp erases the person, Telegram identity included.
+        await me_wa.send("/forget", until="⚠️")
+        await me_wa.choose(translate("fr", "privacy.forget_yes"), until="✅")
+        assert await bot.services.users.get("telegram", "9501") is None
+        assert await bot.services.users.get("whatsapp", "32470009501") is None
+        database = settings.database_path
+
+        def leftovers() -> list[object]:
+            found: list[object] = [
+                (table, column)
+                for table, column, value in cells(database)
+                if isinstance(value, str) and ("32470009501" in value or value == "9501")
+            ]
+            for path in (database, Path(f"{database}-wal")):
+                raw = path.read_bytes() if path.exists() else b""
+                if b"32470009501" in raw:
+                    found.append(path.name)
+            return found
+
+        async def erased() -> bool:
+            return leftovers() == []
+
+        await eventually(erased)
