@@ -49,6 +49,7 @@ from bot.shared.outbound import Outbound
 from bot.shared.schedule import WeeklyTime
 from bot.storage import Database, InboxRepository, ProcessedEventRepository, UserRepository
 from bot.storage.audit import AuditRepository
+from bot.storage.deliveries import DeliveryStatusRepository
 from nlp.classifier import get_classifier
 from nlp.taxonomy import taxonomy
 
@@ -117,6 +118,8 @@ class Services:
         """Prune old exactly-once records and stale inbox copies; return how many went."""
         removed = await ProcessedEventRepository(self.db).prune(PROCESSED_EVENTS_RETENTION)
         removed += await self.delivery.prune()
+        # Delivery statuses (WhatsApp's callbacks) are of use for a month.
+        removed += await DeliveryStatusRepository(self.db).prune()
         await self.db.optimize()
         return removed
 

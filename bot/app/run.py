@@ -25,6 +25,7 @@ from bot.channels.whatsapp.client import UNDELIVERABLE
 from bot.channels.whatsapp.render import CHANNEL as WHATSAPP
 from bot.config import Settings
 from bot.log_redaction import redact_in_logs
+from bot.storage.deliveries import DeliveryStatusRepository, StatusChange
 from bot.storage.templates import TemplateStatusRepository
 
 logger = logging.getLogger(__name__)
@@ -151,7 +152,24 @@ def whatsapp_hooks(services: Services) -> WhatsAppHooks:
             async with services.db.transaction():
                 await services.users.update(user.id, announcements=False)
 
+    deliveries = DeliveryStatusRepository(services.db)
+
+    async def accepted(wamid: str, _wa_id: str, fallback: str | None) -> None:
+        await deliveries.accepted(WHATSAPP, wamid, fallback)
+
+    async def status_moved(
+        wamid: str, _wa_id: str, status: str, code: int | None
+    ) -> StatusChange | None:
+        async with services.db.transaction():
+            return await deliveries.moved(WHATSAPP, wamid, status, code)
+
+    async def retried(wamid: str) -> None:
+        await deliveries.mark_retried(WHATSAPP, wamid)
+
     return WhatsAppHooks(
+        accepted=accepted,
+        status_moved=status_moved,
+        retried=retried,
         stopped_marketing=stopped_marketing,
         template_status=template_status,
         apply=services.conversation.apply,

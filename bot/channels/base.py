@@ -150,6 +150,8 @@ class SendOutcome:
     moved_to: str | None = None
     # The channel's id of a picture uploaded with this send, to send it by reference later.
     image_ref: str | None = None
+    # The channel's ids of the messages it accepted (their delivery is reported later).
+    message_ids: tuple[str, ...] = ()
 
     @property
     def sent(self) -> bool:

@@ -16,7 +16,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.channels.base import Apply, IncomingKind, IncomingMessage, Recipient, Reply
-from bot.channels.whatsapp.client import GraphClient, GraphError
+from bot.channels.whatsapp.client import OUTSIDE_WINDOW, GraphClient, GraphError
 from bot.channels.whatsapp.inbound import (
     InboundMessage,
     Webhook,
@@ -31,6 +31,7 @@ from bot.channels.whatsapp.templates import TemplateBook
 from bot.config import Settings
 from bot.i18n import translate
 from bot.shared.inbox import DeliveryService
+from bot.storage.deliveries import StatusChange
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,12 @@ class WhatsAppHooks:
     template_status: Callable[[str, str], Awaitable[str | None]]
     # The person stopped marketing messages from WhatsApp's own menu.
     stopped_marketing: Callable[[str], Awaitable[None]]
+    # Meta accepted a message: (wamid, wa_id, its template form to try if it fails later).
+    accepted: Callable[[str, str, str | None], Awaitable[None]]
+    # A status callback: (wamid, wa_id, status, error code) -> the change, None if not one.
+    status_moved: Callable[[str, str, str, int | None], Awaitable[StatusChange | None]]
+    # A failed message's template was sent instead (it is tried once).
+    retried: Callable[[str], Awaitable[None]]
 
 
 class WhatsAppChannel:
@@ -84,11 +91,13 @@ class WhatsAppChannel:
             hooks.last_wrote,
             templates=self.templates,
             template_status=hooks.template_status,
+            accepted=hooks.accepted,
         )
         self._queues: dict[str, list[InboundMessage]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(MAX_CONCURRENT)
         self._receiving = False
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def routes(self) -> list[BaseRoute]:
         """Return the webhook's two routes: the subscription handshake and the events."""
@@ -177,8 +186,34 @@ class WhatsAppChannel:
         for wa_id in webhook.stopped_marketing:
             await self._hooks.stopped_marketing(wa_id)
         for status in webhook.statuses:
-            if status.status == "failed" and status.error_code is not None:
-                await self._hooks.on_failed(status.wa_id, status.error_code)
+            change = await self._hooks.status_moved(
+                status.wamid, status.wa_id, status.status, status.error_code
+            )
+            if change is None or change.status != "failed" or status.error_code is None:
+                continue
+            if (
+                status.error_code == OUTSIDE_WINDOW
+                and change.fallback is not None
+                and not change.retried
+            ):
+                # Sent free-form while the window was open, failed as it closed: once more,
+                # as its template.
+                await self._hooks.retried(status.wamid)
+                self._background(self.outbound.retry_as_template(status.wa_id, change.fallback))
+            await self._hooks.on_failed(status.wa_id, status.error_code)
+
+    def _background(self, work: Awaitable[object]) -> None:
+        """Run work after the webhook's 200 (Meta waits for nothing else)."""
+
+        async def run() -> None:
+            try:
+                await work
+            except Exception:
+                logger.exception("background WhatsApp work failed")
+
+        task = asyncio.create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _queue(self, inbound: InboundMessage) -> None:
         self._queues.setdefault(inbound.wa_id, []).append(inbound)

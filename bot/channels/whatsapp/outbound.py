@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
@@ -42,6 +43,8 @@ LanguageOf = Callable[[str, str, str | None], Awaitable[str]]
 LastWrote = Callable[[str], Awaitable[str | None]]
 # A template's review status in a language: (name, language) -> "APPROVED", "PENDING"… or None.
 TemplateStatusOf = Callable[[str, str], Awaitable[str | None]]
+# Meta accepted a message: (wamid, wa_id, its template form to try if it fails later).
+Accepted = Callable[[str, str, str | None], Awaitable[None]]
 # Meta's customer service window: free-form messages within 24 hours of the person's last one.
 SERVICE_WINDOW = timedelta(hours=24)
 # Long lists shown page by page: kept so that a tap on "more" can show the next page.
@@ -90,6 +93,7 @@ class WhatsAppOutbound:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         templates: TemplateBook | None = None,
         template_status: TemplateStatusOf | None = None,
+        accepted: Accepted | None = None,
     ) -> None:
         self._client = client
         self._language_of = language_of
@@ -99,6 +103,7 @@ class WhatsAppOutbound:
         self.clock = clock
         self._templates = templates or TemplateBook([])
         self._template_status = template_status
+        self._on_accepted = accepted
         # Who wrote lately, in memory too: people not yet registered have no stored time,
         # and their first answers must go.
         self._recent: dict[str, datetime] = {}
@@ -114,10 +119,17 @@ class WhatsAppOutbound:
         if not await self.window_open(to.chat_id):
             # Meta would take a free-form message, then fail it (131047): a template instead.
             return await self._send_templates(to.chat_id, replies)
+        ids: list[str] = []
         try:
             for reply in replies:
+                # Meta may still fail it later (the window closed meanwhile): its template
+                # is kept with the first message, to be tried once.
+                fallback = await self._fallback(to.chat_id, reply)
                 for message in await self.messages(to.chat_id, reply):
-                    await self._client.send(to.chat_id, message)
+                    wamid = await self._client.send(to.chat_id, message)
+                    ids.append(wamid)
+                    await self._accepted(wamid, to.chat_id, fallback)
+                    fallback = None
         except GraphError as exc:
             return self._outcome(exc)
         except TimedOut:
@@ -125,7 +137,36 @@ class WhatsAppOutbound:
             logger.warning("a send to WhatsApp timed out; counted as sent")
         except Unreachable as exc:
             return SendOutcome(SendStatus.FAILED, reason=str(exc))
-        return SendOutcome(SendStatus.SENT)
+        return SendOutcome(SendStatus.SENT, message_ids=tuple(ids))
+
+    async def _fallback(self, wa_id: str, reply: Reply) -> str | None:
+        use = reply.template
+        spec = self._templates.get(use.kind) if use is not None else None
+        if use is None or spec is None:
+            return None
+        lang = await self._language_of(CHANNEL, wa_id, None)
+        payloads = [button.data for button in buttons_of(reply)]
+        return json.dumps(spec.message(lang, use.params, payloads), ensure_ascii=False)
+
+    async def retry_as_template(self, wa_id: str, fallback: str) -> bool:
+        """Send a failed message's template once, if it is approved; return whether it went."""
+        message = json.loads(fallback)
+        template = message.get("template") or {}
+        name, lang = (
+            str(template.get("name", "")),
+            str((template.get("language") or {}).get("code", "")),
+        )
+        status = await self._template_status(name, lang) if self._template_status else None
+        if status != "APPROVED":
+            logger.warning("template %s (%s) is %s: the message waits", name, lang, status)
+            return False
+        try:
+            wamid = await self._client.send(wa_id, message)
+        except (GraphError, ConnectionError) as exc:
+            logger.warning("a template retry did not go: %s", exc)
+            return False
+        await self._accepted(wamid, wa_id, None)
+        return True
 
     async def _send_templates(self, wa_id: str, replies: Sequence[Reply]) -> SendOutcome:
         """Send each reply as its approved template, or say why it cannot go now."""
@@ -149,16 +190,23 @@ class WhatsAppOutbound:
                 )
             payloads = [button.data for button in buttons_of(reply)]
             messages.append(spec.message(lang, use.params, payloads))
+        ids: list[str] = []
         try:
             for message in messages:
-                await self._client.send(wa_id, message)
+                wamid = await self._client.send(wa_id, message)
+                ids.append(wamid)
+                await self._accepted(wamid, wa_id, None)
         except GraphError as exc:
             return self._outcome(exc)
         except TimedOut:
             logger.warning("a template send to WhatsApp timed out; counted as sent")
         except Unreachable as exc:
             return SendOutcome(SendStatus.FAILED, reason=str(exc))
-        return SendOutcome(SendStatus.SENT)
+        return SendOutcome(SendStatus.SENT, message_ids=tuple(ids))
+
+    async def _accepted(self, wamid: str, wa_id: str, fallback: str | None) -> None:
+        if self._on_accepted is not None and wamid:
+            await self._on_accepted(wamid, wa_id, fallback)
 
     def note_inbound(self, wa_id: str, at: datetime) -> None:
         """Remember that a person just wrote (their service window opens)."""

@@ -478,3 +478,40 @@ async def test_one_person_on_both_apps_counts_once_and_forget_erases_both(
             return leftovers() == []
 
         await eventually(erased)
+
+
+async def test_a_message_meta_fails_for_the_window_goes_again_once_as_its_template(
+    wa_bot: RunningBot, wa: WhatsAppEmulator
+) -> None:
+    phone = WaPhone(wa, WaUser("32470000012", "Lea"))
+    await _onboard(phone)
+    await phone.send(
+        "Le loyer a doublé en deux ans",
+        until=translate("fr", "concern.understood", factors="")[:12],
+    )
+    await phone.choose(translate("fr", "concern.yes"), until="🤝")
+    services = wa_bot.services
+    await templates(services.settings, submit=True)
+    wa.approve_template("echoppe_follow_up")
+    await templates(services.settings, submit=False)
+    # The bot still sees the window open; Meta's clock says it has just closed.
+    wa.clock = lambda: time.time() + 25 * 3600
+    due = (datetime.now(services.settings.tz) + timedelta(days=22)).replace(hour=10, minute=0)
+    before = phone.seen
+    ask = question_sender(services.follow_up_flow, services.outbound)
+    assert await services.follow_ups.send_due(ask, now=due.astimezone(UTC)) == 1
+    messages = await phone.wait(before, until=None)
+    free_form = messages[0]
+    await wa.wait_for_status(free_form.id, "failed", timeout=10)
+    [template] = await phone.wait(free_form.index + 1)
+    assert template.type == "template"
+    await phone.choose(translate("fr", "follow_up.worse"), until="📝")
+    row = await services.db.fetch_one("SELECT answer FROM follow_ups")
+    assert row is not None and row[0] == "worse"
+    statuses = await services.db.fetch_all(
+        "SELECT status, error_code, retried FROM delivery_statuses WHERE message_id = ?",
+        (free_form.id,),
+    )
+    assert [tuple(r) for r in statuses] == [("failed", 131047, 1)]
+    # Tried once: the later delivered messages are the template and the answers only.
+    assert sum(m.type == "template" for m in wa.messages_to(phone.user.wa_id)) == 1
