@@ -34,6 +34,13 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--fresh", action="store_true", help="start from an empty database")
     demo.add_argument("--lang", default="fr", help="the demo user's phone language (fr/nl/en)")
     demo.add_argument(
+        "--channel",
+        choices=("console", "whatsapp"),
+        default="console",
+        help="console: the terminal as a channel; whatsapp: the bot on WhatsApp, through the"
+        " project's Cloud API emulator, shown as WhatsApp shows it",
+    )
+    demo.add_argument(
         "--user-id",
         type=int,
         default=1001,
@@ -216,6 +223,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{database}{suffix}").unlink(missing_ok=True)
         demo_settings = settings.model_copy(update={"database_path": database})
+        if args.channel == "whatsapp":
+            from bot.app.demo import run_whatsapp_demo
+
+            return asyncio.run(run_whatsapp_demo(demo_settings))
         return asyncio.run(run_demo(demo_settings, user_id=args.user_id, language_code=args.lang))
     if args.command == "emulator":
         from bot.emulator.__main__ import serve as serve_emulator

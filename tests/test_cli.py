@@ -312,3 +312,33 @@ async def test_run_with_a_token_telegram_refuses_stops_with_one_line(tmp_path: P
     assert "refused the bot token" in output
     assert "refused-secret-token" not in output and "Traceback" not in output
     assert "Unclosed" not in output
+
+
+def test_demo_on_whatsapp_shows_lists_and_buttons_as_whatsapp_does(tmp_path: Path) -> None:
+    database = tmp_path / "wa-demo.sqlite3"
+    # 1 = accept; 1 = shopkeeper; 2 = Lessines; 1 = first core; 1 = first sector; the menu.
+    script = "1\n1\n2\n1\n1\nmenu\n:quit\n"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bot.py"),
+            "demo",
+            "--channel",
+            "whatsapp",
+            "--database",
+            str(database),
+            "--fresh",
+        ],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=_env(),
+    )
+    assert done.returncode == 0, done.stderr
+    assert "☰ " in done.stdout and translate("fr", "menu.body") in done.stdout
+    assert "🎉" in done.stdout and "Traceback" not in done.stdout + done.stderr
+    with sqlite3.connect(database) as conn:
+        channel, step = conn.execute("SELECT channel, step FROM users").fetchone()
+    assert (channel, step) == ("whatsapp", "done")
