@@ -119,6 +119,13 @@ class Settings(BaseSettings):
     whatsapp_api_url: str = WHATSAPP_API_URL
     # Messages per second per business number (Meta's default throughput is 80).
     whatsapp_max_rate: float = Field(default=80.0, gt=0, le=1000)
+    # Templates a new business number may send a day outside the service window (Meta's tier:
+    # 250, then 2,000, 10,000, 100,000); a broadcast's preview says over how many days.
+    whatsapp_daily_limit: int = Field(default=250, ge=1)
+    # Price of one template message by category, in euros: set them from Meta's current rate
+    # card for Belgium (these defaults are an order of magnitude, not a quote).
+    whatsapp_price_marketing: float = Field(default=0.06, ge=0)
+    whatsapp_price_utility: float = Field(default=0.03, ge=0)
     log_level: str = "INFO"
 
     @field_validator("admin_ids", mode="before")

@@ -12,7 +12,7 @@ from bot.features.barometer.flow import BarometerFlow
 from bot.features.barometer.service import BarometerService
 from bot.features.broadcasts.admin_flow import BroadcastAdminFlow
 from bot.features.broadcasts.flow import AnnouncementsFlow
-from bot.features.broadcasts.service import BroadcastService, BroadcastSettings
+from bot.features.broadcasts.service import BroadcastService, BroadcastSettings, TemplatePlan
 from bot.features.concerns.echo import Echo
 from bot.features.concerns.flow import ConcernFlow
 from bot.features.concerns.service import ConcernService
@@ -204,7 +204,17 @@ async def open_services(settings: Settings) -> Services:
         ),
     )
     announcements = AnnouncementsFlow(users)
-    broadcast_admin = BroadcastAdminFlow(broadcasts, settings.tz)
+    plan = (
+        TemplatePlan(
+            channel="whatsapp",
+            category="MARKETING",
+            price=settings.whatsapp_price_marketing,
+            daily_limit=settings.whatsapp_daily_limit,
+        )
+        if settings.whatsapp_on
+        else None
+    )
+    broadcast_admin = BroadcastAdminFlow(broadcasts, settings.tz, plan)
     events = EventService(db, reference, broadcasts, waves, settings.tz)
     event_admin = EventAdminFlow(events, broadcasts, settings.tz)
     partner_admin = PartnerAdminFlow(partners, lambda: identity.username)

@@ -11,7 +11,12 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from bot.channels.base import Button, IncomingMessage, Outcome, Reply
-from bot.features.broadcasts.service import BroadcastError, BroadcastService, local_time
+from bot.features.broadcasts.service import (
+    BroadcastError,
+    BroadcastService,
+    TemplatePlan,
+    local_time,
+)
 from bot.features.broadcasts.store import Audience, Broadcast, BroadcastStatus, Draft
 from bot.i18n import LANGUAGES, Translator
 from bot.shared.forms import FormError, parse_form
@@ -49,9 +54,13 @@ def audience_from(values: dict[str, str]) -> Audience:
 class BroadcastAdminFlow:
     """Compose (a form, then a preview with the exact count), confirm once, follow, control."""
 
-    def __init__(self, broadcasts: BroadcastService, tz: ZoneInfo) -> None:
+    def __init__(
+        self, broadcasts: BroadcastService, tz: ZoneInfo, template_plan: TemplatePlan | None = None
+    ) -> None:
         self._broadcasts = broadcasts
         self._tz = tz
+        # Set when a channel needs paid templates outside its window (WhatsApp).
+        self._plan = template_plan
 
     def routes(self) -> FlowRoutes:
         """Declare the admins' /broadcast and /broadcasts and their buttons."""
@@ -138,6 +147,19 @@ class BroadcastAdminFlow:
                 when=self._draft_when(t, draft),
             )
         ]
+        if self._plan is not None:
+            cost = await self._broadcasts.template_cost(draft.audience, self._plan)
+            if cost.on_channel:
+                lines.append(
+                    t(
+                        "admin.broadcast_templates",
+                        on_channel=cost.on_channel,
+                        templates=cost.templates,
+                        category=cost.category.lower(),
+                        cost=f"{cost.cost:.2f}",
+                        days=max(cost.days, 1),
+                    )
+                )
         if draft.photo:
             lines.append(t("admin.broadcast_with_photo"))
         for lang in LANGUAGES:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -117,6 +118,31 @@ def _footer_room() -> int:
     return max(len(translate(lang, "announcements.footer")) + 2 for lang in LANGUAGES)
 
 
+# A channel's window for free-form messages (WhatsApp: 24 hours after the person's last one).
+SERVICE_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class TemplatePlan:
+    """How a channel that needs templates outside a window charges and limits them."""
+
+    channel: str
+    category: str
+    price: float
+    daily_limit: int
+
+
+@dataclass(frozen=True)
+class TemplateCost:
+    """What a broadcast costs on such a channel: recipients, templates, money, days."""
+
+    on_channel: int
+    templates: int
+    category: str
+    cost: float
+    days: int
+
+
 class BroadcastService:
     """Make, control and send broadcasts."""
 
@@ -176,6 +202,20 @@ class BroadcastService:
     async def count(self, audience: Audience) -> int:
         """Return how many people the audience reaches now."""
         return await self._repo.count_audience(audience, self._since(audience), CONSENT_VERSION)
+
+    async def template_cost(self, audience: Audience, plan: TemplatePlan) -> TemplateCost:
+        """Say how many recipients only a template can reach now, at what cost, over how long."""
+        cutoff = (self._clock() - SERVICE_WINDOW).isoformat(timespec="milliseconds")
+        on_channel, outside = await self._repo.count_outside_window(
+            audience, self._since(audience), CONSENT_VERSION, plan.channel, cutoff
+        )
+        return TemplateCost(
+            on_channel=on_channel,
+            templates=outside,
+            category=plan.category,
+            cost=round(outside * plan.price, 2),
+            days=math.ceil(outside / plan.daily_limit) if outside else 0,
+        )
 
     async def create(
         self,

@@ -157,6 +157,23 @@ class BroadcastRepository:
         row = await self._db.fetch_one(f"SELECT COUNT(*) FROM users u WHERE {where}", params)
         return 0 if row is None else int(row[0])
 
+    async def count_outside_window(
+        self,
+        audience: Audience,
+        since: str | None,
+        consent_version: str | None,
+        channel: str,
+        wrote_after: str,
+    ) -> tuple[int, int]:
+        """Return (people on a channel, those who last wrote before a time) in an audience."""
+        where, params = _audience_sql(audience, since, consent_version)
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*), COALESCE(SUM(u.last_inbound_at IS NULL OR u.last_inbound_at < ?), 0)"
+            f" FROM users u WHERE {where} AND u.channel = ?",
+            (wrote_after, *params, channel),
+        )
+        return (0, 0) if row is None else (int(row[0]), int(row[1]))
+
     async def create(
         self,
         *,

@@ -515,3 +515,63 @@ async def test_a_message_meta_fails_for_the_window_goes_again_once_as_its_templa
     assert [tuple(r) for r in statuses] == [("failed", 131047, 1)]
     # Tried once: the later delivered messages are the template and the answers only.
     assert sum(m.type == "template" for m in wa.messages_to(phone.user.wa_id)) == 1
+
+
+async def test_a_broadcast_from_a_whatsapp_admin_previews_templates_cost_and_days(
+    tmp_path: Path, wa: WhatsAppEmulator
+) -> None:
+    admin_number = "32470009999"
+    settings = Settings(
+        database_path=tmp_path / "broadcast.sqlite3",
+        whatsapp_token=SecretStr("wa-test-token"),
+        whatsapp_app_secret=SecretStr("wa-app-secret"),
+        whatsapp_verify_token=SecretStr("wa-verify"),
+        whatsapp_phone_number_id="1000000001",
+        whatsapp_business_account_id="2000000002",
+        whatsapp_api_url=wa.base_url,
+        admin_ids=(f"whatsapp:{admin_number}",),
+        whatsapp_daily_limit=1,
+        whatsapp_price_marketing=0.25,
+        http_port=0,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    recent = WaPhone(wa, WaUser("32470000020", "Ria"))
+    old = WaPhone(wa, WaUser("32470000021", "Sam"))
+    async with running_bot(settings) as bot:
+        wa.webhook_url = f"http://127.0.0.1:{bot.web.port}/whatsapp/webhook"
+        for phone in (recent, old):
+            await _onboard(phone)
+        # Sam last wrote two days ago: only a template reaches Sam now.
+        two_days_ago = (datetime.now(UTC) - timedelta(days=2)).isoformat(timespec="milliseconds")
+        await bot.services.db.execute(
+            "UPDATE users SET last_inbound_at = ? WHERE external_id = ?",
+            (two_days_ago, old.user.wa_id),
+        )
+    await templates(settings, submit=True)
+    wa.approve_template("echoppe_announcement")
+    await templates(settings, submit=False)
+    # A new start: only what is stored says who wrote when.
+    async with running_bot(settings) as bot:
+        wa.webhook_url = f"http://127.0.0.1:{bot.web.port}/whatsapp/webhook"
+        admin = WaPhone(wa, WaUser(admin_number, "Admin"))
+        form = (
+            "/broadcast\nfr: Atelier vitrine jeudi à 18 h\nrole: shopkeeper\nterritory: lessines"
+        )
+        [preview] = await admin.send(form, until="📱")
+        expected = translate(
+            "fr",
+            "admin.broadcast_templates",
+            on_channel=2,
+            templates=1,
+            category="marketing",
+            cost="0.25",
+            days=1,
+        )
+        assert expected in preview.text
+        before_recent, before_old = recent.seen, old.seen
+        await admin.choose(translate("fr", "admin.broadcast_go"), until="📣")
+        free_form = (await recent.wait(before_recent, until="Atelier vitrine"))[-1]
+        assert free_form.type != "template"
+        template = (await old.wait(before_old, until="Atelier vitrine"))[-1]
+        assert template.type == "template"
+        assert template.template_name == "echoppe_announcement"
