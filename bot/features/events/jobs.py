@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from bot.channels.base import Recipient, Reply
+from bot.channels.base import Recipient, Reply, TemplateUse
 from bot.features.events.service import EventService, SendNotice
 from bot.features.events.store import Event
 from bot.i18n import Translator
@@ -26,7 +26,13 @@ def notice_sender(events: EventService, outbound: Outbound) -> SendNotice:
         t = Translator(user.language)
         to = Recipient(user.channel, user.external_id)
         text = t("event.promoted", title=event.title, when=events.when(event, t.lang))
-        told = await outbound.send(to, [Reply(text, events.share_buttons(event.id, t.lang))])
+        when = events.when(event, t.lang)
+        notice = Reply(
+            text,
+            events.share_buttons(event.id, t.lang),
+            template=TemplateUse("seat_notice", (event.title, when)),
+        )
+        told = await outbound.send(to, [notice])
         if told.sent:
             # The notice is what counts: a calendar file that fails is not worth telling twice.
             calendar = Reply(

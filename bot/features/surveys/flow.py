@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.channels.base import Button, IncomingMessage, Outcome, Reply
+from bot.channels.base import Button, IncomingMessage, Outcome, Reply, TemplateUse
 from bot.features.surveys.definitions import (
     ChoiceQuestion,
     FactorChoiceQuestion,
@@ -264,6 +264,10 @@ class SurveyFlow:
             (
                 (Button(t("survey.start"), f"{PREFIX}:go:{wave_id}"),),
                 (Button(t("survey.turn_off"), f"{PREFIX}:off"),),
+            ),
+            # Outside WhatsApp's service window: its template, with the same two buttons.
+            template=TemplateUse(
+                "survey_invitation", (survey.title.get(t.lang), f"{survey.minutes:g}")
             ),
         )
 

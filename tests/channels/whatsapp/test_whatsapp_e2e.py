@@ -174,7 +174,7 @@ async def test_a_follow_up_outside_the_window_goes_as_its_template_and_is_answer
     services = wa_bot.services
     # Meta reviews the templates the operator submitted.
     submitted = await templates(services.settings, submit=True)
-    assert submitted[-1] == "6 template(s) submitted for review"  # 2 templates in fr, nl, en
+    assert submitted[-1] == "12 template(s) submitted for review"  # 4 templates in fr, nl, en
     assert "echoppe_follow_up\tnl\tUTILITY\tPENDING" in submitted
     wa.approve_template("echoppe_follow_up")
     listing = "\n".join(await templates(services.settings, submit=False))
