@@ -252,6 +252,9 @@ class DigestFlow:
             emerging=emerging,
             surveys=tuple(self._survey_view(t, headline) for headline in figures.surveys),
             outcomes=outcomes,
+            unheard=(
+                t("digest.unheard", n=figures.unheard) if figures.unheard is not None else None
+            ),
         )
 
     def _survey_view(self, t: Translator, headline: SurveyHeadline) -> SurveyView:
@@ -334,6 +337,8 @@ class DigestFlow:
                 ]
         if view.outcomes:
             lines += ["", view.outcomes]
+        if view.unheard:
+            lines += ["", view.unheard]
         return "\n".join(lines)
 
     def html(self, partner: Partner, figures: DigestFigures, chart_src: str) -> str:
@@ -382,6 +387,8 @@ class DigestView:
     emerging: tuple[str, ...]
     surveys: tuple[SurveyView, ...]
     outcomes: str | None
+    # Voice notes the bot could not hear this week (shown from k on).
+    unheard: str | None = None
 
 
 @functools.cache

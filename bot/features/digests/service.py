@@ -7,7 +7,7 @@ rendering is in digest_flow (text, chart, CSV) and digest_html, delivery in dige
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ from bot.features.surveys.store import SurveyRepository, Wave
 from bot.reference import Reference
 from bot.shared.schedule import last_full_week, week_bounds
 from bot.storage import Database
+from bot.storage.unheard import UnheardRepository
 from nlp.anonymize import anonymize
 from nlp.taxonomy import FACTOR_IDS
 
@@ -102,6 +103,8 @@ class DigestFigures:
     # Follow-up answers given this week: distinct people per answer (None below k).
     outcomes: dict[str, int | None] = field(default_factory=dict)
     surveys: tuple[SurveyHeadline, ...] = ()
+    # Voice notes the bot could not hear in the partner's territories (None below k).
+    unheard: int | None = None
 
 
 class DigestService:
@@ -116,6 +119,7 @@ class DigestService:
         reference: Reference | None = None,
     ) -> None:
         self._repo = DigestRepository(db)
+        self._unheard_counts = UnheardRepository(db)
         self._waves = SurveyRepository(db)
         self._results = SurveyResults(db, anonymity_k)
         self._surveys = surveys
@@ -239,7 +243,19 @@ class DigestService:
             quotes=quotes,
             outcomes=outcomes,
             surveys=await self._survey_headlines(partner, starts[-1], until),
+            unheard=await self._unheard(territories, start, end),
         )
+
+    async def _unheard(
+        self, territories: Sequence[str], start: datetime, end: datetime
+    ) -> int | None:
+        # Counted per UTC day: the week's edges may be off by the hours of the time zone.
+        total = await self._unheard_counts.total(
+            territories,
+            start.astimezone(UTC).date().isoformat(),
+            end.astimezone(UTC).date().isoformat(),
+        )
+        return total if total >= self._k else None
 
     async def _survey_headlines(
         self, partner: Partner, since: str, until: str

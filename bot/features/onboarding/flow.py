@@ -22,6 +22,7 @@ from bot.storage import (
     UserRepository,
     utcnow,
 )
+from bot.storage.unheard import UnheardRepository
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +94,9 @@ class OnboardingService:
         if kind is IncomingKind.EDITED:
             return Outcome()
         if kind is IncomingKind.UNSUPPORTED:
+            if ctx.msg.content_type == "voice" and ctx.user is not None:
+                # Counted for partners (how many voices go unheard), by territory only.
+                await UnheardRepository(self._db).add(ctx.user.territory_id)
             return self._unsupported(ctx)
         if kind is IncomingKind.COMMAND:
             return await self._command(ctx)

@@ -575,3 +575,41 @@ async def test_a_broadcast_from_a_whatsapp_admin_previews_templates_cost_and_day
         template = (await old.wait(before_old, until="Atelier vitrine"))[-1]
         assert template.type == "template"
         assert template.template_name == "echoppe_announcement"
+
+
+async def test_voice_notes_are_counted_for_partners_from_k_on(
+    wa_bot: RunningBot, wa: WhatsAppEmulator
+) -> None:
+    services = wa_bot.services
+    first, second = (
+        WaPhone(wa, WaUser("32470000030", "Ugo")),
+        WaPhone(wa, WaUser("32470000031", "Vic")),
+    )
+    for phone in (first, second):
+        await _onboard(phone)
+    partner = await services.partners.create(
+        name="ADL", territories=["lessines"], created_by="test"
+    )
+    start = datetime.now(UTC) - timedelta(days=1)
+    end = datetime.now(UTC) + timedelta(days=2)
+
+    async def unheard() -> int | None:
+        figures = await services.digests.figures_between(partner, start, end, "this week")
+        return figures.unheard
+
+    for phone, count in ((first, 2), (second, 2)):
+        for _ in range(count):
+            before = phone.seen
+            await wa.send_media(phone.user, "audio")  # a voice note
+            await phone.wait(before, until=translate("fr", "input.text_only")[:15])
+    # A document is answered the same, and not counted.
+    before = first.seen
+    await wa.send_media(first.user, "document")
+    await first.wait(before, until=translate("fr", "input.text_only")[:15])
+    assert await unheard() is None  # 4 < k = 5
+    before = second.seen
+    await wa.send_media(second.user, "audio")
+    await second.wait(before, until=translate("fr", "input.text_only")[:15])
+    assert await unheard() == 5
+    figures = await services.digests.figures_between(partner, start, end, "this week")
+    assert translate("fr", "digest.unheard", n=5) in services.digest_flow.text(partner, figures)
