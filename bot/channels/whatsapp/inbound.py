@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.channels.base import IncomingKind, IncomingMessage
+from bot.channels.whatsapp.links import core_tag
 from bot.channels.whatsapp.render import CHANNEL
 
 # Words people type instead of commands (WhatsApp has no command menu), in fr, nl and en.
@@ -161,6 +162,10 @@ def to_incoming(inbound: InboundMessage) -> IncomingMessage | None:
 
     if kind == "text":
         text = str((message.get("text") or {}).get("body", ""))
+        tagged = core_tag(text)
+        if tagged is not None:
+            # The pre-filled first message of a poster's link: /start with its core.
+            return make(IncomingKind.COMMAND, text=text, command="start", args=tagged)
         command = _command(text)
         if command is not None:
             return make(IncomingKind.COMMAND, text=text, command=command[0], args=command[1])

@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -17,6 +18,7 @@ from pydantic import SecretStr
 
 from bot.app.run import RunningBot, running_bot
 from bot.app.whatsapp_admin import templates
+from bot.channels.whatsapp.links import chat_link
 from bot.config import Settings
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.emulator.whatsapp import WaUser, WhatsAppEmulator
@@ -613,3 +615,21 @@ async def test_voice_notes_are_counted_for_partners_from_k_on(
     assert await unheard() == 5
     figures = await services.digests.figures_between(partner, start, end, "this week")
     assert translate("fr", "digest.unheard", n=5) in services.digest_flow.text(partner, figures)
+
+
+async def test_a_posters_wa_me_link_preselects_the_shopping_area(
+    wa_bot: RunningBot, wa: WhatsAppEmulator
+) -> None:
+    link = chat_link("32460000000", translate("fr", "whatsapp.greeting"), "les_ogy")
+    assert link.startswith("https://wa.me/32460000000?text=")
+    prefilled = unquote(link.split("text=", 1)[1])
+    phone = WaPhone(wa, WaUser("32470000040", "Wes"))
+    # What the person sends is the pre-filled text, untouched.
+    await phone.send(prefilled, until=translate("fr", "privacy.notice")[:20])
+    assert "Ogy" in " ".join(phone.texts())
+    await phone.choose(translate("fr", "privacy.accept"), until=translate("fr", "role.question"))
+    await phone.choose(
+        translate("fr", "role.shopkeeper"), until=translate("fr", "sector.question")
+    )
+    user = await wa_bot.services.users.get("whatsapp", phone.user.wa_id)
+    assert user is not None and user.core_id == "les_ogy"
