@@ -43,7 +43,11 @@ class AnnouncementsFlow:
         return Outcome((Reply(t("announcements.on" if wanted else "announcements.off")),))
 
     async def report(
-        self, broadcast: Broadcast, progress: dict[str, int], reasons: list[tuple[str, int]]
+        self,
+        broadcast: Broadcast,
+        progress: dict[str, int],
+        reasons: list[tuple[str, int]],
+        statuses: dict[str, int] | None = None,
     ) -> Reply:
         """Word the delivery report of a finished (or cancelled) broadcast."""
         t = Translator(broadcast.report_language)
@@ -60,4 +64,14 @@ class AnnouncementsFlow:
             )
         ]
         lines += [t("broadcast.report_reason", reason=reason, n=n) for reason, n in reasons]
+        if statuses:
+            # What WhatsApp said so far: accepted is not delivered.
+            lines.append(
+                t(
+                    "broadcast.report_delivery",
+                    delivered=statuses.get("delivered", 0) + statuses.get("read", 0),
+                    read=statuses.get("read", 0),
+                    failed=statuses.get("failed", 0),
+                )
+            )
         return Reply("\n".join(lines))

@@ -29,6 +29,7 @@ _STATUS = {
     SendStatus.SENT: SendOutcome.SENT,
     SendStatus.BLOCKED: SendOutcome.BLOCKED,
     SendStatus.RATE_LIMITED: SendOutcome.RATE_LIMITED,
+    SendStatus.NOT_ALLOWED_NOW: SendOutcome.DEFERRED,
 }
 
 
@@ -59,6 +60,7 @@ def announcement_sender(outbound: Outbound, event_buttons: Buttons) -> SendAnnou
             error=outcome.reason[:200],
             # Uploaded once; every later recipient gets it by the channel's id.
             photo_id=outcome.image_ref,
+            message_id=outcome.message_ids[0] if outcome.message_ids else None,
         )
 
     return send
@@ -68,9 +70,12 @@ def report_sender(flow: AnnouncementsFlow, outbound: Outbound) -> SendReport:
     """Return how the dispatcher tells an admin how their broadcast went."""
 
     async def send(
-        broadcast: Broadcast, progress: dict[str, int], reasons: list[tuple[str, int]]
+        broadcast: Broadcast,
+        progress: dict[str, int],
+        reasons: list[tuple[str, int]],
+        statuses: dict[str, int],
     ) -> bool:
-        reply = await flow.report(broadcast, progress, reasons)
+        reply = await flow.report(broadcast, progress, reasons, statuses)
         # The admin's channel is the one they created it from ("telegram:123").
         channel = broadcast.created_by.partition(":")[0] if ":" in broadcast.created_by else ""
         to = Recipient(channel or "telegram", broadcast.report_chat)

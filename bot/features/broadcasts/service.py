@@ -35,6 +35,7 @@ from bot.features.broadcasts.store import (
 from bot.i18n import LANGUAGES, translate
 from bot.reference import Reference
 from bot.storage import CONSENT_VERSION, Database, ProcessedEventRepository, Role, UserRepository
+from bot.storage.deliveries import DeliveryStatusRepository
 from nlp.taxonomy import FACTOR_IDS
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,11 @@ def local_time(text: str, tz: ZoneInfo) -> datetime:
     return moment
 
 
+# A message not allowed now is tried again this much later, for at most this long.
+DEFER_BY = timedelta(hours=1)
+DEFER_AT_MOST = timedelta(days=7)
+
+
 class SendOutcome(StrEnum):
     """Say what became of handing one message to the channel."""
 
@@ -72,6 +78,8 @@ class SendOutcome(StrEnum):
     RATE_LIMITED = "rate_limited"
     # Anything else: tried again with backoff, up to the attempt limit.
     ERROR = "error"
+    # Not allowed now (a template not approved yet, say): waits, without using up attempts.
+    DEFERRED = "deferred"
 
 
 @dataclass(frozen=True)
@@ -83,12 +91,19 @@ class SendResult:
     error: str = ""
     # The id the channel gave an uploaded photo, to send it by id from then on.
     photo_id: str | None = None
+    # The channel's id of the message, when it reports delivery later (WhatsApp).
+    message_id: str | None = None
 
 
 # Send one broadcast's message to one recipient (text in their language, photo if any).
 SendAnnouncement = Callable[[Broadcast, OutboxItem, str], Awaitable[SendResult]]
 # Tell the admin who made a broadcast how it went.
-SendReport = Callable[[Broadcast, dict[str, int], list[tuple[str, int]]], Awaitable[bool]]
+# (broadcast, progress, failure reasons, delivery statuses reported by channels so far).
+SendReport = Callable[
+    [Broadcast, dict[str, int], list[tuple[str, int]], dict[str, int]], Awaitable[bool]
+]
+# Channels that report delivery after accepting a message.
+REPORTING_CHANNELS = ("whatsapp",)
 
 
 @dataclass
@@ -156,6 +171,7 @@ class BroadcastService:
         self._db = db
         self._ref = reference
         self._repo = BroadcastRepository(db)
+        self._deliveries = DeliveryStatusRepository(db)
         self._users = UserRepository(db)
         self._events = ProcessedEventRepository(db)
         self._settings = settings or BroadcastSettings()
@@ -427,8 +443,27 @@ class BroadcastService:
                 if result.photo_id and broadcast.photo != result.photo_id:
                     await self._repo.set_photo(broadcast.id, result.photo_id)
                 if result.outcome is SendOutcome.SENT:
-                    await self._repo.mark(item, OutboxStatus.SENT, at=_iso(now))
+                    await self._repo.mark(
+                        item, OutboxStatus.SENT, at=_iso(now), message_id=result.message_id
+                    )
                     sent += 1
+                elif result.outcome is SendOutcome.DEFERRED:
+                    # Nothing is dropped: it waits (the reason shows in /broadcasts), and
+                    # goes once allowed; a week on, it counts as failed with that reason.
+                    first = datetime.fromisoformat(broadcast.send_at)
+                    if now - first > DEFER_AT_MOST:
+                        await self._repo.mark(
+                            item, OutboxStatus.FAILED, at=_iso(now), error=result.error
+                        )
+                    else:
+                        await self._repo.mark(
+                            item,
+                            OutboxStatus.PENDING,
+                            at=_iso(now),
+                            error=result.error,
+                            not_before=_iso(now + DEFER_BY),
+                            refund_attempt=True,
+                        )
                 elif result.outcome is SendOutcome.BLOCKED:
                     await self._repo.mark(item, OutboxStatus.BLOCKED, at=_iso(now))
                     await self._users.mark_blocked(item.channel, item.chat_id)
@@ -462,9 +497,14 @@ class BroadcastService:
         for broadcast in await self._repo.reports_due():
             progress = await self._repo.progress(broadcast.id)
             reasons = await self._repo.failure_reasons(broadcast.id)
+            statuses: dict[str, int] = {}
+            for channel in REPORTING_CHANNELS:
+                ids = await self._repo.message_ids(broadcast.id, channel)
+                for status, n in (await self._deliveries.counts(channel, ids)).items():
+                    statuses[status] = statuses.get(status, 0) + n
             delivered = True
             if broadcast.report_chat:
-                delivered = await report(broadcast, progress, reasons)
+                delivered = await report(broadcast, progress, reasons, statuses)
             if delivered:
                 await self._repo.report_sent(broadcast.id, _iso(self._clock()))
 

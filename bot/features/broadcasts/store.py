@@ -357,11 +357,13 @@ class BroadcastRepository:
         error: str | None = None,
         not_before: str = "",
         refund_attempt: bool = False,
+        message_id: str | None = None,
     ) -> None:
         """Record what became of one message."""
         await self._db.execute(
             "UPDATE broadcast_outbox SET status = ?, error = ?, not_before = ?,"
             " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,"
+            " message_id = COALESCE(?, message_id),"
             " attempts = attempts - ? WHERE broadcast_id = ? AND user_id = ?",
             (
                 status.value,
@@ -369,6 +371,7 @@ class BroadcastRepository:
                 not_before,
                 status.value,
                 at,
+                message_id,
                 int(refund_attempt),
                 item.broadcast_id,
                 item.user_id,
@@ -418,6 +421,15 @@ class BroadcastRepository:
             (broadcast_id, limit),
         )
         return [(str(r[0]), int(r[1])) for r in rows]
+
+    async def message_ids(self, broadcast_id: int, channel: str) -> list[str]:
+        """Return the channel's ids of a broadcast's messages sent on that channel."""
+        rows = await self._db.fetch_all(
+            "SELECT message_id FROM broadcast_outbox WHERE broadcast_id = ? AND channel = ?"
+            " AND message_id IS NOT NULL",
+            (broadcast_id, channel),
+        )
+        return [str(r[0]) for r in rows]
 
     async def reports_due(self) -> list[Broadcast]:
         """Return finished broadcasts whose report has not gone to the admin yet."""

@@ -24,6 +24,7 @@ from bot.emulator import BotApiEmulator, FakeUser
 from bot.emulator.whatsapp import WaUser, WhatsAppEmulator
 from bot.features.follow_ups.jobs import question_sender
 from bot.i18n import translate
+from bot.storage.deliveries import DeliveryStatusRepository
 from tests.channels.test_privacy_e2e import cells
 from tests.channels.whatsapp.phone import WaPhone
 from tests.conftest import TEST_TOKEN
@@ -577,6 +578,16 @@ async def test_a_broadcast_from_a_whatsapp_admin_previews_templates_cost_and_day
         template = (await old.wait(before_old, until="Atelier vitrine"))[-1]
         assert template.type == "template"
         assert template.template_name == "echoppe_announcement"
+        # The admin's report says what WhatsApp reported, not only what it accepted.
+        await admin.wait(admin.seen - 1, until="📬")
+        repo = DeliveryStatusRepository(bot.services.db)
+
+        async def both_delivered() -> bool:
+            ids = [free_form.id, template.id]
+            counts = await repo.counts("whatsapp", ids)
+            return counts.get("delivered", 0) + counts.get("read", 0) == 2
+
+        await eventually(both_delivered)
 
 
 async def test_voice_notes_are_counted_for_partners_from_k_on(

@@ -217,7 +217,10 @@ async def test_429_waits_403_blocks_for_good_other_errors_retry_then_fail_with_r
     reports: list[tuple[int, dict[str, int], list[tuple[str, int]]]] = []
 
     async def report(
-        b: Broadcast, progress: dict[str, int], reasons: list[tuple[str, int]]
+        b: Broadcast,
+        progress: dict[str, int],
+        reasons: list[tuple[str, int]],
+        _statuses: dict[str, int],
     ) -> bool:
         reports.append((b.id, progress, reasons))
         return True
@@ -254,6 +257,46 @@ async def test_429_waits_403_blocks_for_good_other_errors_retry_then_fail_with_r
     blocked = await UserRepository(db).get("test", gone)
     assert blocked is not None and blocked.blocked_at is not None
     assert await broadcasts.count(Audience()) == 4
+
+
+async def test_a_message_not_allowed_now_waits_without_using_up_its_attempts(
+    db: Database, reference: Reference
+) -> None:
+    who = await people(db)
+    clock = Clock()
+    broadcasts = service(db, reference, clock, max_attempts=2)
+    channel = Channel()
+    waiting = who["ogy_shop"].external_id
+    pending = "template echoppe_announcement (fr) is PENDING"
+    channel.script = {waiting: [SendResult(SendOutcome.DEFERRED, error=pending)] * 5}
+    reports: list[dict[str, int]] = []
+
+    async def report(
+        _b: Broadcast,
+        progress: dict[str, int],
+        _reasons: list[tuple[str, int]],
+        _statuses: dict[str, int],
+    ) -> bool:
+        reports.append(progress)
+        return True
+
+    await broadcasts.create(
+        created_by="t", texts={"fr": "Hello"}, audience=Audience(), report_chat="42"
+    )
+    await broadcasts.drain(channel, report)
+    for _ in range(5):  # deferred five times: more than max_attempts, yet not failed
+        clock.now += timedelta(hours=1, minutes=1)
+        await broadcasts.drain(channel, report)
+        row = await db.fetch_one(
+            "SELECT status, attempts, error FROM broadcast_outbox WHERE chat_id = ?", (waiting,)
+        )
+        assert row is not None
+        assert row["status"] in ("pending", "sent")
+    row = await db.fetch_one(
+        "SELECT status, attempts FROM broadcast_outbox WHERE chat_id = ?", (waiting,)
+    )
+    assert row is not None and (row["status"], row["attempts"]) == ("sent", 1)
+    assert waiting in channel.chats() and reports and reports[-1].get("failed", 0) == 0
 
 
 async def test_messages_in_flight_at_a_crash_go_again_everyone_else_exactly_once(
