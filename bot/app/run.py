@@ -8,6 +8,7 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from starlette.routing import BaseRoute
@@ -16,14 +17,21 @@ from bot.app.container import Services, open_services
 from bot.app.jobs import all_jobs
 from bot.app.scheduler import Scheduler
 from bot.app.web import HealthCheck, WebServer, build_app
-from bot.channels.base import ChannelRefused, ChannelUnavailable, OutboundPort
+from bot.channels.base import (
+    ChannelRefused,
+    ChannelUnavailable,
+    OutboundPort,
+    Recipient,
+    Reply,
+)
 from bot.channels.telegram.app import TelegramChannel
 from bot.channels.telegram.hooks import ChannelHooks
 from bot.channels.telegram.render import TelegramRenderer
 from bot.channels.whatsapp.channel import WhatsAppChannel, WhatsAppHooks
-from bot.channels.whatsapp.client import UNDELIVERABLE
+from bot.channels.whatsapp.client import MARKETING_CAP, UNDELIVERABLE
 from bot.channels.whatsapp.render import CHANNEL as WHATSAPP
 from bot.config import Settings
+from bot.i18n import translate
 from bot.log_redaction import redact_in_logs
 from bot.storage.deliveries import DeliveryStatusRepository, StatusChange
 from bot.storage.templates import TemplateStatusRepository
@@ -128,9 +136,14 @@ def health_check(
 def whatsapp_hooks(services: Services) -> WhatsAppHooks:
     """Return what the WhatsApp channel needs from the services."""
 
-    async def on_failed(wa_id: str, code: int) -> None:
+    async def on_failed(wa_id: str, wamid: str, code: int) -> None:
         if code == UNDELIVERABLE:
             await services.contacts.mark_blocked(WHATSAPP, wa_id)
+        elif code == MARKETING_CAP:
+            # Meta's cap on marketing messages per person: the announcement waits a day.
+            await services.broadcasts.defer_sent(
+                WHATSAPP, wamid, timedelta(days=1), f"WhatsApp marketing cap ({code})"
+            )
         else:
             logger.warning("WhatsApp could not deliver a message (error %d)", code)
 
@@ -243,6 +256,9 @@ async def running_bot(
             if whatsapp is not None:
                 await whatsapp.open()
                 ports.append(whatsapp.outbound)
+                whatsapp.outbound.on_stop = lambda code: _alert_admins(
+                    services, "whatsapp.stopped", code=code
+                )
             await web.start()
 
             async def start() -> None:
@@ -295,6 +311,29 @@ async def running_bot(
                 await telegram.close()
     finally:
         await services.close()
+
+
+_alerts: set[asyncio.Task[None]] = set()
+
+
+def _alert_admins(services: Services, key: str, **params: object) -> None:
+    """Tell every configured admin, on their channel, that something needs them."""
+
+    async def tell() -> None:
+        for admin in services.settings.admin_ids:
+            text = str(admin)
+            channel, ref = text.split(":", 1) if ":" in text else ("telegram", text)
+            user = await services.users.get(channel, ref)
+            lang = user.language if user is not None else "fr"
+            outcome = await services.outbound.send(
+                Recipient(channel, ref), [Reply(translate(lang, key, **params))]
+            )
+            if not outcome.sent:
+                logger.error("could not alert admin on %s: %s", channel, outcome.status)
+
+    task = asyncio.create_task(tell())
+    _alerts.add(task)
+    task.add_done_callback(_alerts.discard)
 
 
 async def _open_or_later(name: str, open_channel: Callable[[], Awaitable[None]]) -> bool:

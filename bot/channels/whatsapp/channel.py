@@ -16,7 +16,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.channels.base import Apply, IncomingKind, IncomingMessage, Recipient, Reply
-from bot.channels.whatsapp.client import OUTSIDE_WINDOW, GraphClient, GraphError
+from bot.channels.whatsapp.client import OUTSIDE_WINDOW, QUALITY_STOPS, GraphClient, GraphError
 from bot.channels.whatsapp.inbound import (
     InboundMessage,
     Webhook,
@@ -48,8 +48,8 @@ class WhatsAppHooks:
     apply: Apply
     inbox: DeliveryService
     language_of: Callable[[str, str, str | None], Awaitable[str]]
-    # Meta says a message could not be delivered: (wa_id, error code).
-    on_failed: Callable[[str, int], Awaitable[None]]
+    # Meta says a message it had accepted could not be delivered: (wa_id, wamid, error code).
+    on_failed: Callable[[str, str, int], Awaitable[None]]
     # A person wrote at this moment (ISO UTC), which opens WhatsApp's service window.
     wrote: Callable[[str, str], Awaitable[None]]
     # When the person last wrote (ISO UTC), or None.
@@ -200,7 +200,9 @@ class WhatsAppChannel:
                 # as its template.
                 await self._hooks.retried(status.wamid)
                 self._background(self.outbound.retry_as_template(status.wa_id, change.fallback))
-            await self._hooks.on_failed(status.wa_id, status.error_code)
+            if status.error_code in QUALITY_STOPS:
+                self.outbound.stop(status.error_code)
+            await self._hooks.on_failed(status.wa_id, status.wamid, status.error_code)
 
     def _background(self, work: Awaitable[object]) -> None:
         """Run work after the webhook's 200 (Meta waits for nothing else)."""

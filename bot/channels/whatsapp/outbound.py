@@ -12,6 +12,7 @@ from typing import Any
 from bot.channels.base import Button, Recipient, Reply, SendOutcome, SendStatus
 from bot.channels.whatsapp.client import (
     AUTH_ERRORS,
+    MARKETING_CAP,
     OUTSIDE_WINDOW,
     QUALITY_STOPS,
     RATE_LIMITS,
@@ -50,6 +51,7 @@ SERVICE_WINDOW = timedelta(hours=24)
 # Long lists shown page by page: kept so that a tap on "more" can show the next page.
 KEPT_LISTS = 2000
 RATE_LIMIT_RETRY_S = 5.0
+MARKETING_CAP_WAIT_S = 24 * 3600.0
 
 
 class ListPages:
@@ -109,6 +111,8 @@ class WhatsAppOutbound:
         self._recent: dict[str, datetime] = {}
         # Meta stopped the number (quality or spam limits): nothing goes until a restart.
         self.stopped_by: int | None = None
+        # Told once when that happens (the admins are alerted).
+        self.on_stop: Callable[[int], None] | None = None
 
     async def send(self, to: Recipient, replies: Sequence[Reply]) -> SendOutcome:
         """Send the replies in order; stop at the first that does not go."""
@@ -216,6 +220,14 @@ class WhatsAppOutbound:
         if at > self._recent.get(wa_id, at - SERVICE_WINDOW):
             self._recent[wa_id] = at
 
+    def stop(self, code: int) -> None:
+        """Send nothing more: Meta stopped the number (quality or spam limits)."""
+        if self.stopped_by is None:
+            logger.error("Meta stopped sending from this number (error %d)", code)
+            if self.on_stop is not None:
+                self.on_stop(code)
+        self.stopped_by = code
+
     async def window_open(self, wa_id: str) -> bool:
         """Return whether the person wrote in the last 24 hours (free-form messages allowed)."""
         now = self.clock()
@@ -280,12 +292,16 @@ class WhatsAppOutbound:
             return SendOutcome(SendStatus.RATE_LIMITED, retry_after=RATE_LIMIT_RETRY_S)
         if exc.code == OUTSIDE_WINDOW:
             return SendOutcome(SendStatus.NOT_ALLOWED_NOW, reason=exc.message)
+        if exc.code == MARKETING_CAP:
+            # Meta caps marketing messages per person: this one waits a day.
+            return SendOutcome(
+                SendStatus.NOT_ALLOWED_NOW, retry_after=MARKETING_CAP_WAIT_S, reason=exc.message
+            )
         if exc.code == UNDELIVERABLE:
             # Not on WhatsApp (any more): like a block, never tried again.
             return SendOutcome(SendStatus.BLOCKED, reason=exc.message)
         if exc.code in QUALITY_STOPS:
-            self.stopped_by = exc.code
-            logger.error("Meta stopped sending from this number (%d): %s", exc.code, exc.message)
+            self.stop(exc.code)
         elif exc.code in AUTH_ERRORS or exc.http_status == 401:
             logger.error("the WhatsApp token was refused: %s", exc.message)
         return SendOutcome(SendStatus.FAILED, reason=str(exc))

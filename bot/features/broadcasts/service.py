@@ -456,12 +456,13 @@ class BroadcastService:
                             item, OutboxStatus.FAILED, at=_iso(now), error=result.error
                         )
                     else:
+                        later = max(DEFER_BY, timedelta(seconds=result.retry_after))
                         await self._repo.mark(
                             item,
                             OutboxStatus.PENDING,
                             at=_iso(now),
                             error=result.error,
-                            not_before=_iso(now + DEFER_BY),
+                            not_before=_iso(now + later),
                             refund_attempt=True,
                         )
                 elif result.outcome is SendOutcome.BLOCKED:
@@ -492,6 +493,14 @@ class BroadcastService:
                         not_before=_iso(now + backoff),
                     )
         return sent
+
+    async def defer_sent(
+        self, channel: str, message_id: str, wait: timedelta, reason: str
+    ) -> bool:
+        """Send again later a message the channel accepted and failed afterwards; True if one."""
+        when = _iso(self._clock() + wait)
+        async with self._db.transaction():
+            return await self._repo.defer_sent(channel, message_id, when, reason)
 
     async def _report(self, report: SendReport) -> None:
         for broadcast in await self._repo.reports_due():

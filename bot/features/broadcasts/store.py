@@ -422,6 +422,30 @@ class BroadcastRepository:
         )
         return [(str(r[0]), int(r[1])) for r in rows]
 
+    async def defer_sent(
+        self, channel: str, message_id: str, not_before: str, reason: str
+    ) -> bool:
+        """Put a message marked sent back in the queue (inside a transaction); True if found."""
+        row = await self._db.fetch_one(
+            "SELECT broadcast_id FROM broadcast_outbox"
+            " WHERE channel = ? AND message_id = ? AND status = 'sent'",
+            (channel, message_id),
+        )
+        if row is None:
+            return False
+        await self._db.execute(
+            "UPDATE broadcast_outbox SET status = 'pending', not_before = ?, error = ?,"
+            " message_id = NULL, sent_at = NULL WHERE channel = ? AND message_id = ?",
+            (not_before, reason, channel, message_id),
+        )
+        # A broadcast already counted as finished is sending again.
+        await self._db.execute(
+            "UPDATE broadcasts SET status = 'sending', finished_at = NULL"
+            " WHERE id = ? AND status = 'done'",
+            (row[0],),
+        )
+        return True
+
     async def message_ids(self, broadcast_id: int, channel: str) -> list[str]:
         """Return the channel's ids of a broadcast's messages sent on that channel."""
         rows = await self._db.fetch_all(

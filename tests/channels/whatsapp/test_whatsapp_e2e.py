@@ -644,3 +644,39 @@ async def test_a_posters_wa_me_link_preselects_the_shopping_area(
     )
     user = await wa_bot.services.users.get("whatsapp", phone.user.wa_id)
     assert user is not None and user.core_id == "les_ogy"
+
+
+async def test_when_meta_stops_the_number_nothing_more_goes_and_admins_are_told(
+    tmp_path: Path, wa: WhatsAppEmulator, emulator: BotApiEmulator
+) -> None:
+    settings = Settings(
+        database_path=tmp_path / "stopped.sqlite3",
+        telegram_token=SecretStr(TEST_TOKEN),
+        telegram_base_url=emulator.base_url,
+        telegram_max_rate=0,
+        whatsapp_token=SecretStr("wa-test-token"),
+        whatsapp_app_secret=SecretStr("wa-app-secret"),
+        whatsapp_verify_token=SecretStr("wa-verify"),
+        whatsapp_phone_number_id="1000000001",
+        whatsapp_business_account_id="2000000002",
+        whatsapp_api_url=wa.base_url,
+        admin_ids=(9601,),
+        http_port=0,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    async with running_bot(settings, poll_timeout=1) as bot:
+        wa.webhook_url = f"http://127.0.0.1:{bot.web.port}/whatsapp/webhook"
+        admin = Phone(emulator, FakeUser(id=9601, language_code="en"))
+        await admin.send("/help")  # a Telegram bot may only write to people who wrote first
+        phone = WaPhone(wa, WaUser("32470000050", "Xan"))
+        await phone.send("Bonjour", until=translate("fr", "privacy.notice")[:20])
+        wa.fail_next(phone.user.wa_id, 131048, http=True)
+        before = emulator.last_seq
+        await wa.send_text(phone.user, "/help")
+        # The Telegram admin hears of it (in French: no profile, so the default language).
+        await admin.wait(before, until=translate("fr", "whatsapp.stopped", code=131048)[:25])
+        assert bot.whatsapp is not None and bot.whatsapp.outbound.stopped_by == 131048
+        sent = len(wa.messages_to(phone.user.wa_id))
+        await wa.send_text(phone.user, "/help")
+        await asyncio.sleep(0.5)
+        assert len(wa.messages_to(phone.user.wa_id)) == sent  # nothing more goes

@@ -299,6 +299,43 @@ async def test_a_message_not_allowed_now_waits_without_using_up_its_attempts(
     assert waiting in channel.chats() and reports and reports[-1].get("failed", 0) == 0
 
 
+async def test_a_message_failed_later_by_a_marketing_cap_goes_again_a_day_on(
+    db: Database, reference: Reference
+) -> None:
+    who = await people(db)
+    clock = Clock()
+    broadcasts = service(db, reference, clock)
+    capped = who["ogy_shop"].external_id
+
+    class Ids(Channel):
+        async def __call__(self, b: Broadcast, item: OutboxItem, text: str) -> SendResult:
+            await super().__call__(b, item, text)
+            return SendResult(
+                SendOutcome.SENT, message_id=f"wamid.{item.chat_id}.{len(self.sent)}"
+            )
+
+    channel = Ids()
+
+    async def report(*_args: object) -> bool:
+        return True
+
+    made = await broadcasts.create(created_by="t", texts={"fr": "Hi"}, audience=Audience())
+    await broadcasts.drain(channel, report)
+    row = await db.fetch_one(
+        "SELECT message_id FROM broadcast_outbox WHERE chat_id = ?", (capped,)
+    )
+    assert row is not None and row[0]
+    assert await broadcasts.defer_sent("test", row[0], timedelta(days=1), "cap (131049)")
+    assert not await broadcasts.defer_sent("test", "wamid.unknown", timedelta(days=1), "x")
+    await broadcasts.drain(channel, report)
+    assert channel.chats().count(capped) == 1  # not before a day
+    clock.now += timedelta(days=1, minutes=1)
+    await broadcasts.drain(channel, report)
+    assert channel.chats().count(capped) == 2
+    [(latest, progress)] = await broadcasts.recent(1)
+    assert latest.id == made.id and progress.get("pending", 0) == 0
+
+
 async def test_messages_in_flight_at_a_crash_go_again_everyone_else_exactly_once(
     db: Database, reference: Reference
 ) -> None:
