@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     # card for Belgium (these defaults are an order of magnitude, not a quote).
     whatsapp_price_marketing: float = Field(default=0.06, ge=0)
     whatsapp_price_utility: float = Field(default=0.03, ge=0)
+    # The most template messages may cost in a calendar month, in euros (none: no cap); what
+    # would go over it waits for the next month, and the admins are told.
+    whatsapp_monthly_budget: float | None = Field(default=None, ge=0)
     log_level: str = "INFO"
 
     @field_validator("admin_ids", mode="before")

@@ -34,6 +34,7 @@ from bot.config import Settings
 from bot.i18n import translate
 from bot.log_redaction import redact_in_logs
 from bot.storage.deliveries import DeliveryStatusRepository, StatusChange
+from bot.storage.template_usage import TemplateUsageRepository
 from bot.storage.templates import TemplateStatusRepository
 
 logger = logging.getLogger(__name__)
@@ -180,6 +181,7 @@ def whatsapp_hooks(services: Services) -> WhatsAppHooks:
         await deliveries.mark_retried(WHATSAPP, wamid)
 
     return WhatsAppHooks(
+        ledger=TemplateUsageRepository(services.db),
         accepted=accepted,
         status_moved=status_moved,
         retried=retried,
@@ -258,6 +260,9 @@ async def running_bot(
                 ports.append(whatsapp.outbound)
                 whatsapp.outbound.on_stop = lambda code: _alert_admins(
                     services, "whatsapp.stopped", code=code
+                )
+                whatsapp.outbound.on_budget = lambda month: _alert_admins(
+                    services, "whatsapp.budget_spent", month=month
                 )
             await web.start()
 

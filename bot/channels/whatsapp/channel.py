@@ -25,7 +25,12 @@ from bot.channels.whatsapp.inbound import (
     to_incoming,
 )
 from bot.channels.whatsapp.menu import COMMAND_PREFIX, menu_message
-from bot.channels.whatsapp.outbound import ListPages, WhatsAppOutbound
+from bot.channels.whatsapp.outbound import (
+    ListPages,
+    TemplateBudget,
+    TemplateLedger,
+    WhatsAppOutbound,
+)
 from bot.channels.whatsapp.render import CHANNEL, PAGE_PREFIX
 from bot.channels.whatsapp.templates import TemplateBook
 from bot.config import Settings
@@ -64,6 +69,8 @@ class WhatsAppHooks:
     status_moved: Callable[[str, str, str, int | None], Awaitable[StatusChange | None]]
     # A failed message's template was sent instead (it is tried once).
     retried: Callable[[str], Awaitable[None]]
+    # Where template messages and their cost are counted (daily limit, monthly budget).
+    ledger: TemplateLedger | None = None
 
 
 class WhatsAppChannel:
@@ -92,6 +99,15 @@ class WhatsAppChannel:
             templates=self.templates,
             template_status=hooks.template_status,
             accepted=hooks.accepted,
+            budget=TemplateBudget(
+                daily_limit=settings.whatsapp_daily_limit,
+                monthly_budget=settings.whatsapp_monthly_budget,
+                prices={
+                    "MARKETING": settings.whatsapp_price_marketing,
+                    "UTILITY": settings.whatsapp_price_utility,
+                },
+            ),
+            ledger=hooks.ledger,
         )
         self._queues: dict[str, list[InboundMessage]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}

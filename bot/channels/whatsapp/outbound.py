@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, Protocol
 
 from bot.channels.base import Button, Recipient, Reply, SendOutcome, SendStatus
 from bot.channels.whatsapp.client import (
@@ -54,6 +55,28 @@ RATE_LIMIT_RETRY_S = 5.0
 MARKETING_CAP_WAIT_S = 24 * 3600.0
 
 
+@dataclass(frozen=True)
+class TemplateBudget:
+    """Meta's daily tier of template messages, the monthly spend cap, prices by category."""
+
+    daily_limit: int = 250
+    monthly_budget: float | None = None
+    prices: Mapping[str, float] = field(default_factory=dict)
+
+
+class TemplateLedger(Protocol):
+    """Where the template messages sent and their cost are counted."""
+
+    async def add(self, day: str, category: str, cost: float) -> None:
+        """Count one template message."""
+
+    async def sent_on(self, day: str) -> int:
+        """Return the template messages of a day."""
+
+    async def spent_in(self, month: str) -> float:
+        """Return what template messages cost in a month."""
+
+
 class ListPages:
     """Remember long lists by id, so that "more" shows their next page."""
 
@@ -96,6 +119,8 @@ class WhatsAppOutbound:
         templates: TemplateBook | None = None,
         template_status: TemplateStatusOf | None = None,
         accepted: Accepted | None = None,
+        budget: TemplateBudget | None = None,
+        ledger: TemplateLedger | None = None,
     ) -> None:
         self._client = client
         self._language_of = language_of
@@ -106,6 +131,11 @@ class WhatsAppOutbound:
         self._templates = templates or TemplateBook([])
         self._template_status = template_status
         self._on_accepted = accepted
+        self._budget = budget or TemplateBudget()
+        self._ledger = ledger
+        # Told once a month when the budget runs out (the admins are alerted).
+        self.on_budget: Callable[[str], None] | None = None
+        self._budget_told: str | None = None
         # Who wrote lately, in memory too: people not yet registered have no stored time,
         # and their first answers must go.
         self._recent: dict[str, datetime] = {}
@@ -164,13 +194,54 @@ class WhatsAppOutbound:
         if status != "APPROVED":
             logger.warning("template %s (%s) is %s: the message waits", name, lang, status)
             return False
+        spec = next((t for t in self._templates.specs if t.name == name), None)
+        category = spec.category if spec else ""
+        refused = await self._allowance(category, 1)
+        if refused is not None:
+            logger.warning("a template retry waits: %s", refused.reason)
+            return False
         try:
             wamid = await self._client.send(wa_id, message)
         except (GraphError, ConnectionError) as exc:
             logger.warning("a template retry did not go: %s", exc)
             return False
         await self._accepted(wamid, wa_id, None)
+        await self._count(category)
         return True
+
+    async def _allowance(self, category: str, n: int) -> SendOutcome | None:
+        """Return why n more template messages cannot go now, or None if they can."""
+        if self._ledger is None:
+            return None
+        now = self.clock().astimezone(UTC)
+        day, month = now.date().isoformat(), now.strftime("%Y-%m")
+        if await self._ledger.sent_on(day) + n > self._budget.daily_limit:
+            tomorrow = datetime.combine(now.date() + timedelta(days=1), time.min, UTC)
+            return SendOutcome(
+                SendStatus.NOT_ALLOWED_NOW,
+                retry_after=(tomorrow - now).total_seconds(),
+                reason=f"the daily template limit ({self._budget.daily_limit}) is reached",
+            )
+        budget = self._budget.monthly_budget
+        price = self._budget.prices.get(category, 0.0) * n
+        if budget is not None and await self._ledger.spent_in(month) + price > budget:
+            if self._budget_told != month and self.on_budget is not None:
+                self.on_budget(month)
+            self._budget_told = month
+            first = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+            next_month = (first + timedelta(days=32)).replace(day=1)
+            return SendOutcome(
+                SendStatus.NOT_ALLOWED_NOW,
+                retry_after=(next_month - now).total_seconds(),
+                reason=f"the monthly template budget (€{budget:.2f}) is spent",
+            )
+        return None
+
+    async def _count(self, category: str) -> None:
+        if self._ledger is not None:
+            now = self.clock().astimezone(UTC)
+            price = self._budget.prices.get(category, 0.0)
+            await self._ledger.add(now.date().isoformat(), category, price)
 
     async def _send_templates(self, wa_id: str, replies: Sequence[Reply]) -> SendOutcome:
         """Send each reply as its approved template, or say why it cannot go now."""
@@ -194,12 +265,17 @@ class WhatsAppOutbound:
                 )
             payloads = [button.data for button in buttons_of(reply)]
             messages.append(spec.message(lang, use.params, payloads))
+            refused = await self._allowance(spec.category, len(messages))
+            if refused is not None:
+                return refused
         ids: list[str] = []
         try:
-            for message in messages:
+            for message, reply in zip(messages, replies, strict=True):
                 wamid = await self._client.send(wa_id, message)
                 ids.append(wamid)
                 await self._accepted(wamid, wa_id, None)
+                spec = self._templates.get(reply.template.kind) if reply.template else None
+                await self._count(spec.category if spec else "")
         except GraphError as exc:
             return self._outcome(exc)
         except TimedOut:

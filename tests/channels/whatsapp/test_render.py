@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.channels.base import Button, Recipient, Reply, SendStatus
-from bot.channels.whatsapp.outbound import ListPages, WhatsAppOutbound
+from bot.channels.base import Button, Recipient, Reply, SendStatus, TemplateUse
+from bot.channels.whatsapp.outbound import ListPages, TemplateBudget, WhatsAppOutbound
 from bot.channels.whatsapp.render import (
     MAX_BODY,
     MAX_ROW_DESCRIPTION,
@@ -15,6 +15,8 @@ from bot.channels.whatsapp.render import (
     PAGE_PREFIX,
     neutralise,
 )
+from bot.channels.whatsapp.templates import TemplateBook
+from tests.channels.whatsapp.test_templates import SHIPPED
 
 
 class _Graph:
@@ -148,3 +150,72 @@ def test_what_people_typed_is_never_read_as_formatting() -> None:
         assert f"{marker}\u200d" in shown
     assert shown.replace("\u200d", "") == "*rent* is _too_ ~high~ `now`"
     assert neutralise("plain text") == "plain text"
+
+
+class _Ledger:
+    """Counts template messages in memory."""
+
+    def __init__(self) -> None:
+        self.days: dict[str, int] = {}
+        self.cost: dict[str, float] = {}
+
+    async def add(self, day: str, category: str, cost: float) -> None:
+        self.days[day] = self.days.get(day, 0) + 1
+        self.cost[day[:7]] = self.cost.get(day[:7], 0.0) + cost
+
+    async def sent_on(self, day: str) -> int:
+        return self.days.get(day, 0)
+
+    async def spent_in(self, month: str) -> float:
+        return self.cost.get(month, 0.0)
+
+
+def _templated(budget: TemplateBudget, ledger: _Ledger) -> tuple[WhatsAppOutbound, _Graph]:
+    graph = _Graph()
+
+    async def never(_wa_id: str) -> str | None:
+        return None
+
+    async def approved(_name: str, _lang: str) -> str:
+        return "APPROVED"
+
+    book = TemplateBook.load(SHIPPED)
+    outbound = WhatsAppOutbound(
+        graph,  # type: ignore[arg-type]
+        _english,
+        ListPages(),
+        never,
+        lambda: NOW,
+        templates=book,
+        template_status=approved,
+        budget=budget,
+        ledger=ledger,
+    )
+    return outbound, graph
+
+
+def _announcement(text: str) -> Reply:
+    return Reply(text, template=TemplateUse("announcement", (text,)))
+
+
+async def test_templates_stop_at_the_daily_limit_until_the_next_day() -> None:
+    outbound, graph = _templated(TemplateBudget(daily_limit=2), _Ledger())
+    for n in range(2):
+        assert (await outbound.send(Recipient("whatsapp", f"3{n}"), [_announcement("Hi")])).sent
+    third = await outbound.send(Recipient("whatsapp", "39"), [_announcement("Hi")])
+    assert third.status is SendStatus.NOT_ALLOWED_NOW and "daily" in third.reason
+    midnight = datetime(2027, 3, 29, tzinfo=UTC)
+    assert third.retry_after == (midnight - NOW).total_seconds()
+    assert len(graph.sent) == 2
+
+
+async def test_the_monthly_budget_caps_the_spend_and_the_admins_hear_it_once() -> None:
+    budget = TemplateBudget(monthly_budget=0.10, prices={"MARKETING": 0.06})
+    outbound, graph = _templated(budget, _Ledger())
+    told: list[str] = []
+    outbound.on_budget = told.append
+    assert (await outbound.send(Recipient("whatsapp", "31"), [_announcement("Hi")])).sent
+    for _ in range(2):
+        over = await outbound.send(Recipient("whatsapp", "32"), [_announcement("Hi")])
+        assert over.status is SendStatus.NOT_ALLOWED_NOW and "budget" in over.reason
+    assert told == ["2027-03"] and len(graph.sent) == 1
