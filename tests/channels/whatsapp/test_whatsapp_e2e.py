@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import socket
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -680,3 +681,37 @@ async def test_when_meta_stops_the_number_nothing_more_goes_and_admins_are_told(
         await wa.send_text(phone.user, "/help")
         await asyncio.sleep(0.5)
         assert len(wa.messages_to(phone.user.wa_id)) == sent  # nothing more goes
+
+
+async def test_whatsapp_users_are_served_while_telegram_is_unreachable(
+    tmp_path: Path, wa: WhatsAppEmulator
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    settings = Settings(
+        database_path=tmp_path / "half.sqlite3",
+        telegram_token=SecretStr(TEST_TOKEN),
+        telegram_base_url=f"http://127.0.0.1:{closed}/bot",
+        whatsapp_token=SecretStr("wa-test-token"),
+        whatsapp_app_secret=SecretStr("wa-app-secret"),
+        whatsapp_verify_token=SecretStr("wa-verify"),
+        whatsapp_phone_number_id="1000000001",
+        whatsapp_business_account_id="2000000002",
+        whatsapp_api_url=wa.base_url,
+        http_port=0,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    async with running_bot(settings, poll_timeout=1) as bot:
+        wa.webhook_url = f"http://127.0.0.1:{bot.web.port}/whatsapp/webhook"
+        phone = WaPhone(wa, WaUser("32470000060", "Yan"))
+        await _onboard(phone)
+        await phone.send(
+            "Les travaux bloquent tout",
+            until=translate("fr", "concern.understood", factors="")[:12],
+        )
+        await phone.choose(translate("fr", "concern.yes"), until="🤝")
+        async with httpx.AsyncClient() as client:
+            health = (await client.get(f"http://127.0.0.1:{bot.web.port}/healthz")).json()
+        assert health["channels"]["telegram"]["state"] == "unreachable"
+        assert health["channels"]["whatsapp"]["last_ok"] is not None
