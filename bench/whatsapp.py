@@ -17,7 +17,14 @@ Round 2, every webhook delivered twice and one in ten held back and delivered ou
 Measured from the bot's database: `whatsapp_duplicates_processed` (concerns stored twice) and
 `whatsapp_lost` (messages that left no concern).
 
-Not measured yet: the 20,000-recipient broadcast (see the issue notes).
+Round 3, a broadcast to `--broadcast` WhatsApp recipients (seeded straight into the database),
+a third of whom last wrote three days ago (outside the 24-hour window: only the announcement
+template reaches them), 1% failing later with 131026 (not on WhatsApp): made with `bot.py
+broadcast new` as an admin would, sent at ECHOPPE_BROADCAST_RATE = ECHOPPE_WHATSAPP_MAX_RATE =
+`--broadcast-rate`. Measured from the emulator's log: `whatsapp_broadcast_rate_ratio` (messages
+accepted per second of sending, over the configured rate), `whatsapp_broadcast_lost`
+(recipients with nothing), `whatsapp_broadcast_duplicates` (messages beyond one per person),
+`whatsapp_broadcast_templates_missing` (window-closed recipients not sent the template).
 """
 
 from __future__ import annotations
@@ -234,6 +241,125 @@ async def _duplicated(
     }
 
 
+async def _broadcast(args: argparse.Namespace) -> dict[str, float]:
+    """Seed recipients, approve the template, broadcast, and read the emulator's log."""
+    from bench.broadcast import _cli, _finished
+    from bot.app.whatsapp_admin import templates
+    from bot.config import Settings
+    from bot.storage import CONSENT_VERSION
+
+    rng = random.Random(args.seed + 2)
+    port = _free_port()
+    recipients = [f"3249{i:07d}" for i in range(args.broadcast)]
+    closed = {wa_id for wa_id in recipients if rng.random() < 1 / 3}
+    gone = set(rng.sample(recipients, max(1, args.broadcast // 100)))
+    with tempfile.TemporaryDirectory() as tmp:
+        database = Path(tmp) / "broadcast.sqlite3"
+        db_env = {"ECHOPPE_DATABASE_PATH": str(database)}
+        await asyncio.to_thread(_cli, db_env, ["migrate"])
+        now = time.time()
+
+        def iso(at: float) -> str:
+            return time.strftime("%Y-%m-%dT%H:%M:%S.000+00:00", time.gmtime(at))
+
+        stamp = iso(now - 7 * 86400)
+        with sqlite3.connect(database) as conn:
+            conn.executemany(
+                "INSERT INTO users (channel, external_id, language, role, territory_id,"
+                " core_id, sector_id, step, consent_at, consent_version, created_at,"
+                " updated_at, last_inbound_at) VALUES ('whatsapp', ?, ?, 'shopkeeper',"
+                " 'lessines', 'les_ogy', 'bakery', 'done', ?, ?, ?, ?, ?)",
+                [
+                    (
+                        wa_id,
+                        rng.choice(("fr", "fr", "nl", "en")),
+                        stamp,
+                        CONSENT_VERSION,
+                        stamp,
+                        stamp,
+                        iso(now - 3 * 86400) if wa_id in closed else iso(now - 3600),
+                    )
+                    for wa_id in recipients
+                ],
+            )
+        conn.close()
+        async with WhatsAppEmulator(retry_delays=(0.5, 1.0, 2.0), status_delay=0.05) as emu:
+            settings = Settings(
+                database_path=database,
+                whatsapp_token="wa-test-token",  # type: ignore[arg-type]
+                whatsapp_app_secret="wa-app-secret",  # type: ignore[arg-type]
+                whatsapp_verify_token="wa-verify",  # type: ignore[arg-type]
+                whatsapp_phone_number_id="1000000001",
+                whatsapp_business_account_id="2000000002",
+                whatsapp_api_url=emu.base_url,
+                _env_file=None,  # type: ignore[call-arg]
+            )
+            await templates(settings, submit=True)
+            emu.approve_template("echoppe_announcement")
+            await templates(settings, submit=False)
+            for wa_id in gone:
+                emu.fail_next(wa_id, 131026, http=False)
+            for wa_id in set(recipients) - closed:
+                emu.set_window(wa_id, True)  # they wrote an hour ago, as the database says
+            await asyncio.to_thread(
+                _cli, db_env, ["broadcast", "new", "--text", "Atelier vitrine"]
+            )
+            emu.webhook_url = f"http://127.0.0.1:{port}/whatsapp/webhook"
+            env = {
+                **{k: v for k, v in os.environ.items() if not k.startswith("ECHOPPE_")},
+                "ECHOPPE_WHATSAPP_TOKEN": "wa-test-token",
+                "ECHOPPE_WHATSAPP_APP_SECRET": "wa-app-secret",
+                "ECHOPPE_WHATSAPP_VERIFY_TOKEN": "wa-verify",
+                "ECHOPPE_WHATSAPP_PHONE_NUMBER_ID": "1000000001",
+                "ECHOPPE_WHATSAPP_BUSINESS_ACCOUNT_ID": "2000000002",
+                "ECHOPPE_WHATSAPP_API_URL": emu.base_url,
+                "ECHOPPE_WHATSAPP_MAX_RATE": f"{args.broadcast_rate:g}",
+                "ECHOPPE_WHATSAPP_DAILY_LIMIT": str(args.broadcast * 2),
+                "ECHOPPE_BROADCAST_RATE": f"{args.broadcast_rate:g}",
+                "ECHOPPE_BROADCAST_BATCH": "50",
+                "ECHOPPE_HTTP_PORT": str(port),
+                "ECHOPPE_DATABASE_PATH": str(database),
+                "ECHOPPE_LOG_LEVEL": "WARNING",
+            }
+            bot = await asyncio.create_subprocess_exec(
+                sys.executable, str(ROOT / "bot.py"), "run", env=env
+            )
+            try:
+                deadline = time.monotonic() + 3600
+                while not _finished(database):
+                    if time.monotonic() > deadline or bot.returncode is not None:
+                        raise RuntimeError("the broadcast did not finish")
+                    await asyncio.sleep(0.2)
+            finally:
+                bot.terminate()
+                await asyncio.wait_for(bot.wait(), timeout=60)
+            wanted = set(recipients)
+            sent = [m for m in emu.sent if m.to in wanted]
+            # What people saw: accepted and not failed later (131047, 131026).
+            seen = [m for m in sent if not m.failed]
+    per_person: dict[str, list[object]] = {}
+    for message in seen:
+        per_person.setdefault(message.to, []).append(message)
+    times = sorted(m.at for m in sent)
+    span = times[-1] - times[0] if len(times) > 1 else float("nan")
+    missing_templates = sum(
+        1
+        for wa_id in closed - gone
+        if not any(getattr(m, "type", "") == "template" for m in per_person.get(wa_id, []))
+    )
+    return {
+        "whatsapp_broadcast_recipients": args.broadcast,
+        "whatsapp_broadcast_outside_window": len(closed),
+        "whatsapp_broadcast_configured_per_s": args.broadcast_rate,
+        "whatsapp_broadcast_per_s": round(len(sent) / span, 1),
+        "whatsapp_broadcast_rate_ratio": round(len(sent) / span / args.broadcast_rate, 3),
+        "whatsapp_broadcast_lost": len(wanted - gone - set(per_person)),
+        "whatsapp_broadcast_undeliverable": len(gone),
+        "whatsapp_broadcast_duplicates": sum(len(v) - 1 for v in per_person.values()),
+        "whatsapp_broadcast_templates_missing": missing_templates,
+    }
+
+
 async def main_async(args: argparse.Namespace) -> dict[str, float]:
     port = _free_port()
     with tempfile.TemporaryDirectory() as tmp:
@@ -283,10 +409,15 @@ def main() -> None:
     parser.add_argument("--dup-users", type=int, default=20)
     parser.add_argument("--dup-concerns", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--broadcast", type=int, default=20_000, help="recipients (0: skip)")
+    parser.add_argument("--broadcast-rate", type=float, default=80.0)
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cpus, python {sys.version.split()[0]}")
     for name, value in asyncio.run(main_async(args)).items():
-        print(f"{name}: {value}")
+        print(f"{name}: {value}", flush=True)
+    if args.broadcast:
+        for name, value in asyncio.run(_broadcast(args)).items():
+            print(f"{name}: {value}", flush=True)
 
 
 if __name__ == "__main__":
