@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import httpx
+import icalendar
 import pytest
 from pydantic import SecretStr
 
@@ -24,9 +25,13 @@ from bot.config import Settings
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.emulator.whatsapp import WaUser, WhatsAppEmulator
 from bot.features.follow_ups.jobs import question_sender
+from bot.features.surveys.jobs import invitation_sender
 from bot.i18n import translate
 from bot.storage.deliveries import DeliveryStatusRepository
+from nlp.taxonomy import taxonomy
+from tests.channels.test_events_e2e import FORM as EVENT_FORM
 from tests.channels.test_privacy_e2e import cells
+from tests.channels.test_surveys_e2e import label, text_of
 from tests.channels.whatsapp.phone import WaPhone
 from tests.conftest import TEST_TOKEN
 from tests.support import Phone, eventually, onboard
@@ -715,3 +720,99 @@ async def test_whatsapp_users_are_served_while_telegram_is_unreachable(
             health = (await client.get(f"http://127.0.0.1:{bot.web.port}/healthz")).json()
         assert health["channels"]["telegram"]["state"] == "unreachable"
         assert health["channels"]["whatsapp"]["last_ok"] is not None
+
+
+async def test_a_survey_with_every_kind_of_question_on_whatsapp(
+    wa_bot: RunningBot, wa: WhatsAppEmulator
+) -> None:
+    services = wa_bot.services
+    me = WaPhone(wa, WaUser("32470000070", "Zoe"))
+    await _onboard(me)
+    survey = services.surveys.definitions.get("monthly_pulse")
+    assert survey is not None
+    now = datetime.now(UTC)
+    await services.waves.launch("monthly_pulse", created_by="test", now=now)
+    before = me.seen
+    sender = invitation_sender(services.survey_flow, services.outbound)
+    assert await services.waves.send_due(sender, now) >= 1
+    await me.wait(before, until=survey.title.get("fr")[:10])
+    tax = taxonomy()
+    await me.choose(translate("fr", "survey.start"), until=text_of(survey, "hurts_most", "fr"))
+    for factor in ("roadworks", "rent_premises"):
+        await me.choose(tax.get(factor).title("fr"), until=text_of(survey, "hurts_most", "fr"))
+    await me.choose(
+        translate("fr", "survey.done_up_to", n=3), until=text_of(survey, "business_trend", "fr")
+    )
+    await me.choose(
+        label(survey, "business_trend", "worse", "fr"), until=text_of(survey, "worse_why", "fr")
+    )
+    await me.send(
+        "Les travaux dans la rue ont fait fuir les clients",
+        until=translate("fr", "survey.understood_text", factors="")[:12],
+    )
+    await me.choose(
+        translate("fr", "survey.text_done"), until=text_of(survey, "anything_else", "fr")
+    )
+    await me.send("/skip", until=survey.closing.get("fr")[:20])
+    row = await services.db.fetch_one("SELECT status FROM survey_responses")
+    assert row is not None and row[0] == "completed"
+    assert wa.rejected == []
+
+
+async def test_an_event_invitation_answered_with_its_calendar_file_on_whatsapp(
+    tmp_path: Path, wa: WhatsAppEmulator
+) -> None:
+    admin_number = "32470009998"
+    settings = Settings(
+        database_path=tmp_path / "event.sqlite3",
+        whatsapp_token=SecretStr("wa-test-token"),
+        whatsapp_app_secret=SecretStr("wa-app-secret"),
+        whatsapp_verify_token=SecretStr("wa-verify"),
+        whatsapp_phone_number_id="1000000001",
+        whatsapp_business_account_id="2000000002",
+        whatsapp_api_url=wa.base_url,
+        admin_ids=(f"whatsapp:{admin_number}",),
+        http_port=0,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    async with running_bot(settings) as bot:
+        wa.webhook_url = f"http://127.0.0.1:{bot.web.port}/whatsapp/webhook"
+        guest = WaPhone(wa, WaUser("32470000071", "Ada"))
+        await _onboard(guest)
+        admin = WaPhone(wa, WaUser(admin_number, "Admin"))
+        await admin.send(EVENT_FORM, until="📅")
+        before = guest.seen
+        await admin.choose(translate("fr", "admin.event_announce"), until="✅")
+        await guest.wait(before, until="Atelier vitrine")
+        before = guest.seen
+        await guest.choose(translate("fr", "event.going"), until="✅")
+        index = before
+        while True:
+            calendar = await wa.wait_for_message(guest.user.wa_id, after=index, timeout=10)
+            if calendar.type == "document":
+                break
+            index = calendar.index + 1
+        assert calendar.filename and calendar.filename.endswith(".ics")
+        assert calendar.media_id is not None
+        [vevent] = icalendar.Calendar.from_ical(wa.media(calendar.media_id)).walk("VEVENT")
+        assert str(vevent["SUMMARY"]) == "Atelier vitrine"
+        assert wa.rejected == []
+
+
+async def test_messages_delivered_out_of_order_are_each_applied_once(
+    wa_bot: RunningBot, wa: WhatsAppEmulator
+) -> None:
+    phone = WaPhone(wa, WaUser("32470000080", "Bea"))
+    await _onboard(phone)
+    before = phone.seen
+    wa.reorder_next(2)
+    await wa.send_text(phone.user, "Le loyer augmente encore cette année")
+    await wa.send_text(phone.user, "Les travaux bloquent la rue depuis des mois")
+    understood = translate("fr", "concern.understood", factors="")[:12]
+    first = await phone.wait(before, until=understood)
+    await phone.wait(first[-1].index + 1, until=understood)
+    rows = await wa_bot.services.db.fetch_all("SELECT text FROM concerns ORDER BY id")
+    assert sorted(r[0] for r in rows) == [
+        "Le loyer augmente encore cette année",
+        "Les travaux bloquent la rue depuis des mois",
+    ]
