@@ -65,6 +65,23 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _bot_env(api_url: str, port: int, database: Path, **extra: str) -> dict[str, str]:
+    """Return the environment of `bot.py run` on WhatsApp only, against the emulator."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("ECHOPPE_")},
+        "ECHOPPE_WHATSAPP_TOKEN": "wa-test-token",
+        "ECHOPPE_WHATSAPP_APP_SECRET": "wa-app-secret",
+        "ECHOPPE_WHATSAPP_VERIFY_TOKEN": "wa-verify",
+        "ECHOPPE_WHATSAPP_PHONE_NUMBER_ID": "1000000001",
+        "ECHOPPE_WHATSAPP_BUSINESS_ACCOUNT_ID": "2000000002",
+        "ECHOPPE_WHATSAPP_API_URL": api_url,
+        "ECHOPPE_HTTP_PORT": str(port),
+        "ECHOPPE_DATABASE_PATH": str(database),
+        "ECHOPPE_LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
 def _p99(values: list[float]) -> float:
     if not values:
         return float("nan")
@@ -305,22 +322,15 @@ async def _broadcast(args: argparse.Namespace) -> dict[str, float]:
                 _cli, db_env, ["broadcast", "new", "--text", "Atelier vitrine"]
             )
             emu.webhook_url = f"http://127.0.0.1:{port}/whatsapp/webhook"
-            env = {
-                **{k: v for k, v in os.environ.items() if not k.startswith("ECHOPPE_")},
-                "ECHOPPE_WHATSAPP_TOKEN": "wa-test-token",
-                "ECHOPPE_WHATSAPP_APP_SECRET": "wa-app-secret",
-                "ECHOPPE_WHATSAPP_VERIFY_TOKEN": "wa-verify",
-                "ECHOPPE_WHATSAPP_PHONE_NUMBER_ID": "1000000001",
-                "ECHOPPE_WHATSAPP_BUSINESS_ACCOUNT_ID": "2000000002",
-                "ECHOPPE_WHATSAPP_API_URL": emu.base_url,
-                "ECHOPPE_WHATSAPP_MAX_RATE": f"{args.broadcast_rate:g}",
-                "ECHOPPE_WHATSAPP_DAILY_LIMIT": str(args.broadcast * 2),
-                "ECHOPPE_BROADCAST_RATE": f"{args.broadcast_rate:g}",
-                "ECHOPPE_BROADCAST_BATCH": "50",
-                "ECHOPPE_HTTP_PORT": str(port),
-                "ECHOPPE_DATABASE_PATH": str(database),
-                "ECHOPPE_LOG_LEVEL": "WARNING",
-            }
+            env = _bot_env(
+                emu.base_url,
+                port,
+                database,
+                ECHOPPE_WHATSAPP_MAX_RATE=f"{args.broadcast_rate:g}",
+                ECHOPPE_WHATSAPP_DAILY_LIMIT=str(args.broadcast * 2),
+                ECHOPPE_BROADCAST_RATE=f"{args.broadcast_rate:g}",
+                ECHOPPE_BROADCAST_BATCH="50",
+            )
             bot = await asyncio.create_subprocess_exec(
                 sys.executable, str(ROOT / "bot.py"), "run", env=env
             )
@@ -366,19 +376,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, float]:
         database = Path(tmp) / "whatsapp.sqlite3"
         async with WhatsAppEmulator(retry_delays=(0.5, 1.0, 2.0), status_delay=0.05) as emu:
             emu.webhook_url = f"http://127.0.0.1:{port}/whatsapp/webhook"
-            env = {
-                **{k: v for k, v in os.environ.items() if not k.startswith("ECHOPPE_")},
-                "ECHOPPE_WHATSAPP_TOKEN": "wa-test-token",
-                "ECHOPPE_WHATSAPP_APP_SECRET": "wa-app-secret",
-                "ECHOPPE_WHATSAPP_VERIFY_TOKEN": "wa-verify",
-                "ECHOPPE_WHATSAPP_PHONE_NUMBER_ID": "1000000001",
-                "ECHOPPE_WHATSAPP_BUSINESS_ACCOUNT_ID": "2000000002",
-                "ECHOPPE_WHATSAPP_API_URL": emu.base_url,
-                "ECHOPPE_HTTP_PORT": str(port),
-                "ECHOPPE_DATABASE_PATH": str(database),
-                "ECHOPPE_LOG_LEVEL": "WARNING",
-                "ECHOPPE_FLOOD_PER_HOUR": "1000",
-            }
+            env = _bot_env(emu.base_url, port, database, ECHOPPE_FLOOD_PER_HOUR="1000")
             bot = await asyncio.create_subprocess_exec(
                 sys.executable, str(ROOT / "bot.py"), "run", env=env
             )

@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import httpx
@@ -37,16 +38,10 @@ from tests.conftest import TEST_TOKEN
 from tests.support import Phone, eventually, onboard
 
 
-@pytest.fixture
-async def wa() -> AsyncIterator[WhatsAppEmulator]:
-    async with WhatsAppEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-async def wa_bot(tmp_path: Path, wa: WhatsAppEmulator) -> AsyncIterator[RunningBot]:
-    settings = Settings(
-        database_path=tmp_path / "wa.sqlite3",
+def wa_settings(database: Path, wa: WhatsAppEmulator, **extra: Any) -> Settings:
+    """Return settings for a bot on WhatsApp (and whatever else `extra` turns on)."""
+    return Settings(
+        database_path=database,
         whatsapp_token=SecretStr("wa-test-token"),
         whatsapp_app_secret=SecretStr("wa-app-secret"),
         whatsapp_verify_token=SecretStr("wa-verify"),
@@ -55,6 +50,21 @@ async def wa_bot(tmp_path: Path, wa: WhatsAppEmulator) -> AsyncIterator[RunningB
         whatsapp_api_url=wa.base_url,
         http_port=0,
         _env_file=None,  # type: ignore[call-arg]
+        **extra,
+    )
+
+
+@pytest.fixture
+async def wa() -> AsyncIterator[WhatsAppEmulator]:
+    async with WhatsAppEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+async def wa_bot(tmp_path: Path, wa: WhatsAppEmulator) -> AsyncIterator[RunningBot]:
+    settings = wa_settings(
+        tmp_path / "wa.sqlite3",
+        wa,
     )
     async with running_bot(settings) as bot:
         wa.webhook_url = f"http://127.0.0.1:{bot.web.port}/whatsapp/webhook"
@@ -242,16 +252,9 @@ async def test_forget_leaves_no_number_in_any_table_or_the_database_file(
 async def test_a_restart_between_a_message_and_its_confirmation(
     tmp_path: Path, wa: WhatsAppEmulator
 ) -> None:
-    settings = Settings(
-        database_path=tmp_path / "restart.sqlite3",
-        whatsapp_token=SecretStr("wa-test-token"),
-        whatsapp_app_secret=SecretStr("wa-app-secret"),
-        whatsapp_verify_token=SecretStr("wa-verify"),
-        whatsapp_phone_number_id="1000000001",
-        whatsapp_business_account_id="2000000002",
-        whatsapp_api_url=wa.base_url,
-        http_port=0,
-        _env_file=None,  # type: ignore[call-arg]
+    settings = wa_settings(
+        tmp_path / "restart.sqlite3",
+        wa,
     )
     phone = WaPhone(wa, WaUser("32470000006", "Gus"))
     async with running_bot(settings) as bot:
@@ -309,20 +312,13 @@ async def test_stopping_marketing_in_whatsapp_turns_announcements_off(
 async def test_both_channels_at_once_share_the_echo_chamber(
     tmp_path: Path, wa: WhatsAppEmulator, emulator: BotApiEmulator
 ) -> None:
-    settings = Settings(
-        database_path=tmp_path / "both.sqlite3",
+    settings = wa_settings(
+        tmp_path / "both.sqlite3",
+        wa,
         telegram_token=SecretStr(TEST_TOKEN),
         telegram_base_url=emulator.base_url,
         telegram_max_rate=0,
-        whatsapp_token=SecretStr("wa-test-token"),
-        whatsapp_app_secret=SecretStr("wa-app-secret"),
-        whatsapp_verify_token=SecretStr("wa-verify"),
-        whatsapp_phone_number_id="1000000001",
-        whatsapp_business_account_id="2000000002",
-        whatsapp_api_url=wa.base_url,
         anonymity_k=2,
-        http_port=0,
-        _env_file=None,  # type: ignore[call-arg]
     )
     async with running_bot(settings, poll_timeout=1) as bot:
         wa.webhook_url = f"http://127.0.0.1:{bot.web.port}/whatsapp/webhook"
@@ -407,20 +403,13 @@ async def test_a_whole_journey_fits_whatsapps_limits(
 async def test_one_person_on_both_apps_counts_once_and_forget_erases_both(
     tmp_path: Path, wa: WhatsAppEmulator, emulator: BotApiEmulator
 ) -> None:
-    settings = Settings(
-        database_path=tmp_path / "linked.sqlite3",
+    settings = wa_settings(
+        tmp_path / "linked.sqlite3",
+        wa,
         telegram_token=SecretStr(TEST_TOKEN),
         telegram_base_url=emulator.base_url,
         telegram_max_rate=0,
-        whatsapp_token=SecretStr("wa-test-token"),
-        whatsapp_app_secret=SecretStr("wa-app-secret"),
-        whatsapp_verify_token=SecretStr("wa-verify"),
-        whatsapp_phone_number_id="1000000001",
-        whatsapp_business_account_id="2000000002",
-        whatsapp_api_url=wa.base_url,
         anonymity_k=2,
-        http_port=0,
-        _env_file=None,  # type: ignore[call-arg]
     )
     understood = translate("fr", "concern.understood", factors="")[:12]
     async with running_bot(settings, poll_timeout=1) as bot:
@@ -530,19 +519,12 @@ async def test_a_broadcast_from_a_whatsapp_admin_previews_templates_cost_and_day
     tmp_path: Path, wa: WhatsAppEmulator
 ) -> None:
     admin_number = "32470009999"
-    settings = Settings(
-        database_path=tmp_path / "broadcast.sqlite3",
-        whatsapp_token=SecretStr("wa-test-token"),
-        whatsapp_app_secret=SecretStr("wa-app-secret"),
-        whatsapp_verify_token=SecretStr("wa-verify"),
-        whatsapp_phone_number_id="1000000001",
-        whatsapp_business_account_id="2000000002",
-        whatsapp_api_url=wa.base_url,
+    settings = wa_settings(
+        tmp_path / "broadcast.sqlite3",
+        wa,
         admin_ids=(f"whatsapp:{admin_number}",),
         whatsapp_daily_limit=1,
         whatsapp_price_marketing=0.25,
-        http_port=0,
-        _env_file=None,  # type: ignore[call-arg]
     )
     recent = WaPhone(wa, WaUser("32470000020", "Ria"))
     old = WaPhone(wa, WaUser("32470000021", "Sam"))
@@ -655,20 +637,13 @@ async def test_a_posters_wa_me_link_preselects_the_shopping_area(
 async def test_when_meta_stops_the_number_nothing_more_goes_and_admins_are_told(
     tmp_path: Path, wa: WhatsAppEmulator, emulator: BotApiEmulator
 ) -> None:
-    settings = Settings(
-        database_path=tmp_path / "stopped.sqlite3",
+    settings = wa_settings(
+        tmp_path / "stopped.sqlite3",
+        wa,
         telegram_token=SecretStr(TEST_TOKEN),
         telegram_base_url=emulator.base_url,
         telegram_max_rate=0,
-        whatsapp_token=SecretStr("wa-test-token"),
-        whatsapp_app_secret=SecretStr("wa-app-secret"),
-        whatsapp_verify_token=SecretStr("wa-verify"),
-        whatsapp_phone_number_id="1000000001",
-        whatsapp_business_account_id="2000000002",
-        whatsapp_api_url=wa.base_url,
         admin_ids=(9601,),
-        http_port=0,
-        _env_file=None,  # type: ignore[call-arg]
     )
     async with running_bot(settings, poll_timeout=1) as bot:
         wa.webhook_url = f"http://127.0.0.1:{bot.web.port}/whatsapp/webhook"
@@ -694,18 +669,11 @@ async def test_whatsapp_users_are_served_while_telegram_is_unreachable(
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         closed = sock.getsockname()[1]
-    settings = Settings(
-        database_path=tmp_path / "half.sqlite3",
+    settings = wa_settings(
+        tmp_path / "half.sqlite3",
+        wa,
         telegram_token=SecretStr(TEST_TOKEN),
         telegram_base_url=f"http://127.0.0.1:{closed}/bot",
-        whatsapp_token=SecretStr("wa-test-token"),
-        whatsapp_app_secret=SecretStr("wa-app-secret"),
-        whatsapp_verify_token=SecretStr("wa-verify"),
-        whatsapp_phone_number_id="1000000001",
-        whatsapp_business_account_id="2000000002",
-        whatsapp_api_url=wa.base_url,
-        http_port=0,
-        _env_file=None,  # type: ignore[call-arg]
     )
     async with running_bot(settings, poll_timeout=1) as bot:
         wa.webhook_url = f"http://127.0.0.1:{bot.web.port}/whatsapp/webhook"
@@ -763,17 +731,10 @@ async def test_an_event_invitation_answered_with_its_calendar_file_on_whatsapp(
     tmp_path: Path, wa: WhatsAppEmulator
 ) -> None:
     admin_number = "32470009998"
-    settings = Settings(
-        database_path=tmp_path / "event.sqlite3",
-        whatsapp_token=SecretStr("wa-test-token"),
-        whatsapp_app_secret=SecretStr("wa-app-secret"),
-        whatsapp_verify_token=SecretStr("wa-verify"),
-        whatsapp_phone_number_id="1000000001",
-        whatsapp_business_account_id="2000000002",
-        whatsapp_api_url=wa.base_url,
+    settings = wa_settings(
+        tmp_path / "event.sqlite3",
+        wa,
         admin_ids=(f"whatsapp:{admin_number}",),
-        http_port=0,
-        _env_file=None,  # type: ignore[call-arg]
     )
     async with running_bot(settings) as bot:
         wa.webhook_url = f"http://127.0.0.1:{bot.web.port}/whatsapp/webhook"
