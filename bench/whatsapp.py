@@ -122,7 +122,13 @@ class Person:
             with_choices = [
                 m for m in self.emulator.messages_to(self.user.wa_id) if m.buttons or m.rows
             ]
-            for message in reversed(with_choices):
+            newest = with_choices[-1] if with_choices else None
+            more = [r for r, _, _ in newest.rows if r.startswith(PAGE_PREFIX)] if newest else []
+            # The newest list first, then its next page; older messages only after that, as
+            # a person reads their chat (an older list's buttons may be stale).
+            for message in [newest] if more else list(reversed(with_choices)):
+                if message is None:
+                    continue
                 for button_id, title in message.buttons:
                     if label in title:
                         await self._tap(message.id, button_id, None, until)
@@ -131,8 +137,6 @@ class Person:
                     if label in title or label in description:
                         await self._tap(message.id, None, row_id, until)
                         return
-            newest = with_choices[-1] if with_choices else None
-            more = [r for r, _, _ in newest.rows if r.startswith(PAGE_PREFIX)] if newest else []
             if newest is None or not more:
                 break
             await self._tap(newest.id, None, more[0], None)

@@ -49,7 +49,13 @@ class WaPhone:
         for _ in range(12):
             messages = self.emulator.messages_to(self.user.wa_id)
             with_choices = [m for m in messages if m.buttons or m.rows]
-            for message in reversed(with_choices):
+            newest = with_choices[-1] if with_choices else None
+            paged = newest is not None and any(
+                r.startswith(PAGE_PREFIX) for r, _, _ in newest.rows
+            )
+            # The newest list first, then its next page; older messages only after that, as
+            # a person reads their chat (an older list's buttons may be stale).
+            for message in [newest] if paged else list(reversed(with_choices)):
                 for button_id, title in message.buttons:
                     if label in title:
                         before = self.seen
@@ -65,7 +71,6 @@ class WaPhone:
                         before = self.seen
                         await self.emulator.pick_row(self.user, message.id, row_id)
                         return await self.wait(before, until)
-            newest = with_choices[-1] if with_choices else None
             more = [r for r, _, _ in newest.rows if r.startswith(PAGE_PREFIX)] if newest else []
             if not more or newest is None:
                 break
