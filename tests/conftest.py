@@ -2,20 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
+from bot.app.conversation import Conversation
 from bot.app.run import RunningBot, running_bot
+from bot.channels.base import Answer, IncomingMessage, Recipient, Reply, SendOutcome
 from bot.config import Settings
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.reference import Reference, default_data_dir
+from bot.shared.outbound import Outbound
 from bot.storage import Database
 from tests.support import Phone
+from tests.whatsapp_limits import violations
 
 TEST_TOKEN = "123456:test-token"
+
+
+@pytest.fixture(autouse=True)
+def replies_fit_whatsapp(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Render every reply the test makes the bot send for WhatsApp; fail on what Meta refuses."""
+    found: list[str] = []
+    apply, send = Conversation.apply, Outbound.send
+
+    async def checked_apply(self: Conversation, msg: IncomingMessage) -> Answer:
+        answer = await apply(self, msg)
+        found.extend(await violations(answer.outcome.replies))
+        return answer
+
+    async def checked_send(
+        self: Outbound, to: Recipient, replies: Sequence[Reply], *, unprompted: bool = True
+    ) -> SendOutcome:
+        found.extend(await violations(replies))
+        return await send(self, to, replies, unprompted=unprompted)
+
+    monkeypatch.setattr(Conversation, "apply", checked_apply)
+    monkeypatch.setattr(Outbound, "send", checked_send)
+    yield
+    assert not found, "replies WhatsApp would refuse:\n" + "\n".join(found)
 
 
 @pytest.fixture(scope="session")
