@@ -113,7 +113,9 @@ def read_webhook(body: dict[str, Any]) -> Webhook:
                 for c in value.get("contacts") or []
             }
             for message in value.get("messages") or []:
-                wa_id, wamid = str(message.get("from", "")), str(message.get("id", ""))
+                # A person whose number Meta hides has only a business-scoped user id.
+                sender = message.get("from") or message.get("from_user_id") or ""
+                wa_id, wamid = str(sender), str(message.get("id", ""))
                 if not wa_id or not wamid:
                     continue
                 found.messages.append(

@@ -115,3 +115,10 @@ def test_taps_and_non_text_messages() -> None:
     assert only(_message("w5", 5, "reaction", reaction={"emoji": "👍"})) is None
     odd = only(_message("w6", 6, "unsupported"))
     assert (odd.kind, odd.content_type) == (IncomingKind.UNSUPPORTED, "other")
+
+
+def test_a_sender_known_only_by_a_business_scoped_id_is_not_dropped() -> None:
+    message = {"from_user_id": "BE.1234567890", "id": "w9", "timestamp": "9", "type": "text"}
+    message["text"] = {"body": "hello"}
+    [found] = read_webhook(_hook(message)).messages
+    assert found.wa_id == "BE.1234567890"
