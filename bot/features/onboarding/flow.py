@@ -616,4 +616,7 @@ class OnboardingService:
         return f"{_ROLE_EMOJI[role]} {t('role.' + role.value)}"
 
     def _help_text(self, ctx: _Ctx) -> str:
+        if ctx.msg.channel == "whatsapp":
+            # No command menu there: the typed word "menu" opens the list of actions.
+            return ctx.t("help.text") + "\n\n" + ctx.t("help.menu_word")
         return ctx.t("help.text")

@@ -777,3 +777,12 @@ async def test_messages_delivered_out_of_order_are_each_applied_once(
         "Le loyer augmente encore cette année",
         "Les travaux bloquent la rue depuis des mois",
     ]
+
+
+async def test_help_on_whatsapp_points_to_the_menu_word(
+    wa_bot: RunningBot, wa: WhatsAppEmulator
+) -> None:
+    phone = WaPhone(wa, WaUser("32470000099", "Dee"))
+    await _onboard(phone)
+    [help_text] = await phone.send("aide", until=translate("fr", "help.menu_word")[:15])
+    assert translate("fr", "help.text")[:20] in help_text.text
