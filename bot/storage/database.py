@@ -46,6 +46,12 @@ _unit: contextvars.ContextVar[_Unit | None] = contextvars.ContextVar(
 )
 
 
+def _current_unit() -> _Unit | None:
+    """Return the unit of work the current task runs in, or None."""
+    unit = _unit.get()
+    return unit if unit is not None and unit.task is asyncio.current_task() else None
+
+
 @dataclass(frozen=True)
 class Migration:
     """Describe one numbered SQL migration file."""
@@ -190,22 +196,19 @@ class Database:
 
     async def after_unit(self, work: Callable[[], Awaitable[object]]) -> None:
         """Run work now, or, inside a unit of work, leave it to whoever runs the unit."""
-        unit = _unit.get()
-        if unit is not None and unit.task is asyncio.current_task():
+        unit = _current_unit()
+        if unit is not None:
             unit.deferred.append(work)
         else:
             await work()
 
     def unit_marks(self) -> set[str] | None:
         """Return the current unit of work's set of recorded keys, or None outside one."""
-        unit = _unit.get()
-        if unit is not None and unit.task is asyncio.current_task():
-            return unit.marks
-        return None
+        unit = _current_unit()
+        return unit.marks if unit is not None else None
 
     def _in_unit(self) -> bool:
-        unit = _unit.get()
-        return unit is not None and unit.task is asyncio.current_task()
+        return _current_unit() is not None
 
     @asynccontextmanager
     async def _savepoint(self, unit: _Unit, *, undo_alone: bool) -> AsyncIterator[None]:
@@ -267,8 +270,8 @@ class Database:
         an error caught inside the unit undoes just the block; `undo_alone=False` skips the
         savepoint (two statements) where an error always ends the whole unit.
         """
-        unit = _unit.get()
-        if unit is not None and unit.task is asyncio.current_task():
+        unit = _current_unit()
+        if unit is not None:
             async with self._savepoint(unit, undo_alone=undo_alone):
                 yield
             return
