@@ -43,8 +43,12 @@ async def templates(settings: Settings, *, submit: bool) -> list[str]:
                 async with db.transaction():
                     await statuses.record(CHANNEL, name, lang, category, status, remote_id)
 
-            submitted = await sync(client, book, waba, record) if submit else 0
-            await refresh(client, waba, record)
+            # sync reads Meta's list as it goes; a plain listing only reads it.
+            submitted = 0
+            if submit:
+                submitted = await sync(client, book, waba, record)
+            else:
+                await refresh(client, waba, record)
             rows = await statuses.all(CHANNEL)
     except GraphError as exc:
         raise ConfigError(f"Meta refused: {exc}") from None

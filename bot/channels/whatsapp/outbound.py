@@ -196,7 +196,7 @@ class WhatsAppOutbound:
             return False
         spec = next((t for t in self._templates.specs if t.name == name), None)
         category = spec.category if spec else ""
-        refused = await self._allowance(category, 1)
+        refused = await self._allowance([category])
         if refused is not None:
             logger.warning("a template retry waits: %s", refused.reason)
             return False
@@ -209,13 +209,13 @@ class WhatsAppOutbound:
         await self._count(category)
         return True
 
-    async def _allowance(self, category: str, n: int) -> SendOutcome | None:
-        """Return why n more template messages cannot go now, or None if they can."""
+    async def _allowance(self, categories: Sequence[str]) -> SendOutcome | None:
+        """Return why these template messages cannot go now, or None if they can."""
         if self._ledger is None:
             return None
         now = self.clock().astimezone(UTC)
         day, month = now.date().isoformat(), now.strftime("%Y-%m")
-        if await self._ledger.sent_on(day) + n > self._budget.daily_limit:
+        if await self._ledger.sent_on(day) + len(categories) > self._budget.daily_limit:
             tomorrow = datetime.combine(now.date() + timedelta(days=1), time.min, UTC)
             return SendOutcome(
                 SendStatus.NOT_ALLOWED_NOW,
@@ -223,7 +223,7 @@ class WhatsAppOutbound:
                 reason=f"the daily template limit ({self._budget.daily_limit}) is reached",
             )
         budget = self._budget.monthly_budget
-        price = self._budget.prices.get(category, 0.0) * n
+        price = sum(self._budget.prices.get(category, 0.0) for category in categories)
         if budget is not None and await self._ledger.spent_in(month) + price > budget:
             if self._budget_told != month and self.on_budget is not None:
                 self.on_budget(month)
@@ -246,7 +246,8 @@ class WhatsAppOutbound:
     async def _send_templates(self, wa_id: str, replies: Sequence[Reply]) -> SendOutcome:
         """Send each reply as its approved template, or say why it cannot go now."""
         lang = await self._language_of(CHANNEL, wa_id, None)
-        messages: list[dict[str, Any]] = []
+        # Each reply's template message, with its category (what it costs).
+        planned: list[tuple[dict[str, Any], str]] = []
         for reply in replies:
             use = reply.template
             spec = self._templates.get(use.kind) if use is not None else None
@@ -264,18 +265,17 @@ class WhatsAppOutbound:
                     reason=f"template {spec.name} ({lang}) is {status or 'not submitted'}",
                 )
             payloads = [button.data for button in buttons_of(reply)]
-            messages.append(spec.message(lang, use.params, payloads))
-            refused = await self._allowance(spec.category, len(messages))
-            if refused is not None:
-                return refused
+            planned.append((spec.message(lang, use.params, payloads), spec.category))
+        refused = await self._allowance([category for _, category in planned])
+        if refused is not None:
+            return refused
         ids: list[str] = []
         try:
-            for message, reply in zip(messages, replies, strict=True):
+            for message, category in planned:
                 wamid = await self._client.send(wa_id, message)
                 ids.append(wamid)
                 await self._accepted(wamid, wa_id, None)
-                spec = self._templates.get(reply.template.kind) if reply.template else None
-                await self._count(spec.category if spec else "")
+                await self._count(category)
         except GraphError as exc:
             return self._outcome(exc)
         except TimedOut:

@@ -155,25 +155,23 @@ RecordStatus = Callable[[str, str, str, str, str | None], Awaitable[None]]
 
 
 async def sync(client: GraphClient, book: TemplateBook, waba_id: str, record: RecordStatus) -> int:
-    """Submit the templates Meta does not have yet, and record every status; return submitted."""
-    known = {
-        (str(listed.get("name")), str(listed.get("language"))): listed
-        for listed in await _listed(client, waba_id)
-    }
+    """Record every template Meta has, then submit those it lacks; return how many went."""
+    listed = await _listed(client, waba_id)
+    await _record_listed(listed, record)
+    known = {(str(item.get("name")), str(item.get("language"))) for item in listed}
     submitted = 0
     for spec in book.specs:
         for lang in LANGUAGES:
-            item: dict[str, Any] | None = known.get((spec.name, lang))
-            if item is None:
-                answer = await client.post(f"{waba_id}/message_templates", spec.creation(lang))
-                submitted += 1
-                item = {"status": answer.get("status", "PENDING"), "id": answer.get("id")}
+            if (spec.name, lang) in known:
+                continue
+            answer = await client.post(f"{waba_id}/message_templates", spec.creation(lang))
+            submitted += 1
             await record(
                 spec.name,
                 lang,
-                str(item.get("category") or spec.category),
-                str(item.get("status", "PENDING")),
-                str(item["id"]) if item.get("id") else None,
+                str(answer.get("category") or spec.category),
+                str(answer.get("status", "PENDING")),
+                str(answer["id"]) if answer.get("id") else None,
             )
     return submitted
 
@@ -181,6 +179,11 @@ async def sync(client: GraphClient, book: TemplateBook, waba_id: str, record: Re
 async def refresh(client: GraphClient, waba_id: str, record: RecordStatus) -> int:
     """Record the status of every template Meta has; return how many."""
     listed = await _listed(client, waba_id)
+    await _record_listed(listed, record)
+    return len(listed)
+
+
+async def _record_listed(listed: list[dict[str, Any]], record: RecordStatus) -> None:
     for item in listed:
         await record(
             str(item.get("name")),
@@ -189,7 +192,6 @@ async def refresh(client: GraphClient, waba_id: str, record: RecordStatus) -> in
             str(item.get("status", "")),
             str(item["id"]) if item.get("id") else None,
         )
-    return len(listed)
 
 
 async def _listed(client: GraphClient, waba_id: str) -> list[dict[str, Any]]:
