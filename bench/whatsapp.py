@@ -43,8 +43,8 @@ from pathlib import Path
 
 import httpx
 
-from bot.channels.whatsapp.render import PAGE_PREFIX
 from bot.emulator.whatsapp import WaUser, WhatsAppEmulator
+from bot.emulator.whatsapp.phone import WaPhone
 from bot.i18n import translate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,72 +89,12 @@ def _p99(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
 
 
-class Person:
-    """One WhatsApp user, and what their messages measured."""
-
-    def __init__(self, emulator: WhatsAppEmulator, wa_id: str) -> None:
-        self.emulator = emulator
-        self.user = WaUser(wa_id, "Bench")
-        self.replies: list[float] = []
-
-    async def _answer_after(self, before: int, until: str | None, started: float) -> None:
-        first = True
-        index = before
-        while True:
-            message = await self.emulator.wait_for_message(
-                self.user.wa_id, after=index, timeout=60
-            )
-            if first:
-                self.replies.append(message.at - started)
-                first = False
-            index = message.index + 1
-            if until is None or until in message.text:
-                return
-
-    async def send(self, text: str, until: str | None) -> None:
-        before = len(self.emulator.messages_to(self.user.wa_id))
-        started = time.time()
-        await self.emulator.send_text(self.user, text)
-        await self._answer_after(before, until, started)
-
-    async def choose(self, label: str, until: str | None) -> None:
-        for _ in range(12):
-            with_choices = [
-                m for m in self.emulator.messages_to(self.user.wa_id) if m.buttons or m.rows
-            ]
-            newest = with_choices[-1] if with_choices else None
-            more = [r for r, _, _ in newest.rows if r.startswith(PAGE_PREFIX)] if newest else []
-            # The newest list first, then its next page; older messages only after that, as
-            # a person reads their chat (an older list's buttons may be stale).
-            for message in [newest] if more else list(reversed(with_choices)):
-                if message is None:
-                    continue
-                for button_id, title in message.buttons:
-                    if label in title:
-                        await self._tap(message.id, button_id, None, until)
-                        return
-                for row_id, title, description in message.rows:
-                    if label in title or label in description:
-                        await self._tap(message.id, None, row_id, until)
-                        return
-            if newest is None or not more:
-                break
-            await self._tap(newest.id, None, more[0], None)
-        raise RuntimeError(f"no choice {label!r}")
-
-    async def _tap(
-        self, message_id: str, button_id: str | None, row_id: str | None, until: str | None
-    ) -> None:
-        before = len(self.emulator.messages_to(self.user.wa_id))
-        started = time.time()
-        if button_id is not None:
-            await self.emulator.tap_button(self.user, message_id, button_id)
-        else:
-            await self.emulator.pick_row(self.user, message_id, row_id or "")
-        await self._answer_after(before, until, started)
+def _person(emulator: WhatsAppEmulator, wa_id: str) -> WaPhone:
+    """Return one WhatsApp user whose phone times each answer."""
+    return WaPhone(emulator, WaUser(wa_id, "Bench"), timeout=60)
 
 
-def _steps(person: Person, concerns: int, rng: random.Random) -> list[tuple[str, str, str]]:
+def _steps(person: WaPhone, concerns: int, rng: random.Random) -> list[tuple[str, str, str]]:
     def t(key: str) -> str:
         return translate("fr", key)
 
@@ -171,7 +111,7 @@ def _steps(person: Person, concerns: int, rng: random.Random) -> list[tuple[str,
     return steps
 
 
-async def _concern(person: Person, text: str) -> None:
+async def _concern(person: WaPhone, text: str) -> None:
     """Write a concern; confirm the bot's guess, or pick a factor when it had none."""
     await person.send(text, None)
     last = person.emulator.messages_to(person.user.wa_id)[-1]
@@ -184,10 +124,10 @@ async def _concern(person: Person, text: str) -> None:
 
 async def _paced(emulator: WhatsAppEmulator, args: argparse.Namespace) -> dict[str, float]:
     rng = random.Random(args.seed)
-    people = [Person(emulator, f"3247{i:07d}") for i in range(args.users)]
+    people = [_person(emulator, f"3247{i:07d}") for i in range(args.users)]
     gap = args.users / args.rate
 
-    async def run(person: Person) -> int:
+    async def run(person: WaPhone) -> int:
         await asyncio.sleep(rng.uniform(0, gap))
         done = 0
         for kind, what, until in _steps(person, args.concerns, rng):
@@ -206,7 +146,7 @@ async def _paced(emulator: WhatsAppEmulator, args: argparse.Namespace) -> dict[s
     actions = sum(await asyncio.gather(*(run(p) for p in people)))
     wall = time.monotonic() - started
     acks = [d for w in emulator.webhooks for d in w.durations]
-    replies = [r for p in people for r in p.replies]
+    replies = [r for p in people for r in p.latencies]
     return {
         "whatsapp_paced_users": args.users,
         "whatsapp_paced_actions": actions,
@@ -222,7 +162,7 @@ async def _duplicated(
     emulator: WhatsAppEmulator, database: Path, args: argparse.Namespace
 ) -> dict[str, float]:
     rng = random.Random(args.seed + 1)
-    people = [Person(emulator, f"3248{i:07d}") for i in range(args.dup_users)]
+    people = [_person(emulator, f"3248{i:07d}") for i in range(args.dup_users)]
     for person in people:
         for kind, what, until in _steps(person, 0, rng):
             await (person.send if kind == "send" else person.choose)(what, until)
@@ -232,7 +172,7 @@ async def _duplicated(
         for p in people
     }
 
-    async def write(person: Person) -> None:
+    async def write(person: WaPhone) -> None:
         for text in texts[person.user.wa_id]:
             if rng.random() < 0.1:
                 emulator.reorder_next(2)

@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from aiosmtpd.controller import Controller
 
-from bot.channels.base import Recipient, Reply, SendOutcome, SendStatus
+from bot.channels.base import MediaUnavailable, Recipient, Reply, SendOutcome, SendStatus
 from bot.emulator import BotApiEmulator, BotEvent, FakeUser
 from bot.i18n import normalize_language, translate
 
@@ -207,6 +207,8 @@ class MemoryPort:
         self.channel = channel
         self.sent: list[tuple[Recipient, Reply]] = []
         self._fail = fail
+        # Pictures this channel holds, by reference.
+        self.media: dict[str, bytes] = {}
 
     async def send(self, to: Recipient, replies: Sequence[Reply]) -> SendOutcome:
         """Record each reply until one fails."""
@@ -216,6 +218,12 @@ class MemoryPort:
                 return outcome
             self.sent.append((to, reply))
         return SendOutcome(SendStatus.SENT)
+
+    async def fetch_media(self, ref: str) -> bytes:
+        """Return a picture this channel holds."""
+        if ref not in self.media:
+            raise MediaUnavailable(f"no media {ref}")
+        return self.media[ref]
 
     @property
     def texts(self) -> list[str]:

@@ -6,23 +6,19 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
-import httpx
 import pytest
 from aiohttp import web
 
 from bot.cli import main
 from bot.emulator import BotApiEmulator, FakeUser
-from bot.emulator.whatsapp import WaUser, WhatsAppEmulator
 from bot.i18n import translate
 from bot.storage import CONSENT_VERSION
 from nlp.taxonomy import taxonomy
-from tests.channels.whatsapp.phone import WaPhone
 from tests.support import Phone
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -346,83 +342,3 @@ def test_demo_on_whatsapp_shows_lists_and_buttons_as_whatsapp_does(tmp_path: Pat
     with sqlite3.connect(database) as conn:
         channel, step = conn.execute("SELECT channel, step FROM users").fetchone()
     assert (channel, step) == ("whatsapp", "done")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def _wa_bot(
-    wa: WhatsAppEmulator, database: Path, **extra: str
-) -> tuple[asyncio.subprocess.Process, int]:
-    port = _free_port()
-    wa.webhook_url = f"http://127.0.0.1:{port}/whatsapp/webhook"
-    bot = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(ROOT / "bot.py"),
-        "run",
-        env=_env(
-            ECHOPPE_WHATSAPP_TOKEN="wa-test-token",
-            ECHOPPE_WHATSAPP_APP_SECRET="wa-app-secret",
-            ECHOPPE_WHATSAPP_VERIFY_TOKEN="wa-verify",
-            ECHOPPE_WHATSAPP_PHONE_NUMBER_ID="1000000001",
-            ECHOPPE_WHATSAPP_BUSINESS_ACCOUNT_ID="2000000002",
-            ECHOPPE_WHATSAPP_API_URL=wa.base_url,
-            ECHOPPE_DATABASE_PATH=str(database),
-            ECHOPPE_HTTP_PORT=str(port),
-            **extra,
-        ),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    async with httpx.AsyncClient() as client:
-        for _ in range(600):
-            try:
-                if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
-                    return bot, port
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError("the bot did not start")
-
-
-@pytest.mark.parametrize("with_telegram", [False, True])
-async def test_run_serves_whatsapp_alone_or_beside_telegram_and_stops_on_sigterm(
-    tmp_path: Path, with_telegram: bool
-) -> None:
-    understood = translate("fr", "concern.understood", factors="")[:12]
-    async with WhatsAppEmulator() as wa, BotApiEmulator() as telegram:
-        extra = (
-            {
-                "ECHOPPE_TELEGRAM_TOKEN": "42:any-token",
-                "ECHOPPE_TELEGRAM_BASE_URL": telegram.base_url,
-                "ECHOPPE_TELEGRAM_MAX_RATE": "0",
-            }
-            if with_telegram
-            else {}
-        )
-        bot, _port = await _wa_bot(wa, tmp_path / "wa-run.sqlite3", **extra)
-        try:
-            phone = WaPhone(wa, WaUser("32470000090", "Cyd"), timeout=30)
-            await phone.send("Bonjour", until=translate("fr", "privacy.notice")[:20])
-            await phone.choose(
-                translate("fr", "privacy.accept"), until=translate("fr", "role.question")
-            )
-            await phone.choose(
-                translate("fr", "role.shopkeeper"), until=translate("fr", "territory.question")
-            )
-            await phone.choose("Lessines", until="1/1")
-            await phone.choose("Ogy", until=translate("fr", "sector.question"))
-            await phone.choose("🥖", until="🎉")
-            await phone.send("Le loyer a encore augmenté", until=understood)
-            await phone.choose(translate("fr", "concern.yes"), until="🤝")
-            if with_telegram:
-                tg = Phone(telegram, FakeUser(id=9091, language_code="en"), timeout=30)
-                await tg.send("/start", until=translate("en", "privacy.notice")[:20])
-        finally:
-            bot.send_signal(signal.SIGTERM)
-            _, stderr = await asyncio.wait_for(bot.communicate(), timeout=60)
-    assert bot.returncode == 0, stderr.decode()
-    assert b"Traceback" not in stderr

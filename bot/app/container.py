@@ -166,7 +166,6 @@ async def open_services(settings: Settings) -> Services:
     )
     follow_up_flow = FollowUpFlow(follow_ups, echo, settings.tz)
     surveys = SurveyService(db, definitions, classifier)
-    survey_flow = SurveyFlow(surveys, taxonomy())
     waves = WaveService(
         db,
         definitions,
@@ -174,6 +173,9 @@ async def open_services(settings: Settings) -> Services:
         remind_after=timedelta(hours=settings.survey_remind_after_hours),
         open_for=timedelta(days=settings.survey_open_days),
         results=SurveyResults(db, settings.anonymity_k),
+    )
+    survey_flow = SurveyFlow(
+        surveys, taxonomy(), waves.results_of, reference, settings.anonymity_k
     )
     partners = PartnerService(db, reference)
     audit = AuditRepository(db)

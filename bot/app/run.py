@@ -154,6 +154,10 @@ def whatsapp_hooks(services: Services) -> WhatsAppHooks:
     async def last_wrote(wa_id: str) -> str | None:
         return await services.users.last_inbound(WHATSAPP, wa_id)
 
+    async def alias(wa_id: str, bsuid: str) -> None:
+        async with services.db.transaction():
+            await services.users.add_alias(WHATSAPP, wa_id, bsuid)
+
     statuses = TemplateStatusRepository(services.db)
 
     async def template_status(name: str, lang: str) -> str | None:
@@ -193,6 +197,7 @@ def whatsapp_hooks(services: Services) -> WhatsAppHooks:
         on_failed=on_failed,
         wrote=wrote,
         last_wrote=last_wrote,
+        alias=alias,
     )
 
 
@@ -380,7 +385,7 @@ async def serve(settings: Settings, *, webhook_url: str | None = None) -> None:
         with suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     async with running_bot(settings, webhook_url=webhook_url) as bot:
-        if bot.telegram is not None:
+        if bot.telegram is not None and bot.telegram.username is not None:
             logger.info("serving as @%s", bot.telegram.username)
         await stop.wait()
         logger.info("stop signal received")

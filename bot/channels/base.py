@@ -67,11 +67,14 @@ class TemplateUse:
     WhatsApp lets a business write freely only within 24 hours of the person's last
     message; after that only templates approved by Meta go. `kind` names the template (see
     data/whatsapp/templates.yaml), `params` fill its blanks in order; its quick-reply buttons
-    carry the reply's own button data, so a tap leads back into the flow.
+    carry the reply's own button data, so a tap leads back into the flow, or `payloads` when
+    the template's buttons lead elsewhere than the reply's (a "show me" that the full reply
+    does not need).
     """
 
     kind: str
     params: tuple[str, ...] = ()
+    payloads: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -152,11 +155,23 @@ class SendOutcome:
     image_ref: str | None = None
     # The channel's ids of the messages it accepted (their delivery is reported later).
     message_ids: tuple[str, ...] = ()
+    # A rate-limit wait that concerns this recipient only (WhatsApp's pair rate): the others
+    # may go on meanwhile.
+    recipient_only: bool = False
 
     @property
     def sent(self) -> bool:
         """Return whether the messages went out."""
         return self.status is SendStatus.SENT
+
+
+class MediaUnavailable(Exception):
+    """A picture or file a channel holds could not be fetched (gone, too big, unreachable)."""
+
+
+# The largest picture or file fetched from a channel (WhatsApp's own limit for images is 5 MB,
+# Telegram's for bots 20 MB).
+MAX_MEDIA_BYTES = 20 * 1024 * 1024
 
 
 class OutboundPort(Protocol):
@@ -166,6 +181,13 @@ class OutboundPort(Protocol):
 
     async def send(self, to: Recipient, replies: Sequence[Reply]) -> SendOutcome:
         """Send the replies in order; stop at the first that does not go, and say why."""
+        ...
+
+    async def fetch_media(self, ref: str) -> bytes:
+        """Return the bytes of a picture or file this channel knows by `ref`.
+
+        Raises MediaUnavailable when it cannot.
+        """
         ...
 
 

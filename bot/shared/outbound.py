@@ -5,7 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from bot.channels.base import OutboundPort, Recipient, Reply, SendOutcome, SendStatus
+from bot.channels.base import (
+    MediaUnavailable,
+    OutboundPort,
+    Recipient,
+    Reply,
+    SendOutcome,
+    SendStatus,
+)
 from bot.shared.contacts import ContactService
 from bot.shared.sending import Delivery
 
@@ -45,6 +52,13 @@ class Outbound:
         if outcome.status is SendStatus.BLOCKED:
             await self._contacts.mark_blocked(to.channel, to.chat_id)
         return outcome
+
+    async def fetch_media(self, channel: str, ref: str) -> bytes:
+        """Return a picture or file a channel holds (raises MediaUnavailable when it cannot)."""
+        port = self._ports.get(channel)
+        if port is None:
+            raise MediaUnavailable(f"no channel {channel} running")
+        return await port.fetch_media(ref)
 
 
 def delivery_of(outcome: SendOutcome) -> Delivery:

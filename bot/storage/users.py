@@ -206,20 +206,45 @@ class UserRepository:
 
     async def record_inbound(self, channel: str, external_id: str, at: str) -> None:
         """Note when a person last wrote (never moving it back: webhooks come in any order)."""
-        await self._db.execute(
-            "UPDATE users SET last_inbound_at = ?"
-            " WHERE channel = ? AND external_id = ?"
-            " AND (last_inbound_at IS NULL OR last_inbound_at < ?)",
-            (at, channel, external_id, at),
-        )
+        for table in ("users", "user_identities"):
+            await self._db.execute(
+                f"UPDATE {table} SET last_inbound_at = ?"
+                " WHERE channel = ? AND external_id = ?"
+                " AND (last_inbound_at IS NULL OR last_inbound_at < ?)",
+                (at, channel, external_id, at),
+            )
 
     async def last_inbound(self, channel: str, external_id: str) -> str | None:
         """Return when the person last wrote (ISO UTC), or None if never (or not known)."""
+        # The person's latest on this app, by any of its identities (their number, the
+        # business-scoped id Meta gives them): it is one account, with one window.
+        person = await self.get(channel, external_id)
+        if person is None:
+            return None
         row = await self._db.fetch_one(
-            "SELECT last_inbound_at FROM users WHERE channel = ? AND external_id = ?",
-            (channel, external_id),
+            "SELECT MAX(at) FROM (SELECT last_inbound_at AS at FROM users"
+            " WHERE id = ? AND channel = ? UNION ALL SELECT last_inbound_at FROM user_identities"
+            " WHERE user_id = ? AND channel = ?)",
+            (person.id, channel, person.id, channel),
         )
         return None if row is None or row[0] is None else str(row[0])
+
+    async def add_alias(self, channel: str, one: str, other: str) -> bool:
+        """Let a person known by one of two identities of an app be found by the other too.
+
+        Nobody is stored who is not already known (and so consented); return whether it was new.
+        """
+        first, second = await self.get(channel, one), await self.get(channel, other)
+        if (first is None) == (second is None):
+            return False  # both unknown, or both known already
+        person, alias = (first, other) if first is not None else (second, one)
+        assert person is not None
+        await self._db.execute(
+            "INSERT OR IGNORE INTO user_identities (channel, external_id, user_id, linked_at)"
+            " VALUES (?, ?, ?, ?)",
+            (channel, alias, person.id, utcnow()),
+        )
+        return True
 
     async def mark_blocked(self, channel: str, external_id: str) -> bool:
         """Flag the user as having blocked the bot; return whether a user was flagged."""

@@ -14,6 +14,7 @@ from bot.channels.base import (
     Apply,
     IncomingKind,
     IncomingMessage,
+    MediaUnavailable,
     Recipient,
     Reply,
     SendOutcome,
@@ -70,6 +71,10 @@ class ConsoleChannel:
         for reply in replies:
             await self._print(reply)
         return SendOutcome(SendStatus.SENT)
+
+    async def fetch_media(self, ref: str) -> bytes:
+        """Say that the console keeps no pictures to fetch."""
+        raise MediaUnavailable(f"the console keeps no media ({ref})")
 
     async def help_text(self) -> str:
         """Return the console's own commands, in the person's language."""

@@ -167,7 +167,9 @@ class TelegramChannel:
 
     @property
     def username(self) -> str | None:
-        """Return the bot's @username, known once the channel is open."""
+        """Return the bot's @username, or None while the Bot API has not been reached."""
+        if self.state != "up":
+            return None
         username: str | None = self.application.bot.username
         return username
 

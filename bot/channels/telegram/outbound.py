@@ -9,7 +9,14 @@ from datetime import timedelta
 from telegram import Bot
 from telegram.error import ChatMigrated, Forbidden, RetryAfter, TelegramError, TimedOut
 
-from bot.channels.base import Recipient, Reply, SendOutcome, SendStatus
+from bot.channels.base import (
+    MAX_MEDIA_BYTES,
+    MediaUnavailable,
+    Recipient,
+    Reply,
+    SendOutcome,
+    SendStatus,
+)
 from bot.channels.telegram.render import CHANNEL, edit_reply, send_reply
 
 logger = logging.getLogger(__name__)
@@ -53,6 +60,16 @@ class TelegramOutbound:
         except TelegramError as exc:
             return SendOutcome(SendStatus.FAILED, reason=str(exc)[:200], moved_to=moved)
         return SendOutcome(SendStatus.SENT, moved_to=moved, image_ref=image_ref)
+
+    async def fetch_media(self, ref: str) -> bytes:
+        """Download a file Telegram knows by its file_id."""
+        try:
+            file = await self._bot.get_file(ref)
+            if file.file_size is not None and file.file_size > MAX_MEDIA_BYTES:
+                raise MediaUnavailable(f"the file is too big ({file.file_size} bytes)")
+            return bytes(await file.download_as_bytearray())
+        except TelegramError as exc:
+            raise MediaUnavailable(f"Telegram: {exc}") from None
 
 
 def _editable(reply: Reply) -> bool:

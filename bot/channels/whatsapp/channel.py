@@ -71,6 +71,9 @@ class WhatsAppHooks:
     retried: Callable[[str], Awaitable[None]]
     # Where template messages and their cost are counted (daily limit, monthly budget).
     ledger: TemplateLedger | None = None
+    # A person's number came with their business-scoped user id: (wa_id, bsuid), so that the
+    # person is still known when Meta later hides the number.
+    alias: Callable[[str, str], Awaitable[None]] | None = None
 
 
 class WhatsAppChannel:
@@ -195,6 +198,8 @@ class WhatsAppChannel:
             at = _moment(inbound.timestamp, self.outbound.clock())
             self.outbound.note_inbound(inbound.wa_id, at)
             await self._hooks.wrote(inbound.wa_id, at.isoformat(timespec="milliseconds"))
+            if inbound.bsuid and inbound.bsuid != inbound.wa_id and self._hooks.alias:
+                await self._hooks.alias(inbound.wa_id, inbound.bsuid)
             await self._hooks.inbox.keep(
                 CHANNEL, inbound.wa_id, inbound.event_key, _payload(inbound)
             )

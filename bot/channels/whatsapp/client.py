@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -14,11 +15,23 @@ logger = logging.getLogger(__name__)
 
 # Graph API error codes the bot acts on (Meta's "WhatsApp Cloud API error codes").
 RATE_LIMITS = frozenset({4, 80007, 130429, 131056})
+# Too many messages to one person in a short time (the others may still be written to).
+PAIR_RATE = 131056
 QUALITY_STOPS = frozenset({131048, 131064})
 UNDELIVERABLE = 131026
+# This message cannot go to a business-scoped user id (a phone number is needed).
+BSUID_UNSUPPORTED = 131062
+# A business-scoped user id: a country code, a dot, then letters and digits ("BE.1349…");
+# a phone number is digits only.
+_BSUID = re.compile(r"^[A-Z]{2}\.[A-Za-z0-9.]+$")
 OUTSIDE_WINDOW = 131047
 MARKETING_CAP = 131049
 AUTH_ERRORS = frozenset({0, 190})
+
+
+def is_bsuid(ref: str) -> bool:
+    """Return whether a WhatsApp identity is a business-scoped user id, not a phone number."""
+    return _BSUID.match(ref) is not None
 
 
 class Unreachable(ConnectionError):
@@ -29,7 +42,8 @@ class TimedOut(ConnectionError):
     """A call got no answer in time: it may or may not have been carried out."""
 
 
-@dataclass(frozen=True)
+# Not frozen: Python sets __traceback__ and __context__ on an exception as it propagates.
+@dataclass(eq=False)
 class GraphError(Exception):
     """A refusal from the Graph API: its error code, HTTP status and message."""
 
@@ -77,7 +91,9 @@ class GraphClient:
 
     async def send(self, to: str, message: dict[str, Any]) -> str:
         """Send one message to a WhatsApp user; return its id (wamid)."""
-        body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
+        # People whose number Meta hides are written to by their business-scoped user id.
+        field = "recipient" if is_bsuid(to) else "to"
+        body = {"messaging_product": "whatsapp", "recipient_type": "individual", field: to}
         body.update(message)
         async with self._limiter:
             answer = await self._call("POST", f"{self._api}/{self._phone}/messages", json=body)
@@ -92,6 +108,37 @@ class GraphClient:
         form.add_field("file", content, filename=filename, content_type=mime)
         answer = await self._call("POST", f"{self._api}/{self._phone}/media", data=form)
         return str(answer["id"])
+
+    async def download(self, media_id: str, max_bytes: int) -> bytes:
+        """Fetch a media's bytes: its short-lived URL first, then the file (never stored)."""
+        about = await self.get(media_id)
+        url, size = str(about.get("url", "")), int(about.get("file_size") or 0)
+        if not url:
+            raise GraphError(code=0, http_status=404, message=f"media {media_id} has no URL")
+        if size > max_bytes:
+            raise GraphError(code=0, http_status=413, message=f"media too big ({size} bytes)")
+        if self._session is None:
+            raise RuntimeError("the Graph API client is not open")
+        try:
+            async with self._session.get(url) as response:
+                if response.status >= 400:
+                    raise GraphError(
+                        code=0, http_status=response.status, message="media download refused"
+                    )
+                chunks: list[bytes] = []
+                got = 0
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    chunks.append(chunk)
+                    got += len(chunk)
+                    if got > max_bytes:
+                        break
+                content = b"".join(chunks)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise Unreachable(f"media download failed: {type(exc).__name__}") from exc
+        if len(content) > max_bytes:
+            raise GraphError(code=0, http_status=413, message="media too big")
+        self.last_ok = time.time()
+        return content
 
     async def get(self, path: str) -> dict[str, Any]:
         """GET a Graph API object (a template list, say)."""

@@ -74,6 +74,8 @@ class InboundMessage:
     timestamp: int
     message: dict[str, Any]
     name: str = ""
+    # The business-scoped user id Meta gives the person (with or without their number).
+    bsuid: str = ""
 
     @property
     def event_key(self) -> str:
@@ -108,19 +110,26 @@ def read_webhook(body: dict[str, Any]) -> Webhook:
     for entry in body.get("entry") or []:
         for change in entry.get("changes") or []:
             value = change.get("value") or {}
-            names = {
-                str(c.get("wa_id", "")): str((c.get("profile") or {}).get("name", ""))
-                for c in value.get("contacts") or []
-            }
+            names: dict[str, str] = {}
+            for contact in value.get("contacts") or []:
+                name = str((contact.get("profile") or {}).get("name", ""))
+                for key in ("wa_id", "user_id"):
+                    if contact.get(key):
+                        names[str(contact[key])] = name
             for message in value.get("messages") or []:
                 # A person whose number Meta hides has only a business-scoped user id.
-                sender = message.get("from") or message.get("from_user_id") or ""
-                wa_id, wamid = str(sender), str(message.get("id", ""))
+                bsuid = str(message.get("from_user_id") or "")
+                wa_id, wamid = str(message.get("from") or bsuid), str(message.get("id", ""))
                 if not wa_id or not wamid:
                     continue
                 found.messages.append(
                     InboundMessage(
-                        wa_id, wamid, _int(message.get("timestamp")), message, names.get(wa_id, "")
+                        wa_id,
+                        wamid,
+                        _int(message.get("timestamp")),
+                        message,
+                        names.get(wa_id, ""),
+                        bsuid,
                     )
                 )
             for status in value.get("statuses") or []:
@@ -129,7 +138,9 @@ def read_webhook(body: dict[str, Any]) -> Webhook:
                 found.statuses.append(
                     StatusUpdate(
                         wamid=str(status.get("id", "")),
-                        wa_id=str(status.get("recipient_id", "")),
+                        wa_id=str(
+                            status.get("recipient_id") or status.get("recipient_user_id") or ""
+                        ),
                         status=str(status.get("status", "")),
                         timestamp=_int(status.get("timestamp")),
                         error_code=int(code) if code is not None else None,
@@ -140,7 +151,9 @@ def read_webhook(body: dict[str, Any]) -> Webhook:
                     preference.get("category") == "marketing_messages"
                     and preference.get("value") == "stop"
                 ):
-                    found.stopped_marketing.append(str(preference.get("wa_id", "")))
+                    who = preference.get("wa_id") or preference.get("user_id") or ""
+                    if who:
+                        found.stopped_marketing.append(str(who))
     # Several messages in one POST may come in any order: apply them as they were written.
     found.messages.sort(key=lambda m: m.timestamp)
     return found

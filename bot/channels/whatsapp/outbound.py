@@ -6,15 +6,26 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Protocol
 
-from bot.channels.base import Button, Recipient, Reply, SendOutcome, SendStatus
+from bot.channels.base import (
+    MAX_MEDIA_BYTES,
+    Button,
+    MediaUnavailable,
+    Recipient,
+    Reply,
+    SendOutcome,
+    SendStatus,
+    TemplateUse,
+)
 from bot.channels.whatsapp.client import (
     AUTH_ERRORS,
+    BSUID_UNSUPPORTED,
     MARKETING_CAP,
     OUTSIDE_WINDOW,
+    PAIR_RATE,
     QUALITY_STOPS,
     RATE_LIMITS,
     UNDELIVERABLE,
@@ -23,6 +34,7 @@ from bot.channels.whatsapp.client import (
     TimedOut,
     Unreachable,
 )
+from bot.channels.whatsapp.pacing import Pacing
 from bot.channels.whatsapp.render import (
     CHANNEL,
     PAGE_PREFIX,
@@ -51,7 +63,6 @@ Accepted = Callable[[str, str, str | None], Awaitable[None]]
 SERVICE_WINDOW = timedelta(hours=24)
 # Long lists shown page by page: kept so that a tap on "more" can show the next page.
 KEPT_LISTS = 2000
-RATE_LIMIT_RETRY_S = 5.0
 MARKETING_CAP_WAIT_S = 24 * 3600.0
 
 
@@ -139,6 +150,8 @@ class WhatsAppOutbound:
         # Who wrote lately, in memory too: people not yet registered have no stored time,
         # and their first answers must go.
         self._recent: dict[str, datetime] = {}
+        # Meta's rate limits: after a refusal, the number or the person waits, longer each time.
+        self.pacing = Pacing(lambda: self.clock())
         # Meta stopped the number (quality or spam limits): nothing goes until a restart.
         self.stopped_by: int | None = None
         # Told once when that happens (the admins are alerted).
@@ -150,12 +163,27 @@ class WhatsAppOutbound:
             return SendOutcome(
                 SendStatus.FAILED, reason=f"sending stopped by Meta ({self.stopped_by})"
             )
+        wait, alone = self.pacing.wait(to.chat_id)
+        if wait > 0:
+            # Not even tried: Meta refused this number or person a moment ago.
+            return SendOutcome(SendStatus.RATE_LIMITED, retry_after=wait, recipient_only=alone)
         if not await self.window_open(to.chat_id):
             # Meta would take a free-form message, then fail it (131047): a template instead.
             return await self._send_templates(to.chat_id, replies)
         ids: list[str] = []
+        image_ref: str | None = None
         try:
             for reply in replies:
+                if reply.image is not None and not reply.image_ref:
+                    # Uploaded first, so that the caller may send it by id from now on.
+                    try:
+                        image_ref = await self._client.upload(
+                            reply.image, *_image_kind(reply.image)
+                        )
+                    except TimedOut:
+                        # Nothing reached the person: unlike a message, this is not "sent".
+                        return SendOutcome(SendStatus.FAILED, reason="picture upload timed out")
+                    reply = replace(reply, image=None, image_ref=image_ref)
                 # Meta may still fail it later (the window closed meanwhile): its template
                 # is kept with the first message, to be tried once.
                 fallback = await self._fallback(to.chat_id, reply)
@@ -165,13 +193,21 @@ class WhatsAppOutbound:
                     await self._accepted(wamid, to.chat_id, fallback)
                     fallback = None
         except GraphError as exc:
-            return self._outcome(exc)
+            return self._outcome(exc, to.chat_id)
         except TimedOut:
             # Meta may well have taken it; sending twice is worse than not knowing.
             logger.warning("a send to WhatsApp timed out; counted as sent")
         except Unreachable as exc:
             return SendOutcome(SendStatus.FAILED, reason=str(exc))
-        return SendOutcome(SendStatus.SENT, message_ids=tuple(ids))
+        self.pacing.went(to.chat_id)
+        return SendOutcome(SendStatus.SENT, message_ids=tuple(ids), image_ref=image_ref)
+
+    async def fetch_media(self, ref: str) -> bytes:
+        """Download a media WhatsApp knows by its id (its URL is asked for, never kept)."""
+        try:
+            return await self._client.download(ref, MAX_MEDIA_BYTES)
+        except (GraphError, ConnectionError) as exc:
+            raise MediaUnavailable(f"WhatsApp: {exc}") from None
 
     async def _fallback(self, wa_id: str, reply: Reply) -> str | None:
         use = reply.template
@@ -179,7 +215,7 @@ class WhatsAppOutbound:
         if use is None or spec is None:
             return None
         lang = await self._language_of(CHANNEL, wa_id, None)
-        payloads = [button.data for button in buttons_of(reply)]
+        payloads = _payloads(use, reply)
         return json.dumps(spec.message(lang, use.params, payloads), ensure_ascii=False)
 
     async def retry_as_template(self, wa_id: str, fallback: str) -> bool:
@@ -264,7 +300,7 @@ class WhatsAppOutbound:
                     SendStatus.NOT_ALLOWED_NOW,
                     reason=f"template {spec.name} ({lang}) is {status or 'not submitted'}",
                 )
-            payloads = [button.data for button in buttons_of(reply)]
+            payloads = _payloads(use, reply)
             planned.append((spec.message(lang, use.params, payloads), spec.category))
         refused = await self._allowance([category for _, category in planned])
         if refused is not None:
@@ -277,11 +313,12 @@ class WhatsAppOutbound:
                 await self._accepted(wamid, wa_id, None)
                 await self._count(category)
         except GraphError as exc:
-            return self._outcome(exc)
+            return self._outcome(exc, wa_id)
         except TimedOut:
             logger.warning("a template send to WhatsApp timed out; counted as sent")
         except Unreachable as exc:
             return SendOutcome(SendStatus.FAILED, reason=str(exc))
+        self.pacing.went(wa_id)
         return SendOutcome(SendStatus.SENT, message_ids=tuple(ids))
 
     async def _accepted(self, wamid: str, wa_id: str, fallback: str | None) -> None:
@@ -324,7 +361,7 @@ class WhatsAppOutbound:
             out.append(media_message("document", media, "" if buttons else text, name))
         elif reply.image is not None or reply.image_ref:
             media = reply.image_ref or await self._client.upload(
-                reply.image or b"", "image/png", "chart.png"
+                reply.image or b"", *_image_kind(reply.image or b"")
             )
             out.append(media_message("image", media, "" if buttons else text, None))
         elif not buttons:
@@ -363,15 +400,23 @@ class WhatsAppOutbound:
             more_hint=translate(lang, "whatsapp.list_more_hint"),
         )
 
-    def _outcome(self, exc: GraphError) -> SendOutcome:
+    def _outcome(self, exc: GraphError, wa_id: str) -> SendOutcome:
         if exc.code in RATE_LIMITS:
-            return SendOutcome(SendStatus.RATE_LIMITED, retry_after=RATE_LIMIT_RETRY_S)
+            wait = self.pacing.refused(wa_id, exc.code)
+            logger.info("WhatsApp rate limit (%d): waiting %.1f s", exc.code, wait)
+            return SendOutcome(
+                SendStatus.RATE_LIMITED, retry_after=wait, recipient_only=exc.code == PAIR_RATE
+            )
         if exc.code == OUTSIDE_WINDOW:
             return SendOutcome(SendStatus.NOT_ALLOWED_NOW, reason=exc.message)
         if exc.code == MARKETING_CAP:
             # Meta caps marketing messages per person: this one waits a day.
             return SendOutcome(
                 SendStatus.NOT_ALLOWED_NOW, retry_after=MARKETING_CAP_WAIT_S, reason=exc.message
+            )
+        if exc.code == BSUID_UNSUPPORTED:
+            return SendOutcome(
+                SendStatus.FAILED, reason="this message needs the person's phone number"
             )
         if exc.code == UNDELIVERABLE:
             # Not on WhatsApp (any more): like a block, never tried again.
@@ -381,6 +426,19 @@ class WhatsAppOutbound:
         elif exc.code in AUTH_ERRORS or exc.http_status == 401:
             logger.error("the WhatsApp token was refused: %s", exc.message)
         return SendOutcome(SendStatus.FAILED, reason=str(exc))
+
+
+def _payloads(use: TemplateUse, reply: Reply) -> list[str]:
+    if use.payloads is not None:
+        return list(use.payloads)
+    return [button.data for button in buttons_of(reply)]
+
+
+def _image_kind(content: bytes) -> tuple[str, str]:
+    # Charts are PNG; photos from Telegram or a camera are JPEG, and Meta checks the type.
+    if content.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg", "photo.jpg"
+    return "image/png", "chart.png"
 
 
 def _mime(name: str) -> str:

@@ -139,6 +139,9 @@ def _spec(kind: str, raw: Any) -> TemplateSpec:
             raise fail(f"no body in {lang}")
         if "\n" in text:
             raise fail(f"the {lang} body is on several lines")
+        # Meta refuses a body that starts or ends with a blank (error 2388299).
+        if re.match(r"^\s*\{\{\d+\}\}", text) or re.search(r"\{\{\d+\}\}\s*$", text):
+            raise fail(f"the {lang} body starts or ends with a blank")
         numbers = sorted({int(n) for n in _PLACEHOLDER.findall(text)})
         if numbers != list(range(1, len(params) + 1)):
             raise fail(f"the {lang} body must use {{{{1}}}}..{{{{{len(params)}}}}} once each")

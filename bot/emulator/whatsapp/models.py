@@ -19,6 +19,9 @@ class WaUser:
     name: str = "Test"
     # Business-scoped user id; omitted from payloads when None.
     bsuid: str | None = None
+    # The person adopted a username and Meta hides their number: payloads carry only the
+    # business-scoped user id, and the business writes to them by it ("recipient").
+    hides_number: bool = False
 
 
 @dataclass

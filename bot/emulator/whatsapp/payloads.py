@@ -46,7 +46,9 @@ def sign(app_secret: str, body: bytes) -> str:
 
 def contact_json(user: WaUser) -> dict[str, Any]:
     """Return the contacts[] entry of a user (user_id only when the user has a BSUID)."""
-    contact: dict[str, Any] = {"profile": {"name": user.name}, "wa_id": user.wa_id}
+    contact: dict[str, Any] = {"profile": {"name": user.name}}
+    if not (user.hides_number and user.bsuid):
+        contact["wa_id"] = user.wa_id
     if user.bsuid is not None:
         contact["user_id"] = user.bsuid
     return contact
@@ -95,7 +97,8 @@ def inbound_message(
     message: dict[str, Any] = {}
     if context is not None:
         message["context"] = context
-    message["from"] = user.wa_id
+    if not (user.hides_number and user.bsuid):
+        message["from"] = user.wa_id
     if user.bsuid is not None:
         message["from_user_id"] = user.bsuid
     message.update({"id": wamid, "timestamp": str(timestamp), "type": kind, **content})
@@ -116,8 +119,9 @@ def status_json(
         "id": wamid,
         "status": status,
         "timestamp": str(timestamp),
-        "recipient_id": recipient.wa_id,
     }
+    if not (recipient.hides_number and recipient.bsuid):
+        entry["recipient_id"] = recipient.wa_id
     if recipient.bsuid is not None:
         entry["recipient_user_id"] = recipient.bsuid
     if errors:

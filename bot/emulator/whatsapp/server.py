@@ -690,10 +690,18 @@ class WhatsAppEmulator:
         """Send a message: validate it, accept it, then report its statuses by webhook."""
         self._authorize(request)
         payload = await self._json(request)
+        raw = payload if isinstance(payload, dict) else {}
         if request.match_info["node"] != self.phone_number_id:
             raise _unsupported("post", request.match_info["node"])
         if isinstance(payload, dict) and payload.get("status") == "read":
             return self._mark_read(payload)
+        recipient = payload.get("recipient") if isinstance(payload, dict) else None
+        if isinstance(payload, dict) and "to" not in payload and isinstance(recipient, str):
+            # Written to by business-scoped user id: Meta finds the person behind it.
+            person = next((u for u in self._users.values() if u.bsuid == recipient), None)
+            if person is None:
+                raise invalid_param(f"No WhatsApp user with the business-scoped id {recipient}.")
+            payload = {**payload, "to": person.wa_id}
         out = parse_message(payload, self.templates, self._media)
         queued = self._failures.get(out.to)
         failure = queued.popleft() if queued else None
@@ -701,7 +709,7 @@ class WhatsAppEmulator:
             raise sync_error(failure[0])
         if self._bucket is not None and not self._bucket.take():
             raise sync_error(130429)
-        message = self._record(out, payload)
+        message = self._record(out, raw)
         code = failure[0] if failure is not None else out.async_error
         if code is None and out.type != "template" and not self.window_open(out.to):
             code = 131047
@@ -720,7 +728,11 @@ class WhatsAppEmulator:
         return web.json_response(
             {
                 "messaging_product": "whatsapp",
-                "contacts": [{"input": payload["to"], "wa_id": out.to}],
+                "contacts": [
+                    {"input": recipient, "user_id": recipient}
+                    if isinstance(recipient, str) and "to" not in raw
+                    else {"input": payload["to"], "wa_id": out.to}
+                ],
                 "messages": [entry],
             }
         )

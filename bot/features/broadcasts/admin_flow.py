@@ -15,6 +15,7 @@ from bot.features.broadcasts.service import (
     BroadcastError,
     BroadcastService,
     TemplatePlan,
+    channel_photo,
     local_time,
 )
 from bot.features.broadcasts.store import Audience, Broadcast, BroadcastStatus, Draft
@@ -80,7 +81,8 @@ class BroadcastAdminFlow:
                 created_by=f"{msg.channel}:{msg.user_ref}",
                 texts={lang_: values.get(lang_, "") for lang_ in LANGUAGES},
                 audience=audience_from(values),
-                photo=msg.image_ref or None,
+                # The channel's own reference: other channels fetch its bytes when sending.
+                photo=channel_photo(msg.channel, msg.image_ref) if msg.image_ref else None,
                 send_at=send_at,
             )
         except (FormError, BroadcastError) as exc:

@@ -41,10 +41,16 @@ from nlp.taxonomy import FACTOR_IDS
 logger = logging.getLogger(__name__)
 
 FALLBACK_LANGUAGE = "fr"
-# A photo not uploaded yet is stored as this prefix and a file path.
+# A photo from a file is stored as this prefix and the file's path; a photo an admin sent on a
+# channel as "<channel>:<the channel's reference>".
 PHOTO_PATH_PREFIX = "path:"
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
+
+
+def channel_photo(channel: str, ref: str) -> str:
+    """Return how a photo a channel holds under `ref` is stored as a broadcast's photo."""
+    return f"{channel}:{ref}"
 
 
 class BroadcastError(ValueError):
@@ -93,6 +99,8 @@ class SendResult:
     photo_id: str | None = None
     # The channel's id of the message, when it reports delivery later (WhatsApp).
     message_id: str | None = None
+    # A rate-limit wait for this recipient only (the others go on meanwhile).
+    recipient_only: bool = False
 
 
 # Send one broadcast's message to one recipient (text in their language, photo if any).
@@ -440,8 +448,8 @@ class BroadcastService:
         sent = 0
         async with self._db.transaction():
             for item, result in zip(batch, results, strict=True):
-                if result.photo_id and broadcast.photo != result.photo_id:
-                    await self._repo.set_photo(broadcast.id, result.photo_id)
+                if result.photo_id and broadcast.photo_ids.get(item.channel) != result.photo_id:
+                    await self._repo.set_photo_id(broadcast.id, item.channel, result.photo_id)
                 if result.outcome is SendOutcome.SENT:
                     await self._repo.mark(
                         item, OutboxStatus.SENT, at=_iso(now), message_id=result.message_id
@@ -469,9 +477,11 @@ class BroadcastService:
                     await self._repo.mark(item, OutboxStatus.BLOCKED, at=_iso(now))
                     await self._users.mark_blocked(item.channel, item.chat_id)
                 elif result.outcome is SendOutcome.RATE_LIMITED:
-                    # Everything waits, this message too; the wait is not the message's fault.
+                    # Everything waits, this message too (unless only its recipient must); the
+                    # wait is not the message's fault.
                     wait = result.retry_after
-                    self._hold_until = max(self._hold_until, time.monotonic() + wait)
+                    if not result.recipient_only:
+                        self._hold_until = max(self._hold_until, time.monotonic() + wait)
                     await self._repo.mark(
                         item,
                         OutboxStatus.PENDING,

@@ -61,6 +61,8 @@ class Broadcast(BaseModel):
     created_at: str
     texts: dict[str, str]
     photo: str | None
+    # Each channel's own id of the photo, once uploaded there.
+    photo_ids: dict[str, str] = {}
     audience: Audience
     send_at: str
     status: BroadcastStatus
@@ -76,6 +78,7 @@ class Broadcast(BaseModel):
 def _to_broadcast(row: aiosqlite.Row) -> Broadcast:
     data = dict(row)
     data["texts"] = json.loads(data["texts"])
+    data["photo_ids"] = json.loads(data.get("photo_ids") or "{}")
     data["audience"] = Audience.model_validate_json(data["audience"])
     return Broadcast.model_validate(data)
 
@@ -310,10 +313,11 @@ class BroadcastRepository:
         )
         return changed == 1
 
-    async def set_photo(self, broadcast_id: int, photo: str) -> None:
-        """Remember the file_id Telegram gave the photo, to send it by id from now on."""
+    async def set_photo_id(self, broadcast_id: int, channel: str, ref: str) -> None:
+        """Remember the id a channel gave the photo, to send it there by id from now on."""
         await self._db.execute(
-            "UPDATE broadcasts SET photo = ? WHERE id = ?", (photo, broadcast_id)
+            "UPDATE broadcasts SET photo_ids = json_set(photo_ids, ?, ?) WHERE id = ?",
+            (f'$."{channel}"', ref, broadcast_id),
         )
 
     async def cancel_pending(self, broadcast_id: int) -> int:

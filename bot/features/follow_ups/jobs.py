@@ -30,5 +30,7 @@ def jobs(service: FollowUpService, flow: FollowUpFlow, outbound: Outbound) -> li
     """Return the follow-up job: due questions are stored, so a missed run is caught up."""
     ask = question_sender(flow, outbound)
     return [
-        Job("follow_ups", lambda: service.send_due(ask), FOLLOW_UPS_EVERY, timedelta(minutes=2))
+        # Soon after a start: questions that fell due while the bot was down go without waiting
+        # a whole period.
+        Job("follow_ups", lambda: service.send_due(ask), FOLLOW_UPS_EVERY, timedelta(seconds=30))
     ]

@@ -59,8 +59,9 @@ class LinkRepository:
                 await self._db.execute(f"DELETE FROM {table} WHERE user_id = ?", (drop,))
             # The dropped account's own identity, and those it had joined, come along.
             await self._db.execute(
-                "INSERT OR IGNORE INTO user_identities (channel, external_id, user_id, linked_at)"
-                " SELECT channel, external_id, ?, ? FROM users WHERE id = ?",
+                "INSERT OR IGNORE INTO user_identities"
+                " (channel, external_id, user_id, linked_at, last_inbound_at)"
+                " SELECT channel, external_id, ?, ?, last_inbound_at FROM users WHERE id = ?",
                 (keep, utcnow(), drop),
             )
             await self._db.execute(

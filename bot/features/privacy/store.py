@@ -9,7 +9,7 @@ from bot.storage.database import Database
 from bot.storage.replies import ReplyOutbox
 
 # Tables read for /mydata: (name, query by user id). What cascades from users is erased with it.
-_EXPORT = (
+EXPORTED = (
     (
         "concerns",
         "SELECT id, text, lang, status, predicted, draft, source, created_at,"
@@ -27,7 +27,8 @@ _EXPORT = (
     ("held_texts", "SELECT text, created_at FROM held_texts WHERE user_id = ? ORDER BY id"),
     (
         "linked_accounts",
-        "SELECT channel, external_id, linked_at FROM user_identities WHERE user_id = ?"
+        "SELECT channel, external_id, linked_at, last_inbound_at FROM user_identities"
+        " WHERE user_id = ?"
         " ORDER BY linked_at",
     ),
     (
@@ -70,7 +71,7 @@ class ErasureRepository:
         """Return everything stored about a person, table by table."""
         row = await self._db.fetch_one("SELECT * FROM users WHERE id = ?", (user_id,))
         data: dict[str, Any] = {"profile": dict(row) if row is not None else None}
-        for name, sql in _EXPORT:
+        for name, sql in EXPORTED:
             data[name] = [dict(r) for r in await self._db.fetch_all(sql, (user_id,))]
         if row is not None:
             # Answers to them stored but not sent yet (after a crash, or a failed send).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.channels.base import Button, IncomingMessage, Outcome, Reply, TemplateUse
@@ -36,16 +37,29 @@ from nlp.taxonomy import FACTOR_IDS, Taxonomy
 PREFIX = "sv"
 _ID = r"([0-9]{1,12})"
 _BUTTON = re.compile(
-    rf"^sv:(?:(c|t):{_ID}:([0-9]{{1,2}}):([0-9]{{1,2}})|(d|k):{_ID}:([0-9]{{1,2}})|go:{_ID}|(off))$"
+    rf"^sv:(?:(c|t):{_ID}:([0-9]{{1,2}}):([0-9]{{1,2}})|(d|k):{_ID}:([0-9]{{1,2}})|go:{_ID}|(off)"
+    rf"|res:{_ID})$"
 )
+# A closed wave's results, for someone it invited (None when there are none to show).
+ResultsOf = Callable[[int, int], Awaitable[WaveResults | None]]
 
 
 class SurveyFlow:
     """Show one question at a time; every state change goes through SurveyService."""
 
-    def __init__(self, surveys: SurveyService, taxonomy: Taxonomy) -> None:
+    def __init__(
+        self,
+        surveys: SurveyService,
+        taxonomy: Taxonomy,
+        results_of: ResultsOf | None = None,
+        reference: Reference | None = None,
+        anonymity_k: int = 5,
+    ) -> None:
         self._surveys = surveys
         self._tax = taxonomy
+        self._results_of = results_of
+        self._reference = reference
+        self._k = anonymity_k
 
     def routes(self) -> FlowRoutes:
         """Declare survey answers (typed before concerns), buttons, /skip and /stop_survey."""
@@ -113,6 +127,8 @@ class SurveyFlow:
         elif match[8] is not None:
             step = await self._surveys.begin(user, int(match[8]), key)
             return self._render(user, step, edit=False)
+        elif match[10] is not None:
+            return await self._show_results(user, int(match[10]))
         else:
             changed = await self._surveys.set_wanted(user, False, key)
             if changed is None:
@@ -244,7 +260,24 @@ class SurveyFlow:
         def label(question: Any, value: str) -> str:
             return self.item_label(t, question, value)
 
-        return Reply(results_text(t, results, places, label, k))
+        return Reply(
+            results_text(t, results, places, label, k),
+            # Outside WhatsApp's service window: a short template whose one button shows them.
+            template=TemplateUse(
+                "survey_results",
+                (results.survey.title.get(t.lang),),
+                payloads=(f"{PREFIX}:res:{results.wave.id}",),
+            ),
+        )
+
+    async def _show_results(self, user: User, wave_id: int) -> Outcome:
+        """Show a closed wave's results to someone who taps "see the results" in its template."""
+        results = None
+        if self._results_of is not None and self._reference is not None:
+            results = await self._results_of(user.id, wave_id)
+        if results is None or self._reference is None:
+            return Outcome(notice=Translator(user.language)("button.stale"))
+        return Outcome((self.results_for(user, results, self._reference, self._k),))
 
     def item_label(self, t: Translator, question: Any, value: str) -> str:
         """Say one possible answer of a question in words."""

@@ -63,6 +63,16 @@ class WaveService:
         self._remind_after = remind_after
         self._open_for = open_for
 
+    async def results_of(self, user_id: int, wave_id: int) -> WaveResults | None:
+        """Return a closed wave's results for someone it invited, or None (open, unknown)."""
+        wave = await self._repo.wave(wave_id)
+        if wave is None or wave.closed_at is None or self._results is None:
+            return None
+        survey = self._surveys.get(wave.survey_id)
+        if survey is None or not await self._repo.invitation_exists(wave_id, user_id):
+            return None
+        return await self._results.of_wave(wave, survey)
+
     async def count_audience(
         self,
         survey_id: str,

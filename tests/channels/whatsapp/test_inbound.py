@@ -7,6 +7,7 @@ import hmac
 from typing import Any
 
 from bot.channels.base import IncomingKind
+from bot.channels.whatsapp.client import is_bsuid
 from bot.channels.whatsapp.inbound import read_webhook, signature_ok, to_incoming
 
 SECRET = "app-secret"
@@ -122,3 +123,12 @@ def test_a_sender_known_only_by_a_business_scoped_id_is_not_dropped() -> None:
     message["text"] = {"body": "hello"}
     [found] = read_webhook(_hook(message)).messages
     assert found.wa_id == "BE.1234567890"
+    assert found.bsuid == "BE.1234567890" and is_bsuid(found.wa_id)
+
+
+def test_a_number_and_its_business_scoped_id_come_together() -> None:
+    message = {"from": "32470001", "from_user_id": "BE.77Ab", "id": "w8", "timestamp": "8"}
+    message |= {"type": "text", "text": {"body": "hello"}}
+    [found] = read_webhook(_hook(message)).messages
+    assert (found.wa_id, found.bsuid) == ("32470001", "BE.77Ab")
+    assert not is_bsuid(found.wa_id)

@@ -16,6 +16,7 @@ from bot.channels.whatsapp.render import (
     neutralise,
 )
 from bot.channels.whatsapp.templates import TemplateBook
+from bot.emulator.whatsapp import phone
 from tests.channels.whatsapp.test_templates import SHIPPED
 
 
@@ -219,3 +220,8 @@ async def test_the_monthly_budget_caps_the_spend_and_the_admins_hear_it_once() -
         over = await outbound.send(Recipient("whatsapp", "32"), [_announcement("Hi")])
         assert over.status is SendStatus.NOT_ALLOWED_NOW and "budget" in over.reason
     assert told == ["2027-03"] and len(graph.sent) == 1
+
+
+def test_the_emulators_phone_knows_the_more_choices_row() -> None:
+    # The simulated person taps "more" by its id; both sides must agree on it.
+    assert phone.PAGE_PREFIX == PAGE_PREFIX

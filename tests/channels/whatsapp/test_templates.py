@@ -33,7 +33,14 @@ def _load(tmp_path: Path, text: str) -> TemplateBook:
 
 def test_the_shipped_templates_load_and_stand_for_every_unprompted_kind() -> None:
     kinds = {spec.kind for spec in TemplateBook.load(SHIPPED).specs}
-    assert kinds == {"follow_up", "announcement", "survey_invitation", "seat_notice"}
+    assert kinds == {
+        "follow_up",
+        "announcement",
+        "survey_invitation",
+        "survey_results",
+        "seat_notice",
+        "event_reminder",
+    }
 
 
 @pytest.mark.parametrize(
@@ -46,6 +53,8 @@ def test_the_shipped_templates_load_and_stand_for_every_unprompted_kind() -> Non
         (GOOD.replace("UTILITY", "PROMOTION"), "category"),
         (GOOD.replace("echoppe_follow_up", "Echoppe Follow"), "name"),
         (GOOD.replace('    en: "On {{1}}: {{2}}?"\n', ""), "no body in en"),
+        (GOOD.replace('"On {{1}}: {{2}}?"', '"On {{1}}: {{2}}"'), "ends with a blank"),
+        (GOOD.replace('"Le {{1}} : {{2}} ?"', '"{{1}} : {{2}} ?"'), "starts or ends"),
     ],
 )
 def test_a_broken_template_is_refused_with_its_reason(
