@@ -156,6 +156,22 @@ def _parser() -> argparse.ArgumentParser:
     digest.add_argument("--week", help="an ISO week like 2026-W48 (default: the last full one)")
     digest.add_argument("--out", type=Path, required=True, help="the HTML file to write")
 
+    posters = commands.add_parser(
+        "posters", help="print-ready posters (A4) and counter cards (A6) with QR codes"
+    )
+    posters.add_argument("--territory", required=True, help="brussels, lessines")
+    posters.add_argument("--core", help="only this commercial core (e.g. bru_flagey)")
+    posters.add_argument(
+        "--lang", help="fr, nl or fr+nl (default: fr+nl in Brussels, fr elsewhere)"
+    )
+    posters.add_argument("--out", type=Path, required=True, help="the folder to write to")
+
+    campaigns = commands.add_parser(
+        "campaigns", help="where people came from: per week, core and campaign (counts only)"
+    )
+    campaigns.add_argument("--territory", help="only this territory (brussels, lessines)")
+    campaigns.add_argument("--weeks", type=int, default=8, help="how many weeks back (8)")
+
     train = commands.add_parser("train", help="train the classifier variants, ship the best")
     train.add_argument(
         "--variants",
@@ -265,6 +281,14 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return _digest(args, settings)
     if args.command == "audit":
         return _audit(args, settings)
+    if args.command == "posters":
+        from bot.app.reach_cli import posters
+
+        return posters(settings, args.territory, args.core, args.lang, args.out)
+    if args.command == "campaigns":
+        from bot.app.reach_cli import campaigns
+
+        return campaigns(settings, args.territory, args.weeks)
     if args.command == "whatsapp":
         from bot.app.whatsapp_admin import templates
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from email.utils import parseaddr
 from pathlib import Path
@@ -47,6 +48,9 @@ class Settings(BaseSettings):
     telegram_token: SecretStr | None = None
     # The bot's @username, to print t.me invitation links from the command line.
     bot_username: str | None = None
+    # The public base URL of the bot's web server (https://echoppe.example.be): the short
+    # addresses printed on posters ({public_url}/go/<code>), later the dashboard.
+    public_url: str | None = None
     telegram_base_url: str = TELEGRAM_BASE_URL
     database_path: Path = PROJECT_ROOT / "var" / "echoppe.sqlite3"
     # Telegram user ids, and whatsapp:<number> for admins on WhatsApp.
@@ -201,6 +205,16 @@ class Settings(BaseSettings):
         _, address = parseaddr(value)
         if "@" not in address:
             raise ValueError("must be an e-mail address, optionally with a name: Name <a@b.c>")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?", value):
+            raise ValueError("must be an http(s) base URL such as https://echoppe.example.be")
         return value
 
     @field_validator("whatsapp_number")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.app.conversation import Conversation
+from bot.app.links import entry_links
 from bot.app.router import Router
 from bot.config import Settings
 from bot.features.barometer.flow import BarometerFlow
@@ -33,6 +35,9 @@ from bot.features.partners.flow import PartnerFlow
 from bot.features.partners.service import PartnerService
 from bot.features.privacy.flow import PrivacyFlow
 from bot.features.privacy.retention_store import Pruned, RetentionRepository
+from bot.features.reach.admin_flow import PosterAdminFlow
+from bot.features.reach.links import EntryLinks
+from bot.features.reach.service import CampaignService
 from bot.features.surveys.admin_flow import SurveyAdminFlow
 from bot.features.surveys.definitions import Surveys
 from bot.features.surveys.flow import SurveyFlow
@@ -90,6 +95,9 @@ class Services:
     router: Router
     conversation: Conversation
     identity: BotIdentity
+    # The links into the bot on each configured channel (posters, invitations, /go/).
+    links: Callable[[], EntryLinks]
+    campaigns: CampaignService
     broadcasts: BroadcastService
     announcements: AnnouncementsFlow
     events: EventService
@@ -137,7 +145,8 @@ async def open_services(settings: Settings) -> Services:
     users = UserRepository(db)
     contacts = ContactService(users)
     outbound = Outbound(contacts)
-    onboarding = OnboardingService(db, reference)
+    campaigns = CampaignService(db, reference, settings.tz)
+    onboarding = OnboardingService(db, reference, campaigns.arrived)
     follow_ups = FollowUpService(
         db,
         after=timedelta(days=settings.follow_up_after_days),
@@ -221,6 +230,11 @@ async def open_services(settings: Settings) -> Services:
     event_admin = EventAdminFlow(events, broadcasts, settings.tz)
     partner_admin = PartnerAdminFlow(partners, lambda: identity.username)
     privacy = PrivacyFlow(db, barometer.forget_cache)
+
+    def links() -> EntryLinks:
+        return entry_links(settings, reference, identity.username)
+
+    poster_admin = PosterAdminFlow(reference, links, lambda: datetime.now(UTC))
     # Every flow that answers people, registered once; the router's order is its own.
     router = Router(
         users.get,
@@ -235,6 +249,7 @@ async def open_services(settings: Settings) -> Services:
             survey_admin.routes(),
             broadcast_admin.routes(),
             event_admin.routes(),
+            poster_admin.routes(),
             survey_flow.routes(),
             flow.routes(),
             barometer_flow.routes(),
@@ -278,4 +293,6 @@ async def open_services(settings: Settings) -> Services:
         events=events,
         outbound=outbound,
         mailer=mailer,
+        links=links,
+        campaigns=campaigns,
     )

@@ -31,6 +31,7 @@ from bot.channels.whatsapp.channel import WhatsAppChannel, WhatsAppHooks
 from bot.channels.whatsapp.client import MARKETING_CAP, UNDELIVERABLE
 from bot.channels.whatsapp.render import CHANNEL as WHATSAPP
 from bot.config import Settings
+from bot.features.reach.web import go_routes
 from bot.i18n import translate
 from bot.log_redaction import redact_in_logs
 from bot.storage.deliveries import DeliveryStatusRepository, StatusChange
@@ -239,6 +240,7 @@ async def running_bot(
         if whatsapp is not None:
             routes += whatsapp.routes()
             reports["whatsapp"] = whatsapp.health
+        routes += go_routes(services.links)
         web = WebServer(
             build_app(routes, health_check(services, scheduler, reports)),
             settings.http_host,

@@ -52,6 +52,8 @@ class User(BaseModel):
     step: Step
     pending_territory_id: str | None
     pending_core_id: str | None
+    # The campaign of the link that brought the person, until they finish onboarding.
+    pending_campaign: str | None = None
     consent_at: str
     consent_version: str
     blocked_at: str | None
@@ -82,6 +84,7 @@ _UPDATABLE = frozenset(
         "step",
         "pending_territory_id",
         "pending_core_id",
+        "pending_campaign",
         "blocked_at",
         "follow_ups",
         "surveys",
@@ -139,19 +142,21 @@ class UserRepository:
         consent_version: str,
         step: Step,
         pending_core_id: str | None,
+        pending_campaign: str | None = None,
     ) -> User:
         """Insert a user who has just consented and return it."""
         now = utcnow()
         user_id = await self._db.insert(
             "INSERT INTO users (channel, external_id, language, step, pending_core_id,"
-            " consent_at, consent_version, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " pending_campaign, consent_at, consent_version, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 channel,
                 external_id,
                 language,
                 step.value,
                 pending_core_id,
+                pending_campaign,
                 now,
                 consent_version,
                 now,

@@ -5,13 +5,20 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-# The tag a pre-filled first message carries: "(core_bru_flagey)", as Telegram's deep link.
-CORE_TAG = re.compile(r"\((core_[a-z0-9_]{1,40})\)")
+# The tag a pre-filled first message carries, as Telegram's deep link does:
+# "(core_bru_flagey)", or with where the link was found, "(core_bru_flagey-poster)".
+CORE_TAG = re.compile(r"\((core_[a-z0-9_]{1,40}(?:-[a-z]{1,16})?)\)")
 
 
-def chat_link(number: str, greeting: str, core_id: str | None = None) -> str:
-    """Return https://wa.me/<number>?text=… with a greeting, and the core's tag if any."""
-    text = f"{greeting} ({'core_' + core_id})" if core_id else greeting
+def chat_link(number: str, greeting: str, start_arg: str | None = None) -> str:
+    """Return https://wa.me/<number>?text=… with a greeting, and the start tag if any.
+
+    `start_arg` is what Telegram's deep link would carry ("core_les_ogy-poster"); a bare core
+    id is taken as "core_<id>".
+    """
+    if start_arg and not start_arg.startswith("core_"):
+        start_arg = f"core_{start_arg}"
+    text = f"{greeting} ({start_arg})" if start_arg else greeting
     return f"https://wa.me/{number}?text={quote(text, safe='')}"
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from bot.channels.base import Button, IncomingKind, IncomingMessage, Outcome, Reply
+from bot.features.reach.links import Campaign, parse_start_arg
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, normalize_language
 from bot.reference import Core, Reference
 from bot.shared.access import unknown_command
@@ -30,7 +32,8 @@ CORES_PER_PAGE = 8
 SEARCH_RESULTS = 8
 _NO_CORE = "-"
 _PAGE = re.compile(r"[0-9]{1,4}")
-_DEEP_LINK = re.compile(r"^core_([a-z0-9_]{1,40})$")
+# Count a person who arrived through a tagged link: (channel, core id, campaign, stage).
+Arrived = Callable[[str, str, str, str], Awaitable[None]]
 _ROLE_EMOJI = {
     Role.SHOPKEEPER: "🏪",
     Role.CUSTOMER: "🛍️",
@@ -59,9 +62,10 @@ class _Ctx:
 class OnboardingService:
     """Drive onboarding and profile changes from user actions to replies."""
 
-    def __init__(self, db: Database, reference: Reference) -> None:
+    def __init__(self, db: Database, reference: Reference, arrived: Arrived | None = None) -> None:
         self._db = db
         self._ref = reference
+        self._arrived = arrived
         self._users = UserRepository(db)
         self._events = ProcessedEventRepository(db)
 
@@ -122,10 +126,10 @@ class OnboardingService:
         return Outcome((unknown_command(ctx.t),))
 
     async def _start(self, ctx: _Ctx) -> Outcome:
-        core = self._deep_link_core(ctx.msg.args)
+        core, campaign = self._deep_link(ctx.msg.args)
         user = ctx.user
         if user is None:
-            return Outcome((self._privacy_notice(ctx.lang, core),))
+            return Outcome((self._privacy_notice(ctx.lang, core, campaign),))
         if user.onboarded:
             if ctx.msg.text.strip().lower() == "start" and not user.announcements:
                 # The word typed without a slash (WhatsApp's opt-in word) by someone who
@@ -164,9 +168,12 @@ class OnboardingService:
             user = await self._finish_edit(user)
         return Outcome((self._profile_view(ctx.t, user),))
 
-    def _deep_link_core(self, args: str) -> Core | None:
-        match = _DEEP_LINK.match(args.strip())
-        return self._ref.core(match[1]) if match else None
+    def _deep_link(self, args: str) -> tuple[Core | None, str | None]:
+        """Return the core a link pre-selects and the campaign it is tagged with."""
+        parsed = parse_start_arg(args)
+        core = self._ref.core(parsed[0]) if parsed else None
+        campaign = parsed[1] if parsed and core else None
+        return core, (str(campaign) if campaign else None)
 
     # ---- free text ------------------------------------------------------------------------
 
@@ -243,11 +250,13 @@ class OnboardingService:
         core = self._ref.core(args[1]) if len(args) > 1 and args[1] != _NO_CORE else None
         if len(args) > 1 and args[1] != _NO_CORE and core is None:
             return self._invalid(ctx)
+        tagged = args[2] if len(args) > 2 and core is not None else None
+        campaign = tagged if tagged in set(Campaign) else None
         t = Translator(lang)
         if ctx.user is not None:
             return Outcome(notice=Translator(ctx.lang)("button.stale"))
         if action == "lang":
-            notice = self._privacy_notice(lang, core)
+            notice = self._privacy_notice(lang, core, campaign)
             return Outcome((Reply(notice.text, notice.buttons, edit=True),))
         if action == "no":
             return Outcome((Reply(t("privacy.declined"), edit=True),))
@@ -258,8 +267,11 @@ class OnboardingService:
             consent_version=CONSENT_VERSION,
             step=Step.ROLE,
             pending_core_id=core.id if core else None,
+            pending_campaign=campaign,
         )
         await self._users.record_consent(user.id, CONSENT_VERSION)
+        if core is not None and campaign is not None and self._arrived is not None:
+            await self._arrived(ctx.msg.channel, core.id, campaign, "consented")
         logger.info("user %s consented", user.id)
         return Outcome(
             (Reply(t("privacy.accepted"), edit=True), self._prompt(t, user)),
@@ -328,7 +340,13 @@ class OnboardingService:
             return self._invalid(ctx)
         if user.step is not Step.SECTOR:
             return self._stale(ctx)
-        user = await self._users.update(user.id, sector_id=sector.id, step=Step.DONE)
+        campaign = user.pending_campaign
+        user = await self._users.update(
+            user.id, sector_id=sector.id, step=Step.DONE, pending_campaign=None
+        )
+        if campaign and user.core_id and self._arrived is not None:
+            # Counted, then forgotten: the person keeps no trace of how they came.
+            await self._arrived(ctx.msg.channel, user.core_id, campaign, "onboarded")
         logger.info("user %s finished onboarding", user.id)
         return Outcome(
             (
@@ -446,9 +464,12 @@ class OnboardingService:
 
     # ---- rendering ------------------------------------------------------------------------
 
-    def _privacy_notice(self, lang: str, core: Core | None) -> Reply:
+    def _privacy_notice(self, lang: str, core: Core | None, campaign: str | None = None) -> Reply:
         t = Translator(lang)
         core_arg = core.id if core else _NO_CORE
+        if core is not None and campaign is not None:
+            # The link's campaign rides with the core until the person accepts.
+            core_arg = f"{core_arg}:{campaign}"
         text = t("privacy.notice")
         if core is not None:
             text = t("start.core_from_link", core=core.name(lang)) + "\n\n" + text

@@ -1,0 +1,1 @@
+"""Reach: posters, where people come from (campaign tags), invitations between neighbours."""
