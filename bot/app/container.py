@@ -36,6 +36,7 @@ from bot.features.partners.service import PartnerService
 from bot.features.privacy.flow import PrivacyFlow
 from bot.features.privacy.retention_store import Pruned, RetentionRepository
 from bot.features.reach.admin_flow import PosterAdminFlow
+from bot.features.reach.flow import InviteFlow
 from bot.features.reach.links import EntryLinks
 from bot.features.reach.service import CampaignService
 from bot.features.surveys.admin_flow import SurveyAdminFlow
@@ -257,6 +258,7 @@ async def open_services(settings: Settings) -> Services:
             announcements.routes(),
             EventFlow(events).routes(),
             LinkFlow(LinkService(db, users)).routes(),
+            InviteFlow(links, reference).routes(),
         ],
     )
     return Services(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import re
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,6 +12,8 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 import httpx
 import pytest
+import zxingcpp
+from PIL import Image
 from pydantic import SecretStr
 
 from bot.app.run import RunningBot, running_bot
@@ -164,3 +168,50 @@ async def test_admins_see_which_campaigns_bring_people_through_the_gate(
     assert command.returncode == 0, stderr.decode()
     out = stdout.decode()
     assert "Ogy\tposter\t3\t<2" in out and "neighbour\t<2\t<2" in out
+
+
+async def test_an_invitation_forwarded_to_a_neighbour_brings_them_to_the_same_core(
+    both: RunningBot, wa: WhatsAppEmulator, emulator: BotApiEmulator
+) -> None:
+    inviter = WaPhone(wa, WaUser("32470008803", "Inès"))
+    await inviter.send("Bonjour", until=translate("fr", "privacy.notice")[:20])
+    await inviter.choose(translate("fr", "privacy.accept"), until=translate("fr", "role.question"))
+    await inviter.choose(
+        translate("fr", "role.shopkeeper"), until=translate("fr", "territory.question")
+    )
+    await inviter.choose("Lessines", until="1/1")
+    await inviter.choose("Ogy", until=translate("fr", "sector.question"))
+    await inviter.choose("🥖", until="🎉")
+    await inviter.send("/profile", until="👤")
+    messages = await inviter.choose(translate("fr", "invite.button"))
+    while not any(m.type == "image" for m in messages):
+        messages += await inviter.wait(messages[-1].index + 1)
+    forward = next(m.text for m in messages if "https://t.me/" in m.text)
+    image = next(m for m in messages if m.type == "image")
+    # The QR codes on the screen hold the same links as the message, tagged "neighbour".
+    assert image.media_id is not None
+    shown = sorted(
+        r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(wa.media(image.media_id))))
+    )
+    links = sorted(re.findall(r"https://\S+", forward))
+    assert shown == links and len(links) == 2
+    assert all("core_les_ogy-neighbour" in unquote(link) for link in links)
+    # Nothing in it says who sent it.
+    assert "32470008803" not in forward and "Inès" not in forward
+
+    # A neighbour on Telegram follows the forwarded link.
+    start = parse_qs(urlparse(next(x for x in links if "t.me" in x)).query)["start"][0]
+    neighbour = Phone(emulator, FakeUser(id=9803, language_code="fr"))
+    await neighbour.send(f"/start {start}", until=translate("fr", "privacy.notice")[:20])
+    await neighbour.tap(translate("fr", "privacy.accept"), until=translate("fr", "role.question"))
+    await neighbour.tap(
+        translate("fr", "role.shopkeeper"), until=translate("fr", "sector.question")
+    )
+    await neighbour.tap("🥖", until="🎉")
+    row = await both.services.db.fetch_one("SELECT core_id FROM users WHERE external_id = '9803'")
+    assert row is not None and row[0] == "les_ogy"
+    counts = await both.services.db.fetch_all(
+        "SELECT campaign, channel, consented, onboarded FROM campaign_arrivals"
+    )
+    assert [tuple(r) for r in counts] == [("neighbour", "telegram", 1, 1)]
+    assert wa.rejected == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,11 +37,22 @@ class ListWords:
     more_hint: str  # its description
 
 
+_URL = re.compile(r"(https?://[^\s<>\"]+)")
+
+
 def neutralise(text: str) -> str:
-    """Keep WhatsApp from reading *, _, ~ and ` in a text as formatting (it has no escape)."""
+    """Keep WhatsApp from reading *, _, ~ and ` in a text as formatting (it has no escape).
+
+    Links are left whole: WhatsApp does not format inside them, and a joiner would break them.
+    """
     if not any(marker in text for marker in _MARKERS):
         return text
-    return "".join(f"{char}{_JOINER}" if char in _MARKERS else char for char in text)
+    parts = _URL.split(text)
+    # split() with a group keeps the links at odd places.
+    return "".join(
+        part if index % 2 else "".join(f"{c}{_JOINER}" if c in _MARKERS else c for c in part)
+        for index, part in enumerate(parts)
+    )
 
 
 def fit(text: str, limit: int) -> str:

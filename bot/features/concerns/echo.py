@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bot.channels.base import Reply
+from bot.channels.base import Button, Reply
 from bot.features.concerns.service import ConcernService, FactorEcho
+from bot.features.reach.links import INVITE_BUTTON_DATA
 from bot.i18n import Translator
 from bot.reference import Reference
 from bot.resources import Resources
@@ -44,7 +45,10 @@ class Echo:
     async def echo_reply(self, user: User, factors: tuple[str, ...]) -> Reply:
         """Say how many others raised these factors, and where help is."""
         echoes = await self._concerns.echo(user, [f for f in FACTOR_IDS if f in factors])
-        return Reply(self._echo_text(Translator(user.language), user, echoes))
+        t = Translator(user.language)
+        # A neighbour who joins makes the echo louder: the offer comes with it.
+        invite = ((Button(t("invite.button"), INVITE_BUTTON_DATA),),)
+        return Reply(self._echo_text(t, user, echoes), invite)
 
     def _echo_text(self, t: Translator, user: User, echoes: list[FactorEcho]) -> str:
         core = self._ref.core(user.core_id) if user.core_id else None

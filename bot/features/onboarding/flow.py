@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.channels.base import Button, IncomingKind, IncomingMessage, Outcome, Reply
-from bot.features.reach.links import Campaign, parse_start_arg
+from bot.features.reach.links import INVITE_BUTTON_DATA, Campaign, parse_start_arg
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, normalize_language
 from bot.reference import Core, Reference
 from bot.shared.access import unknown_command
@@ -613,6 +613,7 @@ class OnboardingService:
                 if user.quote_consent
                 else Button(t("quotes.accept"), "pf:qt:on"),
             ),
+            (Button(t("invite.button"), INVITE_BUTTON_DATA),),
         )
         return Reply(text, rows)
 

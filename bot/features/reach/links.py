@@ -20,6 +20,12 @@ _START_ARG = re.compile(r"^core_([a-z0-9_]{1,40})(?:-([a-z]{1,16}))?$")
 _CODE = re.compile(rf"^[{_CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
 
 
+# The button (and its data) that offers to invite a neighbour, shown after the echo and in
+# /profile; the reach feature answers it.
+INVITE_PREFIX = "rc"
+INVITE_BUTTON_DATA = "rc:inv"
+
+
 class Campaign(StrEnum):
     """Where a link or QR code was found (kept with no one's identity)."""
 

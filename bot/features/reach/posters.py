@@ -18,6 +18,7 @@ import matplotlib
 import segno
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
+from PIL import Image, ImageDraw, ImageFont
 
 from bot.features.reach.links import Campaign, EntryLinks, EntryPoint
 from bot.i18n import translate
@@ -194,10 +195,33 @@ def render_poster(
     return bytes(pdf.output())
 
 
-def _qr_png(url: str) -> io.BytesIO:
+def invitation_card(codes: Sequence[tuple[str, str]]) -> bytes:
+    """Return a PNG to show on a phone: one QR code per app, each with its name above it."""
+    images = [Image.open(_qr_png(url, scale=8)) for _, url in codes]
+    side = max(image.size[0] for image in images)
+    label_height = 64
+    card = Image.new("RGB", (side * len(images), side + label_height), "white")
+    font = ImageFont.truetype(str(_FONTS / "DejaVuSans-Bold.ttf"), 32)
+    draw = ImageDraw.Draw(card)
+    for index, ((label, _), image) in enumerate(zip(codes, images, strict=True)):
+        left = side * index
+        width = draw.textlength(label, font=font)
+        draw.text((left + (side - width) / 2, 16), label, fill=_INK, font=font)
+        card.paste(image.convert("RGB"), (left, label_height))
+    out = io.BytesIO()
+    card.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def channel_name(channel: str) -> str:
+    """Return an app's name as people know it."""
+    return _CHANNEL_NAMES.get(channel, channel)
+
+
+def _qr_png(url: str, scale: int = 10) -> io.BytesIO:
     """Return a QR code as a PNG (error correction M: a smudged poster still scans)."""
     out = io.BytesIO()
-    segno.make(url, error="m", micro=False).save(out, kind="png", scale=10, border=4)
+    segno.make(url, error="m", micro=False).save(out, kind="png", scale=scale, border=4)
     out.seek(0)
     return out
 

@@ -151,6 +151,10 @@ def test_what_people_typed_is_never_read_as_formatting() -> None:
         assert f"{marker}\u200d" in shown
     assert shown.replace("\u200d", "") == "*rent* is _too_ ~high~ `now`"
     assert neutralise("plain text") == "plain text"
+    # A link stays whole (a joiner would break it); the words around it do not.
+    link = "https://t.me/echoppe_bot?start=core_les_ogy-neighbour"
+    shown = neutralise(f"_Join_: {link} _now_")
+    assert link in shown and shown.startswith("_\u200dJoin_\u200d")
 
 
 class _Ledger:
