@@ -229,3 +229,9 @@ class MemoryPort:
     def texts(self) -> list[str]:
         """Return the texts sent, in order."""
         return [reply.text for _, reply in self.sent]
+
+
+def echo_line(lang: str, factor: str, *places: tuple[str, int]) -> str:
+    """Return the echo's line for a factor with the counts of the places shown."""
+    shown = " · ".join(translate(lang, "echo.place", place=name, n=n) for name, n in places)
+    return translate(lang, "echo.line", factor=factor, places=shown)

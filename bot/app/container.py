@@ -169,7 +169,7 @@ async def open_services(settings: Settings) -> Services:
         follow_ups=follow_ups,
         voices_removed=barometer.forget_cache,
     )
-    echo = Echo(concerns, reference, taxonomy(), resources, settings.anonymity_k)
+    echo = Echo(barometer, reference, taxonomy(), resources, settings.anonymity_k)
     flow = ConcernFlow(concerns, taxonomy(), echo, onboarding.prompt_for)
     barometer_flow = BarometerFlow(
         barometer, echo, reference, taxonomy(), settings.anonymity_k, settings.tz

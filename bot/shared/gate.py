@@ -19,13 +19,15 @@ def nested(counts: Sequence[int], k: int) -> list[int | None]:
     """Gate counts of places each inside the next (core, territory, everywhere).
 
     Each is shown only when at least k, and only when it differs from the nearest smaller
-    place shown by 0 or by k or more: else the difference would be a small group.
+    place shown by 0 or by k or more: else the difference would be a small group. A larger
+    place counted earlier (a cached figure) that shows fewer than the smaller one is hidden
+    too: it would read as nonsense, and its gap could be small.
     """
     shown: list[int | None] = []
     inner: int | None = None
     for count in counts:
         value = visible(count, k)
-        if value is not None and inner is not None and 0 < value - inner < k:
+        if value is not None and inner is not None and value != inner and value - inner < k:
             value = None
         shown.append(value)
         if value is not None:

@@ -15,7 +15,7 @@ from bot.emulator import BotApiEmulator
 from bot.features.follow_ups.jobs import question_sender
 from bot.i18n import translate
 from nlp.taxonomy import FACTOR_IDS, taxonomy
-from tests.support import Phone, onboard
+from tests.support import Phone, echo_line, onboard
 
 PhoneFactory = Callable[..., Phone]
 ROADWORKS_FR = "Les travaux devant le magasin bloquent tout depuis des semaines, personne ne passe"
@@ -60,14 +60,16 @@ async def test_barometer_chart_suppression_and_me_too(
     roadworks = taxonomy().get("roadworks").title("fr")
     me_too = taxonomy().get("roadworks").short_title("fr")
     in_ogy = [make_phone(9400 + i, "fr") for i in range(3)]
-    elsewhere = make_phone(9405, "fr")
+    elsewhere = [make_phone(9405, "fr"), make_phone(9406, "fr")]
     me = make_phone(9410, "fr")
     for phone in in_ogy:
         await onboard(phone)
-    await onboard(elsewhere, core="Ghoy")
+    for phone in elsewhere:
+        await onboard(phone, core="Ghoy")
     await onboard(me)
-    # Two people of Ogy and one of Ghoy raise roadworks: 2 in Ogy (= k), 3 in Lessines.
-    for phone in (*in_ogy[:2], elsewhere):
+    # Two people of Ogy and two of Ghoy raise roadworks: 2 in Ogy (= k), 4 in Lessines (the
+    # two outside Ogy are a group of k, so both numbers can show).
+    for phone in (*in_ogy[:2], *elsewhere):
         await raise_concern(phone)
 
     events = await me.send("/barometer", until=translate("fr", "barometer.me_too_hint")[:10])
@@ -79,7 +81,7 @@ async def test_barometer_chart_suppression_and_me_too(
     width, height = png_size(image)
     assert width >= 600 and height >= 400
     text = me.last_text()
-    assert f"1. {roadworks} : 2" in text and f"1. {roadworks} : 3" in text
+    assert f"1. {roadworks} : 2" in text and f"1. {roadworks} : 4" in text
     assert translate("fr", "barometer.rest_hidden", k=2) in text
     # Only roadworks reaches k: it is the only "me too" offered.
     assert me.buttons() == [translate("fr", "barometer.me_too_button", factor=me_too)]
@@ -90,8 +92,9 @@ async def test_barometer_chart_suppression_and_me_too(
 
     message_id, data = me.find_button(translate("fr", "barometer.me_too_button", factor=""))
     await me.tap_data(message_id, data, until="🤝")
-    line = dict(factor=roadworks, core="Ogy", in_core=2, territory="Lessines", in_territory=3)
-    assert translate("fr", "echo.line", **line) in me.last_text()
+    everywhere = translate("fr", "echo.everywhere")
+    line = echo_line("fr", roadworks, ("Ogy", 2), ("Lessines", 4), (everywhere, 4))
+    assert line in me.last_text()
     assert await voices(bot_k2, me) == [("roadworks", "raised", "me_too")]
     answers = [
         e

@@ -13,7 +13,7 @@ from bot.emulator import BotApiEmulator
 from bot.features.concerns.store import ConcernStatus
 from bot.i18n import translate
 from nlp.taxonomy import taxonomy
-from tests.support import Phone, eventually, onboard
+from tests.support import Phone, echo_line, eventually, onboard
 
 PhoneFactory = Callable[..., Phone]
 
@@ -21,7 +21,8 @@ PhoneFactory = Callable[..., Phone]
 @pytest.fixture
 async def bot_k2(settings: Settings) -> AsyncIterator[RunningBot]:
     """Run the bot with an anonymity threshold of 2, so a test needs few people."""
-    async with running_bot(settings.model_copy(update={"anonymity_k": 2}), poll_timeout=1) as b:
+    changed = settings.model_copy(update={"anonymity_k": 2, "barometer_cache_seconds": 0})
+    async with running_bot(changed, poll_timeout=1) as b:
         yield b
 
 
@@ -51,14 +52,16 @@ async def test_confirm_path_echo_and_threshold(
         return str(events[-1].text)
 
     echo_first = await report(others[0])
-    # Nobody else yet: "fewer than 2" in the core and in the territory.
-    assert echo_first.count(translate("fr", "echo.fewer", k=2)) == 2
+    # Nobody else yet, anywhere: no number, but what the voice is for, and where help is.
+    assert translate("fr", "echo.header_first") in echo_first
+    assert translate("fr", "echo.first", k=2) in echo_first
+    assert translate("fr", "echo.help_header") in echo_first
     await report(others[1])
     echo = await report(me)
-    line = dict(factor=title, core="Ogy", in_core=2, territory="Lessines", in_territory=2)
-    assert translate("fr", "echo.line", **line) in echo
+    everywhere = translate("fr", "echo.everywhere")
+    assert echo_line("fr", title, ("Ogy", 2), ("Lessines", 2), (everywhere, 2)) in echo
     assert translate("fr", "echo.help_header") in echo and "https://" in echo
-    assert translate("fr", "echo.fewer", k=2) not in echo
+    assert translate("fr", "echo.first", k=2) not in echo
     assert [s for s, _, _ in await concerns_of(bot_k2, me)] == [ConcernStatus.CONFIRMED]
     # Free text is never shown back, to anyone: only counts.
     for phone in [*others, me]:

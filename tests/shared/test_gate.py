@@ -20,6 +20,8 @@ def test_a_place_and_the_larger_place_around_it_never_differ_by_a_small_group() 
     # Core 5, territory 7 hidden, everywhere 9: 9 - 5 = 4 is still a small group.
     assert nested([5, 7, 9], 5) == [5, None, None]
     assert nested([5, 7, 12], 5) == [5, None, 12]
+    # A wider count taken earlier (cached) that is now below the core's is not shown.
+    assert nested([7, 5, 12], 5) == [7, None, 12]
 
 
 def test_parts_left_out_are_none_or_at_least_k() -> None:

@@ -100,8 +100,20 @@ class BarometerFlow:
     def _text(self, t: Translator, user: User, barometer: Barometer) -> Reply:
         core_name, territory_name = self._place_names(user)
         lines = [t("barometer.header", role=self._role(t, user))]
-        for name, scope in ((core_name, barometer.core), (territory_name, barometer.territory)):
-            lines += ["", t("barometer.place", place=name), *self._scope_lines(t, scope)]
+        places = (
+            (core_name, barometer.core),
+            (territory_name, barometer.territory),
+            (t("echo.everywhere"), barometer.everywhere),
+        )
+        for index, (name, scope) in enumerate(places):
+            lines += ["", t("barometer.place", place=name)]
+            if index == 0 and not scope.shown:
+                # Closed until enough voices of the core: no number, not even how far it is.
+                lines.append(t("barometer.core_closed"))
+            else:
+                lines += self._scope_lines(t, scope)
+        if not any(scope.shown for _, scope in places):
+            lines += ["", t("barometer.first", k=self._k)]
         outcomes = barometer.territory.outcomes
         if any(n is not None for n in outcomes.values()):
             lines += [
@@ -179,7 +191,11 @@ class BarometerFlow:
 
         return BarChart(
             title=t("barometer.chart_title", role=self._role(t, user)),
-            panels=(panel(core_name, barometer.core), panel(territory_name, barometer.territory)),
+            panels=(
+                panel(core_name, barometer.core),
+                panel(territory_name, barometer.territory),
+                panel(t("echo.everywhere"), barometer.everywhere),
+            ),
             current_label=t("barometer.chart_current"),
             previous_label=t("barometer.chart_previous"),
             suppressed_label=t("barometer.chart_suppressed", k=self._k),

@@ -5,14 +5,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from bot.features.concerns.store import Concern, ConcernRepository, FactorTrend, Scope
+from bot.features.concerns.store import (
+    EVERYWHERE_ID,
+    Concern,
+    ConcernRepository,
+    FactorTrend,
+    Scope,
+)
 from bot.features.follow_ups.service import FollowUpService
 from bot.features.follow_ups.store import FollowUpAnswer, FollowUpRepository
+from bot.shared.gate import nested, visible
 from bot.storage import Database, ProcessedEventRepository, User
 from nlp.taxonomy import FACTOR_IDS
 
@@ -69,17 +76,37 @@ class ScopeBarometer:
 
 @dataclass(frozen=True)
 class Barometer:
-    """The core's and the territory's barometers, as seen by one person."""
+    """The core's, the territory's and everywhere's barometers, as seen by one person."""
 
     role: str | None
     core: ScopeBarometer
     territory: ScopeBarometer
+    everywhere: ScopeBarometer
+
+    def stat(self, factor: str) -> tuple[FactorStat, FactorStat, FactorStat]:
+        """Return a factor's cells in the core, the territory and everywhere."""
+        return tuple(  # type: ignore[return-value]
+            next(s for s in scope.stats if s.factor == factor)
+            for scope in (self.core, self.territory, self.everywhere)
+        )
+
+    def opened(self, factor: str) -> bool:
+        """Return whether the core's barometer shows this factor (enough voices there)."""
+        return self.stat(factor)[0].current is not None
 
     @property
     def me_too_factors(self) -> tuple[str, ...]:
         """Return the factors offered as "me too": the core's top ones, else the territory's."""
         source = self.core.shown or self.territory.shown
         return tuple(s.factor for s in source[:ME_TOO_BUTTONS])
+
+
+def _ordered(stats: Iterable[FactorStat]) -> tuple[FactorStat, ...]:
+    """Shown cells by size; hidden ones in taxonomy order, so that their rank leaks nothing."""
+    order = {f: i for i, f in enumerate(FACTOR_IDS)}
+    return tuple(
+        sorted(stats, key=lambda s: (s.current is None, -(s.current or 0), order.get(s.factor, 0)))
+    )
 
 
 class MeTooStatus(StrEnum):
@@ -109,6 +136,10 @@ class _Counts:
     trends: list[FactorTrend]
 
 
+# A shared count's key: (scope, scope id, role).
+_Key = tuple[str, str | None, str | None]
+
+
 @dataclass
 class _Cached:
     expires: float
@@ -135,8 +166,8 @@ class BarometerService:
         self._k = anonymity_k
         self._ttl = territory_cache_s
         self._clock = clock
-        self._cache: dict[tuple[str | None, str | None], _Cached] = {}
-        self._cache_locks: dict[tuple[str | None, str | None], asyncio.Lock] = {}
+        self._cache: dict[_Key, _Cached] = {}
+        self._cache_locks: dict[_Key, asyncio.Lock] = {}
         self._generation = 0
 
     async def _count(self, scope: Scope, scope_id: str | None, role: str | None) -> _Counts:
@@ -156,56 +187,101 @@ class BarometerService:
         return _Counts(since, split, until, trends)
 
     async def barometer(self, user: User) -> Barometer:
-        """Return the barometer of the user's core and territory, among people of their role."""
-        role = user.role.value if user.role else None
-        core = await self._scope(
-            user, Scope.CORE, await self._count(Scope.CORE, user.core_id, role)
-        )
-        territory_counts = await self._territory_counts(user.territory_id, role)
-        territory = await self._scope(user, Scope.TERRITORY, territory_counts)
-        return Barometer(role=role, core=core, territory=territory)
+        """Return the barometer of the user's core, territory and everywhere, among their role.
 
-    async def _territory_counts(self, territory_id: str | None, role: str | None) -> _Counts:
-        # A territory's counts are the same for everyone of a role (the viewer's own voice is
-        # taken out afterwards) and cost ~80 ms on a million concerns: shared, briefly cached.
-        key = (territory_id, role)
+        Every count is of other people (the viewer's own voice is taken out) over 30 days, and
+        goes through the one gate: under k it is hidden, and a place never shows a number that
+        differs from the smaller place inside it by 1 to k-1. The echo reads the same counts.
+        """
+        role = user.role.value if user.role else None
+        places = (
+            (Scope.CORE, user.core_id, await self._count(Scope.CORE, user.core_id, role)),
+            (
+                Scope.TERRITORY,
+                user.territory_id,
+                await self._shared_counts(Scope.TERRITORY, user.territory_id, role),
+            ),
+            (
+                Scope.EVERYWHERE,
+                EVERYWHERE_ID,
+                await self._shared_counts(Scope.EVERYWHERE, EVERYWHERE_ID, role),
+            ),
+        )
+        raw = [
+            await self._raw(user, scope, scope_id, counts) for scope, scope_id, counts in places
+        ]
+        gated: list[dict[str, FactorStat]] = [{}, {}, {}]
+        for factor in FACTOR_IDS:
+            now = nested([r[factor][0] for r in raw], self._k)
+            before = nested([r[factor][1] for r in raw], self._k)
+            for index in range(3):
+                current, previous = now[index], before[index]
+                trend = None
+                if current is not None:
+                    trend = trend_of(current, previous) if previous is not None else Trend.NEW
+                gated[index][factor] = FactorStat(factor, current, previous, trend)
+        scopes = []
+        for (scope, scope_id, counts), stats in zip(places, gated, strict=True):
+            scopes.append(
+                ScopeBarometer(
+                    scope_id=scope_id,
+                    stats=_ordered(stats.values()),
+                    outcomes=await self._outcome_counts(user, scope, scope_id, counts, role),
+                )
+            )
+        return Barometer(role=role, core=scopes[0], territory=scopes[1], everywhere=scopes[2])
+
+    async def _shared_counts(
+        self, scope: Scope, scope_id: str | None, role: str | None
+    ) -> _Counts:
+        # A territory's (or everywhere's) counts are the same for everyone of a role (the
+        # viewer's own voice is taken out afterwards) and cost ~80 ms on a million concerns:
+        # shared, briefly cached.
+        key = (scope.value, scope_id, role)
         lock = self._cache_locks.setdefault(key, asyncio.Lock())
         async with lock:
             entry = self._cache.get(key)
             if entry is not None and entry.expires > time.monotonic():
                 return entry.counts
             generation = self._generation
-            counts = await self._count(Scope.TERRITORY, territory_id, role)
+            counts = await self._count(scope, scope_id, role)
             self._keep(key, counts, generation)
             return counts
 
-    def _keep(self, key: tuple[str | None, str | None], counts: _Counts, generation: int) -> None:
+    def _keep(
+        self, key: tuple[str, str | None, str | None], counts: _Counts, generation: int
+    ) -> None:
         # Counts begun before a voice was deleted may still hold it: never keep those, or the
         # deleter would be counted in what they are shown (and learn a suppressed count).
         if generation == self._generation:
             self._cache[key] = _Cached(time.monotonic() + self._ttl, counts)
 
     async def refresh(self, territory_ids: list[str], roles: list[str | None]) -> int:
-        """Recompute every shared territory count ahead of time; return how many."""
+        """Recompute the shared counts (territories, everywhere) ahead of time; return how many."""
         done = 0
-        for territory_id in territory_ids:
+        places = [(Scope.TERRITORY, t) for t in territory_ids] + [
+            (Scope.EVERYWHERE, EVERYWHERE_ID)
+        ]
+        for scope, scope_id in places:
             for role in roles:
-                key = (territory_id, role)
+                key = (scope.value, scope_id, role)
                 async with self._cache_locks.setdefault(key, asyncio.Lock()):
                     generation = self._generation
-                    counts = await self._count(Scope.TERRITORY, territory_id, role)
+                    counts = await self._count(scope, scope_id, role)
                     self._keep(key, counts, generation)
                 done += 1
         return done
 
     def forget_cache(self) -> None:
-        """Drop the shared territory counts: call it whenever voices are deleted."""
+        """Drop the shared counts: call it whenever voices are deleted."""
         self._generation += 1
         self._cache.clear()
 
-    async def _scope(self, user: User, scope: Scope, counts: _Counts) -> ScopeBarometer:
+    async def _raw(
+        self, user: User, scope: Scope, scope_id: str | None, counts: _Counts
+    ) -> dict[str, tuple[int, int]]:
+        """Return per factor (people now, people the 30 days before), the viewer taken out."""
         role = user.role.value if user.role else None
-        scope_id = user.core_id if scope is Scope.CORE else user.territory_id
         # The viewer never counts toward what they are shown: take out their own voices, but
         # only those the (possibly cached) counts could have seen.
         own = await self._concerns.own_voices(
@@ -217,25 +293,20 @@ class BarometerService:
             split=counts.split,
             until=counts.until,
         )
-        stats: list[FactorStat] = []
+        raw: dict[str, tuple[int, int]] = {}
         for t in counts.trends:
             mine_now, mine_before = own.get(t.factor, (False, False))
-            current = max(0, t.current - int(mine_now))
-            previous = max(0, t.previous - int(mine_before))
-            shown = current >= self._k
-            known_before = previous >= self._k
-            trend = trend_of(current, previous) if known_before else Trend.NEW
-            stats.append(
-                FactorStat(
-                    factor=t.factor,
-                    current=current if shown else None,
-                    previous=previous if known_before else None,
-                    trend=trend if shown else None,
-                )
+            raw[t.factor] = (
+                max(0, t.current - int(mine_now)),
+                max(0, t.previous - int(mine_before)),
             )
-        # Shown cells by size; suppressed ones in taxonomy order, so their rank leaks nothing.
-        order = {f: i for i, f in enumerate(FACTOR_IDS)}
-        stats.sort(key=lambda s: (s.current is None, -(s.current or 0), order.get(s.factor, 0)))
+        return raw
+
+    async def _outcome_counts(
+        self, user: User, scope: Scope, scope_id: str | None, counts: _Counts, role: str | None
+    ) -> dict[FollowUpAnswer, int | None]:
+        if scope is Scope.EVERYWHERE:
+            return dict.fromkeys(FollowUpAnswer)
         outcomes = await self._outcomes.outcomes(
             scope_column=scope.value,
             scope_id=scope_id,
@@ -244,13 +315,7 @@ class BarometerService:
             exclude_user_id=user.id,
         )
         counted = {o.answer: o.people for o in outcomes}
-        return ScopeBarometer(
-            scope_id=scope_id,
-            stats=tuple(stats),
-            outcomes={
-                a: (n if (n := counted.get(a, 0)) >= self._k else None) for a in FollowUpAnswer
-            },
-        )
+        return {a: visible(counted.get(a, 0), self._k) for a in FollowUpAnswer}
 
     async def me_too(self, user: User, factor: str, event_key: str) -> MeToo:
         """Add the user's voice to a factor, at most once per factor per 30 days."""

@@ -18,7 +18,6 @@ from nlp.taxonomy import FACTOR_IDS
 logger = logging.getLogger(__name__)
 
 Classify = Callable[[str], Awaitable[list[str]]]
-ECHO_WINDOW = timedelta(days=30)
 SAME_TEXT_WINDOW = timedelta(minutes=1)
 FLOOD_WINDOW = timedelta(hours=1)
 
@@ -44,15 +43,6 @@ class Intake:
 
     status: IntakeStatus
     concern: Concern | None = None
-
-
-@dataclass(frozen=True)
-class FactorEcho:
-    """Say how many others raised a factor; None means fewer than the anonymity threshold."""
-
-    factor: str
-    in_core: int | None
-    in_territory: int | None
 
 
 def _ago(delta: timedelta) -> str:
@@ -196,25 +186,6 @@ class ConcernService:
             if self._follow_ups is not None:
                 await self._follow_ups.plan(user, confirmed, confirmed.draft)
             return confirmed
-
-    async def echo(self, user: User, factors: Sequence[str]) -> list[FactorEcho]:
-        """Count the others of the same role who raised each factor, suppressing small counts."""
-        counts = await self._concerns.echo_counts(
-            factors=list(factors),
-            core_id=user.core_id,
-            territory_id=user.territory_id,
-            role=user.role.value if user.role else None,
-            since=_ago(ECHO_WINDOW),
-            exclude_user_id=user.id,
-        )
-        return [
-            FactorEcho(
-                factor=c.factor,
-                in_core=c.in_core if c.in_core >= self._k else None,
-                in_territory=c.in_territory if c.in_territory >= self._k else None,
-            )
-            for c in counts
-        ]
 
     async def history(self, user: User, limit: int = HISTORY_SIZE) -> list[Concern]:
         """Return the user's own recent concerns, newest first."""

@@ -62,16 +62,6 @@ def _to_concern(row: aiosqlite.Row) -> Concern:
     return Concern.model_validate(data)
 
 
-class EchoCount(BaseModel):
-    """Count the other people who raised one factor, in the core and in the territory."""
-
-    model_config = ConfigDict(frozen=True)
-
-    factor: str
-    in_core: int
-    in_territory: int
-
-
 class FactorTrend(BaseModel):
     """Count distinct people with a voice on a factor now and in the window before."""
 
@@ -87,6 +77,18 @@ class Scope(StrEnum):
 
     CORE = "core_id"
     TERRITORY = "territory_id"
+    # Every territory Échoppe listens in (its scope id is EVERYWHERE_ID).
+    EVERYWHERE = "everywhere"
+
+
+EVERYWHERE_ID = "*"
+
+
+def _scope_clause(scope: Scope, prefix: str = "") -> str:
+    """Return the WHERE condition of a scope; its one parameter is the scope id."""
+    if scope is Scope.EVERYWHERE:
+        return "? IS NOT NULL"
+    return f"{prefix}{scope.value} = ?"
 
 
 class ConcernRepository:
@@ -259,7 +261,7 @@ class ConcernRepository:
         sql = (
             "SELECT COUNT(DISTINCT CASE WHEN confirmed_at >= ? THEN user_id END),"
             " COUNT(DISTINCT CASE WHEN confirmed_at < ? THEN user_id END)"
-            f" FROM concern_factors WHERE {scope.value} = ? AND role IS ? AND factor = ?"
+            f" FROM concern_factors WHERE {_scope_clause(scope)} AND role IS ? AND factor = ?"
             " AND confirmed_at >= ? AND confirmed_at <= ?"
         )
         trends: list[FactorTrend] = []
@@ -288,7 +290,7 @@ class ConcernRepository:
             # rather scan the whole territory (80 ms instead of 0.1 on a million concerns).
             "SELECT factor, MAX(confirmed_at >= ?), MAX(confirmed_at < ?) FROM concern_factors"
             " WHERE user_id = ? AND confirmed_at >= ? AND confirmed_at <= ?"
-            f" AND +{scope.value} = ? AND +role IS ? GROUP BY factor",
+            f" AND {_scope_clause(scope, '+')} AND +role IS ? GROUP BY factor",
             (split, split, user_id, since, until, scope_id, role),
         )
         return {str(r[0]): (bool(r[1]), bool(r[2])) for r in rows}
@@ -309,38 +311,6 @@ class ConcernRepository:
             (user_id, text_hash, since),
         )
         return None if row is None else _to_concern(row)
-
-    async def echo_counts(
-        self,
-        *,
-        factors: Sequence[str],
-        core_id: str | None,
-        territory_id: str | None,
-        role: str | None,
-        since: str,
-        exclude_user_id: int,
-    ) -> list[EchoCount]:
-        """Count distinct OTHER people of the same role who confirmed each factor since a time."""
-        counts: list[EchoCount] = []
-        for factor in factors:
-            core = await self._db.fetch_one(
-                "SELECT COUNT(DISTINCT user_id) FROM concern_factors WHERE core_id = ?"
-                " AND role IS ? AND factor = ? AND confirmed_at >= ? AND user_id != ?",
-                (core_id, role, factor, since, exclude_user_id),
-            )
-            territory = await self._db.fetch_one(
-                "SELECT COUNT(DISTINCT user_id) FROM concern_factors WHERE territory_id = ?"
-                " AND role IS ? AND factor = ? AND confirmed_at >= ? AND user_id != ?",
-                (territory_id, role, factor, since, exclude_user_id),
-            )
-            counts.append(
-                EchoCount(
-                    factor=factor,
-                    in_core=int(core[0]) if core else 0,
-                    in_territory=int(territory[0]) if territory else 0,
-                )
-            )
-        return counts
 
     async def hold_text(self, user_id: int, text: str, keep_at_most: int) -> bool:
         """Keep a message until onboarding is finished; False when the user has enough kept."""

@@ -252,7 +252,8 @@ async def test_refresh_warms_the_shared_territory_counts(db: Database) -> None:
     for person in others[:4]:
         await voice(db, person, "safety_image", 1)
     service = BarometerService(db, anonymity_k=5, territory_cache_s=3600)
-    assert await service.refresh(["lessines", "brussels"], ["shopkeeper", "customer"]) == 4
+    # Two territories and everywhere, for two roles.
+    assert await service.refresh(["lessines", "brussels"], ["shopkeeper", "customer"]) == 6
     await voice(db, others[4], "safety_image", 0)
     # The warm counts are served as they were (4: suppressed)...
     stats = {s.factor: s.current for s in (await service.barometer(me)).territory.stats}

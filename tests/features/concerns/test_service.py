@@ -113,37 +113,6 @@ async def test_other_peoples_concerns_are_out_of_reach(db: Database) -> None:
     assert unchanged is not None and unchanged.draft == ("staff",)
 
 
-async def test_echo_counts_others_and_suppresses_small_counts(db: Database) -> None:
-    me = await make_user(db, "me")
-    svc = service(db, ["roadworks"], k=5)
-
-    async def raise_it(ref: str, core: str = "bru_flagey", role: Role = Role.SHOPKEEPER) -> None:
-        user = await make_user(db, ref, core=core, role=role)
-        intake = await svc.intake(user, f"travaux {ref}", key())
-        assert intake.concern is not None
-        assert await svc.confirm(user, intake.concern.id, key()) is not None
-
-    for i in range(4):
-        await raise_it(f"core{i}")
-    await raise_it("other_core", core="bru_rue_neuve")
-    await raise_it("landlord", role=Role.LANDLORD)
-    mine = await svc.intake(me, "travaux chez moi", key())
-    assert mine.concern is not None
-    await svc.confirm(me, mine.concern.id, key())
-    echo = await svc.echo(me, ["roadworks", "staff"])
-    # 4 others in my core (fewer than 5: hidden); 5 in the territory with my role (shown).
-    assert [(e.factor, e.in_core, e.in_territory) for e in echo] == [
-        ("roadworks", None, 5),
-        ("staff", None, None),
-    ]
-    await raise_it("core4")
-    echo = await svc.echo(me, ["roadworks"])
-    assert (echo[0].in_core, echo[0].in_territory) == (5, 6)
-    # Concerns older than 30 days stop counting.
-    await db.execute("UPDATE concern_factors SET confirmed_at = '2000-01-01T00:00:00+00:00'")
-    assert (await svc.echo(me, ["roadworks"]))[0].in_territory is None
-
-
 @pytest.mark.parametrize("text", ["Le proprio augmente encore le loyer de 12%", "ok merci"])
 async def test_real_classifier_runs_off_the_loop(db: Database, text: str) -> None:
     classify = OffLoopClassifier(get_classifier)
