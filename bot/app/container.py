@@ -36,8 +36,9 @@ from bot.features.partners.service import PartnerService
 from bot.features.privacy.flow import PrivacyFlow
 from bot.features.privacy.retention_store import Pruned, RetentionRepository
 from bot.features.reach.admin_flow import PosterAdminFlow
-from bot.features.reach.flow import InviteFlow
+from bot.features.reach.flow import ReachFlow
 from bot.features.reach.links import EntryLinks
+from bot.features.reach.nudges import NudgeService
 from bot.features.reach.service import CampaignService
 from bot.features.surveys.admin_flow import SurveyAdminFlow
 from bot.features.surveys.definitions import Surveys
@@ -84,6 +85,7 @@ class Services:
     classifier: OffLoopClassifier
     concerns: ConcernService
     barometer: BarometerService
+    barometer_flow: BarometerFlow
     follow_ups: FollowUpService
     follow_up_flow: FollowUpFlow
     partners: PartnerService
@@ -99,6 +101,8 @@ class Services:
     # The links into the bot on each configured channel (posters, invitations, /go/).
     links: Callable[[], EntryLinks]
     campaigns: CampaignService
+    reach: ReachFlow
+    nudges: NudgeService
     broadcasts: BroadcastService
     announcements: AnnouncementsFlow
     events: EventService
@@ -236,6 +240,7 @@ async def open_services(settings: Settings) -> Services:
         return entry_links(settings, reference, identity.username)
 
     poster_admin = PosterAdminFlow(reference, links, lambda: datetime.now(UTC))
+    reach = ReachFlow(links, reference, users)
     # Every flow that answers people, registered once; the router's order is its own.
     router = Router(
         users.get,
@@ -258,7 +263,7 @@ async def open_services(settings: Settings) -> Services:
             announcements.routes(),
             EventFlow(events).routes(),
             LinkFlow(LinkService(db, users)).routes(),
-            InviteFlow(links, reference).routes(),
+            reach.routes(),
         ],
     )
     return Services(
@@ -272,6 +277,7 @@ async def open_services(settings: Settings) -> Services:
         classifier=classifier,
         concerns=concerns,
         barometer=barometer,
+        barometer_flow=barometer_flow,
         follow_ups=follow_ups,
         follow_up_flow=follow_up_flow,
         partners=partners,
@@ -297,4 +303,6 @@ async def open_services(settings: Settings) -> Services:
         mailer=mailer,
         links=links,
         campaigns=campaigns,
+        reach=reach,
+        nudges=NudgeService(db, settings.tz),
     )

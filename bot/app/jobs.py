@@ -12,6 +12,7 @@ from bot.features.digests import jobs as digests
 from bot.features.events import jobs as events
 from bot.features.follow_ups import jobs as follow_ups
 from bot.features.privacy import jobs as privacy
+from bot.features.reach import jobs as reach
 from bot.features.surveys import jobs as surveys
 from bot.shared.jobs import Job
 from bot.shared.schedule import WeeklyTime
@@ -36,12 +37,18 @@ def all_jobs(services: Services) -> list[Job]:
         Job("replies", s.conversation.drain, REPLIES_EVERY, timedelta(seconds=5)),
         *privacy.jobs(s.retention),
         *barometer.jobs(
-            s.barometer, list(s.reference.territories), s.settings.barometer_cache_seconds
+            s.barometer,
+            list(s.reference.territories),
+            s.settings.barometer_cache_seconds,
+            s.barometer_flow,
+            s.users,
+            s.outbound,
         ),
         *follow_ups.jobs(s.follow_ups, s.follow_up_flow, s.outbound),
         *surveys.jobs(s.waves, s.survey_flow, s.reference, s.settings.anonymity_k, s.outbound),
         *broadcasts.jobs(s.broadcasts, s.announcements, s.outbound, s.events.answer_buttons),
         *events.jobs(s.events, s.outbound),
+        *reach.jobs(s.nudges, s.reach, s.outbound),
         *digests.jobs(
             s.digest_dispatcher,
             digests.digest_sender(

@@ -62,6 +62,9 @@ class User(BaseModel):
     quote_consent: bool = False
     quote_consent_at: str | None = None
     announcements: bool = True
+    # One nudge a week after onboarding if nothing was said yet: wanted, and when it went.
+    nudges: bool = True
+    nudged_at: str | None = None
     # When the person last wrote (WhatsApp's 24-hour service window starts there).
     last_inbound_at: str | None = None
     created_at: str
@@ -91,6 +94,7 @@ _UPDATABLE = frozenset(
         "quote_consent",
         "quote_consent_at",
         "announcements",
+        "nudges",
     }
 )
 

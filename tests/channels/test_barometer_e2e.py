@@ -12,6 +12,7 @@ import pytest
 from bot.app.run import RunningBot, running_bot
 from bot.config import Settings
 from bot.emulator import BotApiEmulator
+from bot.features.barometer.jobs import jobs as barometer_jobs
 from bot.features.follow_ups.jobs import question_sender
 from bot.i18n import translate
 from nlp.taxonomy import FACTOR_IDS, taxonomy
@@ -252,3 +253,46 @@ async def test_follow_ups_can_be_turned_off_and_on(
     user = await services.users.get("telegram", str(me.user.id))
     assert user is not None and user.follow_ups
     assert translate("fr", "profile.turn_follow_ups_off") in me.buttons()
+
+
+async def test_when_a_core_opens_for_a_factor_those_who_raised_it_are_told_once(
+    bot_k2: RunningBot, emulator: BotApiEmulator, make_phone: PhoneFactory
+) -> None:
+    services = bot_k2.services
+    [job] = [
+        j
+        for j in barometer_jobs(
+            services.barometer,
+            list(services.reference.territories),
+            0,
+            services.barometer_flow,
+            services.users,
+            services.outbound,
+        )
+        if j.name == "barometer_openings"
+    ]
+    in_ogy = [make_phone(9430 + i, "fr") for i in range(4)]
+    for phone in in_ogy:
+        await onboard(phone)
+    await job.run()  # the first look records what is open (nothing) and tells nobody
+    opened = translate("fr", "barometer.opened", core="Ogy", factor="")[:12]
+
+    def notices(phone: Phone) -> int:
+        return sum(opened in (m.get("text") or "") for m in emulator.messages(phone.user.id))
+
+    # Two raisers: each sees one other (< k = 2): still closed.
+    for phone in in_ogy[:2]:
+        await raise_concern(phone)
+    await job.run()
+    assert [notices(p) for p in in_ogy] == [0, 0, 0, 0]
+    # A third: each raiser now sees two others; the three are told, with the barometer.
+    await raise_concern(in_ogy[2])
+    before = emulator.last_seq
+    await job.run()
+    assert [notices(p) for p in in_ogy] == [1, 1, 1, 0]
+    photos = [e for e in emulator.events_after(before) if e.kind == "send_photo"]
+    assert len(photos) == 3  # each notice comes with the barometer's chart
+    # Once only: another look, or a fourth voice, tells nobody again.
+    await raise_concern(in_ogy[3])
+    await job.run()
+    assert [notices(p) for p in in_ogy] == [1, 1, 1, 0]

@@ -333,12 +333,14 @@ async def test_rate_limited_calls_are_retried(
 async def test_recurring_jobs_are_scheduled(bot: RunningBot) -> None:
     assert bot.scheduler.names == [
         "barometer",
+        "barometer_openings",
         "broadcasts",
         "digests",
         "digests_weekly",
         "events",
         "follow_ups",
         "housekeeping",
+        "nudges",
         "replies",
         "retention",
         "survey_invitations",

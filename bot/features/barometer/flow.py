@@ -6,8 +6,9 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.channels.base import Button, IncomingMessage, Outcome, Reply
+from bot.channels.base import Button, IncomingMessage, Outcome, Reply, TemplateUse
 from bot.features.barometer.service import (
+    SHOW_BUTTON_DATA,
     Barometer,
     BarometerService,
     MeTooStatus,
@@ -25,7 +26,7 @@ from bot.storage import User
 from nlp.taxonomy import FACTOR_IDS, Taxonomy
 
 PREFIX = "bm"
-_BUTTON = re.compile(r"^bm:m:([0-9]{1,2})$")
+_BUTTON = re.compile(r"^bm:(?:m:([0-9]{1,2})|(s))$")
 ARROWS = {Trend.UP: "↑", Trend.DOWN: "↓", Trend.STABLE: "→"}
 
 
@@ -71,10 +72,12 @@ class BarometerFlow:
         """Count a "me too" tap once per factor per 30 days, then show the echo."""
         t = Translator(user.language if user else "fr")
         match = _BUTTON.match(msg.button_data)
-        if match is None or int(match[1]) >= len(FACTOR_IDS):
+        if match is None or (match[1] is not None and int(match[1]) >= len(FACTOR_IDS)):
             return Outcome(notice=t("button.invalid"))
         if user is None or not user.onboarded:
             return Outcome(notice=t("button.stale"))
+        if match[2] is not None:
+            return await self.on_command(user)
         factor = FACTOR_IDS[int(match[1])]
         result = await self._barometer.me_too(user, factor, msg.event_key)
         if result.status is MeTooStatus.DUPLICATE_EVENT:
@@ -85,6 +88,19 @@ class BarometerFlow:
             return Outcome(notice=t("barometer.already", date=day.strftime("%d/%m/%Y")))
         echo = await self._concerns.echo_reply(user, (factor,))
         return Outcome((echo,), notice=t("barometer.counted"))
+
+    def opening_notice(self, user: User, factor: str) -> Reply:
+        """Tell someone who raised a factor that their core's barometer now shows it."""
+        t = Translator(user.language)
+        core_name, _ = self._place_names(user)
+        title = self._tax.get(factor).title(t.lang)
+        return Reply(
+            t("barometer.opened", factor=title, core=core_name),
+            # Outside WhatsApp's window: a short template whose button shows the barometer.
+            template=TemplateUse(
+                "barometer_opened", (core_name, title), payloads=(SHOW_BUTTON_DATA,)
+            ),
+        )
 
     def _place_names(self, user: User) -> tuple[str, str]:
         core = self._ref.core(user.core_id) if user.core_id else None

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from bot.features.barometer.store import Opening, OpeningRepository
 from bot.features.concerns.store import (
     EVERYWHERE_ID,
     Concern,
@@ -26,6 +27,8 @@ from nlp.taxonomy import FACTOR_IDS
 logger = logging.getLogger(__name__)
 
 WINDOW = timedelta(days=30)
+# A button that shows the person's barometer (in templates and nudges).
+SHOW_BUTTON_DATA = "bm:s"
 TOP = 5
 ME_TOO_BUTTONS = 3
 
@@ -161,6 +164,7 @@ class BarometerService:
         self._db = db
         self._concerns = ConcernRepository(db)
         self._outcomes = FollowUpRepository(db)
+        self._openings = OpeningRepository(db)
         self._events = ProcessedEventRepository(db)
         self._follow_ups = follow_ups
         self._k = anonymity_k
@@ -316,6 +320,26 @@ class BarometerService:
         )
         counted = {o.answer: o.people for o in outcomes}
         return {a: visible(counted.get(a, 0), self._k) for a in FollowUpAnswer}
+
+    async def new_openings(self) -> list[tuple[Opening, list[int]]]:
+        """Record the cores that opened for a factor since the last look; return each with the
+        people of its role who raised the factor there (to be told once).
+
+        A raiser sees the others, so a core opens for them at k + 1 people. The first look on a
+        database records what is already open without telling anyone (it is not news).
+        """
+        now = self._clock()
+        since = (now - WINDOW).isoformat(timespec="milliseconds")
+        at = now.isoformat(timespec="milliseconds")
+        current = await self._openings.open_now(since, self._k + 1)
+        async with self._db.transaction():
+            known = await self._openings.recorded()
+            fresh = [o for o in current if o not in known]
+            if not await self._openings.seeded():
+                await self._openings.record(fresh, at, seed=True)
+                return []
+            await self._openings.record(fresh, at)
+        return [(o, await self._openings.raised_by(o, since)) for o in fresh]
 
     async def me_too(self, user: User, factor: str, event_key: str) -> MeToo:
         """Add the user's voice to a factor, at most once per factor per 30 days."""

@@ -20,6 +20,43 @@ class ArrivalRow:
     onboarded: int
 
 
+class NudgeRepository:
+    """Find the people due a nudge, and mark them nudged."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def due(self, onboarded_before: str, consent_version: str, limit: int) -> list[int]:
+        """Return people onboarded before a time who never said anything and were not nudged."""
+        rows = await self._db.fetch_all(
+            "SELECT u.id FROM users u WHERE u.core_id IS NOT NULL AND u.sector_id IS NOT NULL"
+            " AND u.created_at <= ? AND u.nudged_at IS NULL AND u.nudges = 1"
+            " AND u.blocked_at IS NULL AND u.consent_version = ?"
+            " AND NOT EXISTS (SELECT 1 FROM concerns c WHERE c.user_id = u.id)"
+            " ORDER BY u.created_at, u.id LIMIT ?",
+            (onboarded_before, consent_version, limit),
+        )
+        return [int(r[0]) for r in rows]
+
+    async def count_due(self, onboarded_before: str, consent_version: str) -> int:
+        """Return how many are due a nudge now."""
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*) FROM users u WHERE u.core_id IS NOT NULL"
+            " AND u.sector_id IS NOT NULL AND u.created_at <= ? AND u.nudged_at IS NULL"
+            " AND u.nudges = 1 AND u.blocked_at IS NULL AND u.consent_version = ?"
+            " AND NOT EXISTS (SELECT 1 FROM concerns c WHERE c.user_id = u.id)",
+            (onboarded_before, consent_version),
+        )
+        return 0 if row is None else int(row[0])
+
+    async def mark(self, user_id: int, at: str) -> bool:
+        """Mark a person nudged (inside a transaction); False if someone else just did."""
+        changed = await self._db.execute(
+            "UPDATE users SET nudged_at = ? WHERE id = ? AND nudged_at IS NULL", (at, user_id)
+        )
+        return changed == 1
+
+
 class CampaignRepository:
     """Count arrivals, and read them back."""
 

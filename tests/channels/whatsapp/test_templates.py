@@ -40,6 +40,8 @@ def test_the_shipped_templates_load_and_stand_for_every_unprompted_kind() -> Non
         "survey_results",
         "seat_notice",
         "event_reminder",
+        "barometer_opened",
+        "nudge",
     }
 
 

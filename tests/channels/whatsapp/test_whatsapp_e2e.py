@@ -24,6 +24,8 @@ from bot.emulator.whatsapp.phone import WaPhone
 from bot.features.broadcasts.service import PHOTO_PATH_PREFIX
 from bot.features.broadcasts.store import Audience
 from bot.features.follow_ups.jobs import question_sender
+from bot.features.reach.jobs import nudge_sender
+from bot.features.reach.nudges import NudgeService
 from bot.features.surveys.jobs import invitation_sender, results_sender
 from bot.i18n import translate
 from nlp.taxonomy import taxonomy
@@ -424,4 +426,38 @@ async def test_a_person_whose_number_meta_later_hides_is_still_the_same_person(
     for table in ("users", "user_identities"):
         left = await services.db.fetch_all(f"SELECT COUNT(*) FROM {table}")
         assert left[0][0] == 0, table
+    assert wa.rejected == []
+
+
+async def test_the_nudge_goes_as_its_template_after_the_window_and_can_be_turned_off(
+    wa_bot: RunningBot, wa: WhatsAppEmulator
+) -> None:
+    services = wa_bot.services
+    phone = WaPhone(wa, WaUser("32470000097", "Noa"))
+    await _onboard(phone)
+    await templates(services.settings, submit=True)
+    wa.approve_template("echoppe_nudge")
+    await templates(services.settings, submit=False)
+    # A week and a day after joining, a Monday at 10:00 in Brussels; for the bot and for
+    # Meta, Noa last wrote two days ago.
+    monday = datetime(2026, 12, 7, 10, 0, tzinfo=services.settings.tz)
+    await services.db.execute(
+        "UPDATE users SET created_at = ?, last_inbound_at = ?",
+        (
+            (monday - timedelta(days=8)).astimezone(UTC).isoformat(timespec="milliseconds"),
+            datetime.now(UTC).isoformat(timespec="milliseconds"),
+        ),
+    )
+    assert wa_bot.whatsapp is not None
+    wa_bot.whatsapp.outbound.clock = lambda: datetime.now(UTC) + timedelta(days=2)
+    wa.clock = lambda: time.time() + 2 * 86400
+    service = NudgeService(services.db, services.settings.tz, lambda: monday)
+    before = phone.seen
+    assert await service.send_due(nudge_sender(services.reach, services.outbound)) == 1
+    [template] = await phone.wait(before)
+    assert template.type == "template" and template.template_name == "echoppe_nudge"
+    await phone.choose(translate("fr", "nudge.stop"), until=translate("fr", "nudge.off")[:10])
+    row = await services.db.fetch_one("SELECT nudges, nudged_at IS NOT NULL FROM users")
+    assert row is not None and tuple(row) == (0, 1)
+    assert await service.send_due(nudge_sender(services.reach, services.outbound)) == 0
     assert wa.rejected == []

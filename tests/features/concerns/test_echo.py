@@ -65,9 +65,12 @@ async def test_a_closed_core_speaks_through_its_region_then_opens_at_k(
     opened = (await echo.echo_reply(me, ("rent_premises",))).text
     assert translate("fr", "echo.closed", core="Place Flagey") not in opened
     everywhere = translate("fr", "echo.everywhere")
-    assert echo_line(
-        "fr", rent, ("Place Flagey", 5), ("Région de Bruxelles-Capitale", 11), (everywhere, 11)
-    ) in opened
+    assert (
+        echo_line(
+            "fr", rent, ("Place Flagey", 5), ("Région de Bruxelles-Capitale", 11), (everywhere, 11)
+        )
+        in opened
+    )
     assert (await barometer.barometer(me)).opened("rent_premises")
 
 
