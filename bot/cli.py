@@ -172,6 +172,17 @@ def _parser() -> argparse.ArgumentParser:
     campaigns.add_argument("--territory", help="only this territory (brussels, lessines)")
     campaigns.add_argument("--weeks", type=int, default=8, help="how many weeks back (8)")
 
+    links = commands.add_parser(
+        "links", help="a core's links into the bot for a campaign (newsletter, session…)"
+    )
+    links.add_argument("--core", required=True, help="a commercial core (e.g. bru_flagey)")
+    links.add_argument(
+        "--campaign",
+        required=True,
+        help="poster, counter, session, neighbour or newsletter",
+    )
+    links.add_argument("--lang", default="fr", choices=("fr", "nl", "en"))
+
     train = commands.add_parser("train", help="train the classifier variants, ship the best")
     train.add_argument(
         "--variants",
@@ -289,6 +300,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.app.reach_cli import campaigns
 
         return campaigns(settings, args.territory, args.weeks)
+    if args.command == "links":
+        from bot.app.reach_cli import links
+
+        return links(settings, args.core, args.campaign, args.lang)
     if args.command == "whatsapp":
         from bot.app.whatsapp_admin import templates
 

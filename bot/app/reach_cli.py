@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.app.links import entry_links
 from bot.config import Settings
 from bot.features.reach.admin_flow import default_languages
+from bot.features.reach.links import Campaign, EntryPoint
 from bot.features.reach.posters import poster_languages, render_poster
 from bot.features.reach.service import CampaignLine, CampaignService
 from bot.reference import Reference
@@ -56,6 +57,27 @@ def posters(
             path.write_bytes(render_poster(links, core, chosen, card=card, created=made))
             written += 1
     print(f"{written} file(s) written to {out} ({', '.join(links.channels)})")
+    return 0
+
+
+def links(settings: Settings, core_id: str, campaign: str, lang: str) -> int:
+    """Print a core's links for a campaign (a newsletter, an information session…)."""
+    reference = Reference.load(settings.data_dir)
+    core = reference.core(core_id)
+    if core is None:
+        return _refuse(f"unknown core {core_id!r} (see data/territories/)")
+    if campaign not in set(Campaign):
+        return _refuse(f"--campaign is one of {', '.join(Campaign)}")
+    entries = entry_links(settings, reference)
+    if not entries.channels:
+        return _refuse(
+            "no channel to send people to: set ECHOPPE_WHATSAPP_NUMBER and/or"
+            " ECHOPPE_BOT_USERNAME (the Telegram bot's @username)"
+        )
+    for channel in entries.channels:
+        entry = EntryPoint(channel, core.id, Campaign(campaign))
+        short = entries.short_url(entry)
+        print(f"{channel}\t{entries.url(entry, lang)}" + (f"\t{short}" if short else ""))
     return 0
 
 

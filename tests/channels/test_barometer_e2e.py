@@ -280,16 +280,22 @@ async def test_when_a_core_opens_for_a_factor_those_who_raised_it_are_told_once(
     def notices(phone: Phone) -> int:
         return sum(opened in (m.get("text") or "") for m in emulator.messages(phone.user.id))
 
-    # Two raisers: each sees one other (< k = 2): still closed.
+    # Two raisers: each sees one other (< k = 2): still closed, and says so with no number.
     for phone in in_ogy[:2]:
         await raise_concern(phone)
     await job.run()
     assert [notices(p) for p in in_ogy] == [0, 0, 0, 0]
+    roadworks = taxonomy().get("roadworks").title("fr")
+    await in_ogy[0].send("/barometer", until=translate("fr", "barometer.header", role="")[:8])
+    closed = in_ogy[0].last_text()
+    assert translate("fr", "barometer.core_closed") in closed and roadworks not in closed
     # A third: each raiser now sees two others; the three are told, with the barometer.
     await raise_concern(in_ogy[2])
     before = emulator.last_seq
     await job.run()
     assert [notices(p) for p in in_ogy] == [1, 1, 1, 0]
+    # Open at k: the number shows.
+    assert f"1. {roadworks} : 2" in in_ogy[0].last_text()
     photos = [e for e in emulator.events_after(before) if e.kind == "send_photo"]
     assert len(photos) == 3  # each notice comes with the barometer's chart
     # Once only: another look, or a fourth voice, tells nobody again.

@@ -105,3 +105,23 @@ def test_the_posters_command_writes_a_poster_and_a_card_per_core(
     assert translate("nl", "poster.title") in poster.text
     assert main(args) == 0
     assert len(list(out.iterdir())) == 2 * 8  # Lessines and its seven villages
+
+
+def test_the_links_command_prints_a_cores_links_for_a_campaign(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ECHOPPE_DATABASE_PATH", str(tmp_path / "db.sqlite3"))
+    monkeypatch.setenv("ECHOPPE_WHATSAPP_NUMBER", "32460000000")
+    monkeypatch.setenv("ECHOPPE_BOT_USERNAME", "echoppe_bot")
+    monkeypatch.setenv("ECHOPPE_PUBLIC_URL", PUBLIC)
+    args = ["links", "--core", "bru_flagey", "--campaign"]
+    assert main([*args, "radio"]) == 2
+    assert "--campaign" in capsys.readouterr().err
+    assert main(["links", "--core", "atlantis", "--campaign", "session"]) == 2
+    assert "unknown core" in capsys.readouterr().err
+    assert main([*args, "newsletter", "--lang", "nl"]) == 0
+    lines = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert [line[0] for line in lines] == ["whatsapp", "telegram"]
+    for _, url, short in lines:
+        assert _tag(url) == ("bru_flagey", Campaign.NEWSLETTER)
+        assert short.startswith(f"{PUBLIC}/go/")
