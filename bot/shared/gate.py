@@ -35,16 +35,19 @@ def nested(counts: Sequence[int], k: int) -> list[int | None]:
     return shown
 
 
-def parts(counts: Mapping[str, int], total: int, k: int) -> tuple[dict[str, int], int | None]:
+def parts(
+    counts: Mapping[str, int], total: int, k: int, at_most: int | None = None
+) -> tuple[dict[str, int], int | None]:
     """Gate parts and their total: hidden parts together are none or at least k people.
 
-    Return the parts shown and the total (None when under k). Parts are hidden smallest first
-    until what is hidden cannot be a small group.
+    Return the parts shown (the `at_most` largest, if given) and the total (None when under
+    k). Parts are hidden smallest first until what is hidden cannot be a small group.
     """
     shown_total = visible(total, k)
     if shown_total is None:
         return {}, None
-    shown = {name: n for name, n in counts.items() if n >= k}
+    big = sorted((n, name) for name, n in counts.items() if n >= k)[::-1]
+    shown = {name: n for n, name in big[:at_most]}
     while shown and 0 < total - sum(shown.values()) < k:
         smallest = min(shown, key=lambda name: (shown[name], name))
         del shown[smallest]

@@ -29,3 +29,10 @@ def test_parts_left_out_are_none_or_at_least_k() -> None:
     assert parts({"a": 6, "b": 5}, 11, 5) == ({"a": 6, "b": 5}, 11)
     assert parts({"a": 6, "b": 5}, 4, 5) == ({}, None)
     assert parts({"a": 9}, 12, 5) == ({}, 12)
+
+
+def test_only_the_largest_parts_are_shown_when_asked_and_the_rest_is_never_small() -> None:
+    # The digest's top cores: at most two shown; the rest (3) would be a small group, so the
+    # smaller of the two goes too.
+    assert parts({"a": 9, "b": 6, "c": 3}, 18, 5, at_most=2) == ({"a": 9}, 18)
+    assert parts({"a": 9, "b": 6, "c": 5}, 20, 5, at_most=2) == ({"a": 9, "b": 6}, 20)

@@ -20,6 +20,7 @@ from bot.features.surveys.definitions import Survey, Surveys
 from bot.features.surveys.results import ScopeResult, SurveyResults
 from bot.features.surveys.store import SurveyRepository, Wave
 from bot.reference import Reference
+from bot.shared.gate import parts
 from bot.shared.schedule import last_full_week, week_bounds
 from bot.storage import Database
 from bot.storage.unheard import UnheardRepository
@@ -313,14 +314,10 @@ class DigestService:
 
     def _top_cores(self, total: int, cores: dict[str, list[int]]) -> tuple[CoreCount, ...]:
         """Cores at or above k, biggest first, never leaving 1 to k-1 people unaccounted."""
-        if total < self._k:
-            return ()
-        counts = {c: v[WEEKS_BACK] for c, v in cores.items() if v[WEEKS_BACK] >= self._k}
-        ranked = sorted(counts, key=lambda c: -counts[c])[:TOP_CORES]
-        # The total minus the cores shown is everyone else: it must be none or at least k.
-        while ranked and 0 < total - sum(counts[c] for c in ranked) < self._k:
-            ranked.pop()
-        return tuple(CoreCount(c, counts[c]) for c in ranked)
+        # The one gate: the total minus the cores shown is everyone else, none or at least k.
+        shown, _ = parts({c: v[WEEKS_BACK] for c, v in cores.items()}, total, self._k, TOP_CORES)
+        ranked = sorted(shown, key=lambda c: (-shown[c], c))
+        return tuple(CoreCount(c, shown[c]) for c in ranked)
 
 
 def _iso(moment: datetime) -> str:
