@@ -43,6 +43,7 @@ def all_jobs(services: Services) -> list[Job]:
             s.barometer_flow,
             s.users,
             s.outbound,
+            s.settings.tz,
         ),
         *follow_ups.jobs(s.follow_ups, s.follow_up_flow, s.outbound),
         *surveys.jobs(s.waves, s.survey_flow, s.reference, s.settings.anonymity_k, s.outbound),

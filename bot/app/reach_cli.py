@@ -97,7 +97,7 @@ def campaigns(settings: Settings, territory_id: str | None, weeks: int) -> int:
     lines = asyncio.run(read())
     k = settings.anonymity_k
     if not lines:
-        print(f"no arrival through a tagged link in the last {weeks} week(s)")
+        print(f"no arrival through a tagged link in the last {weeks} finished week(s)")
         return 0
     print("week\tcore\tcampaign\taccepted\tfinished onboarding")
     for line in lines:
@@ -107,12 +107,15 @@ def campaigns(settings: Settings, territory_id: str | None, weeks: int) -> int:
             f"{line.week}\t{name}\t{line.campaign}"
             f"\t{_shown(line.consented, k)}\t{_shown(line.onboarded, k)}"
         )
-    print(f"(fewer than {k} people show as <{k}; nobody is named)")
+    print(
+        f"(— : not shown, fewer than {k} people or a gap of fewer than {k}; finished weeks"
+        " only; nobody is named)"
+    )
     return 0
 
 
-def _shown(count: int | None, k: int) -> str:
-    return f"<{k}" if count is None else str(count)
+def _shown(count: int | None, _k: int) -> str:
+    return "—" if count is None else str(count)
 
 
 def _refuse(reason: str) -> int:

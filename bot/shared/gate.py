@@ -24,14 +24,16 @@ def nested(counts: Sequence[int], k: int) -> list[int | None]:
     too: it would read as nonsense, and its gap could be small.
     """
     shown: list[int | None] = []
-    inner: int | None = None
+    # Every smaller place of k or more, shown or not: a place hidden for its small gap must
+    # not be recoverable from the next one out either ([5, 7, 10] would prove 10 - 7 = 3).
+    inners: list[int] = []
     for count in counts:
         value = visible(count, k)
-        if value is not None and inner is not None and value != inner and value - inner < k:
+        if value is not None and any(value != inner and value - inner < k for inner in inners):
             value = None
         shown.append(value)
-        if value is not None:
-            inner = value
+        if count is not None and count >= k:
+            inners.append(count)
     return shown
 
 

@@ -259,6 +259,8 @@ async def test_when_a_core_opens_for_a_factor_those_who_raised_it_are_told_once(
     bot_k2: RunningBot, emulator: BotApiEmulator, make_phone: PhoneFactory
 ) -> None:
     services = bot_k2.services
+    tz = services.settings.tz
+    moment = [datetime(2026, 12, 7, 10, 0, tzinfo=tz)]  # the job's clock: 10:00 in Brussels
     [job] = [
         j
         for j in barometer_jobs(
@@ -268,6 +270,8 @@ async def test_when_a_core_opens_for_a_factor_those_who_raised_it_are_told_once(
             services.barometer_flow,
             services.users,
             services.outbound,
+            tz,
+            lambda: moment[0],
         )
         if j.name == "barometer_openings"
     ]
@@ -289,8 +293,13 @@ async def test_when_a_core_opens_for_a_factor_those_who_raised_it_are_told_once(
     await in_ogy[0].send("/barometer", until=translate("fr", "barometer.header", role="")[:8])
     closed = in_ogy[0].last_text()
     assert translate("fr", "barometer.core_closed") in closed and roadworks not in closed
-    # A third: each raiser now sees two others; the three are told, with the barometer.
+    # A third: each raiser now sees two others. At 22:00 nobody is told yet...
     await raise_concern(in_ogy[2])
+    moment[0] = moment[0].replace(hour=22)
+    await job.run()
+    assert [notices(p) for p in in_ogy] == [0, 0, 0, 0]
+    # ...the next morning, the three are, with the barometer.
+    moment[0] = moment[0].replace(hour=9) + timedelta(days=1)
     before = emulator.last_seq
     await job.run()
     assert [notices(p) for p in in_ogy] == [1, 1, 1, 0]

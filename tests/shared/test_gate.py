@@ -19,6 +19,8 @@ def test_a_place_and_the_larger_place_around_it_never_differ_by_a_small_group() 
     assert nested([3, 6], 5) == [None, 6]
     # Core 5, territory 7 hidden, everywhere 9: 9 - 5 = 4 is still a small group.
     assert nested([5, 7, 9], 5) == [5, None, None]
+    # Everywhere 10 is 5 more than the core, but only 3 more than the hidden territory.
+    assert nested([5, 7, 10], 5) == [5, None, None]
     assert nested([5, 7, 12], 5) == [5, None, 12]
     # A wider count taken earlier (cached) that is now below the core's is not shown.
     assert nested([7, 5, 12], 5) == [7, None, 12]

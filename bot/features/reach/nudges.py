@@ -19,6 +19,8 @@ from bot.storage import CONSENT_VERSION, Database, User, UserRepository
 logger = logging.getLogger(__name__)
 
 NUDGE_AFTER = timedelta(days=7)
+# After two weeks the nudge's "a week ago" is no longer true: it is not sent at all.
+NUDGE_UNTIL = timedelta(days=14)
 NUDGES_EVERY = timedelta(minutes=15)
 FROM_HOUR, UNTIL_HOUR = 9, 19
 SUNDAY = 6
@@ -58,14 +60,15 @@ class NudgeService:
         if not self.may_send_at(now):
             return 0
         before = (now - NUDGE_AFTER).astimezone(UTC).isoformat(timespec="milliseconds")
-        due = await self._repo.count_due(before, CONSENT_VERSION)
+        after = (now - NUDGE_UNTIL).astimezone(UTC).isoformat(timespec="milliseconds")
+        due = await self._repo.count_due(after, before, CONSENT_VERSION)
         if due == 0:
             return 0
         # Spread over the rest of the day: each round takes its share.
         share = math.ceil(due / self._rounds_left_today(now))
         sent = 0
         at = now.astimezone(UTC).isoformat(timespec="milliseconds")
-        for user_id in await self._repo.due(before, CONSENT_VERSION, share):
+        for user_id in await self._repo.due(after, before, CONSENT_VERSION, share):
             async with self._db.transaction():
                 # Marked first: at most one nudge, even if the process dies right after.
                 if not await self._repo.mark(user_id, at):

@@ -68,11 +68,16 @@ class CampaignService:
 
         Channels are added up; a count under k is hidden, and "finished onboarding" is hidden
         when it differs from "accepted" by 1 to k-1 (that gap would be a small group). No
-        total is given: with the weekly cells it would give hidden ones away.
+        total is given: with the weekly cells it would give hidden ones away. Finished weeks
+        only: the current week's cells, read twice, would differ by whoever arrived between.
         """
-        first = iso_week(self._clock() - timedelta(weeks=max(0, weeks - 1)), self._tz)
+        now = self._clock()
+        current = iso_week(now, self._tz)
+        first = iso_week(now - timedelta(weeks=max(1, weeks)), self._tz)
         sums: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
         for row in await self._repo.since(first, territory_id):
+            if row.week >= current:
+                continue
             cell = sums[(row.week, row.territory_id, row.core_id, row.campaign)]
             cell[0] += row.consented
             cell[1] += row.onboarded

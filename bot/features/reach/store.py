@@ -26,26 +26,29 @@ class NudgeRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def due(self, onboarded_before: str, consent_version: str, limit: int) -> list[int]:
-        """Return people onboarded before a time who never said anything and were not nudged."""
+    # Joined between the two times, onboarded, silent, not nudged, wanting announcements
+    # (the nudge is a marketing message: STOP stops it too), not blocked, current consent.
+    _DUE = (
+        " FROM users u WHERE u.core_id IS NOT NULL AND u.sector_id IS NOT NULL"
+        " AND u.created_at > ? AND u.created_at <= ? AND u.nudged_at IS NULL AND u.nudges = 1"
+        " AND u.announcements = 1 AND u.blocked_at IS NULL AND u.consent_version = ?"
+        " AND NOT EXISTS (SELECT 1 FROM concerns c WHERE c.user_id = u.id)"
+    )
+
+    async def due(
+        self, joined_after: str, joined_before: str, consent_version: str, limit: int
+    ) -> list[int]:
+        """Return the people due a nudge, the longest waiting first."""
         rows = await self._db.fetch_all(
-            "SELECT u.id FROM users u WHERE u.core_id IS NOT NULL AND u.sector_id IS NOT NULL"
-            " AND u.created_at <= ? AND u.nudged_at IS NULL AND u.nudges = 1"
-            " AND u.blocked_at IS NULL AND u.consent_version = ?"
-            " AND NOT EXISTS (SELECT 1 FROM concerns c WHERE c.user_id = u.id)"
-            " ORDER BY u.created_at, u.id LIMIT ?",
-            (onboarded_before, consent_version, limit),
+            "SELECT u.id" + self._DUE + " ORDER BY u.created_at, u.id LIMIT ?",
+            (joined_after, joined_before, consent_version, limit),
         )
         return [int(r[0]) for r in rows]
 
-    async def count_due(self, onboarded_before: str, consent_version: str) -> int:
+    async def count_due(self, joined_after: str, joined_before: str, consent_version: str) -> int:
         """Return how many are due a nudge now."""
         row = await self._db.fetch_one(
-            "SELECT COUNT(*) FROM users u WHERE u.core_id IS NOT NULL"
-            " AND u.sector_id IS NOT NULL AND u.created_at <= ? AND u.nudged_at IS NULL"
-            " AND u.nudges = 1 AND u.blocked_at IS NULL AND u.consent_version = ?"
-            " AND NOT EXISTS (SELECT 1 FROM concerns c WHERE c.user_id = u.id)",
-            (onboarded_before, consent_version),
+            "SELECT COUNT(*)" + self._DUE, (joined_after, joined_before, consent_version)
         )
         return 0 if row is None else int(row[0])
 

@@ -33,6 +33,9 @@ async def test_one_nudge_a_week_on_for_the_silent_only_at_decent_hours(db: Datab
     await _joined(db, "new", 3, MONDAY_10)
     unwanted = await _joined(db, "unwanted", 8, MONDAY_10)
     await db.execute("UPDATE users SET nudges = 0 WHERE id = ?", (unwanted.id,))
+    stopped = await _joined(db, "stopped", 8, MONDAY_10)  # STOP: no marketing messages
+    await db.execute("UPDATE users SET announcements = 0 WHERE id = ?", (stopped.id,))
+    await _joined(db, "old", 20, MONDAY_10)  # "a week ago" would not be true any more
     sent_to: list[str] = []
 
     async def send(user: User) -> Delivery:
