@@ -13,6 +13,7 @@ from bot.app.run import RunningBot, running_bot
 from bot.channels.base import Answer, IncomingMessage, Recipient, Reply, SendOutcome
 from bot.config import Settings
 from bot.emulator import BotApiEmulator, FakeUser
+from bot.emulator.whatsapp import WhatsAppEmulator
 from bot.reference import Reference, default_data_dir
 from bot.shared.outbound import Outbound
 from bot.storage import Database
@@ -58,6 +59,13 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     await database.connect()
     yield database
     await database.close()
+
+
+@pytest.fixture
+async def wa() -> AsyncIterator[WhatsAppEmulator]:
+    """Start the local WhatsApp Cloud API emulator on a free port."""
+    async with WhatsAppEmulator() as emulator:
+        yield emulator
 
 
 @pytest.fixture

@@ -12,12 +12,10 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import icalendar
-import pytest
 
 from bot.config import PROJECT_ROOT
 from bot.emulator import BotApiEmulator, FakeUser
@@ -38,12 +36,6 @@ MEDIA_KINDS = ("audio", "image", "sticker", "location", "document", "video", "co
 def understood(lang: str = "fr") -> str:
     """Return the start of "I understood …, right?" in `lang`."""
     return translate(lang, "concern.understood", factors="")[:10]
-
-
-@pytest.fixture
-async def wa() -> AsyncIterator[WhatsAppEmulator]:
-    async with WhatsAppEmulator() as emulator:
-        yield emulator
 
 
 def whatsapp_bot(tmp_path: Path, wa: WhatsAppEmulator, **settings: str) -> BotProcess:

@@ -18,7 +18,6 @@ from PIL import Image
 from pydantic import SecretStr
 
 from bot.app.run import RunningBot, running_bot
-from bot.config import Settings
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.emulator.whatsapp import WaUser, WhatsAppEmulator
 from bot.emulator.whatsapp.phone import WaPhone
@@ -27,6 +26,7 @@ from bot.features.reach.service import iso_week
 from bot.features.reach.store import CampaignRepository
 from bot.i18n import translate
 from tests.bot_process import ROOT, clean_env
+from tests.channels.whatsapp.test_whatsapp_e2e import wa_settings
 from tests.conftest import TEST_TOKEN
 from tests.features.reach.poster_reader import read_poster
 from tests.support import Phone
@@ -36,32 +36,19 @@ ADMIN = 9801
 
 
 @pytest.fixture
-async def wa() -> AsyncIterator[WhatsAppEmulator]:
-    async with WhatsAppEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
 async def both(
     tmp_path: Path, wa: WhatsAppEmulator, emulator: BotApiEmulator
 ) -> AsyncIterator[RunningBot]:
-    settings = Settings(
-        database_path=tmp_path / "reach.sqlite3",
+    settings = wa_settings(
+        tmp_path / "reach.sqlite3",
+        wa,
         telegram_token=SecretStr(TEST_TOKEN),
         telegram_base_url=emulator.base_url,
         telegram_max_rate=0,
-        whatsapp_token=SecretStr("wa-test-token"),
-        whatsapp_app_secret=SecretStr("wa-app-secret"),
-        whatsapp_verify_token=SecretStr("wa-verify"),
-        whatsapp_phone_number_id="1000000001",
-        whatsapp_business_account_id="2000000002",
-        whatsapp_api_url=wa.base_url,
         whatsapp_number="32460000000",
         public_url=PUBLIC,
         admin_ids=(ADMIN,),
         anonymity_k=2,
-        http_port=0,
-        _env_file=None,  # type: ignore[call-arg]
     )
     async with running_bot(settings, poll_timeout=1) as bot:
         wa.webhook_url = f"http://127.0.0.1:{bot.web.port}/whatsapp/webhook"

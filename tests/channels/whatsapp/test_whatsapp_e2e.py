@@ -51,12 +51,6 @@ def wa_settings(database: Path, wa: WhatsAppEmulator, **extra: Any) -> Settings:
 
 
 @pytest.fixture
-async def wa() -> AsyncIterator[WhatsAppEmulator]:
-    async with WhatsAppEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
 async def wa_bot(tmp_path: Path, wa: WhatsAppEmulator) -> AsyncIterator[RunningBot]:
     settings = wa_settings(
         tmp_path / "wa.sqlite3",
