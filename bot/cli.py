@@ -183,6 +183,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     links.add_argument("--lang", default="fr", choices=("fr", "nl", "en"))
 
+    school = commands.add_parser("school", help="the schools of the entrepreneurs' path")
+    school_commands = school.add_subparsers(dest="school_command", required=True)
+    add_school = school_commands.add_parser("add", help="register a school")
+    add_school.add_argument("--code", required=True, help="a short code: 2-20 of a-z, 0-9, -")
+    add_school.add_argument("--name", required=True)
+    add_school.add_argument("--territory", required=True, help="brussels, lessines")
+    school_commands.add_parser("list", help="the schools registered")
+    remove_school = school_commands.add_parser("remove", help="remove a school")
+    remove_school.add_argument("code")
+
+    venue = commands.add_parser("venue", help="public venues for coaching appointments")
+    venue_commands = venue.add_subparsers(dest="venue_command", required=True)
+    add_venue = venue_commands.add_parser("add", help="register a venue")
+    add_venue.add_argument("--territory", required=True, help="brussels, lessines")
+    add_venue.add_argument("--name", required=True)
+    add_venue.add_argument("--address", required=True)
+    list_venues = venue_commands.add_parser("list", help="the venues registered")
+    list_venues.add_argument("--territory", default="")
+    remove_venue = venue_commands.add_parser("remove", help="remove a venue")
+    remove_venue.add_argument("venue_id", type=int)
+
     train = commands.add_parser("train", help="train the classifier variants, ship the best")
     train.add_argument(
         "--variants",
@@ -300,6 +321,27 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.app.reach_cli import campaigns
 
         return campaigns(settings, args.territory, args.weeks)
+    if args.command == "school":
+        from bot.app.entrepreneurs_cli import school
+
+        return school(
+            settings,
+            args.school_command,
+            getattr(args, "code", ""),
+            getattr(args, "name", ""),
+            getattr(args, "territory", ""),
+        )
+    if args.command == "venue":
+        from bot.app.entrepreneurs_cli import venue
+
+        return venue(
+            settings,
+            args.venue_command,
+            getattr(args, "venue_id", 0),
+            getattr(args, "name", ""),
+            getattr(args, "address", ""),
+            getattr(args, "territory", ""),
+        )
     if args.command == "links":
         from bot.app.reach_cli import links
 

@@ -1,0 +1,1 @@
+"""The entrepreneurs' path: candidates, schools, information sessions, venues and coaching."""
