@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import signal
 import sqlite3
@@ -19,16 +18,14 @@ from bot.emulator import BotApiEmulator, FakeUser
 from bot.i18n import translate
 from bot.storage import CONSENT_VERSION
 from nlp.taxonomy import taxonomy
+from tests.bot_process import clean_env
 from tests.support import Phone
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ECHOPPE_")}
-    env["ECHOPPE_HTTP_PORT"] = "0"  # any free port
-    env.update(extra)
-    return env
+    return clean_env(**{"ECHOPPE_HTTP_PORT": "0", **extra})  # any free port
 
 
 def test_demo_completes_onboarding_from_scripted_stdin(tmp_path: Path) -> None:

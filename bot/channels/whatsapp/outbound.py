@@ -177,13 +177,11 @@ class WhatsAppOutbound:
                 if reply.image is not None and not reply.image_ref:
                     # Uploaded first, so that the caller may send it by id from now on.
                     try:
-                        image_ref = await self._client.upload(
-                            reply.image, *_image_kind(reply.image)
-                        )
+                        reply = await self._uploaded(reply)
                     except TimedOut:
                         # Nothing reached the person: unlike a message, this is not "sent".
                         return SendOutcome(SendStatus.FAILED, reason="picture upload timed out")
-                    reply = replace(reply, image=None, image_ref=image_ref)
+                    image_ref = reply.image_ref
                 # Meta may still fail it later (the window closed meanwhile): its template
                 # is kept with the first message, to be tried once.
                 fallback = await self._fallback(to.chat_id, reply)
@@ -360,9 +358,7 @@ class WhatsAppOutbound:
             media = await self._client.upload(content, _mime(name), name)
             out.append(media_message("document", media, "" if buttons else text, name))
         elif reply.image is not None or reply.image_ref:
-            media = reply.image_ref or await self._client.upload(
-                reply.image or b"", *_image_kind(reply.image or b"")
-            )
+            media = (await self._uploaded(reply)).image_ref or ""
             out.append(media_message("image", media, "" if buttons else text, None))
         elif not buttons:
             out.append(text_message(text))
@@ -379,6 +375,13 @@ class WhatsAppOutbound:
         key = self._pages.keep(body, buttons) if len(pages) > 1 else ""
         out.append(list_message(body, pages[0], words, page_id(key, 1) if key else None))
         return out
+
+    async def _uploaded(self, reply: Reply) -> Reply:
+        """Return the reply with its picture uploaded, to be sent by its media id."""
+        if reply.image is None or reply.image_ref:
+            return reply
+        media = await self._client.upload(reply.image, *_image_kind(reply.image))
+        return replace(reply, image=None, image_ref=media)
 
     async def page(self, wa_id: str, key: str, number: int) -> list[dict[str, Any]] | None:
         """Return the messages showing one page of a kept list, or None if it is gone."""

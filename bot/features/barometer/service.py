@@ -190,12 +190,13 @@ class BarometerService:
         )
         return _Counts(since, split, until, trends)
 
-    async def barometer(self, user: User) -> Barometer:
+    async def barometer(self, user: User, *, outcomes: bool = True) -> Barometer:
         """Return the barometer of the user's core, territory and everywhere, among their role.
 
         Every count is of other people (the viewer's own voice is taken out) over 30 days, and
         goes through the one gate: under k it is hidden, and a place never shows a number that
-        differs from the smaller place inside it by 1 to k-1. The echo reads the same counts.
+        differs from the smaller place inside it by 1 to k-1. The echo reads the same counts
+        (without the follow-up outcomes, which it does not show: `outcomes=False`).
         """
         role = user.role.value if user.role else None
         places = (
@@ -230,7 +231,11 @@ class BarometerService:
                 ScopeBarometer(
                     scope_id=scope_id,
                     stats=_ordered(stats.values()),
-                    outcomes=await self._outcome_counts(user, scope, scope_id, counts, role),
+                    outcomes=(
+                        await self._outcome_counts(user, scope, scope_id, counts, role)
+                        if outcomes
+                        else dict.fromkeys(FollowUpAnswer)
+                    ),
                 )
             )
         return Barometer(role=role, core=scopes[0], territory=scopes[1], everywhere=scopes[2])

@@ -48,7 +48,7 @@ class Echo:
 
     async def echo_reply(self, user: User, factors: tuple[str, ...]) -> Reply:
         """Say how many others raised these factors (where the gate lets it), and where help is."""
-        barometer = await self._barometer.barometer(user)
+        barometer = await self._barometer.barometer(user, outcomes=False)
         t = Translator(user.language)
         # A neighbour who joins makes the echo louder: the offer comes with it.
         invite = ((Button(t("invite.button"), INVITE_BUTTON_DATA),),)
