@@ -192,6 +192,11 @@ def _parser() -> argparse.ArgumentParser:
     school_commands.add_parser("list", help="the schools registered")
     remove_school = school_commands.add_parser("remove", help="remove a school")
     remove_school.add_argument("code")
+    school_links = school_commands.add_parser(
+        "links", help="a school's links into the candidate path (what its QR code holds)"
+    )
+    school_links.add_argument("code")
+    school_links.add_argument("--lang", default="fr", choices=("fr", "nl", "en"))
 
     venue = commands.add_parser("venue", help="public venues for coaching appointments")
     venue_commands = venue.add_subparsers(dest="venue_command", required=True)
@@ -203,6 +208,25 @@ def _parser() -> argparse.ArgumentParser:
     list_venues.add_argument("--territory", default="")
     remove_venue = venue_commands.add_parser("remove", help="remove a venue")
     remove_venue.add_argument("venue_id", type=int)
+
+    coach = commands.add_parser("coach", help="the coaches of the entrepreneurs' path")
+    coach_commands = coach.add_subparsers(dest="coach_command", required=True)
+    add_coach = coach_commands.add_parser(
+        "add", help="register (or change) a coach: a person already onboarded"
+    )
+    add_coach.add_argument(
+        "--person", required=True, help="telegram:<user id> or whatsapp:<number>"
+    )
+    add_coach.add_argument("--name", required=True, help="the name candidates see")
+    add_coach.add_argument("--territories", required=True, help="e.g. lessines,brussels")
+    add_coach.add_argument(
+        "--specialities",
+        required=True,
+        help="among idea,plan,financing,premises,legal,marketing (comma-separated)",
+    )
+    coach_commands.add_parser("list", help="the coaches registered")
+    remove_coach = coach_commands.add_parser("remove", help="stop offering requests to a coach")
+    remove_coach.add_argument("person", help="telegram:<user id> or whatsapp:<number>")
 
     train = commands.add_parser("train", help="train the classifier variants, ship the best")
     train.add_argument(
@@ -330,6 +354,18 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             getattr(args, "code", ""),
             getattr(args, "name", ""),
             getattr(args, "territory", ""),
+            getattr(args, "lang", "fr"),
+        )
+    if args.command == "coach":
+        from bot.app.entrepreneurs_cli import coach
+
+        return coach(
+            settings,
+            args.coach_command,
+            getattr(args, "person", ""),
+            getattr(args, "name", ""),
+            getattr(args, "territories", ""),
+            getattr(args, "specialities", ""),
         )
     if args.command == "venue":
         from bot.app.entrepreneurs_cli import venue

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     # The follow-up question ("is it still there?") comes this long after a concern, and only
     # between these local hours, so nobody is woken by the bot.
     follow_up_after_days: int = Field(default=21, ge=1, le=365)
+    # How long a coach has to accept a coaching request before the next coach is asked.
+    coach_accept_hours: float = Field(default=48.0, gt=0, le=24 * 30)
     follow_up_from_hour: int = Field(default=9, ge=0, le=23)
     follow_up_until_hour: int = Field(default=19, ge=1, le=24)
     # Survey waves: invitations are spread over this window; one reminder after this delay to

@@ -22,6 +22,16 @@ from bot.features.digests.dispatch import DigestDispatcher
 from bot.features.digests.flow import DigestFlow
 from bot.features.digests.mailer import SmtpMailer
 from bot.features.digests.service import DigestService
+from bot.features.entrepreneurs.admin_flow import RegistryAdminFlow
+from bot.features.entrepreneurs.candidates import CandidateService
+from bot.features.entrepreneurs.coach_admin_flow import CoachAdminFlow
+from bot.features.entrepreneurs.coaching import CoachingService, CoachRegistry
+from bot.features.entrepreneurs.coaching_flow import CoachingFlow
+from bot.features.entrepreneurs.flow import CandidateFlow
+from bot.features.entrepreneurs.jobs import NoticeSender
+from bot.features.entrepreneurs.registry import Registry
+from bot.features.entrepreneurs.render import CoachingRenderer
+from bot.features.entrepreneurs.teacher_flow import TeacherFlow
 from bot.features.events.admin_flow import EventAdminFlow
 from bot.features.events.flow import EventFlow
 from bot.features.events.service import EventService
@@ -29,7 +39,7 @@ from bot.features.follow_ups.flow import FollowUpFlow
 from bot.features.follow_ups.service import FollowUpService
 from bot.features.linking.flow import LinkFlow
 from bot.features.linking.service import LinkService
-from bot.features.onboarding.flow import OnboardingService
+from bot.features.onboarding.flow import OnboardingService, SchoolLinks
 from bot.features.partners.admin_flow import PartnerAdminFlow
 from bot.features.partners.flow import PartnerFlow
 from bot.features.partners.service import PartnerService
@@ -107,6 +117,8 @@ class Services:
     announcements: AnnouncementsFlow
     events: EventService
     outbound: Outbound
+    coaching: CoachingService
+    coaching_notices: NoticeSender
     # None while no SMTP server is configured: digests then go to Telegram only.
     mailer: SmtpMailer | None = None
 
@@ -151,7 +163,14 @@ async def open_services(settings: Settings) -> Services:
     contacts = ContactService(users)
     outbound = Outbound(contacts)
     campaigns = CampaignService(db, reference, settings.tz)
-    onboarding = OnboardingService(db, reference, campaigns.arrived)
+    candidates = CandidateService(db, reference)
+    candidate_flow = CandidateFlow(candidates, reference)
+    onboarding = OnboardingService(
+        db,
+        reference,
+        campaigns.arrived,
+        SchoolLinks(candidates.school_territory, candidate_flow.on_school_link),
+    )
     follow_ups = FollowUpService(
         db,
         after=timedelta(days=settings.follow_up_after_days),
@@ -241,6 +260,18 @@ async def open_services(settings: Settings) -> Services:
 
     poster_admin = PosterAdminFlow(reference, links, lambda: datetime.now(UTC))
     reach = ReachFlow(links, reference, users)
+    registry_admin = RegistryAdminFlow(db, Registry(db, reference), links)
+    coaching = CoachingService(
+        db,
+        reference,
+        admins=admins.refs,
+        accept_hours=settings.coach_accept_hours,
+        tz=settings.tz,
+    )
+    coaching_render = CoachingRenderer(coaching, candidates, reference, users, settings.tz)
+    coaching_notices = NoticeSender(db, coaching_render, outbound, users)
+    coaching_flow = CoachingFlow(coaching, candidates, coaching_render, coaching_notices.kick)
+    coach_admin = CoachAdminFlow(db, CoachRegistry(db, reference), coaching, coaching_notices.kick)
     # Every flow that answers people, registered once; the router's order is its own.
     router = Router(
         users.get,
@@ -256,7 +287,12 @@ async def open_services(settings: Settings) -> Services:
             broadcast_admin.routes(),
             event_admin.routes(),
             poster_admin.routes(),
+            registry_admin.routes(),
+            coach_admin.routes(),
             survey_flow.routes(),
+            coaching_flow.routes(),
+            candidate_flow.routes(),
+            TeacherFlow(db, settings.anonymity_k).routes(),
             flow.routes(),
             barometer_flow.routes(),
             follow_up_flow.routes(),
@@ -305,4 +341,6 @@ async def open_services(settings: Settings) -> Services:
         campaigns=campaigns,
         reach=reach,
         nudges=NudgeService(db, settings.tz),
+        coaching=coaching,
+        coaching_notices=coaching_notices,
     )

@@ -6,18 +6,35 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 
+from bot.app.links import entry_links
 from bot.config import Settings
+from bot.features.entrepreneurs.coaching import CoachingError, CoachingService, CoachRegistry
+from bot.features.entrepreneurs.links import school_start_arg
 from bot.features.entrepreneurs.registry import Registry, RegistryError
+from bot.i18n import translate
 from bot.reference import Reference
-from bot.storage.database import opened
+from bot.storage.database import Database, opened
 
 BY = "cli"
 
 
-def school(settings: Settings, action: str, code: str, name: str, territory: str) -> int:
-    """Add, list or remove a school; return the exit code."""
+def school(
+    settings: Settings, action: str, code: str, name: str, territory: str, lang: str = "fr"
+) -> int:
+    """Add, list, remove a school or print its links; return the exit code."""
 
     async def act(registry: Registry) -> list[str]:
+        if action == "links":
+            if code.strip().lower() not in {s.code for s in await registry.schools()}:
+                raise RegistryError(f"no school {code!r} (bot.py school list)")
+            links = entry_links(settings, Reference.load(settings.data_dir))
+            if not links.channels:
+                raise RegistryError(
+                    "no channel to send people to: set ECHOPPE_WHATSAPP_NUMBER and/or"
+                    " ECHOPPE_BOT_USERNAME (the Telegram bot's @username)"
+                )
+            arg = school_start_arg(code.strip().lower())
+            return [f"{channel}\t{links.link(channel, arg, lang)}" for channel in links.channels]
         if action == "add":
             added = await registry.add_school(code, name, territory, BY)
             return [f"school {added.code} added: {added.name} ({added.territory_id})"]
@@ -49,6 +66,56 @@ def venue(
         ]
 
     return _run(settings, act)
+
+
+def coach(
+    settings: Settings, action: str, person: str, name: str, territories: str, skills: str
+) -> int:
+    """Add, list or remove a coach; return the exit code."""
+    reference = Reference.load(settings.data_dir)
+
+    async def act(db: Database) -> list[str]:
+        registry = CoachRegistry(db, reference)
+        if action == "add":
+            _, added = await registry.add(
+                person, name, territories.split(","), skills.split(","), BY
+            )
+            # Requests nobody could take in these territories go to the new coach; the
+            # running bot tells them within a minute.
+            coaching = CoachingService(
+                db,
+                reference,
+                admins=(),
+                accept_hours=settings.coach_accept_hours,
+                tz=settings.tz,
+            )
+            async with db.transaction():
+                routed = await coaching.reroute_unmatched(added.territories)
+            return [
+                f"coach {added.name} ({person}) added: {', '.join(added.territories)};"
+                f" {', '.join(added.specialities)}"
+                + (f"; {routed} waiting request(s) offered to them" if routed else "")
+            ]
+        if action == "remove":
+            done = await registry.remove(person)
+            return [f"coach {person} removed" if done else f"{person} is not a coach"]
+        return [
+            f"{c.channel}:{c.external_id}\t{c.name}\t{','.join(c.territories)}"
+            f"\t{','.join(c.specialities)}"
+            for c in await registry.listed()
+        ] or ["no coaches yet"]
+
+    async def main() -> list[str]:
+        async with opened(settings.database_path) as db:
+            return await act(db)
+
+    try:
+        lines = asyncio.run(main())
+    except CoachingError as exc:
+        print(f"échoppe: {translate('en', exc.key, **exc.params)}", file=sys.stderr)
+        return 2
+    print("\n".join(lines))
+    return 0
 
 
 def _run(settings: Settings, act: Callable[[Registry], Awaitable[list[str]]]) -> int:

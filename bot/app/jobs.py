@@ -9,6 +9,7 @@ from bot.app.container import Services
 from bot.features.barometer import jobs as barometer
 from bot.features.broadcasts import jobs as broadcasts
 from bot.features.digests import jobs as digests
+from bot.features.entrepreneurs import jobs as coaching
 from bot.features.events import jobs as events
 from bot.features.follow_ups import jobs as follow_ups
 from bot.features.privacy import jobs as privacy
@@ -50,6 +51,7 @@ def all_jobs(services: Services) -> list[Job]:
         *broadcasts.jobs(s.broadcasts, s.announcements, s.outbound, s.events.answer_buttons),
         *events.jobs(s.events, s.outbound),
         *reach.jobs(s.nudges, s.reach, s.outbound),
+        *coaching.jobs(s.coaching, s.coaching_notices),
         *digests.jobs(
             s.digest_dispatcher,
             digests.digest_sender(

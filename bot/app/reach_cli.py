@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.app.links import entry_links
 from bot.config import Settings
 from bot.features.reach.admin_flow import default_languages
-from bot.features.reach.links import Campaign, EntryPoint
+from bot.features.reach.links import CORE_CAMPAIGNS, Campaign, EntryPoint
 from bot.features.reach.posters import poster_languages, render_poster
 from bot.features.reach.service import CampaignLine, CampaignService
 from bot.reference import Reference
@@ -66,8 +66,9 @@ def links(settings: Settings, core_id: str, campaign: str, lang: str) -> int:
     core = reference.core(core_id)
     if core is None:
         return _refuse(f"unknown core {core_id!r} (see data/territories/)")
-    if campaign not in set(Campaign):
-        return _refuse(f"--campaign is one of {', '.join(Campaign)}")
+    if campaign not in set(CORE_CAMPAIGNS):
+        # A school's links come from `bot.py school links`: they name the school, not a core.
+        return _refuse(f"--campaign is one of {', '.join(CORE_CAMPAIGNS)}")
     entries = entry_links(settings, reference)
     if not entries.channels:
         return _refuse(

@@ -26,6 +26,11 @@ class Admins:
         self._refs = frozenset(r if ":" in r else f"telegram:{r}" for r in refs)
         self._audit = audit
 
+    @property
+    def refs(self) -> tuple[str, ...]:
+        """Return every admin as "channel:id" (where the bot tells them things)."""
+        return tuple(sorted(self._refs))
+
     async def allow(self, msg: IncomingMessage) -> bool:
         """Return whether the sender is an admin; record the attempt either way."""
         channel = "telegram" if msg.channel == "console" else msg.channel

@@ -31,6 +31,10 @@ class TextStage(IntEnum):
 
     # During a survey, what is typed answers the question on screen.
     SURVEY = 10
+    # Text a coaching request waits for: a first name, times, a note, a relayed message.
+    COACHING = 12
+    # A candidate's words go to their project (never classified as a shop difficulty).
+    PROJECT = 15
     # An onboarded person's words are a concern.
     CONCERN = 20
     # Words typed before onboarding is finished are kept for after it.

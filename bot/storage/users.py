@@ -23,6 +23,8 @@ class Role(StrEnum):
     PUBLIC_ACTOR = "public_actor"
     COACH = "coach"
     RESEARCHER = "researcher"
+    # A person with a project (the entrepreneurs' path); their words are not shop concerns.
+    CANDIDATE = "candidate"
 
 
 class Step(StrEnum):

@@ -335,6 +335,7 @@ async def test_recurring_jobs_are_scheduled(bot: RunningBot) -> None:
         "barometer",
         "barometer_openings",
         "broadcasts",
+        "coaching",
         "digests",
         "digests_weekly",
         "events",

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.channels.whatsapp.menu import MENU
+from bot.features.entrepreneurs.candidates import SCHOOL_YEARS, STAGES
+from bot.features.entrepreneurs.coaching import AVAILABILITY, NEEDS
 from bot.features.follow_ups.store import FollowUpAnswer
 from bot.features.onboarding.flow import OnboardingService
 from bot.i18n import LANGUAGES, Translator, translate
@@ -59,11 +61,28 @@ def _hand_labels(lang: str) -> dict[str, str]:
     # channels/whatsapp/menu.py: one list row per menu entry (rows allow 24; held to 20).
     for name in MENU:
         labels[f"menu.{name}"] = t(f"menu.{name}")
+    # entrepreneurs/flow.py: one button per stage and per school year.
+    for stage in STAGES:
+        labels[f"project.stage_{stage}"] = t(f"project.stage_{stage}")
+    for year in SCHOOL_YEARS:
+        labels[f"project.year_{year}"] = t(f"project.year_{year}")
+    # entrepreneurs/coaching_flow.py: a need or an availability, ticked ("✅ ") or not.
+    for need in NEEDS:
+        labels[f"coaching.need_{need}"] = "✅ " + t(f"coaching.need_{need}")
+    for when in AVAILABILITY:
+        labels[f"coaching.av_{when}"] = "✅ " + t(f"coaching.av_{when}")
     return labels
 
 
 # The computed keys the code builds labels from, by their literal start: each is covered above.
-HAND_PREFIXES = ("follow_up.", "menu.")
+HAND_PREFIXES = (
+    "follow_up.",
+    "menu.",
+    "project.stage_",
+    "project.year_",
+    "coaching.need_",
+    "coaching.av_",
+)
 # Keys the scan finds but measures by hand, their placeholder being filled from reference data.
 HAND_KEYS = frozenset({"barometer.me_too_button"})
 

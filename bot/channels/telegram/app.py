@@ -31,7 +31,16 @@ from bot.log_redaction import redact_in_logs
 
 logger = logging.getLogger(__name__)
 
-MENU_COMMANDS = ("start", "barometer", "history", "profile", "language", "help")
+MENU_COMMANDS = (
+    "start",
+    "barometer",
+    "history",
+    "profile",
+    "project",
+    "coach",
+    "language",
+    "help",
+)
 POLL_TIMEOUT_S = 10
 
 

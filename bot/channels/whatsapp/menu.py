@@ -10,7 +10,17 @@ from bot.i18n import translate
 
 # A menu row's id: the command it stands for.
 COMMAND_PREFIX = "~cmd:"
-MENU = ("barometer", "history", "profile", "language", "help", "privacy", "mydata")
+MENU = (
+    "barometer",
+    "history",
+    "profile",
+    "project",
+    "coach",
+    "language",
+    "help",
+    "privacy",
+    "mydata",
+)
 
 
 def menu_message(lang: str) -> dict[str, Any]:

@@ -57,6 +57,11 @@ class RegistryRepository:
         )
         return None if row is None else School(str(row[0]), str(row[1]), str(row[2]))
 
+    async def name(self, code: str) -> str | None:
+        """Return a school's name, removed or not (a pupil's record keeps it)."""
+        row = await self._db.fetch_one("SELECT name FROM schools WHERE code = ?", (code,))
+        return None if row is None else str(row[0])
+
     async def remove_school(self, code: str) -> bool:
         """Remove a school; False if there is no such current school."""
         changed = await self._db.execute(
@@ -81,6 +86,13 @@ class RegistryRepository:
             (territory_id, territory_id),
         )
         return [Venue(int(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows]
+
+    async def venue(self, venue_id: int) -> Venue | None:
+        """Return a venue, removed or not (past appointments keep theirs)."""
+        row = await self._db.fetch_one(
+            "SELECT id, territory_id, name, address FROM venues WHERE id = ?", (venue_id,)
+        )
+        return None if row is None else Venue(int(row[0]), str(row[1]), str(row[2]), str(row[3]))
 
     async def remove_venue(self, venue_id: int) -> bool:
         """Remove a venue; False if there is no such current venue."""

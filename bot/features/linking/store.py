@@ -17,6 +17,18 @@ PERSONAL_TABLES = (
     "survey_responses",
     "event_rsvps",
     "broadcast_outbox",
+    "candidates",
+    "teachers",
+    "coaches",
+    "coaching_requests",
+    "coaching_typing",
+    "coaching_notices",
+)
+# Rows naming a person as a coach (not by `user_id`): moved the same way.
+COACH_COLUMNS = (
+    ("coaching_requests", "coach_id"),
+    ("coaching_offers", "coach_id"),
+    ("coach_notes", "coach_id"),
 )
 
 
@@ -57,6 +69,10 @@ class LinkRepository:
                     f"UPDATE OR IGNORE {table} SET user_id = ? WHERE user_id = ?", (keep, drop)
                 )
                 await self._db.execute(f"DELETE FROM {table} WHERE user_id = ?", (drop,))
+            for table, column in COACH_COLUMNS:
+                await self._db.execute(
+                    f"UPDATE OR IGNORE {table} SET {column} = ? WHERE {column} = ?", (keep, drop)
+                )
             # The dropped account's own identity, and those it had joined, come along.
             await self._db.execute(
                 "INSERT OR IGNORE INTO user_identities"

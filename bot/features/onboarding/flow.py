@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.channels.base import Button, IncomingKind, IncomingMessage, Outcome, Reply
+from bot.features.entrepreneurs.links import PROJECT_BUTTON_DATA, parse_school_arg
 from bot.features.reach.links import INVITE_BUTTON_DATA, Campaign, parse_start_arg
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, normalize_language
 from bot.reference import Core, Reference
@@ -34,6 +35,19 @@ _NO_CORE = "-"
 _PAGE = re.compile(r"[0-9]{1,4}")
 # Count a person who arrived through a tagged link: (channel, core id, campaign, stage).
 Arrived = Callable[[str, str, str, str], Awaitable[None]]
+_SCHOOL = "s."
+
+
+@dataclass(frozen=True)
+class SchoolLinks:
+    """A school's link: the territory of a current school, and putting a person on the path."""
+
+    territory: Callable[[str], Awaitable[str | None]]
+    # Called when a person consents through the link, or opens it later; returns what to
+    # show an onboarded person (the path's next question).
+    joined: Callable[[User, str], Awaitable[tuple[Reply, ...]]]
+
+
 _ROLE_EMOJI = {
     Role.SHOPKEEPER: "🏪",
     Role.CUSTOMER: "🛍️",
@@ -41,6 +55,7 @@ _ROLE_EMOJI = {
     Role.PUBLIC_ACTOR: "🏛️",
     Role.COACH: "🧭",
     Role.RESEARCHER: "🎓",
+    Role.CANDIDATE: "🚀",
 }
 _LANGUAGE_LABELS = {"fr": "🇫🇷 Français", "nl": "🇳🇱 Nederlands", "en": "🇬🇧 English"}
 _EDITING_STEPS = frozenset({Step.DONE, Step.EDIT_CORE})
@@ -62,10 +77,17 @@ class _Ctx:
 class OnboardingService:
     """Drive onboarding and profile changes from user actions to replies."""
 
-    def __init__(self, db: Database, reference: Reference, arrived: Arrived | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        reference: Reference,
+        arrived: Arrived | None = None,
+        schools: SchoolLinks | None = None,
+    ) -> None:
         self._db = db
         self._ref = reference
         self._arrived = arrived
+        self._schools = schools
         self._users = UserRepository(db)
         self._events = ProcessedEventRepository(db)
 
@@ -126,6 +148,9 @@ class OnboardingService:
         return Outcome((unknown_command(ctx.t),))
 
     async def _start(self, ctx: _Ctx) -> Outcome:
+        school = await self._school_link(ctx.msg.args)
+        if school is not None:
+            return await self._start_from_school(ctx, school)
         core, campaign = self._deep_link(ctx.msg.args)
         user = ctx.user
         if user is None:
@@ -157,6 +182,25 @@ class OnboardingService:
         )
         notice = Reply(ctx.t("core.preselected", core=core.name(ctx.lang)))
         return Outcome((notice, self._prompt(ctx.t, user)))
+
+    async def _school_link(self, args: str) -> str | None:
+        """Return the code of the current school a link names, or None."""
+        code = parse_school_arg(args)
+        if code is None or self._schools is None:
+            return None
+        return code if await self._schools.territory(code) is not None else None
+
+    async def _start_from_school(self, ctx: _Ctx, code: str) -> Outcome:
+        assert self._schools is not None
+        user = ctx.user
+        if user is None:
+            return Outcome((self._privacy_notice(ctx.lang, None, school=code),))
+        if user.step is Step.EDIT_CORE:
+            user = await self._finish_edit(user)
+        shown = await self._schools.joined(user, code)
+        if user.onboarded:
+            return Outcome(shown or (self._profile_view(ctx.t, user),))
+        return Outcome((self._prompt(ctx.t, user),))
 
     async def _profile_command(self, ctx: _Ctx) -> Outcome:
         user = ctx.user
@@ -247,6 +291,8 @@ class OnboardingService:
         if not args or args[0] not in LANGUAGES:
             return self._invalid(ctx)
         lang = args[0]
+        if len(args) == 2 and args[1].startswith(_SCHOOL):
+            return await self._consent_from_school(ctx, action, lang, args[1][len(_SCHOOL) :])
         core = self._ref.core(args[1]) if len(args) > 1 and args[1] != _NO_CORE else None
         if len(args) > 1 and args[1] != _NO_CORE and core is None:
             return self._invalid(ctx)
@@ -275,6 +321,47 @@ class OnboardingService:
         logger.info("user %s consented", user.id)
         return Outcome(
             (Reply(t("privacy.accepted"), edit=True), self._prompt(t, user)),
+        )
+
+    async def _consent_from_school(self, ctx: _Ctx, action: str, lang: str, code: str) -> Outcome:
+        """Consent through a school's link: a pupil goes straight into the candidate path."""
+        t = Translator(lang)
+        if ctx.user is not None:
+            return Outcome(notice=Translator(ctx.lang)("button.stale"))
+        territory = (
+            await self._schools.territory(code)
+            if self._schools is not None and parse_school_arg(f"school_{code}")
+            else None
+        )
+        if self._schools is None or territory is None:
+            # The school was removed since the link was opened: a plain start.
+            notice = self._privacy_notice(lang, None)
+            return Outcome((Reply(notice.text, notice.buttons, edit=True),))
+        if action == "lang":
+            notice = self._privacy_notice(lang, None, school=code)
+            return Outcome((Reply(notice.text, notice.buttons, edit=True),))
+        if action == "no":
+            return Outcome((Reply(t("privacy.declined"), edit=True),))
+        user = await self._users.create(
+            channel=ctx.msg.channel,
+            external_id=ctx.msg.user_ref,
+            language=lang,
+            consent_version=CONSENT_VERSION,
+            step=Step.CORE,
+            pending_core_id=None,
+            pending_campaign=Campaign.SCHOOL.value,
+        )
+        await self._users.record_consent(user.id, CONSENT_VERSION)
+        # No role question: someone who came through a school has a project (a candidate).
+        user = await self._users.update(user.id, role=Role.CANDIDATE, territory_id=territory)
+        await self._schools.joined(user, code)
+        logger.info("user %s consented through a school's link", user.id)
+        return Outcome(
+            (
+                Reply(t("privacy.accepted"), edit=True),
+                Reply(t("school.core_question")),
+                self._prompt(t, user),
+            )
         )
 
     async def _pick_role(self, ctx: _Ctx, user: User, value: str) -> Outcome:
@@ -348,6 +435,13 @@ class OnboardingService:
             # Counted, then forgotten: the person keeps no trace of how they came.
             await self._arrived(ctx.msg.channel, user.core_id, campaign, "onboarded")
         logger.info("user %s finished onboarding", user.id)
+        if user.role is Role.CANDIDATE:
+            # What follows is their project's questions, not shop difficulties or quotes.
+            summary = self._summary(ctx.t, ctx.lang, user)
+            done = Reply(ctx.t("onboarding.done_candidate", summary=summary))
+            return Outcome(
+                (Reply(ctx.t("sector.chosen", sector=sector.label(ctx.lang)), edit=True), done)
+            )
         return Outcome(
             (
                 Reply(ctx.t("sector.chosen", sector=sector.label(ctx.lang)), edit=True),
@@ -464,15 +558,26 @@ class OnboardingService:
 
     # ---- rendering ------------------------------------------------------------------------
 
-    def _privacy_notice(self, lang: str, core: Core | None, campaign: str | None = None) -> Reply:
+    def _privacy_notice(
+        self,
+        lang: str,
+        core: Core | None,
+        campaign: str | None = None,
+        *,
+        school: str | None = None,
+    ) -> Reply:
         t = Translator(lang)
         core_arg = core.id if core else _NO_CORE
         if core is not None and campaign is not None:
             # The link's campaign rides with the core until the person accepts.
             core_arg = f"{core_arg}:{campaign}"
+        if school is not None:
+            core_arg = f"{_SCHOOL}{school}"
         text = t("privacy.notice")
         if core is not None:
             text = t("start.core_from_link", core=core.name(lang)) + "\n\n" + text
+        elif school is not None:
+            text = t("school.from_link") + "\n\n" + text
         language_row = tuple(
             Button(("✓ " if code == lang else "") + label, f"ob:lang:{code}:{core_arg}")
             for code, label in _LANGUAGE_LABELS.items()
@@ -613,7 +718,10 @@ class OnboardingService:
                 if user.quote_consent
                 else Button(t("quotes.accept"), "pf:qt:on"),
             ),
-            (Button(t("invite.button"), INVITE_BUTTON_DATA),),
+            (
+                Button(t("invite.button"), INVITE_BUTTON_DATA),
+                Button(t("project.my"), PROJECT_BUTTON_DATA),
+            ),
         )
         return Reply(text, rows)
 

@@ -15,10 +15,13 @@ class Pruned:
     concerns: int
     held_texts: int
     survey_texts: int
+    # Projects whose words went (activity, description), and coaching requests deleted.
+    project_texts: int = 0
+    coaching_requests: int = 0
 
 
 class RetentionRepository:
-    """Apply the retention period to messages, held texts and survey free-text answers."""
+    """Apply the retention period to messages, held texts, survey answers and coaching."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -53,4 +56,14 @@ class RetentionRepository:
             "UPDATE survey_responses SET draft = '{}' WHERE draft != '{}' AND updated_at < ?",
             (before,),
         )
-        return Pruned(concerns, held, texts)
+        # A project's words last as long as a concern's; its labels (sector, stage) stay.
+        projects = await self._db.execute(
+            "UPDATE candidates SET activity = NULL, description = NULL WHERE updated_at < ?"
+            " AND (activity IS NOT NULL OR description IS NOT NULL)",
+            (before,),
+        )
+        # Requests go whole (their appointments, offers and coaches' notes cascade).
+        requests = await self._db.execute(
+            "DELETE FROM coaching_requests WHERE created_at < ?", (before,)
+        )
+        return Pruned(concerns, held, texts, projects, requests)

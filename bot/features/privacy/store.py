@@ -54,6 +54,51 @@ EXPORTED = (
         " WHERE v.user_id = ? ORDER BY v.answered_at",
     ),
     (
+        "project",
+        "SELECT c.activity, c.sector_id, c.territory_id, c.core_id, c.stage, c.description,"
+        " s.name AS school, c.school_year, c.created_at, c.updated_at FROM candidates c"
+        " LEFT JOIN schools s ON s.code = c.school_code WHERE c.user_id = ?",
+    ),
+    (
+        "coaching_requests",
+        "SELECT r.id, r.needs, r.availability, v.name AS venue, r.first_name, r.contact,"
+        " r.status, r.submitted_at, r.accepted_at FROM coaching_requests r"
+        " LEFT JOIN venues v ON v.id = r.venue_id WHERE r.user_id = ? ORDER BY r.id",
+    ),
+    (
+        "appointments",
+        "SELECT a.request_id, v.name AS venue, a.status, a.starts_at, a.candidate_held,"
+        " a.candidate_useful FROM appointments a JOIN coaching_requests r"
+        " ON r.id = a.request_id JOIN venues v ON v.id = a.venue_id WHERE r.user_id = ?"
+        " ORDER BY a.id",
+    ),
+    (
+        "typing_to",
+        "SELECT request_id, what, since FROM coaching_typing WHERE user_id = ?",
+    ),
+    (
+        "messages_waiting_for_me",
+        "SELECT request_id, kind, text, created_at FROM coaching_notices WHERE user_id = ?",
+    ),
+    (
+        "teacher_at",
+        "SELECT t.school_code, s.name AS school, t.added_at FROM teachers t"
+        " JOIN schools s ON s.code = t.school_code WHERE t.user_id = ?",
+    ),
+    (
+        "coach",
+        "SELECT territories, specialities, added_at, removed_at FROM coaches WHERE user_id = ?",
+    ),
+    (
+        "coaching_offered_to_me",
+        "SELECT request_id, offered_at, deadline, answered_at, outcome FROM coaching_offers"
+        " WHERE coach_id = ? ORDER BY offered_at",
+    ),
+    (
+        "my_coach_notes",
+        "SELECT request_id, note, updated_at FROM coach_notes WHERE coach_id = ?",
+    ),
+    (
         "announcements_received",
         "SELECT broadcast_id, status, sent_at FROM broadcast_outbox"
         " WHERE user_id = ? ORDER BY broadcast_id",

@@ -34,6 +34,11 @@ class Campaign(StrEnum):
     SESSION = "session"  # an information session
     NEIGHBOUR = "neighbour"  # forwarded by a neighbour
     NEWSLETTER = "newsletter"  # a partner's newsletter
+    SCHOOL = "school"  # a school's QR code (the entrepreneurs' path; a school, not a core)
+
+
+# The campaigns whose links name a core (a school's link names the school instead).
+CORE_CAMPAIGNS = tuple(c for c in Campaign if c is not Campaign.SCHOOL)
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,7 @@ class EntryLinks:
         self._codes: dict[str, EntryPoint] = {}
         for channel in self._links:
             for core_id in core_ids:
-                for campaign in Campaign:
+                for campaign in CORE_CAMPAIGNS:
                     entry = EntryPoint(channel, core_id, campaign)
                     code = short_code(entry)
                     if code in self._codes:
@@ -117,6 +122,10 @@ class EntryLinks:
     def url(self, entry: EntryPoint, lang: str = "fr") -> str:
         """Return the direct link (what a QR code holds: it works when our server is down)."""
         return self._links[entry.channel](entry.start_arg, lang)
+
+    def link(self, channel: str, arg: str, lang: str = "fr") -> str:
+        """Return a channel's link that opens the bot with any start argument."""
+        return self._links[channel](arg, lang)
 
     def short_url(self, entry: EntryPoint) -> str | None:
         """Return {public_url}/go/<code>, for people who type, or None without a public URL."""

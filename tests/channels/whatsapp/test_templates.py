@@ -42,6 +42,7 @@ def test_the_shipped_templates_load_and_stand_for_every_unprompted_kind() -> Non
         "event_reminder",
         "barometer_opened",
         "nudge",
+        "coaching_news",
     }
 
 

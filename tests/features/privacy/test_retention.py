@@ -6,6 +6,9 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from bot.features.concerns.store import ConcernRepository, VoiceKind
+from bot.features.entrepreneurs.candidates_store import CandidateRepository
+from bot.features.entrepreneurs.coaching_store import RequestRepository
+from bot.features.entrepreneurs.store import RegistryRepository
 from bot.features.privacy.retention_store import RetentionRepository
 from bot.storage import Database
 from tests.features.concerns.test_service import make_user
@@ -104,3 +107,45 @@ async def test_old_survey_free_text_goes_and_its_chosen_answers_stay(db: Databas
     assert rows["worse_why"] == ('["roadworks"]', None)  # the label stays, the words go
     assert rows["anything_else"][1] is not None  # recent: kept
     assert rows["business_trend"] == ('"worse"', None)
+
+
+async def test_old_project_words_and_coaching_requests_go_and_recent_ones_stay(
+    db: Database,
+) -> None:
+    old_person = await make_user(db, "p1", core="les_ogy")
+    new_person = await make_user(db, "p2", core="les_ogy")
+    projects = CandidateRepository(db)
+    requests = RequestRepository(db)
+    venue = await RegistryRepository(db).add_venue("lessines", "Salle", "Grand-Place 1", "t")
+    for person in (old_person, new_person):
+        await projects.create(
+            person.id, "done", activity="Boulangerie", description="Pain au levain", stage="idea"
+        )
+        request_id = await requests.create(person.id, "lessines", False, "sent")
+        await requests.propose(request_id, venue, ["2024-05-01T08:00:00.000+00:00"])
+        await requests.notify(request_id, "relay_from_coach", user_id=person.id, text="Bonjour")
+    long_ago = (NOW - timedelta(days=800)).isoformat(timespec="milliseconds")
+    await db.execute(
+        "UPDATE candidates SET updated_at = ? WHERE user_id = ?", (long_ago, old_person.id)
+    )
+    await db.execute(
+        "UPDATE coaching_requests SET created_at = ? WHERE user_id = ?", (long_ago, old_person.id)
+    )
+    before = (NOW - timedelta(days=730)).isoformat(timespec="milliseconds")
+    async with db.transaction():
+        pruned = await RetentionRepository(db).prune(before)
+    assert (pruned.project_texts, pruned.coaching_requests) == (1, 1)
+    kept = await db.fetch_all(
+        "SELECT user_id, activity, description, stage FROM candidates ORDER BY user_id"
+    )
+    assert [tuple(r) for r in kept] == [
+        (old_person.id, None, None, "idea"),
+        (new_person.id, "Boulangerie", "Pain au levain", "idea"),
+    ]
+    # The old request went whole: its appointment and the message waiting for its person too.
+    left = await db.fetch_all("SELECT user_id FROM coaching_requests")
+    assert [r[0] for r in left] == [new_person.id]
+    assert len(await db.fetch_all("SELECT id FROM appointments")) == 1
+    assert [r[0] for r in await db.fetch_all("SELECT user_id FROM coaching_notices")] == [
+        new_person.id
+    ]
