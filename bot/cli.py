@@ -215,18 +215,48 @@ def _parser() -> argparse.ArgumentParser:
         "add", help="register (or change) a coach: a person already onboarded"
     )
     add_coach.add_argument(
-        "--person", required=True, help="telegram:<user id> or whatsapp:<number>"
+        "person_arg", nargs="?", help="telegram:<user id> or whatsapp:<number> (or --person)"
     )
-    add_coach.add_argument("--name", required=True, help="the name candidates see")
-    add_coach.add_argument("--territories", required=True, help="e.g. lessines,brussels")
+    add_coach.add_argument(
+        "--person", "--user", dest="person", help="telegram:<user id> or whatsapp:<number>"
+    )
+    add_coach.add_argument(
+        "--name", default="Coach", help="the name candidates see (default: Coach)"
+    )
+    add_coach.add_argument(
+        "--territories",
+        "--territory",
+        dest="territories",
+        required=True,
+        help="e.g. lessines,brussels",
+    )
     add_coach.add_argument(
         "--specialities",
-        required=True,
-        help="among idea,plan,financing,premises,legal,marketing (comma-separated)",
+        "--speciality",
+        "--specialties",
+        dest="specialities",
+        default="idea,plan,financing,premises,legal,marketing",
+        help="among idea,plan,financing,premises,legal,marketing, comma-separated (default: all)",
     )
     coach_commands.add_parser("list", help="the coaches registered")
     remove_coach = coach_commands.add_parser("remove", help="stop offering requests to a coach")
-    remove_coach.add_argument("person", help="telegram:<user id> or whatsapp:<number>")
+    remove_coach.add_argument(
+        "person_arg", nargs="?", help="telegram:<user id> or whatsapp:<number> (or --person)"
+    )
+    remove_coach.add_argument("--person", "--user", dest="person")
+
+    coaching = commands.add_parser("coaching", help="the entrepreneurs' path's figures")
+    coaching_commands = coaching.add_subparsers(dest="coaching_command", required=True)
+    report = coaching_commands.add_parser(
+        "report",
+        help="candidate entrepreneurs, sessions, coaching in a territory over a period (CSV)",
+    )
+    report.add_argument("--territory", required=True, help="brussels, lessines")
+    report.add_argument(
+        "--from", dest="date_from", required=True, help="first day, YYYY-MM-DD (local)"
+    )
+    report.add_argument("--to", dest="date_to", required=True, help="last day, YYYY-MM-DD")
+    report.add_argument("--out", default="-", help="a file to write (default: the terminal)")
 
     train = commands.add_parser("train", help="train the classifier variants, ship the best")
     train.add_argument(
@@ -356,13 +386,24 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             getattr(args, "territory", ""),
             getattr(args, "lang", "fr"),
         )
+    if args.command == "coaching":
+        from bot.app.entrepreneurs_cli import coaching_report
+
+        return coaching_report(settings, args.territory, args.date_from, args.date_to, args.out)
     if args.command == "coach":
         from bot.app.entrepreneurs_cli import coach
 
+        person = getattr(args, "person", None) or getattr(args, "person_arg", None) or ""
+        if args.coach_command in ("add", "remove") and not person:
+            print(
+                "échoppe: name the person: telegram:<user id> or whatsapp:<number>",
+                file=sys.stderr,
+            )
+            return 2
         return coach(
             settings,
             args.coach_command,
-            getattr(args, "person", ""),
+            person,
             getattr(args, "name", ""),
             getattr(args, "territories", ""),
             getattr(args, "specialities", ""),
@@ -706,6 +747,7 @@ def _digest(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.features.digests.flow import DigestFlow
     from bot.features.digests.service import DigestService
+    from bot.features.entrepreneurs.report import CandidateReport
     from bot.features.partners.service import PartnerService
     from bot.features.surveys.definitions import Surveys
     from bot.reference import Reference
@@ -730,7 +772,9 @@ def _digest(args: argparse.Namespace, settings: Settings) -> int:
             partner = await partners.get(args.partner)
             if partner is None:
                 return None
-            digests = DigestService(db, k, settings.tz, definitions, reference)
+            digests = DigestService(
+                db, k, settings.tz, definitions, reference, CandidateReport(db, k)
+            )
             flow = DigestFlow(partners, digests, reference, taxonomy(), k)
             return await flow.html_page(partner, await digests.figures(partner, week))
 

@@ -28,9 +28,12 @@ from bot.features.entrepreneurs.coach_admin_flow import CoachAdminFlow
 from bot.features.entrepreneurs.coaching import CoachingService, CoachRegistry
 from bot.features.entrepreneurs.coaching_flow import CoachingFlow
 from bot.features.entrepreneurs.flow import CandidateFlow
-from bot.features.entrepreneurs.jobs import NoticeSender
+from bot.features.entrepreneurs.jobs import NoticeSender, SessionSender
 from bot.features.entrepreneurs.registry import Registry
 from bot.features.entrepreneurs.render import CoachingRenderer
+from bot.features.entrepreneurs.report import CandidateReport
+from bot.features.entrepreneurs.session_admin_flow import SessionAdminFlow
+from bot.features.entrepreneurs.session_flow import SessionFlow
 from bot.features.entrepreneurs.teacher_flow import TeacherFlow
 from bot.features.events.admin_flow import EventAdminFlow
 from bot.features.events.flow import EventFlow
@@ -119,6 +122,7 @@ class Services:
     outbound: Outbound
     coaching: CoachingService
     coaching_notices: NoticeSender
+    info_sessions: SessionSender
     # None while no SMTP server is configured: digests then go to Telegram only.
     mailer: SmtpMailer | None = None
 
@@ -164,7 +168,7 @@ async def open_services(settings: Settings) -> Services:
     outbound = Outbound(contacts)
     campaigns = CampaignService(db, reference, settings.tz)
     candidates = CandidateService(db, reference)
-    candidate_flow = CandidateFlow(candidates, reference)
+    candidate_flow = CandidateFlow(db, candidates, reference)
     onboarding = OnboardingService(
         db,
         reference,
@@ -207,8 +211,15 @@ async def open_services(settings: Settings) -> Services:
         open_for=timedelta(days=settings.survey_open_days),
         results=SurveyResults(db, settings.anonymity_k),
     )
+    sessions = SessionFlow(db)
     survey_flow = SurveyFlow(
-        surveys, taxonomy(), waves.results_of, reference, settings.anonymity_k
+        surveys,
+        taxonomy(),
+        waves.results_of,
+        reference,
+        settings.anonymity_k,
+        # An information session's feedback ends with "Ask for a coach".
+        sessions.feedback_buttons,
     )
     partners = PartnerService(db, reference)
     audit = AuditRepository(db)
@@ -223,7 +234,14 @@ async def open_services(settings: Settings) -> Services:
         anonymity_k=settings.anonymity_k,
         send_window_minutes=settings.survey_send_window_minutes,
     )
-    digests = DigestService(db, settings.anonymity_k, settings.tz, definitions, reference)
+    digests = DigestService(
+        db,
+        settings.anonymity_k,
+        settings.tz,
+        definitions,
+        reference,
+        CandidateReport(db, settings.anonymity_k),
+    )
     digest_flow = DigestFlow(
         partners, digests, reference, taxonomy(), settings.anonymity_k, AuditRepository(db)
     )
@@ -270,7 +288,7 @@ async def open_services(settings: Settings) -> Services:
     )
     coaching_render = CoachingRenderer(coaching, candidates, reference, users, settings.tz)
     coaching_notices = NoticeSender(db, coaching_render, outbound, users)
-    coaching_flow = CoachingFlow(coaching, candidates, coaching_render, coaching_notices.kick)
+    coaching_flow = CoachingFlow(db, coaching, candidates, coaching_render, coaching_notices.kick)
     coach_admin = CoachAdminFlow(db, CoachRegistry(db, reference), coaching, coaching_notices.kick)
     # Every flow that answers people, registered once; the router's order is its own.
     router = Router(
@@ -289,9 +307,11 @@ async def open_services(settings: Settings) -> Services:
             poster_admin.routes(),
             registry_admin.routes(),
             coach_admin.routes(),
+            SessionAdminFlow(db).routes(),
             survey_flow.routes(),
             coaching_flow.routes(),
             candidate_flow.routes(),
+            sessions.routes(),
             TeacherFlow(db, settings.anonymity_k).routes(),
             flow.routes(),
             barometer_flow.routes(),
@@ -343,4 +363,5 @@ async def open_services(settings: Settings) -> Services:
         nudges=NudgeService(db, settings.tz),
         coaching=coaching,
         coaching_notices=coaching_notices,
+        info_sessions=SessionSender(db, outbound, users),
     )

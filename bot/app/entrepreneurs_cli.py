@@ -5,17 +5,22 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from pathlib import Path
 
 from bot.app.links import entry_links
 from bot.config import Settings
 from bot.features.entrepreneurs.coaching import CoachingError, CoachingService, CoachRegistry
 from bot.features.entrepreneurs.links import school_start_arg
 from bot.features.entrepreneurs.registry import Registry, RegistryError
+from bot.features.entrepreneurs.report import CandidateReport, iso_weeks, report_csv
 from bot.i18n import translate
 from bot.reference import Reference
 from bot.storage.database import Database, opened
 
 BY = "cli"
+# A coaching report spans at most this many weeks (two years).
+MAX_WEEKS = 105
 
 
 def school(
@@ -115,6 +120,49 @@ def coach(
         print(f"échoppe: {translate('en', exc.key, **exc.params)}", file=sys.stderr)
         return 2
     print("\n".join(lines))
+    return 0
+
+
+def coaching_report(
+    settings: Settings, territory: str, date_from: str, date_to: str, out: str
+) -> int:
+    """Write the candidate entrepreneurs' figures of a territory and period as CSV."""
+    reference = Reference.load(settings.data_dir)
+    if reference.territory(territory) is None:
+        known = ", ".join(reference.territories)
+        print(f"échoppe: unknown territory {territory!r} ({known})", file=sys.stderr)
+        return 2
+    try:
+        first, last = date.fromisoformat(date_from), date.fromisoformat(date_to)
+    except ValueError:
+        print("échoppe: --from and --to are dates, YYYY-MM-DD", file=sys.stderr)
+        return 2
+    if last < first:
+        print("échoppe: --to is before --from", file=sys.stderr)
+        return 2
+    weeks = iso_weeks(first, last)
+    if len(weeks) > MAX_WEEKS:
+        print(f"échoppe: at most {MAX_WEEKS} weeks at a time", file=sys.stderr)
+        return 2
+    if first != weeks[0][1] or last != weeks[-1][1] + timedelta(days=6):
+        # Whole ISO weeks only: a part of a week next to the digest's whole week would tell
+        # the rest by subtraction.
+        print(
+            f"échoppe: counted by whole ISO weeks, {weeks[0][0]} to {weeks[-1][0]}",
+            file=sys.stderr,
+        )
+
+    async def main() -> bytes:
+        async with opened(settings.database_path) as db:
+            report = CandidateReport(db, settings.anonymity_k)
+            return await report_csv(report, territory, first, last, settings.tz)
+
+    content = asyncio.run(main())
+    if out == "-":
+        sys.stdout.write(content.decode("utf-8"))
+    else:
+        Path(out).write_bytes(content)
+        print(f"written to {out}")
     return 0
 
 

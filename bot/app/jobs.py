@@ -51,7 +51,7 @@ def all_jobs(services: Services) -> list[Job]:
         *broadcasts.jobs(s.broadcasts, s.announcements, s.outbound, s.events.answer_buttons),
         *events.jobs(s.events, s.outbound),
         *reach.jobs(s.nudges, s.reach, s.outbound),
-        *coaching.jobs(s.coaching, s.coaching_notices),
+        *coaching.jobs(s.coaching, s.coaching_notices, s.info_sessions),
         *digests.jobs(
             s.digest_dispatcher,
             digests.digest_sender(

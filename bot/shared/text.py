@@ -18,6 +18,14 @@ def clean_text(text: str, *, max_chars: int = 4096) -> str:
     return " ".join("".join(kept).split())[:max_chars]
 
 
+def clean_lines(text: str, *, max_chars: int = 4096) -> str:
+    """Clean like clean_text, but keep the lines (a message passed on between two people)."""
+    lines = (
+        clean_text(line, max_chars=max_chars) for line in text.replace("\r", "\n").split("\n")
+    )
+    return "\n".join(line for line in lines if line)[:max_chars]
+
+
 def short_echo(text: str) -> str:
     """Return a short, single-line excerpt of user text, safe to quote back."""
     cleaned = clean_text(text, max_chars=MAX_ECHO_CHARS + 1)

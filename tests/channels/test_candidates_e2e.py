@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -17,7 +18,9 @@ from bot.app.run import RunningBot, running_bot
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.emulator.whatsapp import WaUser, WhatsAppEmulator
 from bot.emulator.whatsapp.phone import WaPhone
+from bot.features.surveys.jobs import invitation_sender
 from bot.i18n import translate
+from nlp.taxonomy import taxonomy
 from tests.channels.whatsapp.test_whatsapp_e2e import wa_settings
 from tests.conftest import TEST_TOKEN
 from tests.support import Phone, eventually, onboard
@@ -178,3 +181,50 @@ async def test_a_shopkeeper_adds_a_project_and_stays_a_shopkeeper(
 async def _count(bot: RunningBot, table: str, expected: int) -> bool:
     row = await bot.services.db.fetch_one(f"SELECT COUNT(*) FROM {table}")
     return row is not None and int(row[0]) == expected
+
+
+async def test_an_information_session_feedback_ends_with_ask_for_a_coach(
+    both: RunningBot, wa: WhatsAppEmulator, emulator: BotApiEmulator
+) -> None:
+    services = both.services
+    nina = Phone(emulator, FakeUser(id=9930, language_code="en"))
+    await onboard(nina, role="candidate")
+    await nina.send("A repair café", until=translate("en", "project.q_stage"))
+    user = await services.users.get("telegram", "9930")
+    assert user is not None
+    day = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%d")
+    admin = WaPhone(wa, WaUser(ADMIN_WA, "Admin"))
+    await admin.send(
+        f"/event\ntitle: Starting a business\nwhen: {day} 18:00\nplace: Salle du centre\n"
+        "territory: lessines\nkind: session",
+        until="📅",
+    )
+    before = emulator.last_seq
+    await admin.choose(fr("admin.event_announce"), until="✅")
+    await nina.wait(before, until="Starting a business")
+    await nina.tap(translate("en", "event.going"), until="✅")
+    now = datetime.now(UTC)
+    [event] = [e for e, _ in await services.events.upcoming()]
+    # It took place: its feedback survey goes to those who had a seat.
+    await services.db.execute(
+        "UPDATE events SET starts_at = ?, ends_at = ? WHERE id = ?",
+        ((now - timedelta(hours=8)).isoformat(), (now - timedelta(hours=5)).isoformat(), event.id),
+    )
+    assert await services.events.launch_feedback() == 1
+    survey = services.surveys.definitions.get("event_feedback")
+    assert survey is not None
+    send = invitation_sender(services.survey_flow, services.outbound)
+    assert await services.waves.send_due(send, now + timedelta(hours=3)) == 1
+    await nina.tap(translate("en", "survey.start"), until="1/4")
+    await nina.tap("4", until="2/4")
+    await nina.tap(translate("en", "survey.yes"), until="3/4")
+    await nina.tap(taxonomy().get("skills_digital").title("en"), until="3/4")
+    await nina.tap(translate("en", "survey.done_up_to", n=2), until="4/4")
+    await nina.send("/skip", until=survey.closing.get("en")[:20])
+    # The closing words of an information session's feedback offer a coach (her project is
+    # not finished: its questions come first).
+    assert translate("en", "project.ask_coaching") in nina.buttons()
+    await nina.tap(
+        translate("en", "project.ask_coaching"),
+        until=translate("en", "coaching.project_first")[:30],
+    )

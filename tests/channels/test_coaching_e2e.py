@@ -116,6 +116,35 @@ async def test_from_the_school_code_to_an_appointment_and_forget(
     await lea.choose(fr("project.year_6"), until=fr("project.q_description")[:30])
     await lea.choose(fr("project.skip"), until=fr("project.saved"))
 
+    # An information session for the territory: candidates are invited first (Léa, not Marc).
+    day = (datetime.now(UTC).astimezone(TZ) + timedelta(days=2)).strftime("%Y-%m-%d")
+    form = (
+        f"/event\ntitle: Devenir entrepreneur\nwhen: {day} 18:00\nduration: 3h\n"
+        "place: Salle du centre\nterritory: lessines\nkind: session"
+    )
+    await admin.send(form, until=fr("admin.event_preview", n=1)[:20])
+    assert fr("admin.event_preview", n=1) in admin.texts()[-1]
+    lea_seen = lea.seen
+    await admin.choose(fr("admin.event_announce"), until="✅")
+    await until_received(lea, lea_seen, "Devenir entrepreneur")
+    await lea.choose(fr("event.going"), until="✅")
+    assert not any("Devenir entrepreneur" in text for text in marc.texts())
+    # It took place; the organiser marks who came; coaching is offered to them.
+    ended = datetime.now(UTC) - timedelta(hours=1)
+    await db.execute(
+        "UPDATE events SET starts_at = ?, ends_at = ?",
+        ((ended - timedelta(hours=3)).isoformat(), ended.isoformat()),
+    )
+    await admin.send("/attendance 1", until="Devenir entrepreneur")
+    await admin.choose(fr("session.person", n=1), until="1")
+    marked = await db.fetch_all("SELECT attended, marked_by, offer_due FROM session_attendance")
+    assert [tuple(r) for r in marked] == [(1, "organiser", 1)]
+    lea_seen = lea.seen
+    await both.services.info_sessions.run(datetime.now(UTC))
+    await until_received(
+        lea, lea_seen, fr("session.coaching_offer", title="Devenir entrepreneur")[:30]
+    )
+
     # She asks for coaching: needs, availability, a public venue, her first name, her yes.
     await lea.choose(fr("project.ask_coaching"), until=fr("coaching.q_needs")[:30])
     await lea.choose(fr("coaching.need_plan"), until=fr("coaching.q_needs")[:30])
@@ -136,6 +165,8 @@ async def test_from_the_school_code_to_an_appointment_and_forget(
     offer = await anne.wait(before_anne, until="🧭 Une demande")
     offer_text = next(e.text or "" for e in reversed(offer) if e.text)
     assert "Plan" in offer_text and "Léa" not in offer_text and PUPIL not in offer_text
+    # Nor her words or her school before a coach says yes.
+    assert "boulangerie de quartier" not in offer_text and "Athénée" not in offer_text
 
     # Anne lets the time run out (the deadline is moved into the past: 48 hours went by).
     await db.execute("UPDATE coaching_offers SET deadline = '2000-01-01T00:00:00.000+00:00'")
@@ -226,9 +257,25 @@ async def test_from_the_school_code_to_an_appointment_and_forget(
     await marc.choose(fr("button.yes"), until=fr("coaching.after_thanks"))
     [row] = await db.fetch_all(
         "SELECT candidate_held, candidate_useful, coach_held FROM appointments"
-        " WHERE status = 'booked'"
+        " WHERE status = 'done'"
     )
     assert tuple(row) == ("yes", "yes", "yes")
+
+    # The next appointment: booked, then cancelled by Marc; Léa is told.
+    await marc.choose(fr("coaching.propose"), until=fr("coaching.type_slots", name="Léa")[:20])
+    lea_seen = lea.seen
+    await marc.send(
+        f"{second:%d/%m} 11:15", until=fr("coaching.slots_sent", name="Léa", slots="")[:15]
+    )
+    await until_received(lea, lea_seen, "📅 Marc (hub)")
+    marc_seen = marc.seen
+    await lea.choose("11:15", until=fr("coaching.booked", when="", venue="")[:15])
+    await until_received(marc, marc_seen, "📅 Léa")
+    lea_seen = lea.seen
+    await marc.choose(fr("coaching.cancel_appointment"), until=fr("coaching.cancelled_own")[:20])
+    await until_received(lea, lea_seen, "Marc (hub) a annulé")
+    statuses = await db.fetch_all("SELECT status, cancelled_by FROM appointments ORDER BY id")
+    assert [tuple(r) for r in statuses][-1] == ("cancelled", "coach")
 
     # Marc keeps a private note.
     await marc.send("/coach", until="🧭 Demandes que vous suivez")

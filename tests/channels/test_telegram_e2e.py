@@ -341,6 +341,7 @@ async def test_recurring_jobs_are_scheduled(bot: RunningBot) -> None:
         "events",
         "follow_ups",
         "housekeeping",
+        "info_sessions",
         "nudges",
         "replies",
         "retention",

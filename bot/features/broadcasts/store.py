@@ -49,6 +49,8 @@ class Audience(BaseModel):
     days: int | None = Field(default=None, ge=1, le=3650)
     # Only these people (an event's "going" list for its reminder), on top of the filters.
     user_ids: tuple[int, ...] | None = None
+    # Only people with a project (the entrepreneurs' path), whatever their main role.
+    candidates: bool = False
 
 
 class Broadcast(BaseModel):
@@ -117,6 +119,8 @@ def _audience_sql(
         params.append(consent_version)
     for column in ("territory_id", "core_id", "sector_id", "role", "language"):
         value = getattr(audience, column)
+        if column == "territory_id" and audience.candidates:
+            continue  # a candidate's territory is their project's (below)
         if value is not None:
             clauses.append(f"u.{column} = ?")
             params.append(value)
@@ -126,6 +130,13 @@ def _audience_sql(
             " AND cf.factor = ? AND cf.confirmed_at >= ?)"
         )
         params += [audience.factor, since or ""]
+    if audience.candidates:
+        # People with a project, in the territory of the project (or theirs, if not given).
+        clauses.append(
+            "EXISTS (SELECT 1 FROM candidates c WHERE c.user_id = u.id"
+            " AND (? IS NULL OR COALESCE(c.territory_id, u.territory_id) = ?))"
+        )
+        params += [audience.territory_id, audience.territory_id]
     if audience.user_ids is not None:
         clauses.append(f"u.id IN ({', '.join('?' for _ in audience.user_ids)})")
         params += list(audience.user_ids)

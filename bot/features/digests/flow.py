@@ -255,7 +255,49 @@ class DigestFlow:
             unheard=(
                 t("digest.unheard", n=figures.unheard) if figures.unheard is not None else None
             ),
+            candidates=self._candidate_lines(t, figures),
         )
+
+    def _candidate_lines(self, t: Translator, figures: DigestFigures) -> tuple[str, ...]:
+        """Return the "candidate entrepreneurs" section's lines (none when nothing happened)."""
+        found = figures.candidates
+        if found is None:
+            return ()
+        fewer = t("echo.fewer", k=self._k)
+
+        def shown(n: int | None) -> str | int:
+            return fewer if n is None else n
+
+        lines = [t("digest.candidates_new", n=shown(found.new_candidates))]
+        if found.by_stage:
+            stages = ", ".join(
+                f"{t(f'project.stage_{stage}')} {n}" for stage, n in found.by_stage.items()
+            )
+            lines.append("   " + stages)
+        if found.by_sector:
+            sectors = ", ".join(
+                f"{sector.label(t.lang) if (sector := self._ref.sector(sid)) else sid} {n}"
+                for sid, n in sorted(found.by_sector.items(), key=lambda item: -item[1])
+            )
+            lines.append("   " + sectors)
+        if found.sessions_held is not None:
+            # A partner of some cores: sessions belong to a territory, none are shown.
+            lines.append(
+                t(
+                    "digest.candidates_sessions",
+                    held=found.sessions_held,
+                    came=shown(found.sessions_attended),
+                )
+            )
+        lines.append(
+            t(
+                "digest.candidates_coaching",
+                requests=shown(found.requests),
+                quick=shown(found.accepted_48h),
+                held=shown(found.appointments_held),
+            )
+        )
+        return tuple(lines)
 
     def _survey_view(self, t: Translator, headline: SurveyHeadline) -> SurveyView:
         """Sum up a closed wave: respondents per place and its first shown questions."""
@@ -339,6 +381,8 @@ class DigestFlow:
             lines += ["", view.outcomes]
         if view.unheard:
             lines += ["", view.unheard]
+        if view.candidates:
+            lines += ["", t("digest.candidates_header"), *view.candidates]
         return "\n".join(lines)
 
     def html(self, partner: Partner, figures: DigestFigures, chart_src: str) -> str:
@@ -389,6 +433,8 @@ class DigestView:
     outcomes: str | None
     # Voice notes the bot could not hear this week (shown from k on).
     unheard: str | None = None
+    # The entrepreneurs' path: new candidates, sessions, coaching (empty: nothing happened).
+    candidates: tuple[str, ...] = ()
 
 
 @functools.cache

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from pydantic import TypeAdapter
 
 from bot.features.digests.store import DigestRepository
+from bot.features.entrepreneurs.report import CandidateFigures, CandidateReport
 from bot.features.partners.store import Partner
 from bot.features.surveys.definitions import Survey, Surveys
 from bot.features.surveys.results import ScopeResult, SurveyResults
@@ -106,6 +107,8 @@ class DigestFigures:
     surveys: tuple[SurveyHeadline, ...] = ()
     # Voice notes the bot could not hear in the partner's territories (None below k).
     unheard: int | None = None
+    # The entrepreneurs' path in the partner's scope (None: nothing happened this week).
+    candidates: CandidateFigures | None = None
 
 
 class DigestService:
@@ -118,7 +121,9 @@ class DigestService:
         tz: ZoneInfo,
         surveys: Surveys | None = None,
         reference: Reference | None = None,
+        candidates: CandidateReport | None = None,
     ) -> None:
+        self._candidates = candidates
         self._repo = DigestRepository(db)
         self._unheard_counts = UnheardRepository(db)
         self._waves = SurveyRepository(db)
@@ -245,7 +250,16 @@ class DigestService:
             outcomes=outcomes,
             surveys=await self._survey_headlines(partner, starts[-1], until),
             unheard=await self._unheard(territories, start, end),
+            candidates=await self._candidate_figures(territories, cores_in_scope, start, end),
         )
+
+    async def _candidate_figures(
+        self, territories: Sequence[str], cores: Sequence[str], start: datetime, end: datetime
+    ) -> CandidateFigures | None:
+        if self._candidates is None:
+            return None
+        figures = await self._candidates.figures(territories, cores, start, end)
+        return figures if figures.shows_something else None
 
     async def _unheard(
         self, territories: Sequence[str], start: datetime, end: datetime

@@ -26,7 +26,7 @@ from bot.features.entrepreneurs.coaching_store import (
 from bot.features.entrepreneurs.people import parse_person
 from bot.features.entrepreneurs.store import RegistryRepository, Venue
 from bot.reference import Reference
-from bot.shared.text import clean_text
+from bot.shared.text import clean_lines, clean_text
 from bot.storage import Database, User, UserRepository
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,10 @@ APPOINTMENT_MINUTES = 60
 SLOT_MIN_AHEAD = timedelta(hours=1)
 SLOT_MAX_AHEAD = timedelta(days=120)
 REMIND_AHEAD = timedelta(hours=24)
+# Text typed for a request counts for an hour after the button that asked for it.
+TYPING_FOR = timedelta(hours=1)
+# A relayed message not shown in this time (a WhatsApp "Show" never tapped) is dropped.
+RELAYED_FOR = timedelta(days=14)
 _SLOT = re.compile(
     r"^\s*(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?\s*(?:à|a|om|at)?\s*(\d{1,2})[:hHuU.](\d{2})?\s*$"
 )
@@ -257,12 +261,90 @@ class CoachingService:
             await self.requests.notify(request.id, "withdrawn", user_id=coach_id)
         if request.status == "accepted" and request.coach_id is not None:
             await self.requests.notify(request.id, "withdrawn", user_id=request.coach_id)
-            for appointment in await self.requests.appointments_of(request.id):
-                if appointment.status in ("proposed", "booked"):
-                    await self.requests.set_appointment(
-                        appointment.id, status="cancelled", cancelled_by="candidate"
-                    )
+            await self._cancel_ahead(request.id, "candidate")
+        await self.requests.drop_relayed(request.id)
+        await self.requests.stop_typing_for(request.id)
         return await self.requests.update(request.id, status="cancelled")
+
+    async def close(self, request: Request, coach_id: int) -> Request:
+        """End a coaching (the coach's "finish"): open appointments go, the candidate is told."""
+        if request.status != "accepted" or request.coach_id != coach_id:
+            raise CoachingError("button.stale")
+        await self._cancel_ahead(request.id, "coach")
+        await self.requests.drop_relayed(request.id)
+        await self.requests.stop_typing_for(request.id)
+        await self.requests.notify(request.id, "closed", user_id=request.user_id)
+        return await self.requests.update(request.id, status="closed")
+
+    async def _cancel_ahead(self, request_id: int, by: str) -> None:
+        """Cancel a request's proposed times and booked appointments still to come.
+
+        One already started stays booked: it gets its question afterwards and counts as held.
+        """
+        now = self._clock()
+        for appointment in await self.requests.appointments_of(request_id):
+            ahead = (
+                appointment.starts_at is None
+                or datetime.fromisoformat(appointment.starts_at) > now
+            )
+            if appointment.status == "proposed" or (appointment.status == "booked" and ahead):
+                await self.requests.set_appointment(
+                    appointment.id, status="cancelled", cancelled_by=by
+                )
+
+    def draft_fresh(self, request: Request) -> bool:
+        """Return whether a draft was touched within the hour (its name step takes text)."""
+        if not request.updated_at:
+            return False
+        return datetime.fromisoformat(request.updated_at) >= self._clock() - TYPING_FOR
+
+    async def typing(self, user_id: int) -> tuple[int, str] | None:
+        """Return (request, what) a person's next text is for, if asked for within the hour."""
+        return await self.requests.typing(user_id, _iso(self._clock() - TYPING_FOR))
+
+    async def forget_stale(self) -> int:
+        """Drop typing states over an hour old and relayed messages never shown."""
+        now = self._clock()
+        async with self._db.transaction():
+            return await self.requests.forget_stale(
+                _iso(now - TYPING_FOR), _iso(now - RELAYED_FOR)
+            )
+
+    async def repair(self) -> int:
+        """Put back on the road the requests a coach left (removed, or erased by /forget).
+
+        An offer to a removed coach goes to the next coach; an accepted request whose coach
+        erased themselves goes to the next coach (its open appointments cancelled, the
+        candidate told); a request being routed whose offer went with its coach is offered to
+        the next one. Return how many were repaired.
+        """
+        repaired = 0
+        for offer in await self.requests.offers_to_removed():
+            # A coach removed since the offer: it goes to the next one now.
+            async with self._db.transaction():
+                if await self.requests.settle_offer(
+                    offer.request_id, offer.coach_id, "expired", _iso(self._clock())
+                ):
+                    request = await self.requests.get(offer.request_id)
+                    if request is not None and request.status == "routing":
+                        await self.route(request)
+                        repaired += 1
+        for request in await self.requests.orphaned():
+            async with self._db.transaction():
+                current = await self.requests.get(request.id)
+                if current is None or current.status not in ("accepted", "routing"):
+                    continue
+                if current.status == "accepted":
+                    await self._cancel_ahead(current.id, "coach")
+                    await self.requests.drop_relayed(current.id)
+                    await self.requests.stop_typing_for(current.id)
+                    await self.requests.notify(current.id, "coach_gone", user_id=current.user_id)
+                    current = await self.requests.update(current.id, status="routing")
+                elif await self.requests.open_offer(current.id) is not None:
+                    continue
+                await self.route(current)
+                repaired += 1
+        return repaired
 
     # ---- routing --------------------------------------------------------------------------
 
@@ -326,6 +408,9 @@ class CoachingService:
         request = await self.requests.get(request_id)
         if request is None or request.status != "routing":
             raise CoachingError("coaching.offer_gone")
+        if await self.coaches.get(coach_id) is None:
+            # A coach removed since the offer: it goes to the next one.
+            raise CoachingError("coaching.offer_gone")
         settled = await self.requests.settle_offer(
             request_id, coach_id, "accepted", _iso(self._clock())
         )
@@ -372,24 +457,30 @@ class CoachingService:
         lines = [line for line in re.split(r"[\n;,]+", text) if line.strip()]
         if not lines or len(lines) > MAX_SLOTS:
             raise CoachingError("coaching.slots_format", max=MAX_SLOTS)
-        now = self._clock().astimezone(self._tz)
+        now = self._clock().astimezone(UTC)
         slots: list[datetime] = []
         for line in lines:
             match = _SLOT.match(line)
             if match is None:
                 raise CoachingError("coaching.slots_format", max=MAX_SLOTS)
             day, month, year, hour, minute = match.groups()
-            try:
-                moment = _local_slot(now, int(day), int(month), year, int(hour), int(minute or 0))
-                moment = moment.replace(tzinfo=self._tz)
-            except ValueError as exc:
-                raise CoachingError("coaching.slots_format", max=MAX_SLOTS) from exc
-            if not now + SLOT_MIN_AHEAD <= moment <= now + SLOT_MAX_AHEAD:
+            moment = _local_slot(
+                now.astimezone(self._tz), int(day), int(month), year, int(hour), int(minute or 0)
+            )
+            if moment is None:
+                raise CoachingError("coaching.slots_format", max=MAX_SLOTS)
+            if moment.astimezone(UTC).astimezone(self._tz).replace(tzinfo=None) != moment.replace(
+                tzinfo=None
+            ):
+                # A time the clocks skip (02:30 on the night they go forward) does not exist.
+                raise CoachingError("coaching.slots_skipped")
+            # Compared in UTC: wall-clock times across a clock change would be an hour off.
+            if not now + SLOT_MIN_AHEAD <= moment.astimezone(UTC) <= now + SLOT_MAX_AHEAD:
                 raise CoachingError("coaching.slots_range")
             slots.append(moment)
-        if len(set(slots)) != len(slots):
+        if len({s.astimezone(UTC) for s in slots}) != len(slots):
             raise CoachingError("coaching.slots_format", max=MAX_SLOTS)
-        return sorted(slots)
+        return sorted(slots, key=lambda s: s.astimezone(UTC))
 
     async def propose(self, request: Request, coach_id: int, slots: list[datetime]) -> int:
         """Offer the candidate up to three times at the request's venue."""
@@ -402,6 +493,17 @@ class CoachingService:
                 # Newer times replace the ones not picked yet.
                 await self.requests.set_appointment(
                     appointment.id, status="cancelled", cancelled_by="coach"
+                )
+            elif appointment.status == "booked":
+                # New times while one is booked: it is moved (one appointment at a time).
+                await self.requests.set_appointment(
+                    appointment.id, status="cancelled", cancelled_by="coach"
+                )
+                await self.requests.notify(
+                    request.id,
+                    "moved_by_coach",
+                    user_id=request.user_id,
+                    appointment_id=appointment.id,
                 )
         appointment_id = await self.requests.propose(
             request.id, request.venue_id, [_iso(s) for s in slots]
@@ -416,6 +518,8 @@ class CoachingService:
         appointment, request = await self._appointment_of(appointment_id, user_id, "candidate")
         if appointment.status != "proposed" or not 1 <= slot <= len(appointment.slots):
             raise CoachingError("button.stale")
+        if datetime.fromisoformat(appointment.slots[slot - 1]) <= self._clock():
+            raise CoachingError("coaching.slot_past")
         await self.requests.set_appointment(
             appointment_id, status="booked", starts_at=appointment.slots[slot - 1]
         )
@@ -450,7 +554,7 @@ class CoachingService:
         side = "coach" if user_id == request.coach_id else "candidate"
         await self.requests.set_appointment(appointment_id, status="cancelled", cancelled_by=side)
         other = request.user_id if side == "coach" else request.coach_id
-        assert other is not None
+        assert other is not None  # an open request has its coach (see _appointment_of)
         kind = ("moved" if move else "cancelled") + f"_by_{side}"
         await self.requests.notify(request.id, kind, user_id=other, appointment_id=appointment_id)
         return request, side
@@ -458,9 +562,13 @@ class CoachingService:
     async def again(self, user_id: int, request_id: int) -> Request:
         """Ask the same coach for a next appointment."""
         request = await self.requests.get(request_id)
-        if request is None or request.user_id != user_id or request.status != "accepted":
+        if (
+            request is None
+            or request.user_id != user_id
+            or request.status != "accepted"
+            or request.coach_id is None
+        ):
             raise CoachingError("button.stale")
-        assert request.coach_id is not None
         await self.requests.notify(request.id, "again", user_id=request.coach_id)
         return request
 
@@ -469,7 +577,7 @@ class CoachingService:
     ) -> tuple[Appointment, str]:
         """Take the one question after an appointment: held and useful, held, not held."""
         appointment, request = await self._appointment_of(appointment_id, user_id, None)
-        if appointment.asked_at is None:
+        if appointment.status != "done" or appointment.asked_at is None:
             raise CoachingError("button.stale")
         if user_id == request.coach_id:
             if answer not in ("yes", "no") or appointment.coach_held is not None:
@@ -520,7 +628,9 @@ class CoachingService:
                     await self.requests.notify(
                         request.id, "after", user_id=person, appointment_id=appointment.id
                     )
-                await self.requests.set_appointment(appointment.id, asked_at=_iso(now))
+                await self.requests.set_appointment(
+                    appointment.id, status="done", asked_at=_iso(now)
+                )
         return len(due)
 
     async def _appointment_of(
@@ -530,7 +640,10 @@ class CoachingService:
         request = (
             await self.requests.get(appointment.request_id) if appointment is not None else None
         )
-        if appointment is None or request is None:
+        if appointment is None or request is None or request.coach_id is None:
+            raise CoachingError("button.stale")
+        if request.status != "accepted" and appointment.status != "done":
+            # A withdrawn, finished or erased coaching: its old buttons change nothing.
             raise CoachingError("button.stale")
         allowed: set[int | None] = (
             {request.user_id}
@@ -547,9 +660,9 @@ class CoachingService:
 
     async def keep_note(self, request: Request, coach_id: int, text: str) -> None:
         """Keep the coach's private note (theirs only)."""
-        if request.coach_id != coach_id:
+        if request.coach_id != coach_id or request.status != "accepted":
             raise CoachingError("button.stale")
-        note = clean_text(text, max_chars=MAX_NOTE + 1)
+        note = clean_lines(text, max_chars=MAX_NOTE + 1)
         if not note:
             raise CoachingError("coaching.empty")
         if len(note) > MAX_NOTE:
@@ -558,9 +671,13 @@ class CoachingService:
 
     async def relay(self, request: Request, sender_id: int, text: str) -> int:
         """Pass a message to the other side of a request; kept only until it is shown."""
-        if request.status != "accepted" or sender_id not in (request.user_id, request.coach_id):
+        if (
+            request.status != "accepted"
+            or request.coach_id is None
+            or sender_id not in (request.user_id, request.coach_id)
+        ):
             raise CoachingError("button.stale")
-        message = text.strip()
+        message = clean_lines(text, max_chars=MAX_RELAYED + 1)
         if not message:
             raise CoachingError("coaching.empty")
         if len(message) > MAX_RELAYED:
@@ -577,12 +694,22 @@ def _toggled(chosen: tuple[str, ...], value: str, order: tuple[str, ...]) -> lis
 
 def _local_slot(
     now: datetime, day: int, month: int, year: str | None, hour: int, minute: int
-) -> datetime:
-    """Return the local wall-clock time named; without a year, the next such date."""
+) -> datetime | None:
+    """Return the local time named (aware, in now's zone), or None if there is no such date.
+
+    Without a year: the next such date from yesterday on (a 29/02 typed in a year without
+    one is next year's, if that one has it).
+    """
+    zone = now.tzinfo
     if year is not None:
-        full = int(year) + (2000 if len(year) == 2 else 0)
-        return datetime(full, month, day, hour, minute)
-    moment = datetime(now.year, month, day, hour, minute)
-    if moment.replace(tzinfo=now.tzinfo) < now - timedelta(days=1):
-        moment = datetime(now.year + 1, month, day, hour, minute)
-    return moment
+        years = [int(year) + (2000 if len(year) == 2 else 0)]
+    else:
+        years = [now.year, now.year + 1]
+    for candidate in years:
+        try:
+            moment = datetime(candidate, month, day, hour, minute, tzinfo=zone)
+        except ValueError:
+            continue
+        if year is not None or moment >= now - timedelta(days=1):
+            return moment
+    return None

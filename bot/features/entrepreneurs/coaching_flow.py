@@ -21,10 +21,11 @@ from bot.features.entrepreneurs.coaching import (
     DraftStep,
 )
 from bot.features.entrepreneurs.coaching_store import Request
+from bot.features.entrepreneurs.links import PROJECT_BUTTON_DATA
 from bot.features.entrepreneurs.render import CoachingRenderer
 from bot.i18n import Translator
 from bot.shared.routes import Buttons, Command, FlowRoutes, Text, TextStage, is_talking, known
-from bot.storage import User
+from bot.storage import Database, User
 
 logger = logging.getLogger(__name__)
 
@@ -36,11 +37,13 @@ class CoachingFlow:
 
     def __init__(
         self,
+        db: Database,
         coaching: CoachingService,
         candidates: CandidateService,
         renderer: CoachingRenderer,
         kick: Callable[[], Awaitable[None]],
     ) -> None:
+        self._db = db
         self._coaching = coaching
         self._requests = coaching.requests
         self._candidates = candidates
@@ -51,7 +54,7 @@ class CoachingFlow:
         """Declare /coach, the coaching buttons and the text typed for a request."""
         return FlowRoutes(
             "coaching",
-            commands=(Command("coach", lambda user, _msg, _lang: self.on_coach(known(user))),),
+            commands=(Command("coach", self.on_command),),
             buttons=(
                 Buttons("co", self._guard(self.on_candidate_button)),
                 Buttons("ch", self._guard(self.on_coach_button)),
@@ -72,7 +75,9 @@ class CoachingFlow:
             if user is None or not user.onboarded or len(parts) < 2:
                 return Outcome(notice=t("button.stale"))
             try:
-                outcome = await handle(user, msg, t, parts[1:])
+                # One transaction with the answer: all of it, once, or nothing.
+                async with self._db.transaction():
+                    outcome = await handle(user, msg, t, parts[1:])
             except CoachingError as exc:
                 if exc.key.startswith("button."):
                     return Outcome(notice=t(exc.key))
@@ -98,10 +103,16 @@ class CoachingFlow:
 
     # ---- /coach ---------------------------------------------------------------------------
 
+    async def on_command(self, user: User | None, _msg: IncomingMessage, lang: str) -> Outcome:
+        """Answer /coach."""
+        async with self._db.transaction():
+            return await self.on_coach(known(user))
+
     async def on_coach(self, user: User) -> Outcome:
         """Show a coach their requests; take a candidate into (or back to) their request."""
         t = Translator(user.language)
-        coach = await self._coaching.coaches.get(user.id)
+        # A coach removed since still follows what they accepted.
+        coach = await self._coaching.coaches.get(user.id, current=False)
         if coach is not None:
             return Outcome((await self._coach_list(t, user),))
         return await self._candidate_entry(user, t)
@@ -113,7 +124,12 @@ class CoachingFlow:
         candidate = await self._candidates.get(user.id)
         if candidate is None or candidate.step != "done":
             return Outcome(
-                (Reply(t("coaching.project_first"), ((Button(t("project.my"), "en:view"),),)),)
+                (
+                    Reply(
+                        t("coaching.project_first"),
+                        ((Button(t("project.my"), PROJECT_BUTTON_DATA),),),
+                    ),
+                )
             )
         request = request or await self._coaching.start(user, candidate)
         return Outcome((await self._question(t, request),))
@@ -349,8 +365,22 @@ class CoachingFlow:
             if current:
                 text += "\n\n" + t("coaching.card_note", note=current)
             return Outcome((self._typing_prompt(t, "ch", text),))
-        if action == "close":
-            await self._requests.update(request.id, status="closed")
+        if action == "close" and len(args) == 2:
+            return Outcome(
+                (
+                    Reply(
+                        t("coaching.close_confirm", name=first_name),
+                        (
+                            (
+                                Button(t("coaching.close_yes"), f"ch:closed:{request.id}"),
+                                Button(t("button.no"), f"ch:view:{request.id}"),
+                            ),
+                        ),
+                    ),
+                )
+            )
+        if action == "closed":
+            await self._coaching.close(request, user.id)
             return Outcome((Reply(t("coaching.closed", name=first_name), edit=True),))
         raise CoachingError("button.invalid")
 
@@ -428,30 +458,39 @@ class CoachingFlow:
         """Take text while a request waits for it: a first name, times, a note, a message."""
         if not is_talking(user):
             return False
-        if await self._requests.typing(user.id) is not None:
+        if await self._coaching.typing(user.id) is not None:
             return True
         request = await self._coaching.open_request(user.id)
-        return request is not None and request.status == "draft" and request.step == DraftStep.NAME
+        # A draft left at its name question for over an hour does not swallow later words.
+        return (
+            request is not None
+            and request.status == "draft"
+            and request.step == DraftStep.NAME
+            and self._coaching.draft_fresh(request)
+        )
 
     async def on_text(self, user: User | None, msg: IncomingMessage, lang: str) -> Outcome:
         """Use the text for what it was asked for."""
         person = known(user)
         t = Translator(lang)
         try:
-            outcome = await self._text(person, msg, t)
+            async with self._db.transaction():
+                outcome = await self._text(person, msg, t)
         except CoachingError as exc:
             if exc.key.startswith("button."):
-                await self._requests.stop_typing(person.id)
+                async with self._db.transaction():
+                    await self._requests.stop_typing(person.id)
                 return Outcome((Reply(t("coaching.typing_gone")),))
             return Outcome((Reply(t(exc.key, **exc.params)),))
         await self._kick()
         return outcome
 
     async def _text(self, person: User, msg: IncomingMessage, t: Translator) -> Outcome:
-        typing = await self._requests.typing(person.id)
+        typing = await self._coaching.typing(person.id)
         if typing is None:
             request = await self._coaching.open_request(person.id)
-            assert request is not None
+            if request is None:
+                raise CoachingError("button.stale")
             request = await self._coaching.give_name(request, msg.text, person.channel)
             return Outcome((await self._question(t, request),))
         request_id, what = typing

@@ -52,6 +52,7 @@ class Request(BaseModel):
     submitted_at: str | None
     accepted_at: str | None
     admins_told_at: str | None
+    updated_at: str = ""
 
 
 class Offer(BaseModel):
@@ -255,6 +256,16 @@ class RequestRepository:
         assert found is not None
         return found
 
+    async def orphaned(self) -> list[Request]:
+        """Return requests left without their coach (accepted, or offered, to someone erased)."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM coaching_requests r"
+            " WHERE (r.status = 'accepted' AND r.coach_id IS NULL)"
+            " OR (r.status = 'routing' AND NOT EXISTS (SELECT 1 FROM coaching_offers o"
+            " WHERE o.request_id = r.id AND o.outcome IS NULL))"
+        )
+        return [_request(r) for r in rows]
+
     async def unmatched(self) -> list[Request]:
         """Return the requests nobody could take, oldest first."""
         rows = await self._db.fetch_all(
@@ -316,6 +327,14 @@ class RequestRepository:
             "DELETE FROM coaching_offers WHERE request_id = ? AND outcome IS NULL", (request_id,)
         )
         return [int(r[0]) for r in rows]
+
+    async def offers_to_removed(self) -> list[Offer]:
+        """Return unanswered offers whose coach was removed since."""
+        rows = await self._db.fetch_all(
+            "SELECT o.* FROM coaching_offers o JOIN coaches c ON c.user_id = o.coach_id"
+            " WHERE o.outcome IS NULL AND c.removed_at IS NOT NULL"
+        )
+        return [Offer.model_validate(dict(r)) for r in rows]
 
     async def expired_offers(self, now: str) -> list[Offer]:
         """Return unanswered offers past their deadline."""
@@ -390,8 +409,10 @@ class RequestRepository:
     async def reminders_due(self, until: str, now: str) -> list[Appointment]:
         """Return booked appointments starting between now and `until`, not reminded yet."""
         rows = await self._db.fetch_all(
-            "SELECT id FROM appointments WHERE status = 'booked' AND reminded_at IS NULL"
-            " AND starts_at > ? AND starts_at <= ? ORDER BY starts_at",
+            "SELECT a.id FROM appointments a JOIN coaching_requests r ON r.id = a.request_id"
+            " WHERE a.status = 'booked' AND a.reminded_at IS NULL AND r.status = 'accepted'"
+            " AND r.coach_id IS NOT NULL AND a.starts_at > ? AND a.starts_at <= ?"
+            " ORDER BY a.starts_at",
             (now, until),
         )
         found = [await self.appointment(int(r[0])) for r in rows]
@@ -400,9 +421,11 @@ class RequestRepository:
     async def past_unasked(self, ended_before: str) -> list[Appointment]:
         """Return booked appointments that ended, whose after-question was not asked."""
         rows = await self._db.fetch_all(
-            "SELECT id FROM appointments WHERE status = 'booked' AND asked_at IS NULL"
-            " AND datetime(starts_at, '+' || minutes || ' minutes') <= datetime(?)"
-            " ORDER BY starts_at",
+            "SELECT a.id FROM appointments a JOIN coaching_requests r ON r.id = a.request_id"
+            " WHERE a.status = 'booked' AND a.asked_at IS NULL"
+            " AND r.status IN ('accepted', 'closed') AND r.coach_id IS NOT NULL"
+            " AND datetime(a.starts_at, '+' || a.minutes || ' minutes') <= datetime(?)"
+            " ORDER BY a.starts_at",
             (ended_before,),
         )
         found = [await self.appointment(int(r[0])) for r in rows]
@@ -429,10 +452,11 @@ class RequestRepository:
 
     # ---- typing ---------------------------------------------------------------------------
 
-    async def typing(self, user_id: int) -> tuple[int, str] | None:
-        """Return (request, what) the person's next text is for, if anything."""
+    async def typing(self, user_id: int, since: str) -> tuple[int, str] | None:
+        """Return (request, what) the person's next text is for, if asked for after `since`."""
         row = await self._db.fetch_one(
-            "SELECT request_id, what FROM coaching_typing WHERE user_id = ?", (user_id,)
+            "SELECT request_id, what FROM coaching_typing WHERE user_id = ? AND since >= ?",
+            (user_id, since),
         )
         return None if row is None else (int(row[0]), str(row[1]))
 
@@ -448,6 +472,20 @@ class RequestRepository:
     async def stop_typing(self, user_id: int) -> None:
         """Stop taking the person's text for a request."""
         await self._db.execute("DELETE FROM coaching_typing WHERE user_id = ?", (user_id,))
+
+    async def stop_typing_for(self, request_id: int) -> None:
+        """Stop taking anyone's text for a request (it ended)."""
+        await self._db.execute("DELETE FROM coaching_typing WHERE request_id = ?", (request_id,))
+
+    async def forget_stale(self, typed_before: str, relayed_before: str) -> int:
+        """Drop old typing states and relayed messages never shown; return how many."""
+        gone = await self._db.execute(
+            "DELETE FROM coaching_typing WHERE since < ?", (typed_before,)
+        )
+        return gone + await self._db.execute(
+            "DELETE FROM coaching_notices WHERE text IS NOT NULL AND created_at < ?",
+            (relayed_before,),
+        )
 
     # ---- notices --------------------------------------------------------------------------
 
@@ -468,7 +506,14 @@ class RequestRepository:
             (user_id, admin_ref, request_id, appointment_id, kind, text, utcnow()),
         )
 
-    async def notices_due(self, limit: int = 50) -> list[Notice]:
+    async def drop_relayed(self, request_id: int) -> None:
+        """Forget the relayed messages of a request that ended (never shown, never kept)."""
+        await self._db.execute(
+            "DELETE FROM coaching_notices WHERE request_id = ? AND text IS NOT NULL",
+            (request_id,),
+        )
+
+    async def notices_due(self, limit: int = 200) -> list[Notice]:
         """Return notices not sent yet, oldest first."""
         rows = await self._db.fetch_all(
             "SELECT * FROM coaching_notices WHERE template_sent_at IS NULL ORDER BY id LIMIT ?",

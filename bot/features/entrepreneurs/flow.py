@@ -24,7 +24,7 @@ from bot.features.entrepreneurs.render import project_summary
 from bot.i18n import Translator
 from bot.reference import Reference
 from bot.shared.routes import Buttons, Command, FlowRoutes, Text, TextStage, is_talking, known
-from bot.storage import Role, User
+from bot.storage import Database, Role, User
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,8 @@ _EDITABLE = {
 class CandidateFlow:
     """Ask a project's questions, show it, and take its free text."""
 
-    def __init__(self, candidates: CandidateService, reference: Reference) -> None:
+    def __init__(self, db: Database, candidates: CandidateService, reference: Reference) -> None:
+        self._db = db
         self._candidates = candidates
         self._ref = reference
 
@@ -53,13 +54,28 @@ class CandidateFlow:
         """Declare /project, the project's buttons and the project's free text."""
         return FlowRoutes(
             "project",
-            commands=(Command("project", lambda user, _msg, _lang: self.on_project(known(user))),),
-            buttons=(Buttons(PREFIX, self.on_button),),
-            texts=(Text(TextStage.PROJECT, self.takes_text, self.on_text),),
+            commands=(Command("project", self.on_command),),
+            buttons=(Buttons(PREFIX, self.on_tap),),
+            texts=(Text(TextStage.PROJECT, self.takes_text, self.on_typed),),
             after_onboarding=self.after_onboarding,
         )
 
     # ---- entry points ---------------------------------------------------------------------
+
+    async def on_command(self, user: User | None, _msg: IncomingMessage, _lang: str) -> Outcome:
+        """Answer /project: what it changes and its answer go together, once."""
+        async with self._db.transaction():
+            return await self.on_project(known(user))
+
+    async def on_tap(self, user: User | None, msg: IncomingMessage, lang: str) -> Outcome:
+        """Take a tap on a project button, in one transaction with its answer."""
+        async with self._db.transaction():
+            return await self.on_button(user, msg, lang)
+
+    async def on_typed(self, user: User | None, msg: IncomingMessage, lang: str) -> Outcome:
+        """Take typed text for the project, in one transaction with its answer."""
+        async with self._db.transaction():
+            return await self.on_text(user, msg, lang)
 
     async def on_project(self, user: User) -> Outcome:
         """Show the project, or start one."""
@@ -71,8 +87,12 @@ class CandidateFlow:
             return Outcome((await self._question(user, candidate),))
         return Outcome((await self._view(user, candidate),))
 
-    async def after_onboarding(self, user: User, _msg: IncomingMessage) -> tuple[Reply, ...]:
+    async def after_onboarding(self, user: User, msg: IncomingMessage) -> tuple[Reply, ...]:
         """Go on to the project for a candidate who just finished onboarding."""
+        async with self._db.transaction():
+            return await self._after_onboarding(user, msg)
+
+    async def _after_onboarding(self, user: User, _msg: IncomingMessage) -> tuple[Reply, ...]:
         candidate = await self._candidates.get(user.id)
         if candidate is None and user.role is not Role.CANDIDATE:
             return ()

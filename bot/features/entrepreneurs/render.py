@@ -127,16 +127,23 @@ class CoachingRenderer:
             t("coaching.line_availability", availability=self.availability(t, request)),
             t("coaching.line_venue", venue=self.venue_line(venue)),
         ]
-        if with_project:
-            candidate = await self._candidates.get(request.user_id)
-            if candidate is not None:
-                lines.append(await project_summary(t, self._ref, self._candidates, candidate))
-        if request.pupil:
+        candidate = await self._candidates.get(request.user_id)
+        if with_project and candidate is not None:
+            lines.append(await project_summary(t, self._ref, self._candidates, candidate))
+        if await self.pupil(request):
             lines.append(t("coaching.line_pupil"))
         return "\n".join(lines)
 
+    async def pupil(self, request: Request) -> bool:
+        """Return whether the request is a pupil's (when asked, or since: a school scanned)."""
+        if request.pupil:
+            return True
+        candidate = await self._candidates.get(request.user_id)
+        return candidate is not None and candidate.pupil
+
     async def _contact(self, t: Translator, request: Request) -> str:
-        if request.contact == "number" and not request.pupil:
+        # A pupil's number never reaches a coach, whatever was chosen before.
+        if request.contact == "number" and not await self.pupil(request):
             person = await self._users.get_by_id(request.user_id)
             if person is not None and person.channel == "whatsapp":
                 return f"+{person.external_id} (WhatsApp)"
@@ -149,10 +156,15 @@ class CoachingRenderer:
         candidate = await self._candidates.get(request.user_id)
         offer = await self._coaching.requests.open_offer(request.id)
         venue = await self._coaching.venue(request.venue_id)
+        # Before a yes, no words of theirs (activity, description), no school, no name.
         project = ""
         if candidate is not None:
-            bare = candidate.model_copy(update={"description": None})
-            project = await project_summary(t, self._ref, self._candidates, bare)
+            sector = self._ref.sector(candidate.sector_id) if candidate.sector_id else None
+            project = t(
+                "coaching.offer_project",
+                sector=f"{sector.emoji} {sector.label(t.lang)}" if sector else "—",
+                stage=t(f"project.stage_{candidate.stage}") if candidate.stage else "—",
+            )
         text = t(
             "coaching.offer",
             territory=self.territory(request.territory_id, t.lang),
@@ -162,7 +174,7 @@ class CoachingRenderer:
             project=project,
             deadline=self.when(offer.deadline, t.lang) if offer else "—",
         )
-        if request.pupil:
+        if await self.pupil(request):
             text += "\n" + t("coaching.line_pupil")
         return Reply(
             text,
@@ -301,6 +313,10 @@ class CoachingRenderer:
             )
         if kind == "unmatched":
             return (Reply(t("coaching.unmatched")),)
+        if kind == "coach_gone":
+            return (Reply(t("coaching.coach_gone")),)
+        if kind == "closed":
+            return (Reply(t("coaching.closed_candidate", coach=coach_name)),)
         if kind == "expired":
             return (
                 Reply(t("coaching.expired", territory=self.territory(request.territory_id, lang))),

@@ -19,7 +19,9 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "ea"
 COMMANDS = frozenset({"event", "events"})
-FIELDS = ("title", "when", "duration", "place", "capacity", "territory", "description")
+FIELDS = ("title", "when", "duration", "place", "capacity", "territory", "kind", "description")
+# The words a form's "kind:" takes for an information session of the entrepreneurs' path.
+_SESSION_WORDS = frozenset({"session", "info", "information", "infosession", "séance", "sessie"})
 _BUTTON = re.compile(rf"^{PREFIX}:(go|x|csv):(\d+)(?::(\d+))?(?::([0-9a-f]+))?$")
 _DURATION = re.compile(r"^(?:([0-9]{1,3})\s*h)?\s*(?:([0-9]{1,4})\s*(?:min|m)?)?$")
 _CAPACITY = re.compile(r"^[0-9]{1,6}$")
@@ -63,6 +65,9 @@ class EventAdminFlow:
                 raise EventError(f"missing: {', '.join(missing)}")
             starts = local_time(values["when"], self._tz)
             ends = starts + parse_duration(values.get("duration", "2h"))
+            kind_word = values.get("kind", "event").strip().lower()
+            if kind_word not in _SESSION_WORDS | {"event", "évènement", "événement"}:
+                raise EventError(f"kind: event or session, got {kind_word!r}")
             capacity = values.get("capacity")
             if capacity is not None and not _CAPACITY.match(capacity):
                 raise EventError(f"capacity: a number of places, got {capacity!r}")
@@ -75,6 +80,7 @@ class EventAdminFlow:
                 capacity=int(capacity) if capacity else None,
                 territory_id=values.get("territory"),
                 created_by=f"{msg.channel}:{msg.user_ref}",
+                kind="info_session" if kind_word in _SESSION_WORDS else "event",
             )
             try:
                 draft = await self._events.draft_announcement(

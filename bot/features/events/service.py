@@ -85,6 +85,7 @@ class EventService:
         description: str = "",
         capacity: int | None = None,
         territory_id: str | None = None,
+        kind: str = "event",
     ) -> Event:
         """Check and store an event (not announced yet)."""
         title, place, description = title.strip(), place.strip(), description.strip()
@@ -102,6 +103,12 @@ class EventService:
             raise EventError("the capacity must be at least 1 (or left out: no limit)")
         if territory_id is not None and self._ref.territory(territory_id) is None:
             raise EventError(f"unknown territory {territory_id!r}")
+        if kind not in ("event", "info_session"):
+            raise EventError(f"unknown kind {kind!r}")
+        if kind == "info_session" and territory_id is None:
+            raise EventError(
+                "an information session needs a territory (its candidates come first)"
+            )
         event = await self._repo.create(
             title=title,
             description=description,
@@ -111,6 +118,7 @@ class EventService:
             capacity=capacity,
             territory_id=territory_id,
             created_by=created_by,
+            kind=kind,
         )
         logger.info("event %d created by %s", event.id, created_by)
         return event
@@ -120,11 +128,15 @@ class EventService:
         return await self._repo.get(event_id)
 
     async def draft_announcement(self, event: Event, created_by: str) -> Draft:
-        """Prepare the announcement to the event's territory (everyone, when none)."""
+        """Prepare the announcement to the event's territory (everyone, when none).
+
+        An information session goes to the territory's candidate entrepreneurs first; the
+        wider announcement is a broadcast of its own, later.
+        """
         return await self._broadcasts.draft(
             created_by=created_by,
             texts={lang: self.announcement_text(event, lang) for lang in LANGUAGES},
-            audience=Audience(territory_id=event.territory_id),
+            audience=Audience(territory_id=event.territory_id, candidates=event.info_session),
             event_id=event.id,
         )
 

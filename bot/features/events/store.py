@@ -38,6 +38,13 @@ class Event(BaseModel):
     feedback_wave_id: int | None
     reminder_done_at: str | None
     feedback_done_at: str | None
+    # "event", or "info_session" (announced to candidate entrepreneurs first).
+    kind: str = "event"
+
+    @property
+    def info_session(self) -> bool:
+        """Return whether it is an information session of the entrepreneurs' path."""
+        return self.kind == "info_session"
 
 
 class Rsvp(BaseModel):
@@ -79,11 +86,12 @@ class EventRepository:
         capacity: int | None,
         territory_id: str | None,
         created_by: str,
+        kind: str = "event",
     ) -> Event:
         """Store a new event."""
         event_id = await self._db.insert(
             "INSERT INTO events (title, description, place, starts_at, ends_at, capacity,"
-            " territory_id, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " territory_id, created_by, created_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 title,
                 description,
@@ -94,6 +102,7 @@ class EventRepository:
                 territory_id,
                 created_by,
                 utcnow(),
+                kind,
             ),
         )
         event = await self.get(event_id)

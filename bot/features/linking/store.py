@@ -23,6 +23,7 @@ PERSONAL_TABLES = (
     "coaching_requests",
     "coaching_typing",
     "coaching_notices",
+    "session_attendance",
 )
 # Rows naming a person as a coach (not by `user_id`): moved the same way.
 COACH_COLUMNS = (

@@ -73,12 +73,29 @@ EXPORTED = (
         " ORDER BY a.id",
     ),
     (
+        "appointment_times_offered",
+        "SELECT s.appointment_id, s.slot, s.starts_at FROM appointment_slots s"
+        " JOIN appointments a ON a.id = s.appointment_id JOIN coaching_requests r"
+        " ON r.id = a.request_id WHERE r.user_id = ? ORDER BY s.appointment_id, s.slot",
+    ),
+    (
+        # A coach's notes about the person's requests: theirs to see under the law.
+        "coach_notes_about_me",
+        "SELECT n.request_id, n.note, n.updated_at FROM coach_notes n JOIN coaching_requests r"
+        " ON r.id = n.request_id WHERE r.user_id = ?",
+    ),
+    (
         "typing_to",
         "SELECT request_id, what, since FROM coaching_typing WHERE user_id = ?",
     ),
     (
         "messages_waiting_for_me",
         "SELECT request_id, kind, text, created_at FROM coaching_notices WHERE user_id = ?",
+    ),
+    (
+        "information_sessions_attended",
+        "SELECT e.title, e.starts_at, a.attended, a.marked_by, a.asked_at, a.offered_at"
+        " FROM session_attendance a JOIN events e ON e.id = a.event_id WHERE a.user_id = ?",
     ),
     (
         "teacher_at",

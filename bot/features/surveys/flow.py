@@ -44,6 +44,10 @@ _BUTTON = re.compile(
 ResultsOf = Callable[[int, int], Awaitable[WaveResults | None]]
 
 
+# Buttons another feature adds under a finished survey's closing words: (wave id, language).
+ClosingButtons = Callable[[int, str], Awaitable[tuple[tuple[Button, ...], ...]]]
+
+
 class SurveyFlow:
     """Show one question at a time; every state change goes through SurveyService."""
 
@@ -54,7 +58,9 @@ class SurveyFlow:
         results_of: ResultsOf | None = None,
         reference: Reference | None = None,
         anonymity_k: int = 5,
+        closing_buttons: ClosingButtons | None = None,
     ) -> None:
+        self._closing_buttons = closing_buttons
         self._surveys = surveys
         self._tax = taxonomy
         self._results_of = results_of
@@ -89,7 +95,7 @@ class SurveyFlow:
     async def on_text(self, user: User, msg: IncomingMessage) -> Outcome:
         """Take typed text as the answer, or remind the question on screen."""
         step = await self._surveys.text(user, msg.text, msg.event_key)
-        return self._render(user, step, edit=False)
+        return await self._shown(user, step, edit=False)
 
     async def on_command(self, user: User, msg: IncomingMessage) -> Outcome:
         """Handle /skip and /stop_survey."""
@@ -100,7 +106,7 @@ class SurveyFlow:
             step = await self._surveys.stop(user, msg.event_key)
         if step.status is StepStatus.NOT_IN_SURVEY:
             return Outcome((Reply(t("survey.not_in_survey")),))
-        return self._render(user, step, edit=False)
+        return await self._shown(user, step, edit=False)
 
     async def on_button(self, user: User | None, msg: IncomingMessage) -> Outcome:
         """Handle a tap on a survey button."""
@@ -126,7 +132,7 @@ class SurveyFlow:
             step = await self._surveys.skip(user, key, int(match[6]), int(match[7]))
         elif match[8] is not None:
             step = await self._surveys.begin(user, int(match[8]), key)
-            return self._render(user, step, edit=False)
+            return await self._shown(user, step, edit=False)
         elif match[10] is not None:
             return await self._show_results(user, int(match[10]))
         else:
@@ -134,9 +140,26 @@ class SurveyFlow:
             if changed is None:
                 return Outcome(duplicate=True)
             return Outcome((Reply(t("survey.turned_off")),))
-        return self._render(user, step, edit=True)
+        return await self._shown(user, step, edit=True)
 
     # ---- rendering ----------------------------------------------------------------------------
+
+    async def _shown(self, user: User, step: Step, *, edit: bool) -> Outcome:
+        """Render a step; a finished survey's closing gets what another feature adds to it."""
+        outcome = self._render(user, step, edit=edit)
+        if (
+            step.status is not StepStatus.FINISHED
+            or self._closing_buttons is None
+            or step.response is None
+            or not outcome.replies
+        ):
+            return outcome
+        rows = await self._closing_buttons(step.response.wave_id, user.language)
+        if not rows:
+            return outcome
+        closing = outcome.replies[-1]
+        with_rows = Reply(closing.text, closing.buttons + rows, edit=closing.edit)
+        return Outcome((*outcome.replies[:-1], with_rows), notice=outcome.notice)
 
     def _render(
         self, user: User, step: Step, *, edit: bool, same_question: bool = False

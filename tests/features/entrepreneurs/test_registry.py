@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,9 @@ import pytest
 from bot.cli import main
 from bot.features.entrepreneurs.registry import Registry, RegistryError
 from bot.reference import Reference
-from bot.storage import Database
+from bot.storage import Database, Role
+from bot.storage.database import opened
+from tests.features.entrepreneurs.test_routing import person
 
 
 async def test_schools_are_registered_once_under_a_short_code(
@@ -71,3 +74,43 @@ def test_the_school_and_venue_commands(
     assert main([*venue, "Grand-Place 1"]) == 0
     assert main(["venue", "list", "--territory", "lessines"]) == 0
     assert "lessines\tSalle\tGrand-Place 1" in capsys.readouterr().out
+
+
+def test_coaches_from_the_shell(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / "cli.sqlite3"
+    monkeypatch.setenv("ECHOPPE_DATABASE_PATH", str(path))
+
+    async def onboarded() -> None:
+        async with opened(path) as db:
+            await person(db, "000123", Role.COACH)
+
+    asyncio.run(onboarded())
+    assert main(["coach", "list"]) == 0
+    assert "no coaches yet" in capsys.readouterr().out
+    # Refused, nothing stored: nobody by that number, an unknown territory or speciality.
+    for bad, why in (
+        (["whatsapp:32470009999", "--territory", "lessines"], "Nobody signed up"),
+        (["whatsapp:32470000123", "--territory", "atlantis"], "Unknown territories"),
+        (
+            ["whatsapp:32470000123", "--territory", "lessines", "--specialities", "magic"],
+            "Unknown specialities",
+        ),
+    ):
+        assert main(["coach", "add", *bad]) == 2
+        assert why in capsys.readouterr().err
+    assert main(["coach", "add", "--territory", "lessines"]) == 2
+    assert "name the person" in capsys.readouterr().err
+    assert main(["coach", "list"]) == 0
+    assert "no coaches yet" in capsys.readouterr().out
+    add = ["coach", "add", "--person", "whatsapp:+32 470 00 01 23", "--name", "Anne (ADL)"]
+    assert main([*add, "--territories", "lessines", "--specialities", "plan,legal"]) == 0
+    assert main(["coach", "list"]) == 0
+    assert "whatsapp:32470000123\tAnne (ADL)\tlessines\tlegal,plan" in capsys.readouterr().out
+    assert main(["coach", "remove", "whatsapp:32470000123"]) == 0
+    assert "removed" in capsys.readouterr().out
+    assert main(["coach", "list"]) == 0
+    assert "no coaches yet" in capsys.readouterr().out

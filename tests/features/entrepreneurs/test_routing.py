@@ -17,6 +17,7 @@ from bot.features.entrepreneurs.coaching import (
 )
 from bot.features.entrepreneurs.coaching_store import Request
 from bot.features.entrepreneurs.registry import Registry
+from bot.features.privacy.store import ErasureRepository
 from bot.reference import Reference
 from bot.storage import CONSENT_VERSION, Database, Role, User, UserRepository
 from bot.storage import Step as UserStep
@@ -212,3 +213,103 @@ async def test_a_withdrawn_request_tells_its_coach_and_bad_input_changes_nothing
     cancelled = await service.requests.appointment(appointment)
     assert cancelled is not None and cancelled.status == "cancelled"
     assert (only.id, None, "withdrawn") in await notices(db)
+
+
+async def test_slots_across_clock_changes_leap_days_and_the_new_year(
+    db: Database, reference: Reference, clock: Clock
+) -> None:
+    service = CoachingService(db, reference, admins=(), accept_hours=48, tz=TZ, clock=clock)
+    # Spring forward in Brussels: 28/03/2027 02:00 -> 03:00. It is 01:45 local (00:45 UTC).
+    clock.at = datetime(2027, 3, 28, 0, 45, tzinfo=UTC)
+    with pytest.raises(CoachingError, match="slots_skipped"):
+        service.parse_slots("28/03 02:30")
+    # 03:15 local is 01:15 UTC: half an hour ahead, not the hour asked, whatever the walls say.
+    with pytest.raises(CoachingError, match="slots_range"):
+        service.parse_slots("28/03 03:15")
+    [slot] = service.parse_slots("28/03 04:00")
+    assert slot.astimezone(UTC) == datetime(2027, 3, 28, 2, 0, tzinfo=UTC)
+    # Fall back: 31/10/2027 03:00 -> 02:00; 02:30 happens twice, the first is taken.
+    clock.at = datetime(2027, 10, 30, 12, 0, tzinfo=UTC)
+    [slot] = service.parse_slots("31/10 02:30")
+    assert slot.astimezone(UTC) == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
+    # A 29th of February typed in December is next year's, when next year has one.
+    clock.at = datetime(2027, 12, 10, 9, 0, tzinfo=UTC)
+    [slot] = service.parse_slots("29/02 10:00")
+    assert slot.astimezone(TZ).date().isoformat() == "2028-02-29"
+    # On New Year's Eve, "02/01" is next year's; "31/12" late in the day is today's.
+    clock.at = datetime(2027, 12, 31, 12, 0, tzinfo=UTC)
+    first, second = service.parse_slots("31/12 18:00\n02/01 9h")
+    assert (first.year, second.year) == (2027, 2028)
+    # In a year without a 29th of February and none within reach: refused, politely.
+    clock.at = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    with pytest.raises(CoachingError):
+        service.parse_slots("29/02 10:00")
+
+
+async def test_a_coach_who_leaves_puts_their_requests_back_on_the_road(
+    db: Database, reference: Reference, service: CoachingService, clock: Clock
+) -> None:
+    gone = await coach(db, reference, "130", ["plan", "financing"])
+    other = await coach(db, reference, "131", ["plan"])
+    followed = await submitted(db, reference, service, "230", ["plan", "financing"])
+    await service.accept(followed.id, gone.id)
+    accepted = await service.requests.get(followed.id)
+    assert accepted is not None
+    clock.advance(hours=1)
+    appointment = await service.propose(accepted, gone.id, service.parse_slots("2/4 10:00"))
+    await service.pick(accepted.user_id, appointment, 1)
+    offered = await submitted(db, reference, service, "231", ["plan", "financing"])
+    assert (await service.requests.open_offer(offered.id)).coach_id == gone.id  # type: ignore[union-attr]
+    # The coach erases themselves (/forget): their user row goes, and what cascades with it.
+    async with db.transaction():
+        await ErasureRepository(db).erase(gone.id, "whatsapp", "32470130")
+    assert await service.repair() == 2
+    for request_id in (followed.id, offered.id):
+        offer = await service.requests.open_offer(request_id)
+        assert offer is not None and offer.coach_id == other.id
+    cancelled = await service.requests.appointment(appointment)
+    assert cancelled is not None and cancelled.status == "cancelled"
+    assert (accepted.user_id, None, "coach_gone") in await notices(db)
+    assert await service.repair() == 0
+
+
+async def test_new_times_move_a_booked_appointment_and_finishing_ends_everything(
+    db: Database, reference: Reference, service: CoachingService, clock: Clock
+) -> None:
+    only = await coach(db, reference, "140", ["legal"])
+    request = await submitted(db, reference, service, "240", ["legal"])
+    await service.accept(request.id, only.id)
+    accepted = await service.requests.get(request.id)
+    assert accepted is not None
+    first = await service.propose(accepted, only.id, service.parse_slots("5/4 10:00"))
+    await service.pick(accepted.user_id, first, 1)
+    second = await service.propose(accepted, only.id, service.parse_slots("6/4 10:00\n7/4 9:00"))
+    statuses = [(a.id, a.status) for a in await service.requests.appointments_of(request.id)]
+    assert statuses == [(second, "proposed"), (first, "cancelled")]
+    assert (accepted.user_id, None, "moved_by_coach") in await notices(db)
+    await service.relay(accepted, only.id, "À bientôt")
+    finished = await service.close(accepted, only.id)
+    assert finished.status == "closed"
+    # Old buttons change nothing; the message never shown goes with the coaching.
+    with pytest.raises(CoachingError):
+        await service.pick(accepted.user_id, second, 1)
+    with pytest.raises(CoachingError):
+        await service.cancel_appointment(accepted.user_id, first, move=False)
+    texts = await db.fetch_all("SELECT text FROM coaching_notices WHERE text IS NOT NULL")
+    assert texts == []
+    assert (accepted.user_id, None, "closed") in await notices(db)
+
+
+async def test_an_offer_to_a_coach_removed_since_goes_to_the_next(
+    db: Database, reference: Reference, service: CoachingService
+) -> None:
+    first = await coach(db, reference, "150", ["idea", "plan"])
+    second = await coach(db, reference, "151", ["idea"])
+    request = await submitted(db, reference, service, "250", ["idea", "plan"])
+    assert (await service.requests.open_offer(request.id)).coach_id == first.id  # type: ignore[union-attr]
+    assert await CoachRegistry(db, reference).remove("whatsapp:32470150")
+    with pytest.raises(CoachingError, match="offer_gone"):
+        await service.accept(request.id, first.id)
+    assert await service.repair() == 1
+    offer = await service.requests.open_offer(request.id)
+    assert offer is not None and offer.coach_id == second.id
