@@ -38,7 +38,8 @@ class Router:
     4. A /start parameter a flow claims (a partner's invitation), before any other command.
     5. A command, by its name, with the access it declares; an onboarded-only command from
        someone not onboarded goes on to onboarding.
-    6. Free text, to the lowest stage whose flow accepts it (surveys, concerns, held texts).
+    6. Free text, to the lowest stage whose flow accepts it (surveys, coaching, projects,
+       concerns, held texts).
     7. Onboarding answers everything else; when it finishes, flows add what they kept.
     """
 
