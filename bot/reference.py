@@ -95,6 +95,8 @@ class Sector(_Frozen):
     fr: _Label
     nl: _Label
     en: _Label
+    # False: something people may miss (a post point) that is no shop's own sector.
+    shop: bool = True
 
     @field_validator("emoji")
     @classmethod
@@ -244,7 +246,10 @@ class Reference:
     def __init__(self, territories: Mapping[str, Territory], sectors: Sequence[Sector]) -> None:
         """Index already validated territories and sectors."""
         self.territories: dict[str, Territory] = dict(territories)
-        self.sectors: tuple[Sector, ...] = tuple(sectors)
+        # What a shop can be (the pickers); `needs` adds what people may miss besides.
+        self.sectors: tuple[Sector, ...] = tuple(s for s in sectors if s.shop)
+        self.needs: tuple[Sector, ...] = tuple(sectors)
+        self._needs: dict[str, Sector] = {sector.id: sector for sector in self.needs}
         self._cores: dict[str, Core] = {
             core.id: core for territory in self.territories.values() for core in territory.cores
         }
@@ -281,6 +286,10 @@ class Reference:
     def sector(self, sector_id: str) -> Sector | None:
         """Return the sector with this id, or None."""
         return self._sectors.get(sector_id)
+
+    def need(self, sector_id: str) -> Sector | None:
+        """Return a sector people may miss (any sector, or a need such as a post point)."""
+        return self._needs.get(sector_id)
 
     def sorted_cores(self, territory_id: str, lang: str) -> tuple[Core, ...]:
         """Return a territory's cores sorted by their name in `lang` (empty if unknown)."""

@@ -42,7 +42,9 @@ def _f1(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return precision, recall, f1
 
 
-def score(gold: Sequence[LabelSet], predicted: Sequence[LabelSet]) -> Scores:
+def score(
+    gold: Sequence[LabelSet], predicted: Sequence[LabelSet], labels: Sequence[str] = FACTOR_IDS
+) -> Scores:
     """Compare gold and predicted label sets message by message.
 
     Macro F1 averages over the labels that occur in the gold or the predictions of this set, so
@@ -52,7 +54,7 @@ def score(gold: Sequence[LabelSet], predicted: Sequence[LabelSet]) -> Scores:
         raise ValueError("gold and predicted differ in length")
     per_label: dict[str, LabelScore] = {}
     total_tp = total_fp = total_fn = 0
-    for label in FACTOR_IDS:
+    for label in labels:
         tp = sum(label in g and label in p for g, p in zip(gold, predicted, strict=True))
         fp = sum(label not in g and label in p for g, p in zip(gold, predicted, strict=True))
         fn = sum(label in g and label not in p for g, p in zip(gold, predicted, strict=True))
