@@ -42,6 +42,8 @@ from bot.features.follow_ups.flow import FollowUpFlow
 from bot.features.follow_ups.service import FollowUpService
 from bot.features.linking.flow import LinkFlow
 from bot.features.linking.service import LinkService
+from bot.features.needs.flow import NeedsFlow
+from bot.features.needs.service import NeedService
 from bot.features.onboarding.flow import OnboardingService, SchoolLinks
 from bot.features.partners.admin_flow import PartnerAdminFlow
 from bot.features.partners.flow import PartnerFlow
@@ -311,6 +313,7 @@ async def open_services(settings: Settings) -> Services:
             survey_flow.routes(),
             coaching_flow.routes(),
             candidate_flow.routes(),
+            NeedsFlow(db, NeedService(db, reference, settings.anonymity_k), reference).routes(),
             sessions.routes(),
             TeacherFlow(db, settings.anonymity_k).routes(),
             flow.routes(),

@@ -33,6 +33,8 @@ class TextStage(IntEnum):
     SURVEY = 10
     # Text a coaching request waits for: a first name, times, a note, a relayed message.
     COACHING = 12
+    # The answer to "what do you miss here?" (/missing), within the hour.
+    NEED = 13
     # A candidate's words go to their project (never classified as a shop difficulty).
     PROJECT = 15
     # An onboarded person's words are a concern.

@@ -228,3 +228,63 @@ async def test_an_information_session_feedback_ends_with_ask_for_a_coach(
         translate("en", "project.ask_coaching"),
         until=translate("en", "coaching.project_first")[:30],
     )
+
+
+async def test_customers_say_what_is_missing_and_see_the_board(
+    both: RunningBot, wa: WhatsAppEmulator, emulator: BotApiEmulator
+) -> None:
+    db = both.services.db
+    # A customer in Ogy is asked, right after onboarding, what they miss.
+    ana = Phone(emulator, FakeUser(id=9940, language_code="fr"))
+    await onboard(ana, role="customer")
+
+    async def invited() -> bool:
+        return fr("needs.button") in ana.buttons()
+
+    await eventually(invited)
+    await ana.tap(fr("needs.button"), until=fr("needs.question", core="Ogy")[:20])
+    await ana.send("Il nous faudrait une boucherie, vraiment", until="🧺")
+    assert fr("needs.confirm", sectors="🥩 Boucherie-charcuterie", core="Ogy") in ana.last_text()
+    await ana.tap(fr("needs.yes"), until=fr("needs.board", core="Ogy", days=90)[:15])
+    # One person: nothing to show yet (k = 2).
+    assert fr("needs.board_empty", k=2) in ana.last_text()
+    # A second, on WhatsApp, with the words on the command; then a third changes the guess.
+    bea = WaPhone(wa, WaUser("32470009941", "Béa"))
+    await bea.send("Bonjour", until=fr("privacy.notice")[:20])
+    await bea.choose(fr("privacy.accept"), until=fr("role.question"))
+    await bea.choose(fr("role.customer"), until=fr("territory.question"))
+    await bea.choose("Lessines", until="1/1")
+    await bea.choose("Ogy", until=fr("sector.question"))
+    await bea.choose("🥖", until=fr("needs.invitation", core="Ogy")[:15])
+    await bea.send("/missing plus de boucher depuis 2 ans", until="🧺")
+    await bea.choose(fr("needs.yes"), until=fr("needs.board", core="Ogy", days=90)[:15])
+    board = bea.texts()[-1]
+    assert (
+        fr(
+            "needs.board_line",
+            sector="🥩 Boucherie-charcuterie",
+            core="Ogy",
+            core_n=2,
+            territory="Lessines",
+            territory_n=2,
+        )
+        in board
+    )
+    # Bad input: too long, nothing stored; a cancelled guess counts for nothing.
+    await ana.send("/missing " + "x" * 600, until=fr("needs.too_long")[:20])
+    await ana.send("/missing un cinéma", until="🧺")
+    await ana.tap(fr("needs.cancel"), until=fr("needs.cancelled"))
+    await ana.send("/missing un truc", until="🧺")
+    await ana.tap(fr("needs.change"), until=fr("needs.pick"))
+    await ana.tap("🐟", until=fr("needs.board", core="Ogy", days=90)[:15])
+    rows = await db.fetch_all("SELECT user_id, sectors, status FROM needs ORDER BY id")
+    assert [tuple(r)[1:] for r in rows] == [
+        ("butcher", "confirmed"),
+        ("butcher", "confirmed"),
+        ("culture_leisure", "cancelled"),
+        ("fishmonger", "confirmed"),
+    ]
+    # /forget takes a person's needs away.
+    await ana.send("/forget", until="⚠️")
+    await ana.tap(fr("privacy.forget_yes"), until="✅")
+    await eventually(lambda: _count(both, "needs", 1))

@@ -38,6 +38,7 @@ MENU_COMMANDS = (
     "profile",
     "project",
     "coach",
+    "missing",
     "language",
     "help",
 )

@@ -16,6 +16,7 @@ MENU = (
     "profile",
     "project",
     "coach",
+    "missing",
     "language",
     "help",
     "privacy",

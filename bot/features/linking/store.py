@@ -24,6 +24,8 @@ PERSONAL_TABLES = (
     "coaching_typing",
     "coaching_notices",
     "session_attendance",
+    "needs",
+    "need_prompts",
 )
 # Rows naming a person as a coach (not by `user_id`): moved the same way.
 COACH_COLUMNS = (

@@ -62,6 +62,10 @@ class RetentionRepository:
             " AND (activity IS NOT NULL OR description IS NOT NULL)",
             (before,),
         )
+        # What someone missed: the words go, the sectors stay (counted on the board).
+        await self._db.execute(
+            "UPDATE needs SET text = NULL WHERE text IS NOT NULL AND created_at < ?", (before,)
+        )
         # Requests go whole (their appointments, offers and coaches' notes cascade).
         requests = await self._db.execute(
             "DELETE FROM coaching_requests WHERE created_at < ?", (before,)

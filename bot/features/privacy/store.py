@@ -98,6 +98,12 @@ EXPORTED = (
         " FROM session_attendance a JOIN events e ON e.id = a.event_id WHERE a.user_id = ?",
     ),
     (
+        "needs",
+        "SELECT text, sectors, core_id, status, created_at, confirmed_at FROM needs"
+        " WHERE user_id = ? ORDER BY id",
+    ),
+    ("asked_what_i_miss", "SELECT since FROM need_prompts WHERE user_id = ?"),
+    (
         "teacher_at",
         "SELECT t.school_code, s.name AS school, t.added_at FROM teachers t"
         " JOIN schools s ON s.code = t.school_code WHERE t.user_id = ?",
