@@ -277,14 +277,22 @@ async def test_customers_say_what_is_missing_and_see_the_board(
     await ana.send("/missing un truc", until="🧺")
     await ana.tap(fr("needs.change"), until=fr("needs.pick"))
     await ana.tap("🐟", until=fr("needs.board", core="Ogy", days=90)[:15])
-    rows = await db.fetch_all("SELECT user_id, sectors, status FROM needs ORDER BY id")
+    # Missed somewhere else than one's own area: a village of the same territory.
+    await bea.send("/missing une poissonnerie", until="🧺")
+    await bea.choose(fr("needs.elsewhere"), until="📍")
+    await bea.choose(
+        "Papignies", until=fr("needs.confirm", sectors="🐟 Poissonnerie", core="Papignies")[:30]
+    )
+    await bea.choose(fr("needs.yes"), until=fr("needs.board", core="Ogy", days=90)[:15])
+    rows = await db.fetch_all("SELECT user_id, sectors, status, core_id FROM needs ORDER BY id")
     assert [tuple(r)[1:] for r in rows] == [
-        ("butcher", "confirmed"),
-        ("butcher", "confirmed"),
-        ("culture_leisure", "cancelled"),
-        ("fishmonger", "confirmed"),
+        ("butcher", "confirmed", "les_ogy"),
+        ("butcher", "confirmed", "les_ogy"),
+        ("culture_leisure", "cancelled", "les_ogy"),
+        ("fishmonger", "confirmed", "les_ogy"),
+        ("fishmonger", "confirmed", "les_papignies"),
     ]
     # /forget takes a person's needs away.
     await ana.send("/forget", until="⚠️")
     await ana.tap(fr("privacy.forget_yes"), until="✅")
-    await eventually(lambda: _count(both, "needs", 1))
+    await eventually(lambda: _count(both, "needs", 2))

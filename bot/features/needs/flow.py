@@ -14,7 +14,8 @@ from bot.storage import Database, Role, User
 
 PREFIX = "nd"
 START_DATA = "nd:start"
-_BUTTON = re.compile(r"^nd:(start|board|y|c|x|s)(?::([0-9]{1,12}))?(?::([a-z0-9_]{1,24}))?$")
+_BUTTON = re.compile(r"^nd:(start|board|y|c|x|s|w|p)(?::([0-9]{1,12}))?(?::([a-z0-9_]{1,40}))?$")
+CORES_PER_PAGE = 8
 
 
 class NeedsFlow:
@@ -98,9 +99,28 @@ class NeedsFlow:
                     Button(t("needs.yes"), f"{PREFIX}:y:{need.id}"),
                     Button(t("needs.change"), f"{PREFIX}:c:{need.id}"),
                 ),
-                (Button(t("needs.cancel"), f"{PREFIX}:x:{need.id}"),),
+                (
+                    Button(t("needs.elsewhere"), f"{PREFIX}:w:{need.id}:0"),
+                    Button(t("needs.cancel"), f"{PREFIX}:x:{need.id}"),
+                ),
             ),
         )
+
+    def _places(self, t: Translator, need: Need, page: int) -> Reply:
+        """Return the areas of the need's territory, a page at a time."""
+        cores, pages = self._ref.cores_page(need.territory_id, page, CORES_PER_PAGE, t.lang)
+        page = max(0, min(page, pages - 1))
+        rows: list[tuple[Button, ...]] = [
+            (Button(c.name(t.lang)[:20], f"{PREFIX}:p:{need.id}:{c.id}"),) for c in cores
+        ]
+        nav = []
+        if page > 0:
+            nav.append(Button("◀️ " + t("button.previous"), f"{PREFIX}:w:{need.id}:{page - 1}"))
+        if page < pages - 1:
+            nav.append(Button(t("button.next") + " ▶️", f"{PREFIX}:w:{need.id}:{page + 1}"))
+        if nav:
+            rows.append(tuple(nav))
+        return Reply(t("needs.where", page=page + 1, pages=max(pages, 1)), tuple(rows))
 
     async def on_button(self, user: User | None, msg: IncomingMessage, lang: str) -> Outcome:
         """Take a tap: ask, confirm, change, cancel, or show the board."""
@@ -130,6 +150,16 @@ class NeedsFlow:
                     return Outcome((Reply(t("needs.cancelled"), edit=True),))
                 elif action == "c":
                     return Outcome((self._picker(t, int(need_id)),))
+                elif action == "w" and sector is not None and sector.isdigit():
+                    pending = await self._needs.repo.get(int(need_id))
+                    if pending is None or pending.user_id != user.id:
+                        return Outcome(notice=t("button.stale"))
+                    places = self._places(t, pending, int(sector))
+                    return Outcome((Reply(places.text, places.buttons, edit=True),))
+                elif action == "p" and sector is not None:
+                    moved = await self._needs.move(user, int(need_id), sector)
+                    asked = self._confirmation(t, moved)
+                    return Outcome((Reply(asked.text, asked.buttons, edit=True),))
                 else:
                     return Outcome(notice=t("button.invalid"))
         except NeedError as exc:

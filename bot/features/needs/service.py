@@ -96,6 +96,19 @@ class NeedService:
         assert done is not None
         return done
 
+    async def move(self, user: User, need_id: int, core_id: str) -> Need:
+        """Say the need is in another area of the same territory (a village, say)."""
+        need = await self._repo.get(need_id)
+        core = self._ref.core(core_id)
+        if need is None or need.user_id != user.id or need.status != "pending":
+            raise NeedError("button.stale")
+        if core is None or core.territory != need.territory_id:
+            raise NeedError("button.invalid")
+        await self._repo.move(need_id, core.id, core.territory)
+        moved = await self._repo.get(need_id)
+        assert moved is not None
+        return moved
+
     async def cancel(self, user: User, need_id: int) -> None:
         """Drop a pending need."""
         need = await self._repo.get(need_id)

@@ -80,6 +80,14 @@ class NeedRepository:
             )
         return changed == 1
 
+    async def move(self, need_id: int, core_id: str, territory_id: str) -> bool:
+        """Put a pending need in another area; False if it is not pending."""
+        changed = await self._db.execute(
+            "UPDATE needs SET core_id = ?, territory_id = ? WHERE id = ? AND status = 'pending'",
+            (core_id, territory_id, need_id),
+        )
+        return changed == 1
+
     async def people(self, territory_id: str, core_id: str | None, since: str) -> dict[str, int]:
         """Return distinct people per sector who confirmed a need there since a time."""
         rows = await self._db.fetch_all(
