@@ -23,6 +23,7 @@ from bot.features.entrepreneurs.links import COACH_BUTTON_DATA, PROJECT_BUTTON_D
 from bot.features.entrepreneurs.render import project_summary
 from bot.i18n import Translator
 from bot.reference import Reference
+from bot.shared.paging import page_row
 from bot.shared.routes import Buttons, Command, FlowRoutes, Text, TextStage, is_talking, known
 from bot.storage import Database, Role, User
 
@@ -282,13 +283,7 @@ class CandidateFlow:
         rows: list[tuple[Button, ...]] = [
             (Button(c.name(t.lang), f"en:core:{c.id}"),) for c in cores
         ]
-        nav: list[Button] = []
-        if page > 0:
-            nav.append(Button("◀️ " + t("button.previous"), f"en:cp:{territory_id}:{page - 1}"))
-        if page < pages - 1:
-            nav.append(Button(t("button.next") + " ▶️", f"en:cp:{territory_id}:{page + 1}"))
-        if nav:
-            rows.append(tuple(nav))
+        rows += page_row(t, page, pages, lambda n: f"en:cp:{territory_id}:{n}")
         rows.append((Button(t("project.core_unknown"), f"en:core:{_UNKNOWN_CORE}"),))
         return Reply(t("project.q_core", page=page + 1, pages=max(pages, 1)), tuple(rows))
 

@@ -7,6 +7,7 @@ import re
 from bot.channels.base import Button, IncomingMessage, Outcome, Reply
 from bot.features.entrepreneurs.sessions_store import AttendanceRepository
 from bot.i18n import Translator
+from bot.shared.paging import page_row
 from bot.shared.routes import FlowRoutes, admin_routes
 from bot.storage import Database, utcnow
 
@@ -76,13 +77,7 @@ class SessionAdminFlow:
             name = (person.shared_name or t("session.person", n=number))[:16]
             label = ("✅ " if person.attended else "") + name
             rows.append((Button(label, f"{PREFIX}:m:{event_id}:{person.user_id}"),))
-        nav: list[Button] = []
-        if page > 0:
-            nav.append(Button("◀️ " + t("button.previous"), f"{PREFIX}:p:{event_id}:{page - 1}"))
-        if page < pages - 1:
-            nav.append(Button(t("button.next") + " ▶️", f"{PREFIX}:p:{event_id}:{page + 1}"))
-        if nav:
-            rows.append(tuple(nav))
+        rows += page_row(t, page, pages, lambda n: f"{PREFIX}:p:{event_id}:{n}")
         came = sum(1 for a in attendees if a.attended)
         return Reply(
             t("session.attendance", title=title, came=came, seated=len(attendees)), tuple(rows)

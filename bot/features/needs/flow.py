@@ -9,6 +9,7 @@ from bot.features.needs.service import BOARD_DAYS, NeedError, NeedService
 from bot.features.needs.store import Need
 from bot.i18n import Translator
 from bot.reference import Reference
+from bot.shared.paging import page_row
 from bot.shared.routes import Buttons, Command, FlowRoutes, Text, TextStage, is_talking, known
 from bot.storage import Database, Role, User
 
@@ -113,13 +114,7 @@ class NeedsFlow:
         rows: list[tuple[Button, ...]] = [
             (Button(c.name(t.lang)[:20], f"{PREFIX}:p:{need.id}:{c.id}"),) for c in cores
         ]
-        nav = []
-        if page > 0:
-            nav.append(Button("◀️ " + t("button.previous"), f"{PREFIX}:w:{need.id}:{page - 1}"))
-        if page < pages - 1:
-            nav.append(Button(t("button.next") + " ▶️", f"{PREFIX}:w:{need.id}:{page + 1}"))
-        if nav:
-            rows.append(tuple(nav))
+        rows += page_row(t, page, pages, lambda n: f"{PREFIX}:w:{need.id}:{n}")
         return Reply(t("needs.where", page=page + 1, pages=max(pages, 1)), tuple(rows))
 
     async def on_button(self, user: User | None, msg: IncomingMessage, lang: str) -> Outcome:

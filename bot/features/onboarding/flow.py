@@ -14,6 +14,7 @@ from bot.features.reach.links import INVITE_BUTTON_DATA, Campaign, parse_start_a
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, normalize_language
 from bot.reference import Core, Reference
 from bot.shared.access import unknown_command
+from bot.shared.paging import page_row
 from bot.shared.text import clean_text, short_echo
 from bot.storage import (
     CONSENT_VERSION,
@@ -659,15 +660,7 @@ class OnboardingService:
         rows: list[tuple[Button, ...]] = [
             (Button(c.name(lang), f"{prefix}:core:{c.id}"),) for c in cores
         ]
-        nav: list[Button] = []
-        if page > 0:
-            nav.append(
-                Button("◀️ " + t("button.previous"), f"{prefix}:cp:{territory_id}:{page - 1}")
-            )
-        if page < pages - 1:
-            nav.append(Button(t("button.next") + " ▶️", f"{prefix}:cp:{territory_id}:{page + 1}"))
-        if nav:
-            rows.append(tuple(nav))
+        rows += page_row(t, page, pages, lambda n: f"{prefix}:cp:{territory_id}:{n}")
         if editing:
             rows.append((Button(t("button.back"), "pf:back"),))
         else:
