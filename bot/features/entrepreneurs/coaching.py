@@ -603,22 +603,16 @@ class CoachingService:
         """Queue the day-before reminders; return how many appointments."""
         now = self._clock()
         due = await self.requests.reminders_due(_iso(now + REMIND_AHEAD), _iso(now))
-        for appointment in due:
-            async with self._db.transaction():
-                request = await self.requests.get(appointment.request_id)
-                if request is None or request.coach_id is None:
-                    continue
-                for person in (request.user_id, request.coach_id):
-                    await self.requests.notify(
-                        request.id, "reminder", user_id=person, appointment_id=appointment.id
-                    )
-                await self.requests.set_appointment(appointment.id, reminded_at=_iso(now))
-        return len(due)
+        return await self._tell_both(due, "reminder", reminded_at=_iso(now))
 
     async def ask_after_due(self) -> int:
         """Queue the after-question to both sides of appointments that ended."""
         now = self._clock()
         due = await self.requests.past_unasked(_iso(now))
+        return await self._tell_both(due, "after", status="done", asked_at=_iso(now))
+
+    async def _tell_both(self, due: list[Appointment], kind: str, **settled: str) -> int:
+        """Queue a notice to candidate and coach of each appointment, then record it."""
         for appointment in due:
             async with self._db.transaction():
                 request = await self.requests.get(appointment.request_id)
@@ -626,11 +620,9 @@ class CoachingService:
                     continue
                 for person in (request.user_id, request.coach_id):
                     await self.requests.notify(
-                        request.id, "after", user_id=person, appointment_id=appointment.id
+                        request.id, kind, user_id=person, appointment_id=appointment.id
                     )
-                await self.requests.set_appointment(
-                    appointment.id, status="done", asked_at=_iso(now)
-                )
+                await self.requests.set_appointment(appointment.id, **settled)
         return len(due)
 
     async def _appointment_of(
