@@ -307,16 +307,7 @@ class OnboardingService:
             return Outcome((Reply(notice.text, notice.buttons, edit=True),))
         if action == "no":
             return Outcome((Reply(t("privacy.declined"), edit=True),))
-        user = await self._users.create(
-            channel=ctx.msg.channel,
-            external_id=ctx.msg.user_ref,
-            language=lang,
-            consent_version=CONSENT_VERSION,
-            step=Step.ROLE,
-            pending_core_id=core.id if core else None,
-            pending_campaign=campaign,
-        )
-        await self._users.record_consent(user.id, CONSENT_VERSION)
+        user = await self._consented(ctx, lang, Step.ROLE, core.id if core else None, campaign)
         if core is not None and campaign is not None and self._arrived is not None:
             await self._arrived(ctx.msg.channel, core.id, campaign, "consented")
         logger.info("user %s consented", user.id)
@@ -324,17 +315,35 @@ class OnboardingService:
             (Reply(t("privacy.accepted"), edit=True), self._prompt(t, user)),
         )
 
+    async def _consented(
+        self,
+        ctx: _Ctx,
+        lang: str,
+        step: Step,
+        pending_core_id: str | None,
+        campaign: str | None,
+    ) -> User:
+        """Store the person who just accepted the notice, with that acceptance."""
+        user = await self._users.create(
+            channel=ctx.msg.channel,
+            external_id=ctx.msg.user_ref,
+            language=lang,
+            consent_version=CONSENT_VERSION,
+            step=step,
+            pending_core_id=pending_core_id,
+            pending_campaign=campaign,
+        )
+        return await self._users.record_consent(user.id, CONSENT_VERSION)
+
     async def _consent_from_school(self, ctx: _Ctx, action: str, lang: str, code: str) -> Outcome:
         """Consent through a school's link: a pupil goes straight into the candidate path."""
         t = Translator(lang)
         if ctx.user is not None:
             return Outcome(notice=Translator(ctx.lang)("button.stale"))
-        territory = (
-            await self._schools.territory(code)
-            if self._schools is not None and parse_school_arg(f"school_{code}")
-            else None
-        )
-        if self._schools is None or territory is None:
+        schools = self._schools
+        known = schools is not None and parse_school_arg(f"school_{code}") is not None
+        territory = await schools.territory(code) if schools is not None and known else None
+        if schools is None or territory is None:
             # The school was removed since the link was opened: a plain start.
             notice = self._privacy_notice(lang, None)
             return Outcome((Reply(notice.text, notice.buttons, edit=True),))
@@ -343,19 +352,10 @@ class OnboardingService:
             return Outcome((Reply(notice.text, notice.buttons, edit=True),))
         if action == "no":
             return Outcome((Reply(t("privacy.declined"), edit=True),))
-        user = await self._users.create(
-            channel=ctx.msg.channel,
-            external_id=ctx.msg.user_ref,
-            language=lang,
-            consent_version=CONSENT_VERSION,
-            step=Step.CORE,
-            pending_core_id=None,
-            pending_campaign=Campaign.SCHOOL.value,
-        )
-        await self._users.record_consent(user.id, CONSENT_VERSION)
+        user = await self._consented(ctx, lang, Step.CORE, None, Campaign.SCHOOL.value)
         # No role question: someone who came through a school has a project (a candidate).
         user = await self._users.update(user.id, role=Role.CANDIDATE, territory_id=territory)
-        await self._schools.joined(user, code)
+        await schools.joined(user, code)
         logger.info("user %s consented through a school's link", user.id)
         return Outcome(
             (
