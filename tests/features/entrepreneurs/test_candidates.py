@@ -7,23 +7,13 @@ import pytest
 from bot.features.entrepreneurs.candidates import CandidateService, Step, TooLong
 from bot.features.entrepreneurs.registry import Registry
 from bot.reference import Reference
-from bot.storage import CONSENT_VERSION, Database, Role, User, UserRepository
-from bot.storage import Step as UserStep
+from bot.storage import Database, Role, User, UserRepository
+from tests.features.concerns.test_service import make_user
 
 
 async def person(db: Database, ref: str, role: Role, core: str = "les_ogy") -> User:
-    users = UserRepository(db)
-    user = await users.create(
-        channel="test",
-        external_id=ref,
-        language="fr",
-        consent_version=CONSENT_VERSION,
-        step=UserStep.DONE,
-        pending_core_id=None,
-    )
-    return await users.update(
-        user.id, role=role, territory_id="lessines", core_id=core, sector_id="bakery"
-    )
+    """Return an onboarded person in Lessines (the concerns' tests build them too)."""
+    return await make_user(db, ref, core=core, role=role)
 
 
 async def test_a_shopkeeper_adds_the_path_and_stays_a_shopkeeper(
