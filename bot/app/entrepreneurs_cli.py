@@ -50,7 +50,7 @@ def school(
             "no schools yet"
         ]
 
-    return _run(settings, act)
+    return _registry(settings, act)
 
 
 def venue(
@@ -70,7 +70,7 @@ def venue(
             "no venues yet"
         ]
 
-    return _run(settings, act)
+    return _registry(settings, act)
 
 
 def coach(
@@ -110,17 +110,7 @@ def coach(
             for c in await registry.listed()
         ] or ["no coaches yet"]
 
-    async def main() -> list[str]:
-        async with opened(settings.database_path) as db:
-            return await act(db)
-
-    try:
-        lines = asyncio.run(main())
-    except CoachingError as exc:
-        print(f"échoppe: {translate('en', exc.key, **exc.params)}", file=sys.stderr)
-        return 2
-    print("\n".join(lines))
-    return 0
+    return _run(settings, act)
 
 
 def coaching_report(
@@ -166,17 +156,25 @@ def coaching_report(
     return 0
 
 
-def _run(settings: Settings, act: Callable[[Registry], Awaitable[list[str]]]) -> int:
+def _registry(settings: Settings, act: Callable[[Registry], Awaitable[list[str]]]) -> int:
     reference = Reference.load(settings.data_dir)
+    return _run(settings, lambda db: act(Registry(db, reference)))
+
+
+def _run(settings: Settings, act: Callable[[Database], Awaitable[list[str]]]) -> int:
+    """Run one command on the database; print its lines, or why it was refused (exit 2)."""
 
     async def main() -> list[str]:
         async with opened(settings.database_path) as db:
-            return await act(Registry(db, reference))
+            return await act(db)
 
     try:
         lines = asyncio.run(main())
     except RegistryError as exc:
         print(f"échoppe: {exc}", file=sys.stderr)
+        return 2
+    except CoachingError as exc:
+        print(f"échoppe: {translate('en', exc.key, **exc.params)}", file=sys.stderr)
         return 2
     print("\n".join(lines))
     return 0
