@@ -258,6 +258,23 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--to", dest="date_to", required=True, help="last day, YYYY-MM-DD")
     report.add_argument("--out", default="-", help="a file to write (default: the terminal)")
 
+    opportunities = commands.add_parser(
+        "opportunities", help="needs, empty cells, the pop-up and the food chain's figures"
+    )
+    opportunities_commands = opportunities.add_subparsers(
+        dest="opportunities_command", required=True
+    )
+    export = opportunities_commands.add_parser(
+        "export",
+        help="needs and opportunities of a territory over whole ISO weeks, gated (CSV)",
+    )
+    export.add_argument("--territory", required=True, help="brussels, lessines")
+    export.add_argument(
+        "--from", dest="date_from", required=True, help="first day, YYYY-MM-DD (local)"
+    )
+    export.add_argument("--to", dest="date_to", required=True, help="last day, YYYY-MM-DD")
+    export.add_argument("--out", default="-", help="a file to write (default: the terminal)")
+
     train = commands.add_parser("train", help="train the classifier variants, ship the best")
     train.add_argument(
         "--variants",
@@ -390,6 +407,12 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.app.entrepreneurs_cli import coaching_report
 
         return coaching_report(settings, args.territory, args.date_from, args.date_to, args.out)
+    if args.command == "opportunities":
+        from bot.app.opportunities_cli import opportunities_export
+
+        return opportunities_export(
+            settings, args.territory, args.date_from, args.date_to, args.out
+        )
     if args.command == "coach":
         from bot.app.entrepreneurs_cli import coach
 

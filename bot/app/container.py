@@ -15,6 +15,11 @@ from bot.features.barometer.service import BarometerService
 from bot.features.broadcasts.admin_flow import BroadcastAdminFlow
 from bot.features.broadcasts.flow import AnnouncementsFlow
 from bot.features.broadcasts.service import BroadcastService, BroadcastSettings, TemplatePlan
+from bot.features.cells.admin_flow import CellAdminFlow
+from bot.features.cells.flow import CellFlow
+from bot.features.cells.photos import PhotoFetcher
+from bot.features.cells.render import CellCards, CellNotices
+from bot.features.cells.service import CellService
 from bot.features.concerns.echo import Echo
 from bot.features.concerns.flow import ConcernFlow
 from bot.features.concerns.service import ConcernService
@@ -40,14 +45,27 @@ from bot.features.events.flow import EventFlow
 from bot.features.events.service import EventService
 from bot.features.follow_ups.flow import FollowUpFlow
 from bot.features.follow_ups.service import FollowUpService
+from bot.features.foodchain.admin_flow import FoodAdminFlow
+from bot.features.foodchain.flow import FoodFlow
+from bot.features.foodchain.render import FoodRenderer
+from bot.features.foodchain.service import FoodService
 from bot.features.linking.flow import LinkFlow
 from bot.features.linking.service import LinkService
 from bot.features.needs.flow import NeedsFlow
 from bot.features.needs.service import NeedService
+from bot.features.notices.flow import NoticesFlow
+from bot.features.notices.service import Notices
 from bot.features.onboarding.flow import OnboardingService, SchoolLinks
+from bot.features.opportunities.context import OpportunityContext
+from bot.features.opportunities.flow import OpportunitiesFlow
+from bot.features.opportunities.report import OpportunityReport
 from bot.features.partners.admin_flow import PartnerAdminFlow
 from bot.features.partners.flow import PartnerFlow
 from bot.features.partners.service import PartnerService
+from bot.features.popup.admin_flow import PopupAdminFlow
+from bot.features.popup.flow import PopupFlow
+from bot.features.popup.render import PopupRenderer, coach_line
+from bot.features.popup.service import PopupService
 from bot.features.privacy.flow import PrivacyFlow
 from bot.features.privacy.retention_store import Pruned, RetentionRepository
 from bot.features.reach.admin_flow import PosterAdminFlow
@@ -124,7 +142,15 @@ class Services:
     outbound: Outbound
     coaching: CoachingService
     coaching_notices: NoticeSender
+    # How a request reads to its coach (what an opportunity adds to it included).
+    coaching_render: CoachingRenderer
     info_sessions: SessionSender
+    # What a flow tells someone other than the person who acted (opportunities' notices).
+    notices: Notices
+    cells: CellService
+    cell_photos: PhotoFetcher
+    food: FoodService
+    popup: PopupService
     # None while no SMTP server is configured: digests then go to Telegram only.
     mailer: SmtpMailer | None = None
 
@@ -236,6 +262,18 @@ async def open_services(settings: Settings) -> Services:
         anonymity_k=settings.anonymity_k,
         send_window_minutes=settings.survey_send_window_minutes,
     )
+    notices = Notices(db, users, outbound)
+    cells = CellService(db, reference, notices, admins.refs, settings.tz)
+    cell_cards = CellCards(reference, settings.tz)
+    CellNotices(cells.repo, cell_cards).register(notices)
+    cell_photos = PhotoFetcher(db, outbound)
+    food = FoodService(db, reference, notices, admins.refs)
+    food_render = FoodRenderer(food, reference, users)
+    food_render.register(notices)
+    popup = PopupService(db, reference, notices, admins.refs, settings.tz)
+    popup_render = PopupRenderer(popup, reference)
+    popup_render.register(notices)
+    needs = NeedService(db, reference, settings.anonymity_k)
     digests = DigestService(
         db,
         settings.anonymity_k,
@@ -243,6 +281,7 @@ async def open_services(settings: Settings) -> Services:
         definitions,
         reference,
         CandidateReport(db, settings.anonymity_k),
+        OpportunityReport(db, settings.anonymity_k, popup.report, food.report),
     )
     digest_flow = DigestFlow(
         partners, digests, reference, taxonomy(), settings.anonymity_k, AuditRepository(db)
@@ -288,8 +327,27 @@ async def open_services(settings: Settings) -> Services:
         accept_hours=settings.coach_accept_hours,
         tz=settings.tz,
     )
-    coaching_render = CoachingRenderer(coaching, candidates, reference, users, settings.tz)
+    # A pop-up test's would-settle answer is part of what a coach receives.
+    popup_fact = coach_line(db)
+    # What an opportunity is, in words: a request started from one names it to the coach.
+    opportunity_context = OpportunityContext(
+        reference, cells.repo, cell_cards, popup, popup_render, food
+    )
+    coaching_render = CoachingRenderer(
+        coaching,
+        candidates,
+        reference,
+        users,
+        settings.tz,
+        popup_fact,
+        opportunity_context.describe,
+    )
     coaching_notices = NoticeSender(db, coaching_render, outbound, users)
+    popup_admin = PopupAdminFlow(db, popup, popup_render, broadcasts, admins)
+    popup_flow = PopupFlow(
+        db, popup, popup_render, candidates, reference, admins, popup_admin.on_popup,
+        popup_admin.on_reason,
+    )  # fmt: skip
     coaching_flow = CoachingFlow(db, coaching, candidates, coaching_render, coaching_notices.kick)
     coach_admin = CoachAdminFlow(db, CoachRegistry(db, reference), coaching, coaching_notices.kick)
     # Every flow that answers people, registered once; the router's order is its own.
@@ -313,7 +371,27 @@ async def open_services(settings: Settings) -> Services:
             survey_flow.routes(),
             coaching_flow.routes(),
             candidate_flow.routes(),
-            NeedsFlow(db, NeedService(db, reference, settings.anonymity_k), reference).routes(),
+            NeedsFlow(db, needs, reference).routes(),
+            OpportunitiesFlow(
+                db,
+                candidates,
+                needs,
+                cells,
+                cell_cards,
+                popup,
+                food,
+                opportunity_context,
+                reference,
+                settings.tz,
+                lambda: datetime.now(UTC),
+            ).routes(),
+            NoticesFlow(db, notices, admins.refs).routes(),
+            CellFlow(db, cells, cell_cards, cell_photos, candidates, reference).routes(),
+            CellAdminFlow(db, cells, cell_cards).routes(),
+            FoodFlow(db, food, reference, food_render).routes(),
+            FoodAdminFlow(db, food, reference).routes(),
+            popup_flow.routes(),
+            popup_admin.routes(),
             sessions.routes(),
             TeacherFlow(db, settings.anonymity_k).routes(),
             flow.routes(),
@@ -366,5 +444,11 @@ async def open_services(settings: Settings) -> Services:
         nudges=NudgeService(db, settings.tz),
         coaching=coaching,
         coaching_notices=coaching_notices,
+        coaching_render=coaching_render,
         info_sessions=SessionSender(db, outbound, users),
+        notices=notices,
+        cells=cells,
+        cell_photos=cell_photos,
+        food=food,
+        popup=popup,
     )

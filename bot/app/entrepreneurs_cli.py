@@ -117,6 +117,23 @@ def coaching_report(
     settings: Settings, territory: str, date_from: str, date_to: str, out: str
 ) -> int:
     """Write the candidate entrepreneurs' figures of a territory and period as CSV."""
+
+    async def build(db: Database, first: date, last: date) -> bytes:
+        report = CandidateReport(db, settings.anonymity_k)
+        return await report_csv(report, territory, first, last, settings.tz)
+
+    return weekly_report(settings, territory, date_from, date_to, out, build)
+
+
+def weekly_report(
+    settings: Settings,
+    territory: str,
+    date_from: str,
+    date_to: str,
+    out: str,
+    build: Callable[[Database, date, date], Awaitable[bytes]],
+) -> int:
+    """Check a territory and a span of whole ISO weeks, then write what `build` counts."""
     reference = Reference.load(settings.data_dir)
     if reference.territory(territory) is None:
         known = ", ".join(reference.territories)
@@ -144,8 +161,7 @@ def coaching_report(
 
     async def main() -> bytes:
         async with opened(settings.database_path) as db:
-            report = CandidateReport(db, settings.anonymity_k)
-            return await report_csv(report, territory, first, last, settings.tz)
+            return await build(db, first, last)
 
     content = asyncio.run(main())
     if out == "-":

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.app.container import Services
 from bot.features.barometer import jobs as barometer
 from bot.features.broadcasts import jobs as broadcasts
+from bot.features.cells import jobs as cells
 from bot.features.digests import jobs as digests
 from bot.features.entrepreneurs import jobs as coaching
 from bot.features.events import jobs as events
 from bot.features.follow_ups import jobs as follow_ups
+from bot.features.foodchain import jobs as foodchain
+from bot.features.notices import jobs as notices
+from bot.features.popup import jobs as popup
 from bot.features.privacy import jobs as privacy
 from bot.features.reach import jobs as reach
 from bot.features.surveys import jobs as surveys
@@ -52,6 +56,10 @@ def all_jobs(services: Services) -> list[Job]:
         *events.jobs(s.events, s.outbound),
         *reach.jobs(s.nudges, s.reach, s.outbound),
         *coaching.jobs(s.coaching, s.coaching_notices, s.info_sessions),
+        *notices.jobs(s.notices, lambda: datetime.now(UTC)),
+        *popup.jobs(s.popup),
+        *cells.jobs(s.cells, s.cell_photos),
+        *foodchain.jobs(s.food),
         *digests.jobs(
             s.digest_dispatcher,
             digests.digest_sender(

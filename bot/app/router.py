@@ -17,6 +17,7 @@ from bot.shared.routes import (
     FlowRoutes,
     Handler,
     Link,
+    Photo,
     Text,
 )
 from bot.storage import User
@@ -38,8 +39,9 @@ class Router:
     4. A /start parameter a flow claims (a partner's invitation), before any other command.
     5. A command, by its name, with the access it declares; an onboarded-only command from
        someone not onboarded goes on to onboarding.
-    6. Free text, to the lowest stage whose flow accepts it (surveys, coaching, projects,
-       concerns, held texts).
+    6. Free text, to the lowest stage whose flow accepts it (surveys, coaching, needs, empty
+       cells, the pop-up, the food chain, projects, concerns, held texts); a picture, to the
+       flow that asked for one (an empty cell's photos).
     7. Onboarding answers everything else; when it finishes, flows add what they kept.
     """
 
@@ -59,6 +61,7 @@ class Router:
         self._buttons: dict[str, Buttons] = {}
         self._texts: list[Text] = []
         self._links: list[Link] = []
+        self._photos: list[Photo] = []
         self._after_onboarding = [f.after_onboarding for f in flows if f.after_onboarding]
         self._meaningful = {prefix: check for f in flows for prefix, check in f.still_meaningful}
         for flow in flows:
@@ -74,6 +77,7 @@ class Router:
                 self._buttons[buttons.prefix] = buttons
             self._texts.extend(flow.texts)
             self._links.extend(flow.links)
+            self._photos.extend(flow.photos)
         self._texts.sort(key=lambda text: text.stage)
 
     async def still_meaningful(self, key: str) -> bool:
@@ -118,6 +122,10 @@ class Router:
             for text in self._texts:
                 if await text.accepts(user, msg):
                     return await text.handle(user, msg, lang)
+        if msg.kind is IncomingKind.UNSUPPORTED and msg.image_ref and user is not None:
+            for photo in self._photos:
+                if await photo.accepts(user, msg):
+                    return await photo.handle(user, msg, lang)
         return await self._onboarding(user, msg, lang)
 
     async def _onboarding(self, user: User | None, msg: IncomingMessage, lang: str) -> Outcome:

@@ -240,9 +240,11 @@ class EmulatorState:
             text = f"{text} {args}"
         return self.send_text(user, text)
 
-    def send_photo(self, user: FakeUser, *, caption: str | None = None) -> int:
-        """Make the user send a photo (four sizes, like Telegram)."""
-        content: dict[str, Any] = {"photo": self.files.photo_sizes()}
+    def send_photo(
+        self, user: FakeUser, *, caption: str | None = None, data: bytes | None = None
+    ) -> int:
+        """Make the user send a photo (four sizes, like Telegram; the largest holds `data`)."""
+        content: dict[str, Any] = {"photo": self.files.photo_sizes(data)}
         if caption:
             content["caption"] = caption
             entities = _command_entities(caption)

@@ -35,8 +35,16 @@ class TextStage(IntEnum):
     COACHING = 12
     # The answer to "what do you miss here?" (/missing), within the hour.
     NEED = 13
+    # A landlord describing an empty shop cell (street, surface, rent, photos).
+    CELL = 14
+    # A candidate's application to the pop-up store, or its end-of-test survey.
+    POPUP = 16
+    # A producer's profile or a buyer's wishes (the local food chain).
+    FOOD = 17
     # A candidate's words go to their project (never classified as a shop difficulty).
-    PROJECT = 15
+    PROJECT = 18
+    # A main-role producer's other words: not a shop difficulty, and not kept.
+    PRODUCER = 19
     # An onboarded person's words are a concern.
     CONCERN = 20
     # Words typed before onboarding is finished are kept for after it.
@@ -76,6 +84,14 @@ class Text:
 
 
 @dataclass(frozen=True)
+class Photo:
+    """A picture a flow takes when `accepts` says the person is in its state (photos asked for)."""
+
+    accepts: Callable[[User, IncomingMessage], Awaitable[bool]]
+    handle: Handler
+
+
+@dataclass(frozen=True)
 class Link:
     """A /start parameter a flow claims (a partner's invitation), before consent or onboarding."""
 
@@ -92,6 +108,7 @@ class FlowRoutes:
     commands: tuple[Command, ...] = ()
     buttons: tuple[Buttons, ...] = ()
     texts: tuple[Text, ...] = ()
+    photos: tuple[Photo, ...] = ()
     links: tuple[Link, ...] = ()
     # Whether a late reply still means something, by the prefix of its `valid_while` key.
     still_meaningful: tuple[tuple[str, Callable[[str], Awaitable[bool]]], ...] = ()

@@ -25,6 +25,8 @@ class Role(StrEnum):
     RESEARCHER = "researcher"
     # A person with a project (the entrepreneurs' path); their words are not shop concerns.
     CANDIDATE = "candidate"
+    # A local producer (farmer, brewer...): their words are their profile's, not shop concerns.
+    PRODUCER = "producer"
 
 
 class Step(StrEnum):

@@ -12,17 +12,15 @@ from urllib.parse import parse_qs, unquote, urlparse
 import pytest
 import zxingcpp
 from PIL import Image
-from pydantic import SecretStr
 
-from bot.app.run import RunningBot, running_bot
+from bot.app.run import RunningBot
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.emulator.whatsapp import WaUser, WhatsAppEmulator
 from bot.emulator.whatsapp.phone import WaPhone
 from bot.features.surveys.jobs import invitation_sender
 from bot.i18n import translate
 from nlp.taxonomy import taxonomy
-from tests.channels.whatsapp.test_whatsapp_e2e import wa_settings
-from tests.conftest import TEST_TOKEN
+from tests.channels.apps import both_apps, fr
 from tests.support import Phone, eventually, onboard
 
 ADMIN_WA = "32470009900"
@@ -33,23 +31,8 @@ SCHOOL = "lyc-test"
 async def both(
     tmp_path: Path, wa: WhatsAppEmulator, emulator: BotApiEmulator
 ) -> AsyncIterator[RunningBot]:
-    settings = wa_settings(
-        tmp_path / "path.sqlite3",
-        wa,
-        telegram_token=SecretStr(TEST_TOKEN),
-        telegram_base_url=emulator.base_url,
-        telegram_max_rate=0,
-        whatsapp_number="32460000000",
-        admin_ids=(f"whatsapp:{ADMIN_WA}",),
-        anonymity_k=2,
-    )
-    async with running_bot(settings, poll_timeout=1) as bot:
-        wa.webhook_url = f"http://127.0.0.1:{bot.web.port}/whatsapp/webhook"
+    async with both_apps(tmp_path / "path.sqlite3", wa, emulator, ADMIN_WA) as bot:
         yield bot
-
-
-def fr(key: str, **params: object) -> str:
-    return translate("fr", key, **params)
 
 
 async def _school_links(wa: WhatsAppEmulator) -> dict[str, str]:

@@ -16,16 +16,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
-from pydantic import SecretStr
 
-from bot.app.run import RunningBot, running_bot
+from bot.app.run import RunningBot
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.emulator.whatsapp import WaUser, WhatsAppEmulator
 from bot.emulator.whatsapp.models import SentMessage
 from bot.emulator.whatsapp.phone import WaPhone
-from bot.i18n import translate
-from tests.channels.whatsapp.test_whatsapp_e2e import wa_settings
-from tests.conftest import TEST_TOKEN
+from tests.channels.apps import both_apps, fr
 from tests.support import Phone, eventually, onboard
 
 ADMIN = "32470009900"
@@ -40,23 +37,8 @@ TZ = ZoneInfo("Europe/Brussels")
 async def both(
     tmp_path: Path, wa: WhatsAppEmulator, emulator: BotApiEmulator
 ) -> AsyncIterator[RunningBot]:
-    settings = wa_settings(
-        tmp_path / "coaching.sqlite3",
-        wa,
-        telegram_token=SecretStr(TEST_TOKEN),
-        telegram_base_url=emulator.base_url,
-        telegram_max_rate=0,
-        whatsapp_number="32460000000",
-        admin_ids=(f"whatsapp:{ADMIN}",),
-        anonymity_k=2,
-    )
-    async with running_bot(settings, poll_timeout=1) as bot:
-        wa.webhook_url = f"http://127.0.0.1:{bot.web.port}/whatsapp/webhook"
+    async with both_apps(tmp_path / "coaching.sqlite3", wa, emulator, ADMIN) as bot:
         yield bot
-
-
-def fr(key: str, **params: object) -> str:
-    return translate("fr", key, **params)
 
 
 async def until_received(phone: WaPhone, after: int, text: str) -> list[SentMessage]:

@@ -15,10 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.channels.whatsapp.menu import MENU
+from bot.features.cells.admin_flow import REASONS
+from bot.features.cells.flow import EDITS
+from bot.features.cells.service import SIZES
 from bot.features.entrepreneurs.candidates import SCHOOL_YEARS, STAGES
 from bot.features.entrepreneurs.coaching import AVAILABILITY, NEEDS
 from bot.features.follow_ups.store import FollowUpAnswer
 from bot.features.onboarding.flow import OnboardingService
+from bot.features.popup.service import PRESET_REASONS, SETTLE
 from bot.i18n import LANGUAGES, Translator, translate
 from bot.storage import Role
 from nlp.taxonomy import taxonomy
@@ -34,6 +38,8 @@ PLAUSIBLE = {
     # core.other_territory: territory names are reference data, not renamed to fit a button
     # (the Brussels-Capital Region's are 23 to 30 characters long: "↪️ " leaves them 17).
     "territory": "Lessines",
+    # opportunities: a pop-up period's first day, "dd/mm".
+    "dates": "31/12",
 }
 # The value joined to a label by an f-string or "+" that is not a translation (an id).
 OTHER_VALUE = "999"
@@ -71,6 +77,18 @@ def _hand_labels(lang: str) -> dict[str, str]:
         labels[f"coaching.need_{need}"] = "✅ " + t(f"coaching.need_{need}")
     for when in AVAILABILITY:
         labels[f"coaching.av_{when}"] = "✅ " + t(f"coaching.av_{when}")
+    # popup: a decline's preset reasons, and the survey's would-settle answers.
+    for code in PRESET_REASONS:
+        labels[f"popup.reason_button_{code}"] = t(f"popup.reason_button_{code}")
+    for answer in SETTLE:
+        labels[f"popup.settle_{answer}"] = t(f"popup.settle_{answer}")
+    # cells: the admins' refusal reasons, the fields a landlord can change, and the sizes.
+    for reason in REASONS:
+        labels[f"cells.rbtn_{reason}"] = t(f"cells.rbtn_{reason}")
+    for field in EDITS:
+        labels[f"cells.field_{field}"] = t(f"cells.field_{field}")
+    for name, _low, _high in SIZES:
+        labels[f"cells.size_{name}"] = t(f"cells.size_{name}")
     return labels
 
 
@@ -82,6 +100,11 @@ HAND_PREFIXES = (
     "project.year_",
     "coaching.need_",
     "coaching.av_",
+    "popup.reason_button_",
+    "popup.settle_",
+    "cells.rbtn_",
+    "cells.field_",
+    "cells.size_",
 )
 # Keys the scan finds but measures by hand, their placeholder being filled from reference data.
 HAND_KEYS = frozenset({"barometer.me_too_button"})

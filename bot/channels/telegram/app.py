@@ -39,6 +39,11 @@ MENU_COMMANDS = (
     "project",
     "coach",
     "missing",
+    "opportunities",
+    "cells",
+    "popup",
+    "produce",
+    "buylocal",
     "language",
     "help",
 )

@@ -96,6 +96,14 @@ def to_incoming(update: Update) -> IncomingMessage | None:
                 image_ref=message.photo[-1].file_id,
             )
     if message.text is None:
+        if message.photo:
+            # A picture: a flow waiting for one (an empty shop's photos) may take it.
+            return make(
+                IncomingKind.UNSUPPORTED,
+                content_type="photo",
+                text=message.caption or "",
+                image_ref=message.photo[-1].file_id,
+            )
         return make(IncomingKind.UNSUPPORTED, content_type=_content_type(message))
     command = _command(message)
     if command is not None:

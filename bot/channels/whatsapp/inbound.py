@@ -203,6 +203,15 @@ def to_incoming(inbound: InboundMessage) -> IncomingMessage | None:
         )
     if kind == "reaction":
         return None
+    if kind == "image":
+        # A picture: a flow waiting for one (an empty shop's photos) may take it.
+        image = message.get("image") or {}
+        return make(
+            IncomingKind.UNSUPPORTED,
+            content_type="photo",
+            text=str(image.get("caption", "")),
+            image_ref=str(image.get("id", "")),
+        )
     if kind == "audio":
         voice = bool((message.get("audio") or {}).get("voice"))
         return make(IncomingKind.UNSUPPORTED, content_type="voice" if voice else "audio")

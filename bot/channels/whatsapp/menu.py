@@ -10,6 +10,8 @@ from bot.i18n import translate
 
 # A menu row's id: the command it stands for.
 COMMAND_PREFIX = "~cmd:"
+# At most ten rows: a WhatsApp list holds no more (the language is in /profile; the pop-up,
+# cells and the food chain are in /opportunities, /profile and /help).
 MENU = (
     "barometer",
     "history",
@@ -17,7 +19,7 @@ MENU = (
     "project",
     "coach",
     "missing",
-    "language",
+    "opportunities",
     "help",
     "privacy",
     "mydata",

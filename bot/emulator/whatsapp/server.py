@@ -553,13 +553,16 @@ class WhatsAppEmulator:
             obj["animated"] = False
         return obj
 
-    async def send_media(self, user: WaUser, kind: str, *, caption: str | None = None) -> str:
-        """Make the user send a non-text message of that kind; return its wamid."""
+    async def send_media(
+        self, user: WaUser, kind: str, *, caption: str | None = None, data: bytes | None = None
+    ) -> str:
+        """Make the user send a non-text message of that kind (its bytes); return its wamid."""
         if kind not in MEDIA_KINDS:
             raise ValueError(f"unknown kind {kind!r}: one of {', '.join(MEDIA_KINDS)}")
         if kind in _USER_MEDIA:
             field, mime, name, head = _USER_MEDIA[kind]
-            obj = self._user_media(kind, head + secrets.token_bytes(64), mime, name)
+            body = data if data is not None else head + secrets.token_bytes(64)
+            obj = self._user_media(kind, body, mime, name)
             if caption is not None and kind in ("image", "video", "document"):
                 obj = {"caption": caption, **obj}
             return await self._user_sends(user, kind, {field: obj})

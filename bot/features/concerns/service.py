@@ -12,7 +12,7 @@ from enum import StrEnum
 from bot.features.concerns.store import Concern, ConcernRepository, ConcernStatus
 from bot.features.follow_ups.service import FollowUpService
 from bot.shared.text import clean_text
-from bot.storage import Database, ProcessedEventRepository, User
+from bot.storage import Database, ProcessedEventRepository, Role, User
 from nlp.taxonomy import FACTOR_IDS
 
 logger = logging.getLogger(__name__)
@@ -89,6 +89,12 @@ class ConcernService:
 
     async def file_held(self, user: User, event_key: str) -> list[Intake]:
         """File the messages kept during onboarding as concerns, oldest first."""
+        if user.role is Role.PRODUCER:
+            # A producer's words are not shop difficulties: what they wrote meanwhile goes.
+            async with self._db.transaction():
+                for held_id, _text in await self._concerns.held_texts(user.id):
+                    await self._concerns.drop_held_text(held_id)
+            return []
         filed: list[Intake] = []
         for held_id, text in await self._concerns.held_texts(user.id):
             filed.append(

@@ -256,7 +256,73 @@ class DigestFlow:
                 t("digest.unheard", n=figures.unheard) if figures.unheard is not None else None
             ),
             candidates=self._candidate_lines(t, figures),
+            opportunities=self._opportunity_lines(t, figures),
         )
+
+    def _opportunity_lines(self, t: Translator, figures: DigestFigures) -> tuple[str, ...]:
+        """Return the "needs and opportunities" section's lines (none when nothing shows)."""
+        found = figures.opportunities
+        if found is None:
+            return ()
+        fewer = t("echo.fewer", k=self._k)
+
+        def shown(n: int | None) -> str | int:
+            return fewer if n is None else n
+
+        lines = [t("digest.opp_needs", n=shown(found.needs_people))]
+        if found.needs_by_sector:
+            lines.append(
+                "   "
+                + ", ".join(
+                    f"{need.label(t.lang) if (need := self._ref.need(sid)) else sid} {n}"
+                    for sid, n in sorted(found.needs_by_sector.items(), key=lambda i: -i[1])
+                )
+            )
+        lines.append(
+            t(
+                "digest.opp_cells",
+                listed=shown(found.cells_listed),
+                new=shown(found.cells_new),
+                interests=shown(found.cell_interests),
+            )
+        )
+        if found.cells_median_m2 is not None:
+            lines.append(
+                t(
+                    "digest.opp_cells_median",
+                    m2=found.cells_median_m2,
+                    days=found.cells_median_days,
+                )
+            )
+        if found.popup_applications is not None or found.popup_outcomes:
+            lines.append(
+                t(
+                    "digest.opp_popup",
+                    n=shown(found.popup_applications),
+                    accepted=shown(found.popup_outcomes.get("accepted")),
+                    waitlisted=shown(found.popup_outcomes.get("waitlisted")),
+                    declined=shown(found.popup_outcomes.get("declined")),
+                )
+            )
+        if any(
+            n is not None
+            for n in (
+                found.producers,
+                found.food_wishes,
+                found.matches_proposed,
+                found.matches_accepted,
+            )
+        ):
+            lines.append(
+                t(
+                    "digest.opp_food",
+                    producers=shown(found.producers),
+                    wishes=shown(found.food_wishes),
+                    proposed=shown(found.matches_proposed),
+                    accepted=shown(found.matches_accepted),
+                )
+            )
+        return tuple(lines)
 
     def _candidate_lines(self, t: Translator, figures: DigestFigures) -> tuple[str, ...]:
         """Return the "candidate entrepreneurs" section's lines (none when nothing happened)."""
@@ -383,6 +449,8 @@ class DigestFlow:
             lines += ["", view.unheard]
         if view.candidates:
             lines += ["", t("digest.candidates_header"), *view.candidates]
+        if view.opportunities:
+            lines += ["", t("digest.opp_header"), *view.opportunities]
         return "\n".join(lines)
 
     def html(self, partner: Partner, figures: DigestFigures, chart_src: str) -> str:
@@ -435,6 +503,8 @@ class DigestView:
     unheard: str | None = None
     # The entrepreneurs' path: new candidates, sessions, coaching (empty: nothing happened).
     candidates: tuple[str, ...] = ()
+    # Needs, empty cells, the pop-up, the food chain (empty: nothing passes the gate).
+    opportunities: tuple[str, ...] = ()
 
 
 @functools.cache

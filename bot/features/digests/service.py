@@ -16,6 +16,7 @@ from pydantic import TypeAdapter
 
 from bot.features.digests.store import DigestRepository
 from bot.features.entrepreneurs.report import CandidateFigures, CandidateReport
+from bot.features.opportunities.report import OpportunityFigures, OpportunityReport
 from bot.features.partners.store import Partner
 from bot.features.surveys.definitions import Survey, Surveys
 from bot.features.surveys.results import ScopeResult, SurveyResults
@@ -109,6 +110,8 @@ class DigestFigures:
     unheard: int | None = None
     # The entrepreneurs' path in the partner's scope (None: nothing happened this week).
     candidates: CandidateFigures | None = None
+    # Needs and offers in the partner's scope (None: nothing passes the gate this week).
+    opportunities: OpportunityFigures | None = None
 
 
 class DigestService:
@@ -122,8 +125,10 @@ class DigestService:
         surveys: Surveys | None = None,
         reference: Reference | None = None,
         candidates: CandidateReport | None = None,
+        opportunities: OpportunityReport | None = None,
     ) -> None:
         self._candidates = candidates
+        self._opportunities = opportunities
         self._repo = DigestRepository(db)
         self._unheard_counts = UnheardRepository(db)
         self._waves = SurveyRepository(db)
@@ -251,6 +256,7 @@ class DigestService:
             surveys=await self._survey_headlines(partner, starts[-1], until),
             unheard=await self._unheard(territories, start, end),
             candidates=await self._candidate_figures(territories, cores_in_scope, start, end),
+            opportunities=await self._opportunity_figures(territories, cores_in_scope, start, end),
         )
 
     async def _candidate_figures(
@@ -259,6 +265,14 @@ class DigestService:
         if self._candidates is None:
             return None
         figures = await self._candidates.figures(territories, cores, start, end)
+        return figures if figures.shows_something else None
+
+    async def _opportunity_figures(
+        self, territories: Sequence[str], cores: Sequence[str], start: datetime, end: datetime
+    ) -> OpportunityFigures | None:
+        if self._opportunities is None:
+            return None
+        figures = await self._opportunities.figures(territories, cores, start, end)
         return figures if figures.shows_something else None
 
     async def _unheard(

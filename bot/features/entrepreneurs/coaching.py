@@ -165,14 +165,21 @@ class CoachingService:
         """Return the person's request in progress, if any."""
         return await self.requests.open_of(user_id)
 
-    async def start(self, user: User, candidate: Candidate) -> Request:
-        """Start a request from the person's project (or return the one in progress)."""
+    async def start(self, user: User, candidate: Candidate, context: str | None = None) -> Request:
+        """Start a request from the person's project (or return the one in progress).
+
+        `context` names the opportunity it starts from ("cell:12"); a draft takes the newest.
+        """
         current = await self.requests.open_of(user.id)
         if current is not None:
+            if context is not None and current.status == "draft":
+                return await self.requests.update(current.id, context=context)
             return current
         request_id = await self.requests.create(
             user.id, candidate.territory_id or user.territory_id, candidate.pupil, DraftStep.NEEDS
         )
+        if context is not None:
+            return await self.requests.update(request_id, context=context)
         found = await self.requests.get(request_id)
         assert found is not None
         return found

@@ -30,6 +30,8 @@ from bot.storage import Database, User
 logger = logging.getLogger(__name__)
 
 _NUMBER = re.compile(r"^[0-9]{1,12}$")
+# An opportunity a request can start from: "co:start:cell:12" (see opportunities/context.py).
+_CONTEXT = re.compile(r"^(need:[a-z0-9_]{1,40}|(cell|popup|producer):[0-9]{1,12})$")
 
 
 class CoachingFlow:
@@ -117,7 +119,9 @@ class CoachingFlow:
             return Outcome((await self._coach_list(t, user),))
         return await self._candidate_entry(user, t)
 
-    async def _candidate_entry(self, user: User, t: Translator) -> Outcome:
+    async def _candidate_entry(
+        self, user: User, t: Translator, context: str | None = None
+    ) -> Outcome:
         request = await self._coaching.open_request(user.id)
         if request is not None and request.status != "draft":
             return Outcome((await self._status(t, request),))
@@ -131,7 +135,7 @@ class CoachingFlow:
                     ),
                 )
             )
-        request = request or await self._coaching.start(user, candidate)
+        request = await self._coaching.start(user, candidate, context)
         return Outcome((await self._question(t, request),))
 
     async def _coach_list(self, t: Translator, user: User) -> Reply:
@@ -224,7 +228,8 @@ class CoachingFlow:
         """Take a tap of the candidate's side."""
         action, rest = args[0], args[1:]
         if action == "start":
-            return await self._candidate_entry(user, t)
+            context = ":".join(rest) if len(rest) == 2 and _CONTEXT.match(":".join(rest)) else None
+            return await self._candidate_entry(user, t, context)
         if action == "news":
             return await self._news(user, t)
         if action in ("reply", "again", "cancel") and rest and _NUMBER.match(rest[0]):

@@ -53,6 +53,8 @@ class Request(BaseModel):
     accepted_at: str | None
     admins_told_at: str | None
     updated_at: str = ""
+    # The opportunity it started from ("cell:12"), described to the coach.
+    context: str | None = None
 
 
 class Offer(BaseModel):
@@ -127,6 +129,7 @@ _REQUEST_UPDATABLE = frozenset(
         "submitted_at",
         "accepted_at",
         "admins_told_at",
+        "context",
     }
 )
 

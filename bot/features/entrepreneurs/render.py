@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,11 @@ from bot.features.events.ics import CalendarEvent, event_ics
 from bot.i18n import Translator
 from bot.reference import Reference
 from bot.storage import UserRepository
+
+# A line another path adds to what a coach receives (the pop-up test), or None; by person.
+ExtraLine = Callable[[int, Translator], Awaitable[str | None]]
+# The words for what a request is about ("cell:12": the cell's street, area and size), or None.
+Describe = Callable[[str, Translator], Awaitable[str | None]]
 
 
 async def project_summary(
@@ -67,12 +73,16 @@ class CoachingRenderer:
         reference: Reference,
         users: UserRepository,
         tz: ZoneInfo,
+        extra_line: ExtraLine | None = None,
+        describe: Describe | None = None,
     ) -> None:
         self._coaching = coaching
         self._candidates = candidates
         self._ref = reference
         self._users = users
         self._tz = tz
+        self._extra_line = extra_line
+        self._describe = describe
 
     @property
     def requests(self) -> RequestRepository:
@@ -130,9 +140,23 @@ class CoachingRenderer:
         candidate = await self._candidates.get(request.user_id)
         if with_project and candidate is not None:
             lines.append(await project_summary(t, self._ref, self._candidates, candidate))
+            # Shown at the consent step too, so the candidate sees exactly what goes.
+            extra = await self._extra_line(request.user_id, t) if self._extra_line else None
+            if extra:
+                lines.append(extra)
+        about = await self.about(t, request)
+        if about:
+            lines.append(about)
         if await self.pupil(request):
             lines.append(t("coaching.line_pupil"))
         return "\n".join(lines)
+
+    async def about(self, t: Translator, request: Request) -> str | None:
+        """Return the line naming the opportunity a request started from, if any."""
+        if request.context is None or self._describe is None:
+            return None
+        described = await self._describe(request.context, t)
+        return t("coaching.line_about", about=described) if described else None
 
     async def pupil(self, request: Request) -> bool:
         """Return whether the request is a pupil's (when asked, or since: a school scanned)."""
@@ -174,6 +198,10 @@ class CoachingRenderer:
             project=project,
             deadline=self.when(offer.deadline, t.lang) if offer else "—",
         )
+        # What it is about is business information (a cell, a need), never the candidate's.
+        about = await self.about(t, request)
+        if about:
+            text += "\n" + about
         if await self.pupil(request):
             text += "\n" + t("coaching.line_pupil")
         return Reply(

@@ -5,20 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.storage import Database
-
-
-def _scope(
-    column_territory: str, column_core: str, territories: Sequence[str], cores: Sequence[str]
-) -> tuple[str, list[str]]:
-    """Return a WHERE part limiting rows to a partner's territories (and cores, if named)."""
-    if not territories:
-        return "0", []
-    clause = f"{column_territory} IN ({', '.join('?' for _ in territories)})"
-    params = list(territories)
-    if cores:
-        clause += f" AND {column_core} IN ({', '.join('?' for _ in cores)})"
-        params += list(cores)
-    return clause, params
+from bot.storage.scope import in_scope
 
 
 class ReportRepository:
@@ -31,7 +18,7 @@ class ReportRepository:
         self, territories: Sequence[str], cores: Sequence[str], since: str, until: str
     ) -> list[tuple[str | None, str | None]]:
         """Return (stage, sector) of each project started in the period, in the scope."""
-        where, params = _scope("territory_id", "core_id", territories, cores)
+        where, params = in_scope("territory_id", "core_id", territories, cores)
         rows = await self._db.fetch_all(
             f"SELECT stage, sector_id FROM candidates WHERE {where}"
             " AND created_at >= ? AND created_at < ?",
@@ -43,7 +30,7 @@ class ReportRepository:
         self, territories: Sequence[str], since: str, until: str
     ) -> tuple[int, int]:
         """Return (information sessions that ended in the period, distinct people who came)."""
-        where, params = _scope("e.territory_id", "NULL", territories, ())
+        where, params = in_scope("e.territory_id", "NULL", territories, ())
         row = await self._db.fetch_one(
             f"SELECT COUNT(*) FROM events e WHERE e.kind = 'info_session' AND {where}"
             " AND e.ends_at >= ? AND e.ends_at < ?",
@@ -66,7 +53,7 @@ class ReportRepository:
         within_s: float,
     ) -> tuple[int, int]:
         """Return (people who sent a request in the period, those accepted within_s after)."""
-        where, params = _scope("r.territory_id", "c.core_id", territories, cores)
+        where, params = in_scope("r.territory_id", "c.core_id", territories, cores)
         row = await self._db.fetch_one(
             "SELECT COUNT(DISTINCT r.user_id), COUNT(DISTINCT CASE WHEN r.accepted_at IS NOT NULL"
             " AND (julianday(r.accepted_at) - julianday(r.submitted_at)) * 86400 <= ?"
@@ -81,7 +68,7 @@ class ReportRepository:
         self, territories: Sequence[str], cores: Sequence[str], since: str, until: str
     ) -> int:
         """Return the people whose appointment in the period took place (either side said so)."""
-        where, params = _scope("r.territory_id", "c.core_id", territories, cores)
+        where, params = in_scope("r.territory_id", "c.core_id", territories, cores)
         row = await self._db.fetch_one(
             "SELECT COUNT(DISTINCT r.user_id) FROM appointments a JOIN coaching_requests r"
             " ON r.id = a.request_id LEFT JOIN candidates c ON c.user_id = r.user_id"

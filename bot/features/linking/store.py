@@ -26,12 +26,28 @@ PERSONAL_TABLES = (
     "session_attendance",
     "needs",
     "need_prompts",
+    "notices",
+    "cells",
+    "cell_interest",
+    "cell_typing",
+    # producer_products follow their profile (ON UPDATE CASCADE); listed for what is left.
+    "producers",
+    "producer_products",
+    "buyer_wishes",
+    "food_typing",
+    # A second open application for the same period is dropped (its survey with it).
+    "popup_applications",
+    "popup_prompts",
 )
 # Rows naming a person as a coach (not by `user_id`): moved the same way.
 COACH_COLUMNS = (
     ("coaching_requests", "coach_id"),
     ("coaching_offers", "coach_id"),
     ("coach_notes", "coach_id"),
+    ("notices", "about_user_id"),
+    # The two sides of a local food suggestion.
+    ("food_matches", "producer_id"),
+    ("food_matches", "buyer_id"),
 )
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.features.needs.store import Need, NeedRepository
 from bot.reference import Reference
-from bot.shared.gate import nested
+from bot.shared.gate import nested, parts
 from bot.shared.text import clean_text
 from bot.storage import Database, User
 from nlp.needs import needs_matcher
@@ -31,6 +31,15 @@ class BoardLine:
     sector_id: str
     core: int | None
     territory: int | None
+
+
+@dataclass(frozen=True)
+class TerritoryLine:
+    """One missing sector in a whole territory: its people, and the areas that can be shown."""
+
+    sector_id: str
+    territory: int
+    cores: dict[str, int]
 
 
 class NeedService:
@@ -118,6 +127,25 @@ class NeedService:
             or not await self._repo.settle(need_id, "cancelled", self._now())
         ):
             raise NeedError("button.stale")
+
+    async def territory_board(self, territory_id: str) -> list[TerritoryLine]:
+        """Return the missing sectors of a territory with the areas where they are, gated.
+
+        The areas are parts of the territory: an area is named only when what stays hidden
+        besides it is no one or at least k people (`gate.parts`).
+        """
+        since = (self._clock() - timedelta(days=BOARD_DAYS)).astimezone(UTC)
+        stamp = since.isoformat(timespec="milliseconds")
+        totals = await self._repo.people(territory_id, None, stamp)
+        by_core = await self._repo.people_by_core(territory_id, stamp)
+        lines = []
+        for sector_id, total in totals.items():
+            cores, shown = parts(by_core.get(sector_id, {}), total, self._k)
+            if shown is not None:
+                lines.append(TerritoryLine(sector_id, shown, cores))
+        return sorted(
+            lines, key=lambda line: (line.sector_id not in FOOD, -line.territory, line.sector_id)
+        )
 
     async def board(self, territory_id: str, core_id: str) -> list[BoardLine]:
         """Return the missing sectors of a core next to its territory, food first, gated."""

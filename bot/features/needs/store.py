@@ -102,6 +102,23 @@ class NeedRepository:
                     people.setdefault(sector, set()).add(int(user_id))
         return {sector: len(ids) for sector, ids in people.items()}
 
+    async def people_by_core(self, territory_id: str, since: str) -> dict[str, dict[str, int]]:
+        """Return distinct people per sector and core of a territory since a time."""
+        rows = await self._db.fetch_all(
+            "SELECT sectors, core_id, user_id FROM needs WHERE status = 'confirmed'"
+            " AND territory_id = ? AND confirmed_at >= ?",
+            (territory_id, since),
+        )
+        people: dict[str, dict[str, set[int]]] = {}
+        for sectors, core_id, user_id in rows:
+            for sector in str(sectors).split(","):
+                if sector:
+                    people.setdefault(sector, {}).setdefault(str(core_id), set()).add(int(user_id))
+        return {
+            sector: {core: len(ids) for core, ids in cores.items()}
+            for sector, cores in people.items()
+        }
+
     async def prompt(self, user_id: int) -> None:
         """Take the person's next words as what they miss."""
         await self._db.execute(

@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.channels.base import Button, IncomingKind, IncomingMessage, Outcome, Reply
 from bot.features.entrepreneurs.links import PROJECT_BUTTON_DATA, parse_school_arg
+from bot.features.foodchain.links import BUY_DATA, HOME_DATA
 from bot.features.reach.links import INVITE_BUTTON_DATA, Campaign, parse_start_arg
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, normalize_language
 from bot.reference import Core, Reference
@@ -57,6 +58,7 @@ _ROLE_EMOJI = {
     Role.COACH: "🧭",
     Role.RESEARCHER: "🎓",
     Role.CANDIDATE: "🚀",
+    Role.PRODUCER: "🌾",
 }
 _LANGUAGE_LABELS = {"fr": "🇫🇷 Français", "nl": "🇳🇱 Nederlands", "en": "🇬🇧 English"}
 _EDITING_STEPS = frozenset({Step.DONE, Step.EDIT_CORE})
@@ -714,6 +716,10 @@ class OnboardingService:
             (
                 Button(t("invite.button"), INVITE_BUTTON_DATA),
                 Button(t("project.my"), PROJECT_BUTTON_DATA),
+            ),
+            (
+                Button(t("food.i_produce"), HOME_DATA),
+                Button(t("food.buy_button"), BUY_DATA),
             ),
         )
         return Reply(text, rows)

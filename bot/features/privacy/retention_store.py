@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.features.foodchain.store import FoodRepository
 from bot.features.privacy.store import purge_quotes
 from bot.storage.database import Database
 
@@ -18,6 +19,12 @@ class Pruned:
     # Projects whose words went (activity, description), and coaching requests deleted.
     project_texts: int = 0
     coaching_requests: int = 0
+    # Empty cells closed (let, withdrawn, expired, refused) or left as drafts, with photos.
+    cells: int = 0
+    # Local food suggestions whose first names and contacts were emptied.
+    food_contacts: int = 0
+    # Pop-up applications and end-of-test surveys whose words were emptied.
+    popup_texts: int = 0
 
 
 class RetentionRepository:
@@ -70,4 +77,27 @@ class RetentionRepository:
         requests = await self._db.execute(
             "DELETE FROM coaching_requests WHERE created_at < ?", (before,)
         )
-        return Pruned(concerns, held, texts, projects, requests)
+        # A closed or abandoned listing goes whole (its photos and interest cascade); names
+        # and contacts passed to landlords are not kept beyond the same time.
+        cells = await self._db.execute(
+            "DELETE FROM cells WHERE (status IN ('refused', 'expired', 'withdrawn', 'let')"
+            " AND closed_at < ?) OR (status = 'draft' AND updated_at < ?)",
+            (before, before),
+        )
+        await self._db.execute("DELETE FROM cell_interest WHERE created_at < ?", (before,))
+
+        # First names and contacts given for a food suggestion: no longer than a concern.
+        food = await FoodRepository(self._db).forget_contacts(before)
+        # Pop-up applications keep their period, sector and decision; the words go.
+        popup = await self._db.execute(
+            "UPDATE popup_applications SET activity = NULL, to_test = NULL, needs = NULL,"
+            " reason = NULL WHERE created_at < ? AND (activity IS NOT NULL"
+            " OR to_test IS NOT NULL OR needs IS NOT NULL OR reason IS NOT NULL)",
+            (before,),
+        )
+        popup += await self._db.execute(
+            "UPDATE popup_surveys SET learned = NULL, cell_wish = NULL WHERE asked_at < ?"
+            " AND (learned IS NOT NULL OR cell_wish IS NOT NULL)",
+            (before,),
+        )
+        return Pruned(concerns, held, texts, projects, requests, cells, food, popup)

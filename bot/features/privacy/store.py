@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -62,7 +63,7 @@ EXPORTED = (
     (
         "coaching_requests",
         "SELECT r.id, r.needs, r.availability, v.name AS venue, r.first_name, r.contact,"
-        " r.status, r.submitted_at, r.accepted_at FROM coaching_requests r"
+        " r.context, r.status, r.submitted_at, r.accepted_at FROM coaching_requests r"
         " LEFT JOIN venues v ON v.id = r.venue_id WHERE r.user_id = ? ORDER BY r.id",
     ),
     (
@@ -104,6 +105,83 @@ EXPORTED = (
     ),
     ("asked_what_i_miss", "SELECT since FROM need_prompts WHERE user_id = ?"),
     (
+        "empty_cells",
+        "SELECT id, status, territory_id, core_id, street, number, show_number, surface_m2,"
+        " front_m, rent_min, rent_max, available_from, contact, phone, reason, created_at,"
+        " submitted_at, validated_at, expires_at, asked_at, closed_at FROM cells"
+        " WHERE user_id = ? ORDER BY id",
+    ),
+    (
+        # The pictures themselves (cleaned JPEG), as base64 in the export.
+        "empty_cell_photos",
+        "SELECT p.cell_id, p.status, p.bytes, p.image, p.created_at FROM cell_photos p"
+        " JOIN cells c ON c.id = p.cell_id WHERE c.user_id = ? ORDER BY p.id",
+    ),
+    (
+        "interest_in_cells",
+        "SELECT cell_id, first_name, contact, status, created_at, consented_at"
+        " FROM cell_interest WHERE user_id = ? ORDER BY id",
+    ),
+    ("cell_answer_waited", "SELECT cell_id, what, since FROM cell_typing WHERE user_id = ?"),
+    (
+        "producer_profile",
+        "SELECT business_name, kind, territory_id, core_id, delivers, status, refusal,"
+        " validated_at, submitted_at, created_at, updated_at FROM producers WHERE user_id = ?",
+    ),
+    (
+        "producer_products",
+        "SELECT product, months, volume FROM producer_products WHERE user_id = ? ORDER BY product",
+    ),
+    (
+        "buy_local_wishes",
+        "SELECT buyer_kind, product, months, volume, territory_id, core_id, status, created_at"
+        " FROM buyer_wishes WHERE user_id = ? ORDER BY id",
+    ),
+    (
+        # Their own side only: what they answered and agreed to give.
+        "food_matches_as_producer",
+        "SELECT id, product, status, producer_answer AS my_answer,"
+        " producer_first_name AS my_first_name, producer_contact_kind AS my_contact_kind,"
+        " producer_contact AS my_contact, proposed_at, connected_at, closed_at"
+        " FROM food_matches WHERE producer_id = ? ORDER BY id",
+    ),
+    (
+        "food_matches_as_buyer",
+        "SELECT id, product, status, buyer_answer AS my_answer,"
+        " buyer_first_name AS my_first_name, buyer_contact_kind AS my_contact_kind,"
+        " buyer_contact AS my_contact, proposed_at, connected_at, closed_at"
+        " FROM food_matches WHERE buyer_id = ? ORDER BY id",
+    ),
+    ("food_answer_waited", "SELECT match_id, what, since FROM food_typing WHERE user_id = ?"),
+    (
+        "popup_applications",
+        "SELECT a.id, u.place, p.starts_on, p.ends_on, a.activity, a.sector_id, a.to_test,"
+        " a.needs, a.status, a.reason, a.decided_at, a.announce_consent, a.created_at,"
+        " a.submitted_at FROM popup_applications a JOIN popup_periods p ON p.id = a.period_id"
+        " JOIN popups u ON u.id = p.popup_id WHERE a.user_id = ? ORDER BY a.id",
+    ),
+    (
+        "popup_survey_answers",
+        "SELECT s.application_id, s.would_settle, s.learned, s.cell_wish, s.asked_at,"
+        " s.answered_at FROM popup_surveys s JOIN popup_applications a"
+        " ON a.id = s.application_id WHERE a.user_id = ? ORDER BY s.application_id",
+    ),
+    (
+        # An admin about to type why an application is declined.
+        "popup_reason_waited",
+        "SELECT application_id, since FROM popup_prompts WHERE user_id = ?",
+    ),
+    (
+        "notices_waiting_for_me",
+        "SELECT kind, subject, params, created_at FROM notices WHERE user_id = ? ORDER BY id",
+    ),
+    (
+        # Notices to someone else that carry the person's first name or contact (sent soon).
+        "notices_about_me",
+        "SELECT kind, subject, params, created_at FROM notices WHERE about_user_id = ?"
+        " ORDER BY id",
+    ),
+    (
         "teacher_at",
         "SELECT t.school_code, s.name AS school, t.added_at FROM teachers t"
         " JOIN schools s ON s.code = t.school_code WHERE t.user_id = ?",
@@ -129,6 +207,14 @@ EXPORTED = (
 )
 
 
+def _exportable(row: dict[str, Any]) -> dict[str, Any]:
+    """Return a row JSON can hold: pictures as base64."""
+    return {
+        key: base64.b64encode(value).decode() if isinstance(value, bytes) else value
+        for key, value in row.items()
+    }
+
+
 class ErasureRepository:
     """Read a person's data out, and take it all away."""
 
@@ -140,7 +226,7 @@ class ErasureRepository:
         row = await self._db.fetch_one("SELECT * FROM users WHERE id = ?", (user_id,))
         data: dict[str, Any] = {"profile": dict(row) if row is not None else None}
         for name, sql in EXPORTED:
-            data[name] = [dict(r) for r in await self._db.fetch_all(sql, (user_id,))]
+            data[name] = [_exportable(dict(r)) for r in await self._db.fetch_all(sql, (user_id,))]
         if row is not None:
             # Answers to them stored but not sent yet (after a crash, or a failed send).
             data["answers_not_sent_yet"] = [

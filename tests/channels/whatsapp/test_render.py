@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.channels.base import Button, Recipient, Reply, SendStatus, TemplateUse
+from bot.channels.whatsapp.menu import MENU
 from bot.channels.whatsapp.outbound import ListPages, TemplateBudget, WhatsAppOutbound
 from bot.channels.whatsapp.render import (
     MAX_BODY,
@@ -229,3 +230,8 @@ async def test_the_monthly_budget_caps_the_spend_and_the_admins_hear_it_once() -
 def test_the_emulators_phone_knows_the_more_choices_row() -> None:
     # The simulated person taps "more" by its id; both sides must agree on it.
     assert phone.PAGE_PREFIX == PAGE_PREFIX
+
+
+def test_the_menu_fits_one_whatsapp_list() -> None:
+    # A list holds ten rows; the menu is sent without a "more" page.
+    assert len(MENU) <= MAX_ROWS

@@ -43,6 +43,7 @@ def test_the_shipped_templates_load_and_stand_for_every_unprompted_kind() -> Non
         "barometer_opened",
         "nudge",
         "coaching_news",
+        "news",
     }
 
 

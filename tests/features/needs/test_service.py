@@ -55,3 +55,25 @@ async def test_bad_words_store_nothing(db: Database, reference: Reference) -> No
         with pytest.raises(NeedError, match=key):
             await service.propose(person, text)
     assert await db.fetch_all("SELECT id FROM needs") == []
+
+
+async def test_a_territory_board_names_areas_only_when_the_rest_is_no_small_group(
+    db: Database, reference: Reference
+) -> None:
+    service = NeedService(db, reference, anonymity_k=2, clock=lambda: NOW)
+
+    async def miss(ref: str, core: str) -> None:
+        person = await make_user(db, ref, core=core, role=Role.CUSTOMER)
+        need = await service.propose(person, "une boucherie")
+        await service.confirm(person, need.id)
+
+    await miss("t1", "les_ogy")
+    await miss("t2", "les_ogy")
+    await miss("t3", "les_centre")
+    # Ogy's 2 next to Lessines' 3 would tell the one in the centre: no area is named.
+    [line] = await service.territory_board("lessines")
+    assert (line.sector_id, line.territory, line.cores) == ("butcher", 3, {})
+    await miss("t4", "les_centre")
+    [line] = await service.territory_board("lessines")
+    assert (line.territory, line.cores) == (4, {"les_ogy": 2, "les_centre": 2})
+    assert await service.territory_board("brussels") == []

@@ -1,0 +1,1 @@
+"""Empty shop cells: landlords offer them, admins validate them, people browse and ask."""

@@ -1,0 +1,1 @@
+"""The local food chain: producers' profiles, buyers' wishes, matches made with consent."""

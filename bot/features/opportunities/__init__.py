@@ -1,0 +1,1 @@
+"""Opportunities: what a candidate can build on, and the partners' figures of needs and offers."""
