@@ -211,7 +211,8 @@ async def _concern(emu: BotApiEmulator, person: Shopkeeper, text: str) -> tuple[
     lang, chat = person.lang, person.user.id
     understood = _before(lang, "concern.understood", "factors")
     pickers = {translate(lang, "concern.pick"), translate(lang, "concern.pick_change")}
-    header = translate(lang, "echo.header")
+    # "You're not alone …", or, for the first voices of a place, what their voice is for.
+    headers = (translate(lang, "echo.header"), translate(lang, "echo.header_first"))
     before = emu.last_seq
     started = time.monotonic()
     emu.send_text(person.user, text)
@@ -242,7 +243,10 @@ async def _concern(emu: BotApiEmulator, person: Shopkeeper, text: str) -> tuple[
         emu,
         chat,
         before,
-        lambda e: e.message_id == question.message_id and header in (e.text or ""),
+        lambda e: (
+            e.message_id == question.message_id
+            and any(header in (e.text or "") for header in headers)
+        ),
         EDIT_KINDS,
     )
     return echo.at - started, picked

@@ -207,6 +207,14 @@ class Database:
         unit = _current_unit()
         return unit.marks if unit is not None else None
 
+    def holding(self) -> bool:
+        """Return whether the current task holds the connection (a transaction under way).
+
+        Such a task must never wait for another task that needs the database: that one waits
+        for the connection this one holds, and neither goes on.
+        """
+        return self._owns_connection()
+
     def _in_unit(self) -> bool:
         return _current_unit() is not None
 

@@ -247,6 +247,16 @@ class BarometerService:
         # viewer's own voice is taken out afterwards) and cost ~80 ms on a million concerns:
         # shared, briefly cached.
         key = (scope.value, scope_id, role)
+        if self._db.holding():
+            # Inside a transaction (an echo after a confirmation): waiting for the task that
+            # computes the same counts would wait for the connection held here. Compute alone.
+            entry = self._cache.get(key)
+            if entry is not None and entry.expires > time.monotonic():
+                return entry.counts
+            generation = self._generation
+            counts = await self._count(scope, scope_id, role)
+            self._keep(key, counts, generation)
+            return counts
         lock = self._cache_locks.setdefault(key, asyncio.Lock())
         async with lock:
             entry = self._cache.get(key)

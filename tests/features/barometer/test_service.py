@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -323,3 +324,28 @@ async def test_a_problem_said_to_persist_counts_in_the_current_window(db: Databa
     # Raised 40 days ago only, they would have left the current window; the follow-up keeps
     # them in it.
     assert (stat.current, stat.previous, stat.trend) == (5, 5, Trend.STABLE)
+
+
+async def test_a_barometer_inside_a_transaction_never_waits_for_the_refresh_job(
+    db: Database,
+) -> None:
+    # An echo is computed inside the confirmation's transaction, which holds the connection;
+    # the refresh job, holding the shared counts' lock, waits for that connection. Waiting
+    # for its lock there froze the whole bot under load.
+    me = await make_user(db, "lock1", core="les_ogy")
+    service = BarometerService(db, anonymity_k=5)
+    lock_key = ("territory_id", "lessines", me.role.value if me.role else None)
+    async with db.transaction():
+        refresh = asyncio.create_task(service.refresh(["lessines"], [lock_key[2]]))
+        for _ in range(200):
+            lock = service._cache_locks.get(lock_key)
+            if lock is not None and lock.locked():
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the refresh never took its lock")
+        # In this task (the one holding the connection), as a flow runs in its conversation.
+        async with asyncio.timeout(5):
+            shown = await service.barometer(me)
+        assert shown.territory.scope_id == "lessines"
+    assert await asyncio.wait_for(refresh, timeout=5) == 2
