@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     smtp_from: str = "Échoppe <digest@echoppe.invalid>"
     smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     webhook_secret: SecretStr | None = None
+    # When set, GET /metrics answers only "Authorization: Bearer <this token>".
+    metrics_token: SecretStr | None = None
     # The bot's one web server (Telegram's webhook, WhatsApp's, /healthz). The former names
     # ECHOPPE_WEBHOOK_LISTEN / ECHOPPE_WEBHOOK_PORT are still read (see deprecated_names()).
     http_host: str = Field(

@@ -85,11 +85,13 @@ from bot.shared.access import Admins
 from bot.shared.classification import OffLoopClassifier
 from bot.shared.contacts import ContactService
 from bot.shared.inbox import DeliveryService
+from bot.shared.metrics import Metrics
 from bot.shared.outbound import Outbound
 from bot.shared.schedule import WeeklyTime
 from bot.storage import Database, InboxRepository, ProcessedEventRepository, UserRepository
 from bot.storage.audit import AuditRepository
 from bot.storage.deliveries import DeliveryStatusRepository
+from bot.storage.replies import ReplyOutbox
 from nlp.classifier import get_classifier
 from nlp.taxonomy import taxonomy
 
@@ -147,6 +149,7 @@ class Services:
     info_sessions: SessionSender
     # What a flow tells someone other than the person who acted (opportunities' notices).
     notices: Notices
+    metrics: Metrics
     cells: CellService
     cell_photos: PhotoFetcher
     food: FoodService
@@ -171,6 +174,13 @@ class Services:
         self.barometer.forget_cache()
         return pruned
 
+    async def metrics_text(self) -> bytes:
+        """Return the figures for GET /metrics, the outboxes' depth read now."""
+        self.metrics.outbox.labels("answers").set(await ReplyOutbox(self.db).depth())
+        self.metrics.outbox.labels("notices").set(await self.notices.repo.depth())
+        self.metrics.outbox.labels("announcements").set(await self.broadcasts.depth())
+        return self.metrics.text()
+
     async def housekeeping(self) -> int:
         """Prune old exactly-once records and stale inbox copies; return how many went."""
         removed = await ProcessedEventRepository(self.db).prune(PROCESSED_EVENTS_RETENTION)
@@ -187,13 +197,15 @@ async def open_services(settings: Settings) -> Services:
     resources = Resources.load(settings.data_dir / "resources")
     definitions = Surveys.load(settings.data_dir / "surveys")
     definitions.check_territories(list(reference.territories))
-    classifier = OffLoopClassifier(get_classifier)
+    # The bot's own figures for operators (GET /metrics): no person in them.
+    metrics = Metrics()
+    classifier = OffLoopClassifier(get_classifier, metrics)
     await classifier.start()
     db = Database(settings.database_path)
     await db.connect()
     users = UserRepository(db)
     contacts = ContactService(users)
-    outbound = Outbound(contacts)
+    outbound = Outbound(contacts, metrics)
     campaigns = CampaignService(db, reference, settings.tz)
     candidates = CandidateService(db, reference)
     candidate_flow = CandidateFlow(db, candidates, reference)
@@ -431,7 +443,10 @@ async def open_services(settings: Settings) -> Services:
         survey_flow=survey_flow,
         waves=waves,
         router=router,
-        conversation=Conversation(db, router.handle, outbound, router.still_meaningful),
+        conversation=Conversation(
+            db, router.handle, outbound, router.still_meaningful, metrics=metrics
+        ),
+        metrics=metrics,
         identity=identity,
         broadcasts=broadcasts,
         announcements=announcements,

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot.channels.base import Answer, IncomingMessage, Outcome, Recipient, SendStatus
+from bot.shared.metrics import Metrics
 from bot.shared.outbound import Outbound
 from bot.storage import Database, ProcessedEventRepository
 from bot.storage.replies import QueuedReply, ReplyOutbox
@@ -33,8 +34,10 @@ class Conversation:
         outbound: Outbound,
         still_meaningful: StillMeaningful,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        metrics: Metrics | None = None,
     ) -> None:
         self._db = db
+        self._metrics = metrics
         self._handle = handle
         self._outbound = outbound
         self._still_meaningful = still_meaningful
@@ -65,6 +68,8 @@ class Conversation:
                     ids = await self._outbox.add(to, msg.event_key, replies)
         except _AppliedBefore:
             return Answer(Outcome(duplicate=True), _nothing)
+        if self._metrics is not None and not outcome.duplicate:
+            self._metrics.updates.labels(msg.channel, msg.kind.value).inc()
         queued = [
             QueuedReply(id_, to, msg.event_key, reply, "")
             for id_, reply in zip(ids, replies, strict=True)

@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute
 from bot.app.container import Services, open_services
 from bot.app.jobs import all_jobs
 from bot.app.scheduler import Scheduler
-from bot.app.web import HealthCheck, WebServer, build_app
+from bot.app.web import HealthCheck, WebServer, build_app, metrics_route
 from bot.channels.base import (
     ChannelRefused,
     ChannelUnavailable,
@@ -93,7 +93,7 @@ async def serving(
     """With the channels' ports in place, send what waits, receive, and run the jobs."""
     for port in ports:
         services.outbound.register(port)
-    scheduler = scheduler or Scheduler(settings.tz)
+    scheduler = scheduler or Scheduler(settings.tz, metrics=services.metrics)
     try:
         # Answers committed before a crash but never sent go first, before anything new.
         await services.conversation.drain(everything=True)
@@ -231,7 +231,7 @@ async def running_bot(
         whatsapp = (
             WhatsAppChannel(settings, whatsapp_hooks(services)) if settings.whatsapp_on else None
         )
-        scheduler = Scheduler(settings.tz)
+        scheduler = Scheduler(settings.tz, metrics=services.metrics)
         routes: list[BaseRoute] = []
         reports: dict[str, Callable[[], dict[str, Any]]] = {}
         if telegram is not None:
@@ -241,6 +241,8 @@ async def running_bot(
             routes += whatsapp.routes()
             reports["whatsapp"] = whatsapp.health
         routes += go_routes(services.links)
+        token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+        routes.append(metrics_route(services.metrics_text, token))
         web = WebServer(
             build_app(routes, health_check(services, scheduler, reports)),
             settings.http_host,

@@ -15,6 +15,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.shared.jobs import Job
+from bot.shared.metrics import Metrics
 from bot.shared.schedule import DAYS, WeeklyTime
 
 logger = logging.getLogger(__name__)
@@ -33,8 +34,14 @@ def weekly_trigger(when: WeeklyTime, tz: ZoneInfo) -> CronTrigger:
 class Scheduler:
     """Run the declared jobs on the event loop: one run of a job at a time, none lost."""
 
-    def __init__(self, tz: ZoneInfo, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        tz: ZoneInfo,
+        clock: Callable[[], datetime] | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
         self._tz = tz
+        self._metrics = metrics
         self._clock = clock or (lambda: datetime.now(UTC))
         self._aps = AsyncIOScheduler(timezone=tz)
         self._running: set[asyncio.Task[Any]] = set()
@@ -86,7 +93,11 @@ class Scheduler:
             except Exception:
                 # A failing run is logged; the next run tries again from what is stored.
                 logger.exception("job %s failed", name)
+                if self._metrics is not None:
+                    self._metrics.job_failures.labels(name).inc()
             finally:
+                if self._metrics is not None:
+                    self._metrics.jobs.labels(name).inc()
                 if task is not None:
                     self._running.discard(task)
 

@@ -4,21 +4,40 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import socket
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
 import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 logger = logging.getLogger(__name__)
 
 # What /healthz reports: (healthy, details).
 HealthCheck = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
+
+
+def metrics_route(read: Callable[[], Awaitable[bytes]], token: str | None) -> Route:
+    """Return GET /metrics (Prometheus' text format), behind a bearer token when one is set."""
+    expected = f"Bearer {token}".encode() if token else None
+
+    async def metrics(request: Request) -> Response:
+        if expected is not None:
+            given = request.headers.get("authorization", "").encode()
+            # Compared in constant time: the token must not leak through timing.
+            if not hmac.compare_digest(given, expected):
+                return PlainTextResponse(
+                    "unauthorized\n", status_code=401, headers={"WWW-Authenticate": "Bearer"}
+                )
+        return Response(await read(), media_type=CONTENT_TYPE_LATEST)
+
+    return Route("/metrics", metrics, methods=["GET"])
 
 
 class _Server(uvicorn.Server):

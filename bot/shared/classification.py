@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from bot.shared.metrics import Metrics
 from nlp.classifier import Classifier
 
 logger = logging.getLogger(__name__)
@@ -15,8 +17,9 @@ logger = logging.getLogger(__name__)
 class OffLoopClassifier:
     """Expose `await classify(text) -> factor ids` without blocking the event loop."""
 
-    def __init__(self, load: Callable[[], Classifier]) -> None:
+    def __init__(self, load: Callable[[], Classifier], metrics: Metrics | None = None) -> None:
         self._load = load
+        self._metrics = metrics
         # One thread: the model is CPU-bound and takes a lock anyway; more threads only queue.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="classifier")
         self._classifier: Classifier | None = None
@@ -34,7 +37,10 @@ class OffLoopClassifier:
         classifier = self._classifier
         assert classifier is not None
         loop = asyncio.get_running_loop()
+        started = time.perf_counter()
         found = await loop.run_in_executor(self._executor, classifier.predict, text)
+        if self._metrics is not None:
+            self._metrics.classification.observe(time.perf_counter() - started)
         return [f.factor for f in found]
 
     def close(self) -> None:

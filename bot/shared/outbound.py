@@ -14,6 +14,7 @@ from bot.channels.base import (
     SendStatus,
 )
 from bot.shared.contacts import ContactService
+from bot.shared.metrics import Metrics
 from bot.shared.sending import Delivery
 
 logger = logging.getLogger(__name__)
@@ -22,7 +23,8 @@ logger = logging.getLogger(__name__)
 class Outbound:
     """Route each send to its channel's port; people who blocked the bot are not messaged."""
 
-    def __init__(self, contacts: ContactService) -> None:
+    def __init__(self, contacts: ContactService, metrics: Metrics | None = None) -> None:
+        self._metrics = metrics
         self._contacts = contacts
         self._ports: dict[str, OutboundPort] = {}
 
@@ -48,7 +50,9 @@ class Outbound:
         except Exception as exc:
             # One recipient's failure must not stop a job's round for the others.
             logger.exception("sending on %s failed", to.channel)
-            return SendOutcome(SendStatus.FAILED, reason=type(exc).__name__)
+            outcome = SendOutcome(SendStatus.FAILED, reason=type(exc).__name__)
+        if self._metrics is not None:
+            self._metrics.replies.labels(to.channel, outcome.status.value).inc()
         if outcome.status is SendStatus.BLOCKED:
             await self._contacts.mark_blocked(to.channel, to.chat_id)
         return outcome

@@ -50,6 +50,11 @@ class ReplyOutbox:
             )
         return ids
 
+    async def depth(self) -> int:
+        """Return how many answers wait to be sent."""
+        row = await self._db.fetch_one("SELECT COUNT(*) FROM reply_outbox")
+        return 0 if row is None else int(row[0])
+
     async def pending(self, limit: int = 200) -> list[QueuedReply]:
         """Return unsent answers, oldest first."""
         rows = await self._db.fetch_all(

@@ -223,6 +223,10 @@ class BroadcastService:
             raise BroadcastError("a factor goes with a number of days, and the other way round")
         return texts
 
+    async def depth(self) -> int:
+        """Return how many announcements wait to go to someone."""
+        return await self._repo.depth()
+
     async def count(self, audience: Audience) -> int:
         """Return how many people the audience reaches now."""
         return await self._repo.count_audience(audience, self._since(audience), CONSENT_VERSION)

@@ -163,6 +163,13 @@ class BroadcastRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    async def depth(self) -> int:
+        """Return how many announcements wait to go to someone (pending or being sent)."""
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*) FROM broadcast_outbox WHERE status IN ('pending', 'sending')"
+        )
+        return 0 if row is None else int(row[0])
+
     async def count_audience(
         self, audience: Audience, since: str | None, consent_version: str | None = None
     ) -> int:

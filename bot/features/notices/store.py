@@ -78,6 +78,13 @@ class NoticeRepository:
             ),
         )
 
+    async def depth(self) -> int:
+        """Return how many notices wait to be sent (those announced by template excluded)."""
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*) FROM notices WHERE template_sent_at IS NULL"
+        )
+        return 0 if row is None else int(row[0])
+
     async def due(self, limit: int = 200) -> list[Notice]:
         """Return notices not sent yet, oldest first."""
         rows = await self._db.fetch_all(
