@@ -92,6 +92,12 @@ class LinkRepository:
                 await self._db.execute(
                     f"UPDATE OR IGNORE {table} SET {column} = ? WHERE {column} = ?", (keep, drop)
                 )
+            # A suggestion between the two joined accounts would pair a person with
+            # themselves: it means nothing any more.
+            await self._db.execute(
+                "DELETE FROM food_matches WHERE producer_id = buyer_id AND producer_id = ?",
+                (keep,),
+            )
             # The dropped account's own identity, and those it had joined, come along.
             await self._db.execute(
                 "INSERT OR IGNORE INTO user_identities"

@@ -65,3 +65,22 @@ async def test_the_other_accounts_concerns_and_identities_move_to_the_person(
     assert [r[0] for r in rows] == [first.id]
     person = await users.get("test", "second")
     assert person is not None and person.id == first.id
+
+
+async def test_a_food_suggestion_between_the_two_joined_accounts_goes(db: Database) -> None:
+    users = UserRepository(db)
+    links = LinkService(db, users)
+    grower = await make_user(db, "grower")
+    bistro = await make_user(db, "bistro")
+    other = await make_user(db, "other")
+    for producer, buyer in ((grower.id, bistro.id), (grower.id, other.id)):
+        await db.execute(
+            "INSERT INTO food_matches (producer_id, buyer_id, product, territory_id,"
+            " proposed_at) VALUES (?, ?, 'vegetables', 'lessines', '2027-01-01')",
+            (producer, buyer),
+        )
+    # The grower's other app is the bistro's account: one person, no match with themselves.
+    code = await links.new_code(grower)
+    assert (await links.use_code(code, "test", "bistro")).status is LinkStatus.LINKED
+    rows = await db.fetch_all("SELECT producer_id, buyer_id FROM food_matches")
+    assert [tuple(r) for r in rows] == [(grower.id, other.id)]
