@@ -8,6 +8,7 @@ from typing import Any
 import aiosqlite
 
 from bot.storage import Database, utcnow
+from bot.storage.columns import set_clause
 
 # The columns a landlord's answers fill, one question each.
 EDITABLE = frozenset(
@@ -23,6 +24,19 @@ EDITABLE = frozenset(
         "available_from",
         "contact",
         "phone",
+    }
+)
+# What moving a cell to a status may stamp on it (the status itself included).
+STAMPS = frozenset(
+    {
+        "status",
+        "reason",
+        "submitted_at",
+        "validated_at",
+        "validated_by",
+        "expires_at",
+        "asked_at",
+        "closed_at",
     }
 )
 # Listed: seen by people browsing.
@@ -133,32 +147,18 @@ class CellRepository:
 
     async def update(self, cell_id: int, **values: Any) -> None:
         """Change what the landlord answered (only the columns of the form)."""
-        unknown = set(values) - EDITABLE
-        if unknown:
-            raise ValueError(f"not a cell's answer: {sorted(unknown)}")
-        assignments = ", ".join(f"{name} = ?" for name in values)
+        assignments, given = set_clause(values, EDITABLE)
         await self._db.execute(
             f"UPDATE cells SET {assignments}, updated_at = ? WHERE id = ?",
-            (*values.values(), utcnow(), cell_id),
+            (*given, utcnow(), cell_id),
         )
 
     async def set_status(self, cell_id: int, status: str, now: str, **stamps: Any) -> bool:
         """Move a cell to a status, with the stamps that go with it; False if it is gone."""
-        allowed = {
-            "reason",
-            "submitted_at",
-            "validated_at",
-            "validated_by",
-            "expires_at",
-            "asked_at",
-            "closed_at",
-        }
-        if set(stamps) - allowed:
-            raise ValueError(f"not a cell's stamp: {sorted(set(stamps) - allowed)}")
-        assignments = "".join(f", {name} = ?" for name in stamps)
+        assignments, given = set_clause({"status": status, **stamps}, STAMPS)
         changed = await self._db.execute(
-            f"UPDATE cells SET status = ?, updated_at = ?{assignments} WHERE id = ?",
-            (status, now, *stamps.values(), cell_id),
+            f"UPDATE cells SET {assignments}, updated_at = ? WHERE id = ?",
+            (*given, now, cell_id),
         )
         return changed == 1
 
@@ -331,13 +331,11 @@ class CellRepository:
 
     async def interest_answer(self, cell_id: int, user_id: int, **values: str | None) -> None:
         """Keep the first name or contact of an interest not sent yet."""
-        if set(values) - {"first_name", "contact"}:
-            raise ValueError("an interest keeps a first name and a contact")
-        assignments = ", ".join(f"{name} = ?" for name in values)
+        assignments, given = set_clause(values, ("first_name", "contact"))
         await self._db.execute(
             f"UPDATE cell_interest SET {assignments} WHERE cell_id = ? AND user_id = ?"
             " AND status = 'draft'",
-            (*values.values(), cell_id, user_id),
+            (*given, cell_id, user_id),
         )
 
     async def interest_sent(self, cell_id: int, user_id: int, now: str) -> bool:

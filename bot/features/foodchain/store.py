@@ -9,6 +9,7 @@ from typing import Any
 import aiosqlite
 
 from bot.storage import Database, utcnow
+from bot.storage.columns import set_clause
 
 
 @dataclass(frozen=True)
@@ -234,14 +235,10 @@ class FoodRepository:
 
     async def update_producer(self, user_id: int, **fields: Any) -> bool:
         """Change some columns of a profile; False if there is none."""
-        unknown = set(fields) - _PRODUCER_FIELDS
-        if unknown:
-            raise ValueError(f"cannot update {sorted(unknown)}")
-        names = sorted(fields)
-        assignments = ", ".join(f"{name} = ?" for name in names)
+        assignments, given = set_clause(fields, _PRODUCER_FIELDS)
         changed = await self._db.execute(
             f"UPDATE producers SET {assignments}, updated_at = ? WHERE user_id = ?",
-            (*(fields[n] for n in names), self._now(), user_id),
+            (*given, self._now(), user_id),
         )
         return changed == 1
 
@@ -412,14 +409,10 @@ class FoodRepository:
         self, match_id: int, *, only_if: str | None = None, **fields: Any
     ) -> bool:
         """Change some columns of a match (only in status `only_if`, if given)."""
-        unknown = set(fields) - _MATCH_FIELDS
-        if unknown:
-            raise ValueError(f"cannot update {sorted(unknown)}")
-        names = sorted(fields)
-        assignments = ", ".join(f"{name} = ?" for name in names)
+        assignments, given = set_clause(fields, _MATCH_FIELDS)
         changed = await self._db.execute(
             f"UPDATE food_matches SET {assignments} WHERE id = ? AND (? IS NULL OR status = ?)",
-            (*(fields[n] for n in names), match_id, only_if, only_if),
+            (*given, match_id, only_if, only_if),
         )
         return changed == 1
 

@@ -8,6 +8,7 @@ from typing import Any
 import aiosqlite
 
 from bot.storage import Database
+from bot.storage.columns import set_clause
 
 # The statuses an application can have once sent, and those that still hold a place in line.
 OPEN = ("pending", "accepted", "waitlisted")
@@ -252,15 +253,11 @@ class PopupRepository:
 
     async def answer(self, application_id: int, at: str, **fields: Any) -> bool:
         """Change a draft's answers or question; False if it is no longer a draft."""
-        unknown = set(fields) - _ANSWERS
-        if unknown:
-            raise ValueError(f"cannot set {sorted(unknown)}")
-        names = sorted(fields)
-        sets = ", ".join(f"{n} = ?" for n in names)
+        sets, given = set_clause(fields, _ANSWERS)
         changed = await self._db.execute(
             f"UPDATE popup_applications SET {sets}, updated_at = ?"
             " WHERE id = ? AND status = 'draft'",
-            (*(fields[n] for n in names), at, application_id),
+            (*given, at, application_id),
         )
         return changed == 1
 
@@ -407,15 +404,11 @@ class PopupRepository:
         self, application_id: int, from_step: str, at: str, done: bool = False, **fields: Any
     ) -> bool:
         """Keep a survey answer if the survey still stands at `from_step`."""
-        unknown = set(fields) - _SURVEY_ANSWERS
-        if unknown:
-            raise ValueError(f"cannot set {sorted(unknown)}")
-        names = sorted(fields)
-        sets = "".join(f"{n} = ?, " for n in names)
+        sets, given = set_clause(fields, _SURVEY_ANSWERS)
         changed = await self._db.execute(
-            f"UPDATE popup_surveys SET {sets}answered_at = CASE WHEN ? THEN ? ELSE answered_at"
-            " END WHERE application_id = ? AND step = ?",
-            (*(fields[n] for n in names), int(done), at, application_id, from_step),
+            f"UPDATE popup_surveys SET {sets + ', ' if sets else ''}answered_at ="
+            " CASE WHEN ? THEN ? ELSE answered_at END WHERE application_id = ? AND step = ?",
+            (*given, int(done), at, application_id, from_step),
         )
         return changed == 1
 
