@@ -4,7 +4,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-dates run lint bench install clean
+.PHONY: demo test test-dates run lint bench install browser-setup clean
+
+# The browser tests (tests/browser/): Debian's headless Chromium, its driver, and fonts to draw
+# pages with. Without recommends (udev, upower, printing): a headless browser needs none of them.
+BROWSER_DEBS := chromium chromium-driver fonts-liberation
+# apt-get needs root (CI runs as root; a developer's machine has sudo); never a question asked.
+APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +23,24 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) bot.py demo
 
-test: $(STAMP)
+test: $(STAMP) browser-setup
 	$(PY) -m pytest
+
+# Installs what the browser tests need, when missing (fresh machines, CI): quiet when it works,
+# apt's whole output and an error when it does not. Then the pinned axe-core, checked.
+browser-setup: $(STAMP)
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		echo "Installing $(BROWSER_DEBS) for the browser tests (about 20 s)"; \
+		log=$$(mktemp); \
+		if ! { $(APT_GET) update -qq && \
+				$(APT_GET) install -y -qq --no-install-recommends $(BROWSER_DEBS); } >$$log 2>&1; then \
+			cat $$log >&2; rm -f $$log; \
+			echo "make: could not install $(BROWSER_DEBS), which the browser tests need" >&2; \
+			exit 1; \
+		fi; \
+		rm -f $$log; \
+	fi
+	@$(PY) -m tests.browser.axe install
 
 # The suite under a faked clock at dates that break date code (needs Debian's faketime).
 test-dates: $(STAMP)

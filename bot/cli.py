@@ -123,6 +123,16 @@ def _parser() -> argparse.ArgumentParser:
     revoke = partner_commands.add_parser("revoke", help="revoke a partner (its chats lose access)")
     revoke.add_argument("partner_id", type=int)
 
+    dashboard = commands.add_parser("dashboard", help="the partners' and admins' web dashboard")
+    dashboard_commands = dashboard.add_subparsers(dest="dashboard_command", required=True)
+    dash_link = dashboard_commands.add_parser(
+        "link", help="print a sign-in link (single use, valid 15 minutes)"
+    )
+    dash_who = dash_link.add_mutually_exclusive_group(required=True)
+    dash_who.add_argument("--partner", type=int, help="a partner's id (see `partner list`)")
+    dash_who.add_argument("--admin", action="store_true", help="an admin's link (sees all)")
+    dash_link.add_argument("--lang", choices=("fr", "nl", "en"), help="the pages' language")
+
     broadcast = commands.add_parser("broadcast", help="send announcements; list and control them")
     broadcast_commands = broadcast.add_subparsers(dest="broadcast_command", required=True)
     new = broadcast_commands.add_parser(
@@ -413,6 +423,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return opportunities_export(
             settings, args.territory, args.date_from, args.date_to, args.out
         )
+    if args.command == "dashboard":
+        from bot.app.dashboard_cli import dashboard_link
+
+        return dashboard_link(settings, args.partner, args.lang or "")
     if args.command == "coach":
         from bot.app.entrepreneurs_cli import coach
 

@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     # The bot's @username, to print t.me invitation links from the command line.
     bot_username: str | None = None
     # The public base URL of the bot's web server (https://echoppe.example.be): the short
-    # addresses printed on posters ({public_url}/go/<code>), later the dashboard.
+    # addresses printed on posters ({public_url}/go/<code>) and the dashboard's sign-in links
+    # ({public_url}/dashboard/...); https makes the dashboard's cookie Secure.
     public_url: str | None = None
     telegram_base_url: str = TELEGRAM_BASE_URL
     database_path: Path = PROJECT_ROOT / "var" / "echoppe.sqlite3"
@@ -260,6 +261,14 @@ class Settings(BaseSettings):
     def telegram_on(self) -> bool:
         """Return whether the Telegram channel is configured."""
         return self.telegram_token is not None
+
+    @property
+    def web_base_url(self) -> str:
+        """Return the dashboard's base URL: ECHOPPE_PUBLIC_URL, else the local web server."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.http_host in ("0.0.0.0", "::", "") else self.http_host
+        return f"http://{host}:{self.http_port}"
 
     @property
     def whatsapp_on(self) -> bool:

@@ -10,7 +10,8 @@ from bot.channels.telegram.hooks import ChannelHooks
 from bot.channels.telegram.render import TelegramRenderer
 from handlers.common import onboarding_callback
 
-GROUP_COMMANDS = ("start", "help", "digest")
+# The commands flows declare with in_groups=True, plus the pointers to a private chat.
+GROUP_COMMANDS = ("start", "help", "digest", "dashboard")
 
 
 def build(hooks: ChannelHooks, renderer: TelegramRenderer) -> list[BaseHandler[Any, Any, Any]]:

@@ -23,6 +23,14 @@ from bot.features.cells.service import CellService
 from bot.features.concerns.echo import Echo
 from bot.features.concerns.flow import ConcernFlow
 from bot.features.concerns.service import ConcernService
+from bot.features.dashboard.access import DashboardAccess
+from bot.features.dashboard.figures import DashboardFigures
+from bot.features.dashboard.flow import DashboardFlow
+from bot.features.dashboard.notes import NoteService
+from bot.features.dashboard.periods import PeriodFigureService
+from bot.features.dashboard.views import Sources as DashboardSources
+from bot.features.dashboard.views import build_dashboard_web
+from bot.features.dashboard.web import DashboardWeb
 from bot.features.digests.dispatch import DigestDispatcher
 from bot.features.digests.flow import DigestFlow
 from bot.features.digests.mailer import SmtpMailer
@@ -154,6 +162,11 @@ class Services:
     cell_photos: PhotoFetcher
     food: FoodService
     popup: PopupService
+    # The partners' and admins' web dashboard: its sign-in and its pages.
+    dashboard: DashboardAccess
+    dashboard_web: DashboardWeb
+    # The figures of closed periods, frozen by a job and gated together for every view.
+    dashboard_periods: PeriodFigureService
     # None while no SMTP server is configured: digests then go to Telegram only.
     mailer: SmtpMailer | None = None
 
@@ -360,6 +373,30 @@ async def open_services(settings: Settings) -> Services:
         db, popup, popup_render, candidates, reference, admins, popup_admin.on_popup,
         popup_admin.on_reason,
     )  # fmt: skip
+    dashboard = DashboardAccess(db, settings.web_base_url, audit, mailer, settings.smtp_from)
+    notes = NoteService(db, reference, broadcasts, audit, settings.tz)
+    barometer_flow.said = notes.barometer_lines
+    dashboard_periods = PeriodFigureService(db, reference, settings.tz)
+    dashboard_figures = DashboardFigures(
+        db, dashboard_periods, reference, settings.anonymity_k, settings.tz
+    )
+    dashboard_web = build_dashboard_web(
+        dashboard,
+        dashboard_figures,
+        DashboardSources(
+            db,
+            reference,
+            settings.tz,
+            settings.anonymity_k,
+            lambda: datetime.now(UTC),
+            definitions,
+            CandidateReport(db, settings.anonymity_k),
+            OpportunityReport(db, settings.anonymity_k, popup.report, food.report),
+            admins.refs,
+            notes,
+        ),
+        settings.public_url,
+    )
     coaching_flow = CoachingFlow(db, coaching, candidates, coaching_render, coaching_notices.kick)
     coach_admin = CoachAdminFlow(db, CoachRegistry(db, reference), coaching, coaching_notices.kick)
     # Every flow that answers people, registered once; the router's order is its own.
@@ -380,6 +417,7 @@ async def open_services(settings: Settings) -> Services:
             registry_admin.routes(),
             coach_admin.routes(),
             SessionAdminFlow(db).routes(),
+            DashboardFlow(dashboard, partners, admins, outbound, db).routes(),
             survey_flow.routes(),
             coaching_flow.routes(),
             candidate_flow.routes(),
@@ -466,4 +504,7 @@ async def open_services(settings: Settings) -> Services:
         cell_photos=cell_photos,
         food=food,
         popup=popup,
+        dashboard=dashboard,
+        dashboard_web=dashboard_web,
+        dashboard_periods=dashboard_periods,
     )

@@ -9,6 +9,7 @@ from bot.app.container import Services
 from bot.features.barometer import jobs as barometer
 from bot.features.broadcasts import jobs as broadcasts
 from bot.features.cells import jobs as cells
+from bot.features.dashboard import jobs as dashboard
 from bot.features.digests import jobs as digests
 from bot.features.entrepreneurs import jobs as coaching
 from bot.features.events import jobs as events
@@ -34,6 +35,7 @@ def all_jobs(services: Services) -> list[Job]:
 
     async def housekeeping() -> None:
         removed = await s.housekeeping()
+        await s.dashboard.purge()
         logger.info("housekeeping: forgot %d old processed-update records", removed)
 
     return [
@@ -60,6 +62,7 @@ def all_jobs(services: Services) -> list[Job]:
         *popup.jobs(s.popup),
         *cells.jobs(s.cells, s.cell_photos),
         *foodchain.jobs(s.food),
+        *dashboard.jobs(s.dashboard_periods, lambda: datetime.now(UTC)),
         *digests.jobs(
             s.digest_dispatcher,
             digests.digest_sender(

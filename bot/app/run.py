@@ -243,6 +243,7 @@ async def running_bot(
         routes += go_routes(services.links)
         token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
         routes.append(metrics_route(services.metrics_text, token))
+        routes += services.dashboard_web.routes()
         web = WebServer(
             build_app(routes, health_check(services, scheduler, reports)),
             settings.http_host,
@@ -274,6 +275,9 @@ async def running_bot(
                     services, "whatsapp.budget_spent", month=month
                 )
             await web.start()
+            if not settings.public_url:
+                # Port 0 binds any free port: links must name the one actually bound.
+                services.dashboard.base_url = f"http://127.0.0.1:{web.port}"
 
             async def start() -> None:
                 nonlocal retrying

@@ -100,6 +100,8 @@ class Reply:
     valid_while: str | None = None
     # Its template, for an unprompted reply to someone outside WhatsApp's service window.
     template: TemplateUse | None = None
+    # False: no preview of the links in the text (a sign-in link must not be fetched).
+    preview: bool = True
 
 
 @dataclass(frozen=True)

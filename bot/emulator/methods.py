@@ -440,7 +440,12 @@ class BotApiMethods:
         """Send a text message to a private chat."""
         chat = self._chat(params)
         parsed = self._message_text(params)
-        return self._send("sendMessage", chat, self._text_content(parsed), params).payload
+        content = self._text_content(parsed)
+        # Kept as Telegram keeps it on the Message, so tests can see previews were turned off.
+        preview = params.json_value("link_preview_options", "link preview options")
+        if isinstance(preview, dict) and preview:
+            content["link_preview_options"] = preview
+        return self._send("sendMessage", chat, content, params).payload
 
     async def edit_message_text(self, params: Params) -> Any:
         """Edit the text (and inline keyboard) of a bot message."""

@@ -6,15 +6,20 @@ import asyncio
 import io
 import textwrap
 import unicodedata
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
+from typing import ParamSpec, TypeVar
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 # Matplotlib does not promise thread safety: every chart is drawn here, one at a time.
 _DRAWING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="charts")
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 CURRENT_COLOUR = "#1f6f8b"
 PREVIOUS_COLOUR = "#b8c7cf"
@@ -129,3 +134,9 @@ async def draw(chart: BarChart) -> bytes:
 def _cached_png(chart: BarChart) -> bytes:
     # People of one core and role mostly see the same numbers: draw each distinct chart once.
     return render_png(chart)
+
+
+async def draw_off_loop(fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+    """Run a drawing function in the one drawing thread, off the event loop."""
+    call = partial(fn, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(_DRAWING, call)

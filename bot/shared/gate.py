@@ -54,3 +54,69 @@ def parts(
         smallest = min(shown, key=lambda name: (shown[name], name))
         del shown[smallest]
     return shown, shown_total
+
+
+def tree(
+    counts: Mapping[str, int], parent: Mapping[str, str | None], k: int
+) -> dict[str, int | None]:
+    """Gate counts of places nested in a hierarchy (territory, commune, core; a partner's cores).
+
+    A count under k is hidden. A place shown with the places shown just inside it (its
+    shown descendants with no shown place between) would tell, by subtraction, the people
+    in the rest of it: that rest must be none or at least k. Distinct people are not exactly
+    additive (someone who moved counts in two cores, once in the territory), so a rest below
+    zero is refused too: it would say some people count twice. On a breach the smallest of
+    those inner places is hidden (ties by key), which exposes its own shown places in turn,
+    until every shown place passes. Places are checked from the top down, so a gap is closed
+    by the place right under it, sparing smaller places further in when they pass on their
+    own. Gate the whole hierarchy once and show parts of the result: gating one branch alone
+    can show a number the whole hierarchy's gate hides, and the two views would subtract.
+
+    `parent` maps a place to the place around it (None, or absent, at the top); a parent
+    without a count of its own passes its children through to the places above it. Return
+    every key of `counts`, with None where hidden.
+    """
+    children: dict[str, list[str]] = {}
+    for node, up in parent.items():
+        if up is not None:
+            children.setdefault(up, []).append(node)
+    depth = {node: _depth(node, parent) for node in counts}
+    order = sorted(counts, key=lambda node: (depth[node], node))
+    shown = {node for node in order if counts[node] >= k}
+
+    def inner(node: str) -> list[str]:
+        """Return the shown places inside `node` with no shown place between."""
+        found: list[str] = []
+        stack = list(children.get(node, ()))
+        while stack:
+            child = stack.pop()
+            if child in shown:
+                found.append(child)
+            else:
+                stack.extend(children.get(child, ()))
+        return found
+
+    changed = True
+    while changed:
+        changed = False
+        for node in order:
+            while node in shown:
+                tops = inner(node)
+                rest = counts[node] - sum(counts[top] for top in tops)
+                if not tops or rest == 0 or rest >= k:
+                    break
+                shown.discard(min(tops, key=lambda top: (counts[top], top)))
+                changed = True
+    return {node: counts[node] if node in shown else None for node in counts}
+
+
+def _depth(node: str, parent: Mapping[str, str | None]) -> int:
+    """Return how many places are around `node`; refuse a hierarchy with a cycle."""
+    seen = {node}
+    up = parent.get(node)
+    while up is not None:
+        if up in seen:
+            raise ValueError(f"the hierarchy loops through {up!r}")
+        seen.add(up)
+        up = parent.get(up)
+    return len(seen) - 1

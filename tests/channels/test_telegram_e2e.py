@@ -343,6 +343,7 @@ async def test_recurring_jobs_are_scheduled(bot: RunningBot) -> None:
         "events",
         "follow_ups",
         "foodchain",
+        "freeze_periods",
         "housekeeping",
         "info_sessions",
         "notices",

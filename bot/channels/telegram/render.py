@@ -9,6 +9,7 @@ from telegram import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    LinkPreviewOptions,
     Message,
     MessageEntity,
     Update,
@@ -152,6 +153,10 @@ def to_markup(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup |
     )
 
 
+# A preview would fetch the link from Telegram's servers (and show it to the whole group).
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
 def _fit(text: str, limit: int = MAX_TEXT) -> str:
     """Cut a text to Telegram's limit, which counts UTF-16 units (an emoji can count two)."""
     if utf16_len(text) <= limit:
@@ -183,7 +188,12 @@ async def send_reply(bot: Bot, chat_id: int, reply: Reply) -> Message:
         return await bot.send_photo(
             chat_id, photo=picture, caption=_fit(reply.text, MAX_CAPTION), reply_markup=markup
         )
-    return await bot.send_message(chat_id, _fit(reply.text), reply_markup=markup)
+    return await bot.send_message(
+        chat_id,
+        _fit(reply.text),
+        reply_markup=markup,
+        link_preview_options=None if reply.preview else _NO_PREVIEW,
+    )
 
 
 async def edit_reply(bot: Bot, chat_id: int, message_id: int, reply: Reply) -> bool:

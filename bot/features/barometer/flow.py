@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -48,6 +50,9 @@ class BarometerFlow:
         self._tax = taxonomy
         self._k = anonymity_k
         self._tz = tz
+        # "You said, we did": notes about the person's core and territory, as text lines
+        # (set by the container once the dashboard's notes exist).
+        self.said: Callable[[User], Awaitable[list[str]]] | None = None
 
     def routes(self) -> FlowRoutes:
         """Declare /barometer and the "me too" buttons."""
@@ -66,7 +71,15 @@ class BarometerFlow:
         core_name, territory_name = self._place_names(user)
         png = await draw(self._chart(t, user, barometer))
         caption = t("barometer.caption", core=core_name, territory=territory_name)
-        return Outcome((Reply(caption, image=png), self._text(t, user, barometer)))
+        text = self._text(t, user, barometer)
+        said = await self.said(user) if self.said is not None else []
+        if said:
+            # Under the figures, before the hint: what is being done about what they said.
+            lines = text.text.split("\n")
+            hint = len(lines) - 1
+            lines[hint:hint] = [t("barometer.said_header"), *said, ""]
+            text = replace(text, text="\n".join(lines))
+        return Outcome((Reply(caption, image=png), text))
 
     async def on_button(self, user: User | None, msg: IncomingMessage) -> Outcome:
         """Count a "me too" tap once per factor per 30 days, then show the echo."""

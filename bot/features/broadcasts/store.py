@@ -51,6 +51,9 @@ class Audience(BaseModel):
     user_ids: tuple[int, ...] | None = None
     # Only people with a project (the entrepreneurs' path), whatever their main role.
     candidates: bool = False
+    # With a factor and a territory or core: people who raised the factor *there* (a "you
+    # said, we did" note), wherever their profile says they are now.
+    raised_there: bool = False
 
 
 class Broadcast(BaseModel):
@@ -121,10 +124,26 @@ def _audience_sql(
         value = getattr(audience, column)
         if column == "territory_id" and audience.candidates:
             continue  # a candidate's territory is their project's (below)
+        if column in ("territory_id", "core_id") and audience.raised_there:
+            continue  # where they raised it counts (below)
         if value is not None:
             clauses.append(f"u.{column} = ?")
             params.append(value)
-    if audience.factor is not None:
+    if audience.factor is not None and audience.raised_there:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM concern_factors cf WHERE cf.user_id = u.id"
+            " AND cf.factor = ? AND cf.kind = 'raised' AND cf.confirmed_at >= ?"
+            " AND (? IS NULL OR cf.territory_id = ?) AND (? IS NULL OR cf.core_id = ?))"
+        )
+        params += [
+            audience.factor,
+            since or "",
+            audience.territory_id,
+            audience.territory_id,
+            audience.core_id,
+            audience.core_id,
+        ]
+    elif audience.factor is not None:
         clauses.append(
             "EXISTS (SELECT 1 FROM concern_factors cf WHERE cf.user_id = u.id"
             " AND cf.factor = ? AND cf.confirmed_at >= ?)"

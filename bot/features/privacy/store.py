@@ -237,6 +237,15 @@ class ErasureRepository:
                     (row["channel"], row["external_id"]),
                 )
             ]
+            # An admin's sessions on the dashboard: when each began, was last used, ended.
+            data["dashboard_sessions"] = [
+                dict(r)
+                for r in await self._db.fetch_all(
+                    "SELECT created_at, seen_at, ended_at FROM dashboard_sessions"
+                    " WHERE admin_ref = ? ORDER BY id",
+                    (f"{row['channel']}:{row['external_id']}",),
+                )
+            ]
         return data
 
     async def erase(self, user_id: int, channel: str, external_id: str) -> int:
@@ -295,6 +304,16 @@ class ErasureRepository:
         await self._db.execute(
             "DELETE FROM digest_deliveries WHERE channel = ? AND chat_id = ?",
             (channel, external_id),
+        )
+        # An admin's dashboard links and sessions (the sign-ins stay in the audit trail).
+        for table in ("dashboard_links", "dashboard_sessions"):
+            await self._db.execute(
+                f"DELETE FROM {table} WHERE admin_ref = ?", (f"{channel}:{external_id}",)
+            )
+        # Notes they published stay (an organisation's statement), without who wrote them.
+        await self._db.execute(
+            "UPDATE dashboard_notes SET admin_ref = NULL WHERE admin_ref = ?",
+            (f"{channel}:{external_id}",),
         )
 
     async def flush(self) -> None:

@@ -1,0 +1,1 @@
+"""The partners' and admins' web dashboard: access, frozen figures, views and exports."""

@@ -1,0 +1,97 @@
+"""Decide once which frozen counts of a week may be shown, across every place and period.
+
+Every view and export of the dashboard reads the same frozen figures: a place (a core, a
+commune, a territory, a partner's scope) over a window (the week, the 4 weeks or the quarter
+ending with it). A person who can change the filters can subtract any two numbers, so the gate
+is applied to all of them together, not to one table at a time:
+
+- a count under k is hidden;
+- where one group contains another (a core inside its territory, the week inside its quarter,
+  or both), the two shown counts never differ by 1 to k-1: the smaller one is hidden;
+- where places split a larger one (the communes of a territory, the cores of a commune or of
+  a partner's scope), what the shown parts leave of a shown whole is none or at least k
+  (`bot.shared.gate.tree`, the digests' rule for parts).
+
+The result depends only on the frozen figures, so it is the same whichever view asks first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from bot.shared.gate import tree
+
+PERIODS: tuple[str, ...] = ("week", "4w", "quarter")
+# A window contains the shorter windows ending with the same week.
+_WITHIN = {period: PERIODS[: index + 1] for index, period in enumerate(PERIODS)}
+
+Node = tuple[str, str]
+
+
+def release(
+    counts: Mapping[Node, int],
+    places: Mapping[str, frozenset[str]],
+    trees: Sequence[Mapping[str, str | None]],
+    k: int,
+) -> dict[Node, int | None]:
+    """Return every (place, period) count, or None where it must stay hidden.
+
+    `places` gives each place its set of cores (what contains what); `trees` are the ways
+    places split into parts, each a child -> parent map.
+    """
+    shown: dict[Node, int | None] = {
+        node: (count if count >= k else None) for node, count in counts.items()
+    }
+    # Every (smaller, larger) pair of nodes where the larger contains the smaller.
+    keys = sorted(places)
+    containing: dict[str, list[str]] = {
+        a: [b for b in keys if b != a and places[a] <= places[b]] for a in keys
+    }
+    pairs: list[tuple[Node, Node]] = []
+    for place, bigger in containing.items():
+        for period in PERIODS:
+            small = (place, period)
+            if small not in counts:
+                continue
+            for larger_period in PERIODS[PERIODS.index(period) :]:
+                for other in [place, *bigger]:
+                    large = (other, larger_period)
+                    if large != small and large in counts:
+                        pairs.append((small, large))
+    changed = True
+    while changed:
+        changed = False
+        for small, large in pairs:
+            a, b = shown.get(small), shown.get(large)
+            if a is not None and b is not None and 0 < b - a < k:
+                shown[small] = None
+                changed = True
+        for parents in trees:
+            for period in PERIODS:
+                part = {
+                    place: value
+                    for place in parents.keys() | {p for p in parents.values() if p}
+                    if (value := shown.get((place, period))) is not None
+                }
+                if not part:
+                    continue
+                gated = tree(
+                    {place: counts[(place, period)] for place in part}
+                    | {
+                        place: 0
+                        for place in parents.keys() | {p for p in parents.values() if p}
+                        if place not in part
+                    },
+                    dict(parents),
+                    k,
+                )
+                for place, value in part.items():
+                    if gated.get(place) is None and value is not None:
+                        shown[(place, period)] = None
+                        changed = True
+    return shown
+
+
+def within(period: str) -> tuple[str, ...]:
+    """Return the periods a window contains (itself included)."""
+    return _WITHIN[period]
