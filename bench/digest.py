@@ -49,8 +49,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.services import charts
-
 from bench._fixture import build_once
 from bench.echo_queries import build
 from bot.features.digests.flow import DigestFlow
@@ -59,6 +57,7 @@ from bot.features.partners.service import PartnerService
 from bot.features.partners.store import Partner, PartnerRepository
 from bot.features.surveys.definitions import Surveys
 from bot.reference import Reference, default_data_dir
+from bot.shared import charts
 from bot.shared.schedule import last_full_week
 from bot.storage import Database
 from nlp.taxonomy import taxonomy

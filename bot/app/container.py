@@ -167,6 +167,7 @@ class Services:
     dashboard_web: DashboardWeb
     # The figures of closed periods, frozen by a job and gated together for every view.
     dashboard_periods: PeriodFigureService
+    dashboard_figures: DashboardFigures
     # None while no SMTP server is configured: digests then go to Telegram only.
     mailer: SmtpMailer | None = None
 
@@ -507,4 +508,5 @@ async def open_services(settings: Settings) -> Services:
         dashboard=dashboard,
         dashboard_web=dashboard_web,
         dashboard_periods=dashboard_periods,
+        dashboard_figures=dashboard_figures,
     )

@@ -62,7 +62,9 @@ def all_jobs(services: Services) -> list[Job]:
         *popup.jobs(s.popup),
         *cells.jobs(s.cells, s.cell_photos),
         *foodchain.jobs(s.food),
-        *dashboard.jobs(s.dashboard_periods, lambda: datetime.now(UTC)),
+        *dashboard.jobs(
+            s.dashboard_periods, lambda: datetime.now(UTC), s.dashboard_figures.warm
+        ),
         *digests.jobs(
             s.digest_dispatcher,
             digests.digest_sender(

@@ -37,6 +37,7 @@ OUTCOME_METRICS = ("outcome:solved", "outcome:still_there", "outcome:worse")
 METRICS: tuple[str, ...] = (ANY, *FACTOR_IDS, *OUTCOME_METRICS)
 # Weeks of gated figures kept in memory (a quarter of weeks for two roles, and some).
 CACHED_WEEKS = 64
+WARM_WEEKS = 14
 
 
 @dataclass(frozen=True)
@@ -109,8 +110,13 @@ class DashboardFigures:
 
     async def week(self, week: str, role: str = "shopkeeper") -> Released:
         """Return the gated figures of a closed week for a role (freezing it if need be)."""
+        return await self._week(week, role, await self._active())
+
+    async def _active(self) -> tuple[int, ...]:
         # The places include every partner's scope: a partner added or revoked is a new key.
-        partners = tuple(p.id for p in await self._partners.all() if p.revoked_at is None)
+        return tuple(p.id for p in await self._partners.all() if p.revoked_at is None)
+
+    async def _week(self, week: str, role: str, partners: tuple[int, ...]) -> Released:
         key = (week, role, partners)
         cached = self._cache.get(key)
         if cached is not None:
@@ -156,7 +162,17 @@ class DashboardFigures:
         self, place: str, metric: str, weeks: Sequence[str], role: str = "shopkeeper"
     ) -> list[int | None]:
         """Return a place's gated weekly people for a metric, one per week."""
-        return [(await self.week(w, role)).people(place, "week", metric) for w in weeks]
+        return [r.people(place, "week", metric) for r in await self.weeks(weeks, role)]
+
+    async def warm(self) -> None:
+        """Gate the weeks views look at first (after they are frozen): no first visitor waits."""
+        # 12 weeks of small multiples, and the quarter before a quarter.
+        await self.weeks(self.recent_weeks(WARM_WEEKS))
+
+    async def weeks(self, weeks: Sequence[str], role: str = "shopkeeper") -> list[Released]:
+        """Return the gated figures of several closed weeks, in order."""
+        partners = await self._active()
+        return [await self._week(w, role, partners) for w in weeks]
 
 
 def _span(place: Place) -> frozenset[str]:

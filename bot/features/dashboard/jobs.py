@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from bot.features.dashboard.periods import PeriodFigureService
@@ -14,11 +14,26 @@ EVERY = timedelta(hours=1)
 FIRST = timedelta(minutes=2)
 
 
-async def freeze_periods(periods: PeriodFigureService, now: Callable[[], datetime]) -> list[str]:
-    """Freeze the last full week's periods, and those of recent weeks missed; return the weeks."""
-    return await periods.freeze_due(now())
+async def freeze_periods(
+    periods: PeriodFigureService,
+    now: Callable[[], datetime],
+    warm: Callable[[], Awaitable[object]] | None = None,
+) -> list[str]:
+    """Freeze the last full week's periods, and those of recent weeks missed; return the weeks.
+
+    Then gate the recent weeks once, so the first person to open the dashboard after a
+    restart or a new week does not wait for it.
+    """
+    done = await periods.freeze_due(now())
+    if warm is not None:
+        await warm()
+    return done
 
 
-def jobs(periods: PeriodFigureService, now: Callable[[], datetime]) -> list[Job]:
+def jobs(
+    periods: PeriodFigureService,
+    now: Callable[[], datetime],
+    warm: Callable[[], Awaitable[object]] | None = None,
+) -> list[Job]:
     """Return the job that freezes closed periods (catching up after downtime)."""
-    return [Job("freeze_periods", lambda: freeze_periods(periods, now), EVERY, FIRST)]
+    return [Job("freeze_periods", lambda: freeze_periods(periods, now, warm), EVERY, FIRST)]

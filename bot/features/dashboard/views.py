@@ -314,7 +314,7 @@ class OverviewView:
     ) -> Table:
         t = ctx.t
         weeks = weeks_ending(week, EMERGING_WEEKS + 1)[:-1]
-        earlier = [await self._figures.week(w) for w in weeks]
+        earlier = await self._figures.weeks(weeks)
         rows: list[tuple[Cell, ...]] = []
         links: dict[tuple[int, int], str] = {}
         for core in sorted(scope.cores(place), key=lambda c: sort_key(c.name(t.lang))):
@@ -385,9 +385,10 @@ class CoreView:
         rows: list[tuple[Cell, ...]] = []
         mine_all: list[Series] = []
         theirs_all: list[Series] = []
+        released = await self._figures.weeks(weeks)
         for factor in FACTOR_IDS:
-            mine = await self._figures.series(f"core:{core.id}", factor, weeks)
-            theirs = await self._figures.series(around, factor, weeks)
+            mine = [r.people(f"core:{core.id}", "week", factor) for r in released]
+            theirs = [r.people(around, "week", factor) for r in released]
             label = self._tax.get(factor).title(t.lang)
             rows += [(w, factor, label, a, b) for w, a, b in zip(weeks, mine, theirs, strict=True)]
             mine_all.append(Series(label, tuple(mine)))
