@@ -374,7 +374,14 @@ async def open_services(settings: Settings) -> Services:
         db, popup, popup_render, candidates, reference, admins, popup_admin.on_popup,
         popup_admin.on_reason,
     )  # fmt: skip
-    dashboard = DashboardAccess(db, settings.web_base_url, audit, mailer, settings.smtp_from)
+    dashboard = DashboardAccess(
+        db,
+        settings.web_base_url,
+        audit,
+        mailer,
+        settings.smtp_from,
+        admins=admins.refs,
+    )
     notes = NoteService(db, reference, broadcasts, audit, settings.tz)
     barometer_flow.said = notes.barometer_lines
     dashboard_periods = PeriodFigureService(db, reference, settings.tz)

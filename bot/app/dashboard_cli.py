@@ -7,7 +7,7 @@ import getpass
 import sys
 
 from bot.config import Settings
-from bot.features.dashboard.access import LINK_TTL, DashboardAccess
+from bot.features.dashboard.access import LINK_TTL, OPERATOR, DashboardAccess
 from bot.features.dashboard.access_store import Holder
 from bot.features.partners.store import PartnerRepository
 from bot.storage.audit import AuditRepository
@@ -26,7 +26,7 @@ def dashboard_link(settings: Settings, partner_id: int | None, lang: str) -> int
                 holder = Holder(partner.id, None)
                 language = lang or partner.language
             else:
-                holder = Holder(None, "cli")
+                holder = Holder(None, OPERATOR)
                 language = lang or "fr"
             access = DashboardAccess(db, settings.web_base_url, AuditRepository(db))
             return await access.issue(holder, language, f"cli:{getpass.getuser()}")

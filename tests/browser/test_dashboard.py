@@ -161,7 +161,7 @@ def test_a_partner_and_an_admin_go_through_the_whole_dashboard(
     )
     browser.find_element(By.CSS_SELECTOR, "form.stack button[type=submit]").click()
     _wait_url(browser, "/dashboard/notes/preview")
-    assert "3" in browser.find_element(By.TAG_NAME, "main").text
+    assert "2 personnes ou plus" in browser.find_element(By.TAG_NAME, "main").text
     assert_accessible(browser)
     browser.find_element(By.XPATH, "//main//button[not(@formaction)]").click()
     _wait_url(browser, "published=1")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -36,6 +36,8 @@ TOUCH_EVERY = timedelta(minutes=5)
 KEEP_ENDED = timedelta(days=30)
 COOKIE = "echoppe_dashboard"
 SIGN_IN_PATH = "/dashboard/signin/"
+# The admin a shell's `bot.py dashboard link --admin` signs in as (the operator).
+OPERATOR = "cli"
 
 
 class LinkState(StrEnum):
@@ -118,7 +120,11 @@ class DashboardAccess:
         mailer: Mailer | None = None,
         mail_from: str = "",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        admins: Collection[str] | None = None,
     ) -> None:
+        # The configured admins ("channel:id"), checked on every request: one removed from
+        # the configuration loses the dashboard with it. None: not checked (tests, benches).
+        self._admins = None if admins is None else frozenset(admins) | {OPERATOR}
         self._db = db
         self._repo = AccessRepository(db)
         self._partners = PartnerRepository(db)
@@ -192,6 +198,10 @@ class DashboardAccess:
             await self._repo.end(stored.id, _iso(now))
             return None
         if now - datetime.fromisoformat(stored.seen_at) > IDLE_LIMIT:
+            await self._repo.end(stored.id, _iso(now))
+            return None
+        admin = stored.holder.admin_ref
+        if admin is not None and self._admins is not None and admin not in self._admins:
             await self._repo.end(stored.id, _iso(now))
             return None
         partner = None

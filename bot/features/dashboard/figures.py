@@ -20,10 +20,11 @@ from bot.features.dashboard.periods import (
     PeriodFigureService,
     Place,
     hierarchy,
+    shift,
     weeks_ending,
 )
 from bot.features.dashboard.periods_store import PeriodRepository, unplaced
-from bot.features.dashboard.release import release
+from bot.features.dashboard.release import HISTORY, Node, inside_earlier, release
 from bot.features.partners.store import PartnerRepository
 from bot.reference import Reference
 from bot.shared.schedule import last_full_week, week_bounds
@@ -89,6 +90,7 @@ class DashboardFigures:
         self._tz = tz
         self._clock = clock
         self._cache: OrderedDict[tuple[str, str, tuple[int, ...]], Released] = OrderedDict()
+        self._bases: OrderedDict[tuple[str, str, tuple[int, ...]], Released] = OrderedDict()
         self._lock = asyncio.Lock()
 
     @property
@@ -125,13 +127,35 @@ class DashboardFigures:
         async with self._lock:
             cached = self._cache.get(key)
             if cached is None:
-                cached = await self._gate(week, role)
+                # What earlier weeks may show (each gated on its own): this week's windows
+                # contain their shorter windows, and must not differ from them by a few.
+                earlier = [
+                    await self._base(shift(week, -back), role, partners)
+                    for back in range(1, HISTORY + 1)
+                ]
+                cached = await self._gated(week, role, [e.values for e in earlier])
                 self._cache[key] = cached
                 while len(self._cache) > CACHED_WEEKS:
                     self._cache.popitem(last=False)
         return cached
 
-    async def _gate(self, week: str, role: str) -> Released:
+    async def _base(self, week: str, role: str, partners: tuple[int, ...]) -> Released:
+        """Return a week gated on its own (no earlier week looked at): kept apart."""
+        key = (week, role, partners)
+        cached = self._bases.get(key)
+        if cached is None:
+            cached = await self._gated(week, role, [])
+            self._bases[key] = cached
+            while len(self._bases) > CACHED_WEEKS:
+                self._bases.popitem(last=False)
+        return cached
+
+    async def _gated(
+        self,
+        week: str,
+        role: str,
+        earlier: Sequence[Mapping[tuple[str, str, str], int | None]],
+    ) -> Released:
         if not self.closed(week):
             raise ValueError(f"week {week} has not ended")
         places = await self._periods.all_places()
@@ -143,19 +167,20 @@ class DashboardFigures:
         partners = [p for p in await self._partners.all() if p.revoked_at is None]
         spans = {p.key: _span(p) for p in places}
         trees = [hierarchy(self._ref)] + [hierarchy(self._ref, p) for p in partners]
-        values: dict[tuple[str, str, str], int | None] = {}
-        raw: dict[tuple[str, str, str], int] = {}
-        for metric in METRICS:
-            counts = {
+        counts = {
+            metric: {
                 (place, period): _metric(f, role, metric)
                 for (place, period), f in figures.items()
                 if place in spans
             }
-            for (place, period), count in counts.items():
-                raw[(place, period, metric)] = count
-            gated = await asyncio.to_thread(release, counts, spans, trees, self._k)
-            for (place, period), value in gated.items():
-                values[(place, period, metric)] = value
+            for metric in METRICS
+        }
+        values = await asyncio.to_thread(_gate_week, counts, spans, trees, self._k, earlier)
+        raw = {
+            (place, period, metric): count
+            for metric, by_node in counts.items()
+            for (place, period), count in by_node.items()
+        }
         return Released(week, role, values, raw)
 
     async def series(
@@ -173,6 +198,51 @@ class DashboardFigures:
         """Return the gated figures of several closed weeks, in order."""
         partners = await self._active()
         return [await self._week(w, role, partners) for w in weeks]
+
+
+def _gate_week(
+    counts: Mapping[str, Mapping[Node, int]],
+    spans: Mapping[str, frozenset[str]],
+    trees: Sequence[Mapping[str, str | None]],
+    k: int,
+    earlier: Sequence[Mapping[tuple[str, str, str], int | None]],
+) -> dict[tuple[str, str, str], int | None]:
+    """Gate every metric of a week: each alone, then across metrics and earlier weeks.
+
+    The people who raised one factor are among those who raised any: the two never differ
+    by 1 to k-1 (the factor is hidden). A window's count never differs by 1 to k-1 from an
+    earlier window it contains (`inside_earlier`; this week's is hidden). Hiding more can
+    open a gap elsewhere, so the week is gated again until nothing changes.
+    """
+    hidden: dict[str, set[Node]] = {metric: set() for metric in counts}
+    while True:
+        gated = {
+            metric: release(by_node, spans, trees, k, frozenset(hidden[metric]))
+            for metric, by_node in counts.items()
+        }
+        grew = False
+        for metric in FACTOR_IDS:
+            for node, value in gated[metric].items():
+                total = gated[ANY].get(node)
+                if value is not None and total is not None and 0 < total - value < k:
+                    hidden[metric].add(node)
+                    grew = True
+        if earlier:
+            for metric, values in gated.items():
+                before = [
+                    {(p, w): v for (p, w, m), v in week.items() if m == metric}
+                    for week in earlier
+                ]
+                bad = inside_earlier(values, before, spans, k) - hidden[metric]
+                if bad:
+                    hidden[metric] |= bad
+                    grew = True
+        if not grew:
+            return {
+                (place, period, metric): value
+                for metric, values in gated.items()
+                for (place, period), value in values.items()
+            }
 
 
 def _span(place: Place) -> frozenset[str]:

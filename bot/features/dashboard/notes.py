@@ -52,6 +52,7 @@ class Note:
     texts: dict[str, str]
     published_at: str
     recipients: int
+    partner_id: int | None = None
 
     def text(self, lang: str) -> str:
         """Return the note in a language, French when it was not written in it."""
@@ -139,9 +140,9 @@ class NoteService:
         return Draft(factor, place, kept, recipients)
 
     async def publish(
-        self, viewer: Viewer, factor: str, place: str, texts: dict[str, str]
-    ) -> Note:
-        """Store the note and schedule its one broadcast to the people concerned."""
+        self, viewer: Viewer, factor: str, place: str, texts: dict[str, str], nonce: str
+    ) -> Note | None:
+        """Store the note and schedule its one broadcast; None if this form went already."""
         draft = await self.check(viewer, factor, place, texts)
         author = viewer.partner.name if viewer.partner is not None else "Échoppe"
         now = self._clock()
@@ -158,7 +159,10 @@ class NoteService:
                     texts=draft.texts,
                     at=_iso(now),
                     recipients=draft.recipients,
+                    nonce=nonce,
                 )
+                if note_id is None:
+                    return None
                 broadcast = await self._broadcasts.create(
                     created_by=f"note:{note_id}:{viewer.actor}",
                     texts=messages,
@@ -184,6 +188,9 @@ class NoteService:
         """Take a note off the dashboard and /barometer (what was sent stays sent)."""
         note = await self.get(note_id)
         if note is None or note.place not in self.places(viewer):
+            return False
+        # Only its author's organisation, or an admin, takes a note down.
+        if viewer.partner is not None and note.partner_id != viewer.partner.id:
             return False
         changed = await self._repo.withdraw(note_id, _iso(self._clock()))
         if changed:
@@ -245,7 +252,11 @@ class NoteService:
 
 
 def _note(r: tuple[Any, ...]) -> Note:
-    return Note(int(r[0]), str(r[1]), str(r[2]), str(r[3]), json.loads(r[4]), str(r[5]), int(r[6]))
+    partner_id = None if r[7] is None else int(r[7])
+    return Note(
+        int(r[0]), str(r[1]), str(r[2]), str(r[3]), json.loads(r[4]), str(r[5]), int(r[6]),
+        partner_id,
+    )  # fmt: skip
 
 
 def _iso(moment: datetime) -> str:

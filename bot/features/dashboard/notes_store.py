@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.storage.database import Database
 
-_COLUMNS = "id, author, factor, place, texts, published_at, recipients"
+_COLUMNS = "id, author, factor, place, texts, published_at, recipients, partner_id"
 
 
 class NoteRepository:
@@ -28,11 +28,14 @@ class NoteRepository:
         texts: dict[str, str],
         at: str,
         recipients: int,
-    ) -> int:
-        """Store a published note; return its id."""
+        nonce: str,
+    ) -> int | None:
+        """Store a published note; return its id, or None if this form was published already."""
+        if await self._db.fetch_one("SELECT 1 FROM dashboard_notes WHERE nonce = ?", (nonce,)):
+            return None
         return await self._db.insert(
             "INSERT INTO dashboard_notes (partner_id, admin_ref, author, factor, place, texts,"
-            " published_at, recipients) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " published_at, recipients, nonce) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 partner_id,
                 admin_ref,
@@ -42,6 +45,7 @@ class NoteRepository:
                 json.dumps(texts, ensure_ascii=False, sort_keys=True),
                 at,
                 recipients,
+                nonce,
             ),
         )
 

@@ -263,7 +263,8 @@ class PeriodFigureService:
         """Resolve a place key, reading a partner's scope from the database."""
         partner = None
         kind, _, rest = key.partition(":")
-        if kind == "partner" and rest.isdigit() and key == f"partner:{int(rest)}":
+        numeric = rest.isascii() and rest.isdigit()
+        if kind == "partner" and numeric and key == f"partner:{int(rest)}":
             partner = await self._partners.get(int(rest))
         return Place.of(key, self._ref, partner)
 

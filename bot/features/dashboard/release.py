@@ -17,11 +17,14 @@ The result depends only on the frozen figures, so it is the same whichever view 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 
 from bot.shared.gate import tree
 
 PERIODS: tuple[str, ...] = ("week", "4w", "quarter")
+SPAN = {"week": 1, "4w": 4, "quarter": 13}
+# The earlier weeks a window of this week can contain a window of (the quarter: 12).
+HISTORY = max(SPAN.values()) - 1
 # A window contains the shorter windows ending with the same week.
 _WITHIN = {period: PERIODS[: index + 1] for index, period in enumerate(PERIODS)}
 
@@ -33,14 +36,17 @@ def release(
     places: Mapping[str, frozenset[str]],
     trees: Sequence[Mapping[str, str | None]],
     k: int,
+    hidden: Set[Node] = frozenset(),
 ) -> dict[Node, int | None]:
     """Return every (place, period) count, or None where it must stay hidden.
 
     `places` gives each place its set of cores (what contains what); `trees` are the ways
-    places split into parts, each a child -> parent map.
+    places split into parts, each a child -> parent map; `hidden` are nodes already known
+    to stay hidden (by a rule across metrics or weeks), whose neighbours are gated anew.
     """
     shown: dict[Node, int | None] = {
-        node: (count if count >= k else None) for node, count in counts.items()
+        node: (count if count >= k and node not in hidden else None)
+        for node, count in counts.items()
     }
     # Every (smaller, larger) pair of nodes where the larger contains the smaller.
     keys = sorted(places)
@@ -90,6 +96,37 @@ def release(
                         shown[(place, period)] = None
                         changed = True
     return shown
+
+
+def inside_earlier(
+    now: Mapping[Node, int | None],
+    earlier: Sequence[Mapping[Node, int | None]],
+    places: Mapping[str, frozenset[str]],
+    k: int,
+) -> set[Node]:
+    """Return this week's shown nodes that differ by 1 to k-1 from a group they contain.
+
+    A window contains the shorter windows of earlier weeks that end inside it (the quarter
+    ending in W contains the week W-1 and the 4 weeks ending in W-9, not the 4 weeks ending
+    in W-10), in the same place or a place inside it. `earlier[j - 1]` is what may be shown
+    of the week W-j (a superset of what is: hiding more is safe). Those are published
+    already, so the larger, this week's, is the one to hide.
+    """
+    keys = sorted(places)
+    containing = {a: [b for b in keys if places[a] <= places[b]] for a in keys}
+    bad: set[Node] = set()
+    for back, values in enumerate(earlier, start=1):
+        for (small_place, small_period), small in values.items():
+            if small is None or small_place not in containing:
+                continue
+            for period in PERIODS:
+                if SPAN[small_period] > SPAN[period] - back:
+                    continue
+                for place in containing[small_place]:
+                    large = now.get((place, period))
+                    if large is not None and 0 < large - small < k:
+                        bad.add((place, period))
+    return bad
 
 
 def within(period: str) -> tuple[str, ...]:

@@ -32,6 +32,8 @@ from bot.storage import Database
 from nlp.taxonomy import FACTOR_IDS, Taxonomy, taxonomy
 
 WEEKS_SHOWN = 26
+# How far back a permalink may point (three years of weeks).
+WEEKS_LINKABLE = 157
 SERIES_WEEKS = 12
 # Emerging: a core's week at least twice its own average of the 4 weeks before.
 EMERGING_RATIO = 2.0
@@ -125,17 +127,17 @@ def period_filter(ctx: ViewContext) -> tuple[str, Filter]:
 
 
 def week_filter(ctx: ViewContext, figures: DashboardFigures) -> tuple[str, Filter]:
-    """Return the chosen closed week (the last one by default) and its filter."""
+    """Return the chosen closed week (the last one by default) and its filter.
+
+    Any of the last three years' closed weeks is a permalink; older, open, malformed weeks
+    are no page (and no one can make the server count a year before anything was said).
+    """
     t = ctx.t
     weeks = figures.recent_weeks(WEEKS_SHOWN)
     week = ctx.params.get("week", weeks[0])
     if week not in weeks:
-        # An older closed week is a fine permalink; a malformed or open one is not a page.
-        try:
-            if not figures.closed(week):
-                raise NotFound(week)
-        except ValueError:
-            raise NotFound(week) from None
+        if week not in figures.recent_weeks(WEEKS_LINKABLE):
+            raise NotFound(week)
         weeks = [week, *weeks]
     options = tuple(Option(w, t("dash.week_label", week=w)) for w in weeks)
     return week, Filter("week", t("dash.filter.week"), options, week)
@@ -235,7 +237,10 @@ class OverviewView:
             outcome_rows,
         )
         emerging = await self._emerging(ctx, scope, place, week, now)
-        place_name = next(o.label for o in places if o.value == place)
+        place_name = next((o.label for o in places if o.value == place), None)
+        if place_name is None:
+            # A core or commune is a place of "compare", not of the overview.
+            raise NotFound(place)
         chart = await draw_bars(
             t("dash.chart.factors", place=place_name),
             t("dash.chart.factors_desc", period=t(f"dash.period.{period}").lower(), week=week),

@@ -69,7 +69,7 @@ def _page_filter(ctx: ViewContext, total: int, size: int) -> tuple[int, Filter]:
     """Return the chosen page (1 = newest) and its filter; a page that is not is a 404."""
     pages = max(1, math.ceil(total / size))
     asked = ctx.params.get("page", "1")
-    if not asked.isdigit() or not 1 <= int(asked) <= pages:
+    if not (asked.isascii() and asked.isdigit()) or not 1 <= int(asked) <= pages:
         raise NotFound(asked)
     page = int(asked)
     shown = sorted(

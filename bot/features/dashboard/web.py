@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,6 +125,7 @@ class DashboardWeb:
         self._per_ip_signin = RateLimitItemPerMinute(10)
         self._per_ip_email = RateLimitItemPerHour(10)
         self._per_address = RateLimitItemPerHour(3)
+        self._mailing: set[asyncio.Task[None]] = set()
 
     def routes(self) -> list[BaseRoute]:
         """Return the dashboard mounted at /dashboard, behind its security headers."""
@@ -145,7 +148,8 @@ class DashboardWeb:
             inner.append(Route(f"/{name}", self.view_html, methods=["GET"]))
         inner.append(Route("/{rest:path}", self.unknown, methods=["GET", "POST"]))
         return [
-            Route("/dashboard", self.home, methods=["GET"]),
+            # Outside the mount (and its headers): only a redirect into it, never a page.
+            Route("/dashboard", self.into_mount, methods=["GET"]),
             Mount(
                 "/dashboard",
                 routes=inner,
@@ -227,6 +231,11 @@ class DashboardWeb:
 
     # ------------------------------------------------------------------ sign-in
 
+    async def into_mount(self, request: Request) -> Response:
+        """Send /dashboard to /dashboard/, where every answer carries the security headers."""
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"/dashboard/{query}", status_code=307)
+
     async def home(self, request: Request) -> Response:
         """Show the sign-in page, or go to the overview when signed in."""
         viewer = await self._viewer(request)
@@ -306,8 +315,17 @@ class DashboardWeb:
         # Over the limit for this address: nothing is sent, and the answer stays the same, so
         # nobody can tell a registered address from the limit either.
         if await self._limits.hit(self._per_address, "address", address.casefold()):
-            await self._access.by_email(address, lang, client)
+            # After the answer: a registered address must not take longer to answer (the link
+            # stored, the mail sent) than an unknown one.
+            task = asyncio.create_task(self._access.by_email(address, lang, client))
+            self._mailing.add(task)
+            task.add_done_callback(self._mailing.discard)
         return self._render("signin.html", request, lang, None, sent=True)
+
+    async def settled(self) -> None:
+        """Wait for the links being mailed (tests, and a clean stop)."""
+        while self._mailing:
+            await asyncio.gather(*self._mailing, return_exceptions=True)
 
     async def logout(self, request: Request) -> Response:
         """End the session and forget the cookie."""
@@ -464,7 +482,7 @@ class DashboardWeb:
 
     async def _note_form(self, request: Request) -> dict[str, str]:
         form = await request.form()
-        keys = ("factor", "place", "text_fr", "text_nl", "text_en")
+        keys = ("factor", "place", "text_fr", "text_nl", "text_en", "nonce")
         return {key: str(form.get(key, ""))[: MAX_CHARS * 2] for key in keys}
 
     async def note_preview(self, request: Request) -> Response:
@@ -485,9 +503,12 @@ class DashboardWeb:
             request,
             lang,
             viewer,
-            values=values,
+            # A fresh one-time value: the publish button below goes once.
+            values={**values, "nonce": secrets.token_urlsafe(16)},
             messages=[(code, notes.message(draft, author, code)) for code in LANGUAGES],
-            recipients=draft.recipients if draft.recipients >= self._k else None,
+            # "k or more", never a number: two previews (a territory, then each of its cores,
+            # or the same one a minute later) would otherwise subtract.
+            enough=draft.recipients >= self._k,
         )
 
     async def note_publish(self, request: Request) -> Response:
@@ -498,8 +519,10 @@ class DashboardWeb:
         viewer, lang, notes = asked
         values = await self._note_form(request)
         texts = {code: values[f"text_{code}"] for code in LANGUAGES}
+        if not values["nonce"]:
+            return await self._notes_form(request, viewer, lang, values, None, 200)
         try:
-            await notes.publish(viewer, values["factor"], values["place"], texts)
+            await notes.publish(viewer, values["factor"], values["place"], texts, values["nonce"])
         except NoteError as exc:
             return await self._notes_form(request, viewer, lang, values, str(exc), 400)
         return RedirectResponse(f"/dashboard/notes?lang={lang}&published=1", status_code=303)
@@ -519,7 +542,9 @@ class DashboardWeb:
         if isinstance(asked, Response):
             return asked
         viewer, lang, notes = asked
-        if not await notes.withdraw(viewer, int(request.path_params["note_id"])):
+        note_id = int(request.path_params["note_id"])
+        # SQLite's integers are 64-bit: a bigger id is no note.
+        if not 0 < note_id < 2**63 or not await notes.withdraw(viewer, note_id):
             return self._not_found(request, viewer)
         return RedirectResponse(f"/dashboard/notes?lang={lang}", status_code=303)
 

@@ -21,6 +21,7 @@ from bot.features.dashboard.figures import DashboardFigures
 from bot.features.dashboard.notes import NoteService
 from bot.features.dashboard.periods import PeriodFigureService
 from bot.features.dashboard.views import Sources, build_dashboard_web
+from bot.features.dashboard.web import DashboardWeb
 from bot.features.partners.service import PartnerService
 from bot.features.partners.store import Partner
 from bot.reference import Reference
@@ -64,6 +65,7 @@ class Site:
     reference: Reference
     mails: list[Any] = field(default_factory=list)
     notes: NoteService | None = None
+    web: DashboardWeb | None = None
     _users: int = 0
     people: dict[str, list[int]] = field(default_factory=dict)
 
@@ -188,7 +190,7 @@ def make_site(
         assert portal is not None
         portal.call(db.connect)
         site = Site(
-            client, db, access, PartnerService(db, reference), clock, reference, mails, notes
+            client, db, access, PartnerService(db, reference), clock, reference, mails, notes, web
         )
         try:
             yield site

@@ -19,6 +19,8 @@ NOTE = {
     "text_fr": "La commune avance la fin du chantier de la place au 15 mars.",
     "text_nl": "De gemeente vervroegt het einde van de werken op het plein naar 15 maart.",
     "text_en": "",
+    # What the preview's form carries: the note goes once per preview.
+    "nonce": "preview-1",
 }
 
 
@@ -42,7 +44,9 @@ def test_the_preview_shows_the_message_as_read_and_publishes_nothing(site: Site)
     assert "De gemeente vervroegt" in page.text
     # English falls back to French.
     assert page.text.count("La commune avance la fin du chantier") == 3  # fr, en, the form
-    assert "4 personnes" in page.text
+    # "k or more", never the number: previews of nested places would subtract.
+    assert "3 personnes ou plus" in page.text and "4 personnes" not in page.text
+    assert 'name="nonce"' in page.text
     assert _broadcasts(site) == []
     assert site.run(site.db.fetch_all, "SELECT id FROM dashboard_notes") == []
 
@@ -77,8 +81,11 @@ def test_publishing_sends_once_to_those_who_raised_it_there(site: Site) -> None:
 
     service = BroadcastService(site.db, site.reference, clock=site.clock)
     assert site.run(service.count, Audience.model_validate(audience)) == 2
-    # Publishing is once: the page after the redirect offers no resend.
+    # Publishing is once: the same form sent again (a double click) sends nothing more.
+    again = site.post("/dashboard/notes/publish", NOTE)
+    assert again.status_code == 303
     assert len(_broadcasts(site)) == 1
+    assert len(site.run(site.db.fetch_all, "SELECT id FROM dashboard_notes")) == 1
 
 
 def test_a_note_shows_in_the_overview_and_in_the_barometer(
@@ -136,6 +143,26 @@ def test_bad_notes_are_refused_politely_and_nothing_is_stored(
         assert error in answer.text
     assert site.run(site.db.fetch_all, "SELECT id FROM dashboard_notes") == []
     assert _broadcasts(site) == []
+
+
+def test_a_partner_cannot_withdraw_another_organisations_note(site: Site) -> None:
+    author = site.partner(name="Commune")
+    site.sign_in(author)
+    site.post("/dashboard/notes/publish", NOTE)
+    note_id = site.run(site.db.fetch_one, "SELECT id FROM dashboard_notes")[0]
+    site.client.cookies.clear()
+    site.sign_in(site.partner(name="Agence"))  # the same scope, another organisation
+    assert site.post(f"/dashboard/notes/{note_id}/withdraw", {}).status_code == 404
+    assert site.post("/dashboard/notes/99999999999999999999999/withdraw", {}).status_code == 404
+    withdrawn = site.run(site.db.fetch_one, "SELECT withdrawn_at FROM dashboard_notes")
+    assert withdrawn is not None and withdrawn[0] is None
+
+
+def test_a_publish_without_its_preview_publishes_nothing(site: Site) -> None:
+    site.sign_in(site.partner())
+    answer = site.post("/dashboard/notes/publish", {**NOTE, "nonce": ""})
+    assert answer.status_code == 200
+    assert site.run(site.db.fetch_all, "SELECT id FROM dashboard_notes") == []
 
 
 def test_a_partner_cannot_withdraw_another_scopes_note(site: Site) -> None:

@@ -133,3 +133,32 @@ def test_an_open_week_is_not_a_page(site: Site) -> None:
     assert site.client.get("/dashboard/overview?period=year").status_code == 404
     assert site.client.get(f"/dashboard/overview?week={LAST_WEEK}").status_code == 200
     assert site.client.get("/dashboard/overview?week=2025-W10").status_code == 200
+
+
+def test_one_factor_next_to_any_difficulty_never_gives_the_rest_away(site: Site) -> None:
+    site.voices("bru_flagey", "roadworks", 4, WEDNESDAY)
+    site.voices("bru_flagey", "mobility_parking", 1, WEDNESDAY)
+    site.sign_in(site.partner())
+    rows = {
+        r[0]: r[2]
+        for r in _rows(site.client.get("/dashboard/overview?place=territory:brussels").text)
+    }
+    # 5 raised something, 4 roadworks: showing both would say 1 raised something else.
+    assert rows["any"] == "5"
+    assert rows["roadworks"] == "moins de 3"
+
+
+def test_a_window_never_differs_by_a_few_from_an_earlier_week_inside_it(site: Site) -> None:
+    site.voices("bru_flagey", "roadworks", 4, WEDNESDAY - timedelta(weeks=1))  # W45
+    site.voices("bru_flagey", "roadworks", 1, WEDNESDAY)  # W46
+    site.voices("bru_flagey", "staff", 6, WEDNESDAY - timedelta(weeks=1))
+    site.sign_in(site.partner())
+    shown = []
+    for query in ("week=2026-W45", "week=2026-W46&period=4w", "week=2026-W46&period=quarter"):
+        page = site.client.get(
+            f"/dashboard/compare?place=territory:brussels&factor=roadworks&{query}"
+        )
+        shown.append(next(r for r in _rows(page.text) if r[0] == "bru_flagey")[3])
+    # The week W45 alone shows 4: the 4 weeks and the quarter ending in W46 (5) cannot.
+    assert shown[0] == "4"
+    assert shown[1] != "5" and shown[2] != "5"

@@ -179,6 +179,11 @@ async def _seed(db: Database) -> dict[str, Any]:
     staff = [await _person(db, f"st{i}", "les_ogy", quote=True) for i in range(2)]
     for user in staff:
         await _say(db, user, "staff", "Impossible de trouver du personnel qualifié ce mois-ci")
+    # Three more with another factor (not quoted): "any difficulty" then differs from
+    # roadworks by at least k, so roadworks can be shown next to it.
+    for i in range(3):
+        user = await _person(db, f"ad{i}", "les_ogy")
+        await _say(db, user, "admin_tax", "Les formulaires de la commune me prennent des heures")
     return {"projects": projects, "respondents": respondents, "speakers": speakers,
             "phone_concern": phone}  # fmt: skip
 
