@@ -32,8 +32,8 @@ from bot.storage import Database
 from nlp.taxonomy import FACTOR_IDS, Taxonomy, taxonomy
 
 WEEKS_SHOWN = 26
-# How far back a permalink may point (three years of weeks).
-WEEKS_LINKABLE = 157
+# How far back a permalink may point: a year of weeks, all frozen by the job (periods.CATCH_UP).
+WEEKS_LINKABLE = 53
 SERIES_WEEKS = 12
 # Emerging: a core's week at least twice its own average of the 4 weeks before.
 EMERGING_RATIO = 2.0
@@ -129,8 +129,8 @@ def period_filter(ctx: ViewContext) -> tuple[str, Filter]:
 def week_filter(ctx: ViewContext, figures: DashboardFigures) -> tuple[str, Filter]:
     """Return the chosen closed week (the last one by default) and its filter.
 
-    Any of the last three years' closed weeks is a permalink; older, open, malformed weeks
-    are no page (and no one can make the server count a year before anything was said).
+    Any of the last year's closed weeks is a permalink; older, open, malformed weeks are no
+    page (and no one can make the server count weeks before anything was said).
     """
     t = ctx.t
     weeks = figures.recent_weeks(WEEKS_SHOWN)

@@ -14,6 +14,7 @@ import pytest
 from bot.features.concerns.store import ConcernRepository, VoiceKind
 from bot.features.dashboard import jobs as dashboard_jobs
 from bot.features.dashboard.periods import (
+    CATCH_UP,
     OUTCOMES,
     PERIODS,
     Period,
@@ -559,8 +560,8 @@ async def test_the_job_catches_up_missed_weeks_and_is_idempotent(
     # Tuesday 5 January 2027: the last full week is 2026-W53.
     now = datetime(2027, 1, 5, 9, tzinfo=UTC)
     weeks = await dashboard_jobs.freeze_periods(periods, lambda: now)
-    assert weeks == weeks_ending("2026-W53", 14)
-    assert len(await stored_rows(db)) == 14 * places * len(PERIODS)
+    assert weeks == weeks_ending("2026-W53", CATCH_UP + 1)
+    assert len(await stored_rows(db)) == (CATCH_UP + 1) * places * len(PERIODS)
     assert await periods.freeze_due(now) == []  # nothing left to do
     # Down for three weeks: the three weeks missed, and only them.
     later = now + timedelta(weeks=3)
@@ -569,9 +570,11 @@ async def test_the_job_catches_up_missed_weeks_and_is_idempotent(
     partner = await PartnerService(db, reference).create(
         name="new", territories=["brussels"], created_by="t"
     )
-    assert await periods.freeze_due(later) == weeks_ending("2027-W03", 14)
+    assert await periods.freeze_due(later) == weeks_ending("2027-W03", CATCH_UP + 1)
     rows = await stored_rows(db)
-    assert sum(1 for place, _, _ in rows if place == f"partner:{partner.id}") == 14 * 3
+    assert sum(1 for place, _, _ in rows if place == f"partner:{partner.id}") == (
+        CATCH_UP + 1
+    ) * 3
     assert await periods.freeze_due(later) == []
     [job] = dashboard_jobs.jobs(periods, lambda: later)
     assert job.name == "freeze_periods"
