@@ -216,10 +216,13 @@ class CoverageView:
             )
         )
         shown_cores = [c for c in cores if core_choice in (ALL, c.id)]
+        # A campaign whose every count is hidden still says that 1 to k-1 people came
+        # through it: such rows are left out, as "what came since" leaves them out.
         lines = [
             line
             for line in await self._campaign_lines(territory_id, first_week)
             if first_week <= line.week <= last_week
+            and (line.consented is not None or line.onboarded is not None)
         ]
         permalink = {
             "territory": territory_id,
