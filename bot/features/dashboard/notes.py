@@ -100,6 +100,10 @@ class NoteService:
         ]
         return out
 
+    def day(self, note: Note) -> str:
+        """Return the local day a note was published (YYYY-MM-DD)."""
+        return datetime.fromisoformat(note.published_at).astimezone(self._tz).date().isoformat()
+
     def place_name(self, place: str, lang: str) -> str:
         """Return a place's name in a language."""
         kind, _, rest = place.partition(":")

@@ -298,7 +298,7 @@ class OverviewView:
             ]
         rows = tuple(
             (
-                note.published_at[:10],
+                self._notes.day(note),
                 note.factor,
                 self._tax.get(note.factor).title(t.lang),
                 self._notes.place_name(note.place, t.lang),

@@ -462,7 +462,12 @@ class DashboardWeb:
             error=t(error) if error else None,
             published=published,
             notes=[
-                (n, _factor_title(n.factor, lang), self._notes.place_name(n.place, lang))
+                (
+                    n,
+                    _factor_title(n.factor, lang),
+                    self._notes.place_name(n.place, lang),
+                    self._notes.day(n),
+                )
                 for n in notes
             ],
             max_chars=MAX_CHARS,

@@ -174,3 +174,15 @@ def test_a_partner_cannot_withdraw_another_scopes_note(site: Site) -> None:
     assert site.post(f"/dashboard/notes/{note_id}/withdraw", {}).status_code == 404
     withdrawn = site.run(site.db.fetch_one, "SELECT withdrawn_at FROM dashboard_notes")
     assert withdrawn is not None and withdrawn[0] is None
+
+
+def test_a_note_is_dated_in_local_time(site: Site) -> None:
+    from datetime import UTC, datetime
+
+    # 23:30 UTC on 18 November is 00:30 on the 19th in Brussels.
+    site.clock.now = datetime(2026, 11, 18, 23, 30, tzinfo=UTC)
+    site.sign_in(site.partner())
+    site.post("/dashboard/notes/publish", NOTE)
+    assert "2026-11-19" in site.client.get("/dashboard/notes").text
+    page = site.client.get("/dashboard/overview?place=territory:brussels")
+    assert "2026-11-19" in page.text
