@@ -62,6 +62,16 @@ class Scope:
         ]
         return options
 
+    def chosen(self, ctx: ViewContext) -> tuple[list[Option], str]:
+        """Return the places offered and the one in the URL (the first by default).
+
+        Any place of the viewer's scope is a page; one outside it, or none at all, is not.
+        """
+        places = self.places(ctx.t)
+        if not places:
+            raise NotFound("no place")
+        return places, self.check_place(ctx.params.get("place", places[0].value))
+
     def cores(self, place: str) -> list[Core]:
         """Return the cores of a place the viewer may see, by name."""
         kind, _, rest = place.partition(":")
@@ -198,10 +208,7 @@ class OverviewView:
     async def page(self, ctx: ViewContext) -> ViewPage:
         """Build the overview."""
         t, scope = ctx.t, Scope(ctx.viewer, self._ref)
-        places = scope.places(t)
-        if not places:
-            raise NotFound("no place")
-        place = scope.check_place(ctx.params.get("place", places[0].value))
+        places, place = scope.chosen(ctx)
         period, period_f = period_filter(ctx)
         week, week_f = week_filter(ctx, self._figures)
         now = await self._figures.week(week)
@@ -474,10 +481,7 @@ class CompareView:
     async def page(self, ctx: ViewContext) -> ViewPage:
         """Build the comparison."""
         t, scope = ctx.t, Scope(ctx.viewer, self._ref)
-        places = scope.places(t)
-        if not places:
-            raise NotFound("no place")
-        place = scope.check_place(ctx.params.get("place", places[0].value))
+        places, place = scope.chosen(ctx)
         if place.startswith("commune:"):
             places = [*places, Option(place, place.rsplit(":", 1)[1])]
         period, period_f = period_filter(ctx)

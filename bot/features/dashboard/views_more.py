@@ -45,8 +45,8 @@ from bot.features.surveys.definitions import (
     Survey,
 )
 from bot.features.surveys.render import answer_label, short
-from bot.features.surveys.results import ScopeResult, SurveyResults
-from bot.features.surveys.store import SurveyRepository, Wave
+from bot.features.surveys.results import ScopeResult, SurveyResults, reaches
+from bot.features.surveys.store import SurveyRepository
 from bot.i18n import Translator
 from bot.reference import Reference
 from bot.shared.gate import nested
@@ -143,17 +143,6 @@ class WaveFigures:
 
 
 _WAVES = TypeAdapter(tuple[WaveFigures, ...])
-
-
-def _reaches(wave: Wave, area: Area, territory_of: Callable[[str], str | None]) -> bool:
-    """Tell whether a wave's audience overlaps an area (the digest's rule, for any viewer)."""
-    if wave.territory_id is not None and wave.territory_id not in area.territories:
-        return False
-    if wave.core_id is None:
-        return True
-    if area.cores:
-        return wave.core_id in area.cores
-    return territory_of(wave.core_id) in area.territories
 
 
 class SurveysView:
@@ -253,26 +242,13 @@ class SurveysView:
         found: list[WaveFigures] = []
         for wave in await self._waves.waves_closed_between(since, until):
             survey = definitions.get(wave.survey_id)
-            if survey is None or not _reaches(wave, area, self._territory_of):
+            if survey is None or not reaches(
+                wave, area.territories, area.cores, self._territory_of
+            ):
                 continue
             results = await self._results.of_wave(wave, survey)
-            places: list[ScopeResult]
-            if area.cores:
-                # As the digest: each core of the area, masked against its territory.
-                places = [
-                    results.for_person(core_id, territory)[0]
-                    for core_id in area.cores
-                    if wave.core_id in (None, core_id)
-                    and (territory := self._territory_of(core_id)) is not None
-                    and wave.territory_id in (None, territory)
-                ]
-            else:
-                _, per_territory = results.for_admin()
-                places = [
-                    per_territory.get(tid) or ScopeResult(tid, None, {})
-                    for tid in area.territories
-                    if wave.territory_id in (None, tid)
-                ]
+            # As the digest: each core masked against its territory, or each territory.
+            places = results.for_places(area.territories, area.cores, self._territory_of)
             found.append(WaveFigures(wave.id, survey, wave.closes_at, tuple(places)))
         return tuple(found)
 
@@ -375,10 +351,7 @@ class VoicesView:
     async def page(self, ctx: ViewContext) -> ViewPage:
         """Build the quotes of a place's week."""
         t, scope = ctx.t, Scope(ctx.viewer, self._ref)
-        places = scope.places(t)
-        if not places:
-            raise NotFound("no place")
-        place = scope.check_place(ctx.params.get("place", places[0].value))
+        places, place = scope.chosen(ctx)
         if place not in [o.value for o in places]:
             places = [*places, Option(place, self._place_label(t, place))]
         week, week_f = week_filter(ctx, self._figures)

@@ -7,7 +7,7 @@ rendering is in digest_flow (text, chart, CSV) and digest_html, delivery in dige
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -19,8 +19,8 @@ from bot.features.entrepreneurs.report import CandidateFigures, CandidateReport
 from bot.features.opportunities.report import OpportunityFigures, OpportunityReport
 from bot.features.partners.store import Partner
 from bot.features.surveys.definitions import Survey, Surveys
-from bot.features.surveys.results import ScopeResult, SurveyResults
-from bot.features.surveys.store import SurveyRepository, Wave
+from bot.features.surveys.results import ScopeResult, SurveyResults, reaches
+from bot.features.surveys.store import SurveyRepository
 from bot.reference import Reference
 from bot.shared.gate import parts
 from bot.shared.schedule import last_full_week, week_bounds
@@ -295,25 +295,12 @@ class DigestService:
         headlines = []
         for wave in await self._waves.waves_closed_between(since, until):
             survey = self._surveys.get(wave.survey_id)
-            if survey is None or not _reaches(wave, partner, self._territory_of):
+            if survey is None or not reaches(
+                wave, partner.territories, partner.cores, self._territory_of
+            ):
                 continue
             results = await self._results.of_wave(wave, survey)
-            places: list[ScopeResult]
-            if partner.cores:
-                places = [
-                    results.for_person(core_id, territory)[0]
-                    for core_id in partner.cores
-                    if wave.core_id in (None, core_id)
-                    and (territory := self._territory_of(core_id)) is not None
-                    and wave.territory_id in (None, territory)
-                ]
-            else:
-                _, per_territory = results.for_admin()
-                places = [
-                    per_territory.get(tid) or ScopeResult(tid, None, {})
-                    for tid in partner.territories
-                    if wave.territory_id in (None, tid)
-                ]
+            places = results.for_places(partner.territories, partner.cores, self._territory_of)
             headlines.append(SurveyHeadline(wave.id, survey, tuple(places)))
         return tuple(headlines)
 
@@ -350,17 +337,6 @@ class DigestService:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")
-
-
-def _reaches(wave: Wave, partner: Partner, territory_of: Callable[[str], str | None]) -> bool:
-    """Tell whether a wave's audience overlaps the partner's scope."""
-    if wave.territory_id is not None and wave.territory_id not in partner.territories:
-        return False
-    if wave.core_id is None:
-        return True
-    if partner.cores:
-        return wave.core_id in partner.cores
-    return territory_of(wave.core_id) in partner.territories
 
 
 def _quote(text: str) -> str:

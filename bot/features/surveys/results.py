@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -101,6 +101,33 @@ class WaveResults:
         territory = _scope(territory_id, self.survey, territory_raw, self.k)
         return _mask(core, self.survey, territory_raw, [core_raw], self.k), territory
 
+    def for_places(
+        self,
+        territories: Sequence[str],
+        cores: Sequence[str],
+        territory_of: Callable[[str], str | None],
+    ) -> list[ScopeResult]:
+        """Return the results in each place of a scope the wave reached, as partners see them.
+
+        With cores, each core masked against its territory; else each territory, with the
+        survey's protections (a territory nobody of answered comes out empty).
+        """
+        wave = self.wave
+        if cores:
+            return [
+                self.for_person(core_id, territory)[0]
+                for core_id in cores
+                if wave.core_id in (None, core_id)
+                and (territory := territory_of(core_id)) is not None
+                and wave.territory_id in (None, territory)
+            ]
+        _, per_territory = self.for_admin()
+        return [
+            per_territory.get(tid) or ScopeResult(tid, None, {})
+            for tid in territories
+            if wave.territory_id in (None, tid)
+        ]
+
     def for_admin(self) -> tuple[ScopeResult, dict[str | None, ScopeResult]]:
         """Return (everywhere, per territory), everywhere masked against each territory."""
         territories = {
@@ -111,6 +138,22 @@ class WaveResults:
             rest = [r for r in self._territories.values() if r is not raw]
             overall = _mask(overall, self.survey, self._overall, rest, self.k)
         return overall, territories
+
+
+def reaches(
+    wave: Wave,
+    territories: Sequence[str],
+    cores: Sequence[str],
+    territory_of: Callable[[str], str | None],
+) -> bool:
+    """Tell whether a wave's audience overlaps a scope (territories, or some of their cores)."""
+    if wave.territory_id is not None and wave.territory_id not in territories:
+        return False
+    if wave.core_id is None:
+        return True
+    if cores:
+        return wave.core_id in cores
+    return territory_of(wave.core_id) in territories
 
 
 class SurveyResults:
