@@ -183,12 +183,6 @@ class DashboardFigures:
         }
         return Released(week, role, values, raw)
 
-    async def series(
-        self, place: str, metric: str, weeks: Sequence[str], role: str = "shopkeeper"
-    ) -> list[int | None]:
-        """Return a place's gated weekly people for a metric, one per week."""
-        return [r.people(place, "week", metric) for r in await self.weeks(weeks, role)]
-
     async def warm(self) -> None:
         """Gate the weeks views look at first (after they are frozen): no first visitor waits."""
         # 12 weeks of small multiples, and the quarter before a quarter.

@@ -19,15 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence, Set
 
+from bot.features.dashboard.periods import PERIODS, SPAN
 from bot.shared.gate import tree
 
-PERIODS: tuple[str, ...] = ("week", "4w", "quarter")
-SPAN = {"week": 1, "4w": 4, "quarter": 13}
+# Weeks a window spans, by a period's name as nodes carry it.
+_SPAN: dict[str, int] = {str(period): weeks for period, weeks in SPAN.items()}
 # The earlier weeks a window of this week can contain a window of (the quarter: 12).
 HISTORY = max(SPAN.values()) - 1
-# A window contains the shorter windows ending with the same week.
-_WITHIN = {period: PERIODS[: index + 1] for index, period in enumerate(PERIODS)}
-
 Node = tuple[str, str]
 
 
@@ -56,12 +54,12 @@ def release(
     pairs: list[tuple[Node, Node]] = []
     for place, bigger in containing.items():
         for period in PERIODS:
-            small = (place, period)
+            small: Node = (place, period)
             if small not in counts:
                 continue
             for larger_period in PERIODS[PERIODS.index(period) :]:
                 for other in [place, *bigger]:
-                    large = (other, larger_period)
+                    large: Node = (other, larger_period)
                     if large != small and large in counts:
                         pairs.append((small, large))
     changed = True
@@ -120,7 +118,7 @@ def inside_earlier(
             if small is None or small_place not in containing:
                 continue
             for period in PERIODS:
-                if SPAN[small_period] > SPAN[period] - back:
+                if _SPAN[small_period] > _SPAN[period] - back:
                     continue
                 for place in containing[small_place]:
                     large = now.get((place, period))
@@ -128,7 +126,3 @@ def inside_earlier(
                         bad.add((place, period))
     return bad
 
-
-def within(period: str) -> tuple[str, ...]:
-    """Return the periods a window contains (itself included)."""
-    return _WITHIN[period]
