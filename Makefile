@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-dates run lint bench install browser-setup clean
+.PHONY: demo test test-slow test-dates run lint bench install browser-setup clean
 
 # The browser tests (tests/browser/): Debian's headless Chromium, its driver, and fonts to draw
 # pages with. Without recommends (udev, upower, printing): a headless browser needs none of them.
@@ -25,6 +25,10 @@ demo: $(STAMP)
 
 test: $(STAMP) browser-setup
 	$(PY) -m pytest
+
+# What `make test` leaves out for time: the full retraining of the shipped classifier (minutes).
+test-slow: $(STAMP)
+	$(PY) -m pytest -m slow
 
 # Installs what the browser tests need, when missing (fresh machines, CI): quiet when it works,
 # apt's whole output and an error when it does not. Then the pinned axe-core, checked.

@@ -29,6 +29,7 @@ from bot.features.barometer.service import BarometerService
 from bot.features.concerns.service import ConcernService
 from bot.reference import Reference, default_data_dir
 from bot.storage import Database, Role, UserRepository
+from nlp.asking import Question
 from nlp.taxonomy import FACTOR_IDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,8 +107,8 @@ def _flush(conn: sqlite3.Connection, concerns: list[tuple], factors: list[tuple]
 async def measure(path: Path, users: int, queries: int) -> list[float]:
     """Time the echo of random users; return milliseconds per echo."""
 
-    async def no_model(_text: str) -> list[str]:
-        return []
+    async def no_model(_text: str) -> Question:
+        return Question(())
 
     db = Database(path)
     await db.connect()

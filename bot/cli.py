@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.channels.base import ChannelRefused
-from bot.config import ConfigError, Settings, deprecated_names, load_settings
+from bot.config import PROJECT_ROOT, ConfigError, Settings, deprecated_names, load_settings
 from bot.features.surveys.definitions import SurveyDefinitionError
 from bot.reference import ReferenceDataError
 
@@ -288,11 +288,29 @@ def _parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train the classifier variants, ship the best")
     train.add_argument(
         "--variants",
-        default="bow,charbow,ensemble,vectors",
-        help="comma-separated, from: bow,charbow,ensemble,vectors (default: all)",
+        help="comma-separated, from: bow,charbow,scoped,clausemax,ensemble,charcnn,vectors"
+        " (default: all;"
+        " with --with-corrections: the shipped model's)",
     )
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--output", type=Path, help="model directory (default data/model)")
+    train.add_argument(
+        "--output",
+        type=Path,
+        help="model directory (default data/model; with --with-corrections var/model-corrections)",
+    )
+    train.add_argument(
+        "--with-corrections",
+        type=Path,
+        metavar="FILE",
+        help="also learn from an export-corrections file; report held-out scores with and"
+        " without it; the model stays under var/ (set ECHOPPE_MODEL_DIR to use it)",
+    )
+    train.add_argument(
+        "--corrections-weight",
+        type=int,
+        default=2,
+        help="how many times each correction counts (default 2)",
+    )
 
     evaluate = commands.add_parser("evaluate", help="score the classifier on a labelled file")
     evaluate.add_argument("file", type=Path, help="JSON Lines: id, lang, text, labels")
@@ -376,15 +394,25 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         print(f"database ready: {settings.database_path}")
         return 0
     if args.command == "export-corrections":
+        from datetime import UTC, datetime
+
         from bot.features.concerns.corrections import export_corrections
+        from bot.features.privacy.retention_store import retention_cutoff
         from bot.storage.database import opened
+        from nlp.train import check_outside_repository
 
         _configure_logging("WARNING")
+        since = retention_cutoff(datetime.now(UTC), settings.text_retention_months)
+        try:
+            check_outside_repository(args.output)
+        except ValueError as exc:
+            print(f"échoppe: {exc}", file=sys.stderr)
+            return 2
 
         async def export() -> int:
             async with opened(settings.database_path) as db:
                 return await export_corrections(
-                    db, args.output, only_corrected=args.only_corrected
+                    db, args.output, only_corrected=args.only_corrected, since=since
                 )
 
         count = asyncio.run(export())
@@ -479,20 +507,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "survey":
         return _launch_survey(args, settings)
     if args.command == "train":
-        from nlp.classifier import MODEL_DIR
-        from nlp.train import VARIANTS, train_and_ship
-
-        _configure_logging("INFO")
-        variants = [v.strip() for v in args.variants.split(",") if v.strip()]
-        unknown = [v for v in variants if v not in VARIANTS]
-        if unknown or not variants:
-            print(
-                f"échoppe: unknown variants {unknown}; choose from {list(VARIANTS)}",
-                file=sys.stderr,
-            )
-            return 2
-        train_and_ship(variants, output=args.output or MODEL_DIR, seed=args.seed)
-        return 0
+        return _train(args)
     if args.command == "evaluate":
         from nlp.classifier import MODEL_DIR, ModelError
         from nlp.corpus import CorpusError
@@ -509,6 +524,57 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         print(report)
         return 0
     raise AssertionError(args.command)
+
+
+def _train(args: argparse.Namespace) -> int:
+    """Train the classifier: every variant (ship the best), or one with field corrections."""
+    from nlp.classifier import MODEL_DIR, Classifier, ModelError
+    from nlp.corpus import CorpusError
+    from nlp.train import VARIANTS, train_and_ship, train_with_corrections
+
+    _configure_logging("INFO")
+    variants = [v.strip() for v in (args.variants or "").split(",") if v.strip()]
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        print(
+            f"échoppe: unknown variants {unknown}; choose from {list(VARIANTS)}", file=sys.stderr
+        )
+        return 2
+    if args.with_corrections is None:
+        try:
+            train_and_ship(
+                variants or list(VARIANTS), output=args.output or MODEL_DIR, seed=args.seed
+            )
+        except (OSError, ValueError, CorpusError) as exc:
+            print(f"échoppe: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    if len(variants) > 1:
+        print("échoppe: --with-corrections trains one variant", file=sys.stderr)
+        return 2
+    output = args.output or PROJECT_ROOT / "var" / "model-corrections"
+    try:
+        variant = variants[0] if variants else Classifier.load(MODEL_DIR).variant
+        if variant not in VARIANTS:
+            raise ModelError(f"the shipped model's variant {variant!r} is unknown: use --variants")
+        without, with_field, count = train_with_corrections(
+            args.with_corrections,
+            output,
+            variant=variant,
+            weight=args.corrections_weight,
+            seed=args.seed,
+        )
+    except (OSError, ValueError, CorpusError, ModelError) as exc:
+        print(f"échoppe: {exc}", file=sys.stderr)
+        return 2
+    print(f"variant {variant}, {count} corrections counted {args.corrections_weight} times each")
+    print(f"{'held-out part':<16} {'without':>8} {'with':>8}")
+    for name in sorted(without.parts):
+        before, after = without.parts[name].macro_f1, with_field.parts[name].macro_f1
+        print(f"{name:<16} {before:8.3f} {after:8.3f}  ({after - before:+.3f})")
+    print(f"{'mean':<16} {without.heldout_macro_f1:8.3f} {with_field.heldout_macro_f1:8.3f}")
+    print(f"model with corrections: {output} (ECHOPPE_MODEL_DIR={output} to use it)")
+    return 0
 
 
 def _launch_survey(args: argparse.Namespace, settings: Settings) -> int:

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     public_url: str | None = None
     telegram_base_url: str = TELEGRAM_BASE_URL
     database_path: Path = PROJECT_ROOT / "var" / "echoppe.sqlite3"
+    # The classifier's model: the shipped one (data/model) unless set, e.g. to a model trained
+    # with field corrections by `bot.py train --with-corrections` (var/model-corrections).
+    model_dir: Path | None = None
     # Telegram user ids, and whatsapp:<number> for admins on WhatsApp.
     admin_ids: Annotated[tuple[int | str, ...], NoDecode] = ()
     timezone: str = "Europe/Brussels"

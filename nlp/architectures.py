@@ -23,11 +23,14 @@ from thinc.api import Logistic, Model, SparseLinear_v2, chain, resizable
 from thinc.layers.resizable import resize_linear_weighted
 from thinc.types import Floats2d
 
+from nlp.scopes import ROLES, clause_ids, token_roles
+
 _NEG_VALUE = -5000.0
 # Character n-grams are hashed with their own seed (one per size), so "abc" as a character
 # trigram never has the key of the word "abc"; SparseLinear_v2 then maps keys to buckets.
 # The 48-bit mask only makes the signed 32-bit hash non-negative for the uint64 keys.
 _CHAR_SEED = 7919
+_ROLE_SEED = 104729
 
 
 def _char_keys(word: str, sizes: tuple[int, ...]) -> list[int]:
@@ -43,9 +46,31 @@ def _char_keys(word: str, sizes: tuple[int, ...]) -> list[int]:
     return keys
 
 
+def _role_keys(doc: Doc, wanted: frozenset[str], found: list[frozenset[str]]) -> list[int]:
+    keys: list[int] = []
+    for token, roles in zip(doc, found, strict=True):
+        if token.is_space or token.is_punct or not roles:
+            continue
+        # The word and its first five letters (typos, plurals), once per role of its clause.
+        for role in roles & wanted:
+            keys.append(hash_unicode(f"{role}|{token.text}", seed=_ROLE_SEED) & 0xFFFFFFFFFFFF)
+            keys.append(
+                hash_unicode(f"{role}|{token.text[:5]}~", seed=_ROLE_SEED) & 0xFFFFFFFFFFFF
+            )
+    return keys
+
+
 def _doc_features(
-    doc: Doc, ops: Any, ngram_size: int, char_sizes: tuple[int, ...]
+    doc: Doc,
+    ops: Any,
+    ngram_size: int,
+    char_sizes: tuple[int, ...],
+    role_weight: float = 0.0,
+    roles: frozenset[str] = frozenset(),
+    found: list[frozenset[str]] | None = None,
 ) -> tuple[Any, Any]:
+    if found is None and role_weight:
+        found = token_roles([token.text for token in doc])
     unigrams = ops.asarray(doc.to_array("ORTH"))
     word_parts = [unigrams]
     for n in range(2, ngram_size + 1):
@@ -65,6 +90,13 @@ def _doc_features(
     if len(char_keys):
         blocks_keys.append(char_keys)
         blocks_vals.append(_unit(numpy.log1p(char_counts)))
+    if role_weight and found is not None:
+        role_keys, role_counts = numpy.unique(
+            numpy.asarray(_role_keys(doc, roles, found), dtype="uint64"), return_counts=True
+        )
+        if len(role_keys):
+            blocks_keys.append(role_keys)
+            blocks_vals.append(_unit(numpy.log1p(role_counts)) * role_weight)
     return numpy.concatenate(blocks_keys), numpy.concatenate(blocks_vals).astype("float32")
 
 
@@ -76,7 +108,11 @@ def _unit(values: Any) -> Any:
 def _extract_forward(model: Model[list[Doc], Any], docs: list[Doc], is_train: bool) -> Any:
     ngram_size: int = model.attrs["ngram_size"]
     char_sizes: tuple[int, ...] = model.attrs["char_sizes"]
-    features = [_doc_features(doc, model.ops, ngram_size, char_sizes) for doc in docs]
+    role_weight: float = model.attrs.get("role_weight", 0.0)
+    roles: frozenset[str] = model.attrs.get("roles", frozenset())
+    features = [
+        _doc_features(doc, model.ops, ngram_size, char_sizes, role_weight, roles) for doc in docs
+    ]
     keys = [k for k, _ in features]
     vals = [v for _, v in features]
     lengths = model.ops.asarray([len(k) for k in keys], dtype="int32")
@@ -89,11 +125,22 @@ def _extract_forward(model: Model[list[Doc], Any], docs: list[Doc], is_train: bo
     return (batch_keys, batch_vals, lengths), backprop
 
 
-def extract_word_and_char_ngrams(ngram_size: int, char_sizes: tuple[int, ...]) -> Model[Any, Any]:
-    """Return a layer turning docs into hashed word n-gram and character n-gram features."""
+def extract_word_and_char_ngrams(
+    ngram_size: int,
+    char_sizes: tuple[int, ...],
+    role_weight: float = 0.0,
+    roles: frozenset[str] = frozenset(),
+) -> Model[Any, Any]:
+    """Return a layer turning docs into hashed word n-gram and character n-gram features.
+
+    With a role weight, the words of each clause also count once per role of that clause
+    (negated, dismissed, before or after a contrast, in a message naming a cause).
+    """
     model: Model[Any, Any] = Model("extract_word_and_char_ngrams", _extract_forward)
     model.attrs["ngram_size"] = ngram_size
     model.attrs["char_sizes"] = tuple(char_sizes)
+    model.attrs["role_weight"] = float(role_weight)
+    model.attrs["roles"] = frozenset(roles)
     return model
 
 
@@ -132,22 +179,202 @@ def build_char_bow_classifier(
     nO: int | None = None,
 ) -> Model[list[Doc], Floats2d]:
     """Build a linear classifier over word n-grams and character n-grams of each token."""
+    return _build(
+        exclusive_classes,
+        extract_word_and_char_ngrams(ngram_size, tuple(range(char_min, char_max + 1))),
+        length,
+        positive_weight,
+        log_loss,
+        nO,
+    )
+
+
+@registry.architectures("echoppe.ScopedCharBOW.v1")  # type: ignore[untyped-decorator]
+def build_scoped_char_bow_classifier(
+    exclusive_classes: bool,
+    ngram_size: int,
+    char_min: int,
+    char_max: int,
+    length: int = 262144,
+    role_weight: float = 1.0,
+    roles: str = ",".join(ROLES),
+    positive_weight: float = 1.0,
+    log_loss: bool = False,
+    nO: int | None = None,
+) -> Model[list[Doc], Floats2d]:
+    """Build the CharBOW classifier with words also seen through their clause's roles."""
+    wanted = frozenset(r.strip() for r in roles.split(",") if r.strip())
+    if role_weight <= 0 or not wanted or not wanted <= set(ROLES):
+        raise ValueError(f"ScopedCharBOW needs a positive role_weight and roles from {ROLES}")
+    sizes = tuple(range(char_min, char_max + 1))
+    return _build(
+        exclusive_classes,
+        extract_word_and_char_ngrams(ngram_size, sizes, role_weight, wanted),
+        length,
+        positive_weight,
+        log_loss,
+        nO,
+    )
+
+
+def _build(
+    exclusive_classes: bool,
+    features: Model[Any, Any],
+    length: int,
+    positive_weight: float,
+    log_loss: bool,
+    nO: int | None,
+) -> Model[list[Doc], Floats2d]:
     if exclusive_classes:
-        raise ValueError("echoppe.CharBOW.v1 is for multi-label classification")
+        raise ValueError("echoppe's bag-of-n-grams classifiers are for multi-label use")
     length = 2 ** (length - 1).bit_length()
     sparse_linear = SparseLinear_v2(nO=nO, length=length)
     resizable_layer: Model[Floats2d, Floats2d] = resizable(
         sparse_linear,
         resize_layer=partial(resize_linear_weighted, fill_defaults={"b": _NEG_VALUE, "W": 0}),
     )
-    sizes = tuple(range(char_min, char_max + 1))
     output = logistic_with_log_loss(positive_weight) if log_loss else Logistic()
-    model: Model[list[Doc], Floats2d] = chain(
-        extract_word_and_char_ngrams(ngram_size, sizes), resizable_layer, output
-    )
+    model: Model[list[Doc], Floats2d] = chain(features, resizable_layer, output)
     if nO is not None:
         model.set_dim("nO", nO)
     model.set_ref("output_layer", sparse_linear)
     model.attrs["multi_label"] = True
     model.attrs["resize_output"] = partial(resize_and_set_ref, resizable_layer=resizable_layer)
+    return model
+
+
+def _rows_of(
+    doc: Doc,
+    ops: Any,
+    ngram_size: int,
+    char_sizes: tuple[int, ...],
+    role_weight: float,
+    roles: frozenset[str],
+) -> list[tuple[Any, Any]]:
+    """Return the feature rows of a message: the whole of it, then each clause of several."""
+    words = [token.text for token in doc]
+    found = token_roles(words)
+    clause_of = clause_ids(words)
+    rows = [_doc_features(doc, ops, ngram_size, char_sizes, role_weight, roles)]
+    clauses = sorted(set(clause_of))
+    if len(clauses) > 1:
+        for clause in clauses:
+            start = clause_of.index(clause)
+            end = len(clause_of) - clause_of[::-1].index(clause)
+            # The punctuation that ends a sentence is not part of the next one.
+            while start < end and (doc[start].is_punct or doc[start].is_space):
+                start += 1
+            while end > start and (doc[end - 1].is_punct or doc[end - 1].is_space):
+                end -= 1
+            part = doc[start:end].as_doc()
+            if len(part):
+                rows.append(
+                    _doc_features(
+                        part,
+                        ops,
+                        ngram_size,
+                        char_sizes,
+                        role_weight,
+                        roles,
+                        found=found[start:end],
+                    )
+                )
+    return rows
+
+
+def _clause_max_forward(
+    model: Model[list[Doc], Floats2d], docs: list[Doc], is_train: bool
+) -> tuple[Floats2d, Any]:
+    sparse = model.layers[0]
+    rows_per_doc = [
+        _rows_of(
+            doc,
+            model.ops,
+            model.attrs["ngram_size"],
+            model.attrs["char_sizes"],
+            model.attrs["role_weight"],
+            model.attrs["roles"],
+        )
+        for doc in docs
+    ]
+    counts = [len(rows) for rows in rows_per_doc]
+    flat = [row for rows in rows_per_doc for row in rows]
+    keys = numpy.concatenate([k for k, _ in flat]) if flat else numpy.zeros((0,), "uint64")
+    vals = numpy.concatenate([v for _, v in flat]) if flat else numpy.zeros((0,), "float32")
+    lengths = model.ops.asarray([len(k) for k, _ in flat], dtype="int32")
+    scores, backprop_sparse = sparse((keys, vals, lengths), is_train)
+    n_out = scores.shape[1]
+    output = model.ops.alloc2f(len(docs), n_out)
+    chosen = numpy.zeros((len(docs), n_out), dtype="int64")
+    start = 0
+    for i, count in enumerate(counts):
+        block = scores[start : start + count]
+        best = block.argmax(axis=0)
+        chosen[i] = best + start
+        output[i] = block[best, numpy.arange(n_out)]
+        start += count
+
+    def backprop(d_output: Floats2d) -> list[Doc]:
+        d_scores: Any = model.ops.alloc2f(*scores.shape)
+        for i in range(len(docs)):
+            d_scores[chosen[i], numpy.arange(n_out)] += d_output[i]
+        backprop_sparse(d_scores)
+        return []
+
+    return output, backprop
+
+
+def _clause_max_init(
+    model: Model[list[Doc], Floats2d], X: list[Doc] | None = None, Y: Floats2d | None = None
+) -> None:
+    sparse = model.layers[0]
+    if Y is not None:
+        sparse.set_dim("nO", Y.shape[1])
+    if sparse.has_dim("nO"):
+        sparse.initialize()
+        model.set_dim("nO", sparse.get_dim("nO"))
+
+
+@registry.architectures("echoppe.ClauseMaxBOW.v1")  # type: ignore[untyped-decorator]
+def build_clause_max_classifier(
+    exclusive_classes: bool,
+    ngram_size: int,
+    char_min: int,
+    char_max: int,
+    length: int = 262144,
+    role_weight: float = 0.3,
+    roles: str = ",".join(ROLES),
+    nO: int | None = None,
+) -> Model[list[Doc], Floats2d]:
+    """Score the whole message and each of its clauses; keep each factor's best score.
+
+    A greeting, a name or a thank-you in a clause of its own then cannot pull a complaint
+    down, and a dismissed clause ("le loyer, aucun souci") stands apart from the one that
+    complains. The same sparse weights score every clause (multiple-instance learning).
+    """
+    if exclusive_classes:
+        raise ValueError("echoppe.ClauseMaxBOW.v1 is for multi-label classification")
+    wanted = frozenset(r.strip() for r in roles.split(",") if r.strip())
+    if not wanted <= set(ROLES):
+        raise ValueError(f"ClauseMaxBOW roles must come from {ROLES}")
+    length = 2 ** (length - 1).bit_length()
+    sparse_linear = SparseLinear_v2(nO=nO, length=length)
+    scorer: Model[list[Doc], Floats2d] = Model(
+        "clause_max",
+        _clause_max_forward,
+        init=_clause_max_init,
+        layers=[sparse_linear],
+        dims={"nO": nO},
+        attrs={
+            "ngram_size": ngram_size,
+            "char_sizes": tuple(range(char_min, char_max + 1)),
+            "role_weight": float(role_weight),
+            "roles": wanted,
+        },
+    )
+    model: Model[list[Doc], Floats2d] = chain(scorer, Logistic())
+    if nO is not None:
+        model.set_dim("nO", nO)
+    model.set_ref("output_layer", sparse_linear)
+    model.attrs["multi_label"] = True
     return model

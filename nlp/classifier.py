@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import spacy
 from spacy.language import Language
 
 import nlp.architectures  # noqa: F401  (registers echoppe.* architectures with spaCy)
+from nlp.asking import AskingRule, Question
 from nlp.features import normalize
 from nlp.taxonomy import FACTOR_IDS
 
@@ -36,6 +38,24 @@ class FactorScore:
     score: float
 
 
+# A model trained on exported corrections is retrained at least monthly, so that what people
+# erased (/forget, retention) leaves it too.
+CORRECTIONS_MAX_AGE = timedelta(days=31)
+
+
+def _warn_if_stale(path: Path, corrections: object) -> None:
+    if not isinstance(corrections, dict) or "trained_at" not in corrections:
+        return
+    trained = datetime.fromisoformat(str(corrections["trained_at"]))
+    if datetime.now(UTC) - trained > CORRECTIONS_MAX_AGE:
+        logger.warning(
+            "%s learnt from people's corrections on %s: export and retrain"
+            " (bot.py train --with-corrections) so that erased messages leave it",
+            path,
+            trained.date(),
+        )
+
+
 class Classifier:
     """Wrap the spaCy pipeline: per-label thresholds, normalisation, batch prediction."""
 
@@ -45,6 +65,7 @@ class Classifier:
         thresholds: dict[str, float],
         normalizer: str,
         variant: str = "unknown",
+        asking: AskingRule | None = None,
     ) -> None:
         labels = set(getattr(nlp.get_pipe("textcat_multilabel"), "labels", ()))
         if labels != set(FACTOR_IDS):
@@ -55,6 +76,7 @@ class Classifier:
         self.thresholds = dict(thresholds)
         self.normalizer = normalizer
         self.variant = variant
+        self.asking = asking or AskingRule()
         self._lock = threading.Lock()
 
     @classmethod
@@ -68,9 +90,11 @@ class Classifier:
             thresholds = {str(k): float(v) for k, v in meta["thresholds"].items()}
             normalizer = str(meta.get("normalizer", "fold"))
             variant = str(meta.get("variant", "?"))
+            asking = AskingRule.from_meta(meta.get("asking"))
+            _warn_if_stale(path, meta.get("corrections"))
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ModelError(f"{meta_path}: unreadable model metadata ({exc})") from exc
-        return cls(spacy.load(path), thresholds, normalizer, variant)
+        return cls(spacy.load(path), thresholds, normalizer, variant, asking)
 
     def scores_many(self, texts: Sequence[str], batch_size: int = 256) -> list[dict[str, float]]:
         """Return every factor's raw score for each text (all zero for a text with no words)."""
@@ -97,6 +121,10 @@ class Classifier:
     def predict(self, text: str) -> list[FactorScore]:
         """Return the factors of one message (empty list: none of the factors)."""
         return self.decide(self.scores_many([text])[0])
+
+    def question(self, text: str) -> Question:
+        """Return the first answer to a message: its factors and, if close, another reading."""
+        return self.asking.ask(self.scores_many([text])[0], self.thresholds)
 
     def predict_many(self, texts: Sequence[str]) -> list[list[FactorScore]]:
         """Return the factors of many messages, batched."""

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from nlp.asking import AskingRule, mean_taps
 from nlp.classifier import MODEL_DIR, Classifier
-from nlp.corpus import CorpusError, Example, read_examples, read_training_corpus, split_heldout
+from nlp.corpus import (
+    CorpusError,
+    Example,
+    heldout_of,
+    read_examples,
+    read_heldout_parts,
+    read_training_corpus,
+)
 from nlp.metrics import Scores, frequent_mistakes, score
 from nlp.taxonomy import FACTOR_IDS
 
@@ -25,10 +34,20 @@ def _summary(name: str, scores: Scores) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Taps:
+    """Hold the mean taps to the right factors with the plain question and the tuned one."""
+
+    plain: float
+    asking: float
+    rule: AskingRule
+
+
 def evaluation_report(
     examples: Sequence[Example],
     predicted: Sequence[frozenset[str]],
     baseline: Sequence[frozenset[str]] | None,
+    taps: Taps | None = None,
 ) -> tuple[str, Scores]:
     """Build the printed report; return it with the overall scores of the model."""
     gold = [frozenset(e.labels) for e in examples]
@@ -57,6 +76,14 @@ def evaluation_report(
                     _summary(lang, score([gold[i] for i in idx], [baseline[i] for i in idx]))
                 )
         lines.append(f"spaCy minus baseline, macro F1: {overall.macro_f1 - base.macro_f1:+.3f}")
+    if taps is not None:
+        lines += [
+            "",
+            "== taps to reach exactly the right factors (simulated, mean per message)",
+            f"plain question (Yes / Change):          {taps.plain:.3f}",
+            f"with the close runner-up offered ({taps.rule.mode}, ratio {taps.rule.ratio:.2f}):"
+            f" {taps.asking:.3f}",
+        ]
     lines.append(f"macro_f1={overall.macro_f1:.3f}")
     return "\n".join(lines), overall
 
@@ -68,7 +95,14 @@ def evaluate_file(path: Path, model_dir: Path = MODEL_DIR, with_baseline: bool =
         raise CorpusError(f"{path}: no labelled messages to evaluate")
     classifier = Classifier.load(model_dir)
     texts = [e.text for e in examples]
-    predicted = [frozenset(f.factor for f in fs) for fs in classifier.predict_many(texts)]
+    raw = classifier.scores_many(texts)
+    predicted = [frozenset(f.factor for f in classifier.decide(s)) for s in raw]
+    gold = [frozenset(e.labels) for e in examples]
+    taps = Taps(
+        plain=mean_taps(AskingRule(), raw, gold, classifier.thresholds),
+        asking=mean_taps(classifier.asking, raw, gold, classifier.thresholds),
+        rule=classifier.asking,
+    )
     baseline: list[frozenset[str]] | None = None
     note = ""
     if with_baseline:
@@ -79,7 +113,7 @@ def evaluate_file(path: Path, model_dir: Path = MODEL_DIR, with_baseline: bool =
         except ImportError:
             note = "(baseline skipped: scikit-learn is not installed; `make test` installs it)\n"
         else:
-            train, heldout = split_heldout(read_training_corpus())
-            baseline = model.fit(train, heldout).predict_many(texts)
-    report, _ = evaluation_report(examples, predicted, baseline)
+            heldout = heldout_of(read_heldout_parts())
+            baseline = model.fit(read_training_corpus(), heldout).predict_many(texts)
+    report, _ = evaluation_report(examples, predicted, baseline, taps)
     return note + report

@@ -8,8 +8,9 @@ import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import spacy
@@ -17,8 +18,18 @@ from spacy.cli.train import train as spacy_train
 from spacy.tokens import DocBin
 
 import nlp.architectures  # noqa: F401  (registers echoppe.* architectures with spaCy)
+from nlp.asking import AskingRule, mean_taps, tune_rule
 from nlp.classifier import META_FILE, MODEL_DIR, Classifier
-from nlp.corpus import TRAINING_DIR, Example, read_training_corpus, split_heldout
+from nlp.corpus import (
+    HELDOUT_DIR,
+    TRAINING_DIR,
+    CorpusError,
+    Example,
+    heldout_of,
+    read_examples,
+    read_heldout_parts,
+    read_training_corpus,
+)
 from nlp.features import normalize
 from nlp.metrics import score
 from nlp.taxonomy import FACTOR_IDS
@@ -29,16 +40,31 @@ CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 VARIANTS: dict[str, str] = {
     "bow": "fold",
     "charbow": "fold",
+    "scoped": "fold",
+    "clausemax": "fold",
     "ensemble": "fold",
+    "charcnn": "fold",
     "vectors": "lower",
 }
+LANGS = ("fr", "nl", "en")
 DEFAULT_SEED = 0
 _GRID = [round(0.05 + 0.025 * i, 3) for i in range(37)]  # 0.05 .. 0.95
 
 
 @dataclass(frozen=True)
+class PartResult:
+    """Hold a model's cross-fitted figures on one held-out part."""
+
+    size: int
+    macro_f1: float
+    by_lang: dict[str, float]
+    taps_plain: float
+    taps_asking: float
+
+
+@dataclass(frozen=True)
 class VariantResult:
-    """Hold what one trained variant scored on the held-out split, and how fast it ran."""
+    """Hold what one trained variant scored on the held-out parts, and how fast it ran."""
 
     variant: str
     heldout_macro_f1: float
@@ -49,6 +75,8 @@ class VariantResult:
     train_seconds: float
     size_mb: float
     thresholds: dict[str, float]
+    asking: dict[str, object]
+    parts: dict[str, PartResult]
 
 
 def corpus_digest(examples: Sequence[Example]) -> str:
@@ -98,19 +126,77 @@ def tune_thresholds(
     return tuned
 
 
-def crossfit_macro_f1(gold: Sequence[frozenset[str]], scores: Sequence[dict[str, float]]) -> float:
-    """Score held-out data honestly: thresholds tuned on one half decide the other half.
+def _halves(n: int) -> tuple[list[int], list[int]]:
+    return [i for i in range(n) if i % 2 == 0], [i for i in range(n) if i % 2]
+
+
+def crossfit_predictions(
+    gold: Sequence[frozenset[str]], scores: Sequence[dict[str, float]]
+) -> list[frozenset[str]]:
+    """Predict held-out data honestly: thresholds tuned on one half decide the other half.
 
     Tuning and scoring on the same messages flatters a model; the shipped thresholds still use
-    the whole held-out part, but the figure reported (and used to pick a variant) is this one.
+    the whole held-out data, but the figures reported (and used to pick a variant) are these.
     """
-    halves = ([i for i in range(len(gold)) if i % 2 == 0], [i for i in range(len(gold)) if i % 2])
     predicted: dict[int, frozenset[str]] = {}
+    halves = _halves(len(gold))
     for tune_on, apply_to in (halves, halves[::-1]):
         thresholds = tune_thresholds([gold[i] for i in tune_on], [scores[i] for i in tune_on])
         for i in apply_to:
             predicted[i] = frozenset(k for k, v in scores[i].items() if v >= thresholds[k])
-    return score(gold, [predicted[i] for i in range(len(gold))]).macro_f1
+    return [predicted[i] for i in range(len(gold))]
+
+
+def crossfit_macro_f1(gold: Sequence[frozenset[str]], scores: Sequence[dict[str, float]]) -> float:
+    """Return the macro F1 of the cross-fitted predictions."""
+    return score(gold, crossfit_predictions(gold, scores)).macro_f1
+
+
+def crossfit_taps(
+    gold: Sequence[frozenset[str]], scores: Sequence[dict[str, float]]
+) -> tuple[float, float]:
+    """Return the mean taps with the plain question and with the tuned one, cross-fitted.
+
+    On each half, thresholds and the asking rule are tuned on the other half.
+    """
+    if len(gold) < 2:
+        return 0.0, 0.0
+    plain: list[float] = []
+    asking: list[float] = []
+    halves = _halves(len(gold))
+    for tune_on, apply_to in (halves, halves[::-1]):
+        g_tune = [gold[i] for i in tune_on]
+        s_tune = [scores[i] for i in tune_on]
+        thresholds = tune_thresholds(g_tune, s_tune)
+        rule = tune_rule(s_tune, g_tune, thresholds)
+        g_apply = [gold[i] for i in apply_to]
+        s_apply = [scores[i] for i in apply_to]
+        plain.append(mean_taps(AskingRule(), s_apply, g_apply, thresholds) * len(apply_to))
+        asking.append(mean_taps(rule, s_apply, g_apply, thresholds) * len(apply_to))
+    return sum(plain) / len(gold), sum(asking) / len(gold)
+
+
+def part_result(
+    examples: Sequence[Example], scores: Sequence[dict[str, float]], with_taps: bool = True
+) -> PartResult:
+    """Score one held-out part, cross-fitted: overall, per language, and the taps."""
+    gold = [frozenset(e.labels) for e in examples]
+    predicted = crossfit_predictions(gold, scores)
+    by_lang: dict[str, float] = {}
+    for lang in LANGS:
+        idx = [i for i, e in enumerate(examples) if e.lang == lang]
+        if idx:
+            by_lang[lang] = round(
+                score([gold[i] for i in idx], [predicted[i] for i in idx]).macro_f1, 4
+            )
+    taps = crossfit_taps(gold, scores) if with_taps else (0.0, 0.0)
+    return PartResult(
+        size=len(examples),
+        macro_f1=round(score(gold, predicted).macro_f1, 4),
+        by_lang=by_lang,
+        taps_plain=round(taps[0], 3),
+        taps_asking=round(taps[1], 3),
+    )
 
 
 def _dir_size_mb(path: Path) -> float:
@@ -127,11 +213,17 @@ def _speed(classifier: Classifier, texts: Sequence[str]) -> float:
 def train_variant(
     variant: str,
     train: Sequence[Example],
-    heldout: Sequence[Example],
+    parts: dict[str, list[Example]],
     workdir: Path,
     seed: int = DEFAULT_SEED,
+    max_steps: int | None = None,
 ) -> tuple[VariantResult, Path]:
-    """Train one variant with spaCy's own workflow; return its held-out result and model dir."""
+    """Train one variant with spaCy's own workflow; return its held-out result and model dir.
+
+    `parts` are the held-out parts: the checkpoint, the thresholds and the asking rule are
+    chosen on all of them together; each is also scored on its own, cross-fitted.
+    """
+    heldout = heldout_of(parts)
     normalizer = VARIANTS[variant]
     data_dir = workdir / "corpus" / normalizer
     if not (data_dir / "train.spacy").exists():
@@ -146,6 +238,7 @@ def train_variant(
             "paths.train": str(data_dir / "train.spacy"),
             "paths.dev": str(data_dir / "heldout.spacy"),
             "system.seed": seed,
+            **({} if max_steps is None else {"training.max_steps": max_steps}),
         },
     )
     elapsed = time.perf_counter() - started
@@ -157,13 +250,20 @@ def train_variant(
     raw = probe.scores_many(texts)
     gold = [frozenset(e.labels) for e in heldout]
     thresholds = tune_thresholds(gold, raw)
-    tuned = Classifier(nlp, thresholds, normalizer)
+    asking = tune_rule(raw, gold, thresholds)
+    tuned = Classifier(nlp, thresholds, normalizer, variant, asking)
     predicted = [frozenset(f.factor for f in tuned.decide(s)) for s in raw]
     at_half = [frozenset(f.factor for f in probe.decide(s)) for s in raw]
     scores = score(gold, predicted)
+    part_results: dict[str, PartResult] = {}
+    start = 0
+    for name in sorted(parts):
+        end = start + len(parts[name])
+        part_results[name] = part_result(parts[name], raw[start:end])
+        start = end
     result = VariantResult(
         variant=variant,
-        heldout_macro_f1=round(crossfit_macro_f1(gold, raw), 4),
+        heldout_macro_f1=round(_mean(p.macro_f1 for p in part_results.values()), 4),
         heldout_macro_f1_at_half=round(score(gold, at_half).macro_f1, 4),
         heldout_micro_f1=round(scores.micro_f1, 4),
         heldout_none_correct=scores.none_correct,
@@ -171,9 +271,16 @@ def train_variant(
         train_seconds=round(elapsed, 1),
         size_mb=round(_dir_size_mb(model_dir), 1),
         thresholds=thresholds,
+        asking=asking.as_meta(),
+        parts=part_results,
     )
     _write_meta(model_dir, result, normalizer, seed, train, heldout)
     return result, model_dir
+
+
+def _mean(values: Iterable[float]) -> float:
+    found = list(values)
+    return sum(found) / len(found) if found else 0.0
 
 
 def _write_meta(
@@ -189,12 +296,14 @@ def _write_meta(
         "normalizer": normalizer,
         "seed": seed,
         "thresholds": result.thresholds,
+        "asking": result.asking,
         "heldout": {
             "macro_f1": result.heldout_macro_f1,
             "macro_f1_at_half": result.heldout_macro_f1_at_half,
             "micro_f1": result.heldout_micro_f1,
             "none_correct": result.heldout_none_correct,
             "size": len(heldout),
+            "parts": {name: asdict(part) for name, part in result.parts.items()},
         },
         "train_size": len(train),
         "corpus_sha256": corpus_digest([*train, *heldout]),
@@ -203,15 +312,69 @@ def _write_meta(
     (model_dir / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
 
 
-def _baseline_heldout(train: Sequence[Example], heldout: Sequence[Example]) -> float | None:
+def _add_subset_meta(model_dir: Path, subset: VariantResult) -> None:
+    path = model_dir / META_FILE
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    meta["subset"] = {
+        "share": SUBSET_SHARE,
+        "max_steps": SUBSET_STEPS,
+        "macro_f1": subset.heldout_macro_f1,
+        "micro_f1": subset.heldout_micro_f1,
+    }
+    path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+
+
+def baseline_parts(
+    train: Sequence[Example], parts: dict[str, list[Example]]
+) -> dict[str, PartResult] | None:
+    """Score the TF-IDF baseline, trained on the same data, on each held-out part."""
     try:
         from nlp.baseline import TfidfBaseline
 
         model = TfidfBaseline()
     except ImportError:
         return None
-    raw = model.fit(train, heldout).scores_many([e.text for e in heldout])
-    return crossfit_macro_f1([frozenset(e.labels) for e in heldout], raw)
+    model.fit(train, heldout_of(parts))
+    return {
+        name: part_result(examples, model.scores_many([e.text for e in examples]), False)
+        for name, examples in sorted(parts.items())
+    }
+
+
+# The reproducibility check run by `make test`: the shipped variant on a fixed part of the
+# corpus (chosen by a hash of each id), fewer steps; its scores are stored with the model.
+SUBSET_SHARE = 0.375
+SUBSET_STEPS = 2000
+
+
+def fixed_subset(train: Sequence[Example]) -> list[Example]:
+    """Return the fixed part of the training corpus that `make test` retrains on."""
+    return [
+        e for e in train if hashlib.sha256(e.id.encode("utf-8")).digest()[0] / 256 < SUBSET_SHARE
+    ]
+
+
+def train_subset(
+    variant: str,
+    train: Sequence[Example],
+    parts: dict[str, list[Example]],
+    workdir: Path,
+    seed: int = DEFAULT_SEED,
+) -> VariantResult:
+    """Train a variant on the fixed subset with fewer steps; return its held-out figures."""
+    result, _ = train_variant(
+        variant, fixed_subset(train), parts, workdir, seed, max_steps=SUBSET_STEPS
+    )
+    return result
+
+
+def check_apart(train: Sequence[Example], heldout: Sequence[Example]) -> None:
+    """Refuse to train when a held-out message (same id or same text) is in the training data."""
+    seen_ids = {e.id for e in train}
+    seen_texts = {e.text.casefold().strip() for e in train}
+    shared = [e.id for e in heldout if e.id in seen_ids or e.text.casefold().strip() in seen_texts]
+    if shared:
+        raise ValueError(f"held-out messages also in the training data: {shared[:5]}")
 
 
 def _replace_model_dir(source: Path, output: Path) -> None:
@@ -233,20 +396,35 @@ def _replace_model_dir(source: Path, output: Path) -> None:
         staging.rename(output)
 
 
-def comparison_table(results: Sequence[VariantResult]) -> str:
-    """Render the variants' figures as a Markdown table."""
+def _part_cells(part: PartResult) -> str:
+    langs = " / ".join(f"{part.by_lang.get(lang, 0.0):.3f}" for lang in LANGS)
+    return f"{part.macro_f1:.3f} ({langs})"
+
+
+def comparison_table(
+    results: Sequence[VariantResult], baseline: dict[str, PartResult] | None = None
+) -> str:
+    """Render the variants' figures (and the baseline's) as a Markdown table."""
+    names = sorted(results[0].parts) if results else []
+    head = " | ".join(f"{n}: macro F1 (fr / nl / en)" for n in names)
     lines = [
-        "| variant | held-out macro F1 (cross-fitted thresholds) | macro F1 at 0.5 | micro F1 "
+        f"| variant | {head} | taps plain → asking ({', '.join(names)}) | micro F1 "
         "| none left empty | msgs/s (one core) | train s | size MB |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|" + "---|" * len(names) + "---|---|---|---|---|---|",
     ]
     for r in results:
         none = "—" if r.heldout_none_correct is None else f"{r.heldout_none_correct:.2f}"
-        lines.append(
-            f"| {r.variant} | {r.heldout_macro_f1:.3f} | {r.heldout_macro_f1_at_half:.3f} "
-            f"| {r.heldout_micro_f1:.3f} | {none} | {r.msgs_per_s:.0f} "
-            f"| {r.train_seconds:.0f} | {r.size_mb:.1f} |"
+        cells = " | ".join(_part_cells(r.parts[n]) for n in names)
+        taps = ", ".join(
+            f"{r.parts[n].taps_plain:.2f} → {r.parts[n].taps_asking:.2f}" for n in names
         )
+        lines.append(
+            f"| {r.variant} | {cells} | {taps} | {r.heldout_micro_f1:.3f} | {none} "
+            f"| {r.msgs_per_s:.0f} | {r.train_seconds:.0f} | {r.size_mb:.1f} |"
+        )
+    if baseline is not None:
+        cells = " | ".join(_part_cells(baseline[n]) for n in names)
+        lines.append(f"| TF-IDF + LR baseline | {cells} | — | — | — | — | — | — |")
     return "\n".join(lines)
 
 
@@ -256,28 +434,107 @@ def train_and_ship(
     corpus_dir: Path = TRAINING_DIR,
     seed: int = DEFAULT_SEED,
     workdir: Path | None = None,
+    heldout_dir: Path = HELDOUT_DIR,
 ) -> list[VariantResult]:
     """Train each variant, keep the best on held-out macro F1 and copy it to `output`."""
-    examples = read_training_corpus(corpus_dir)
-    train, heldout = split_heldout(examples)
-    logger.info("training on %d messages, %d held out", len(train), len(heldout))
+    train = read_training_corpus(corpus_dir)
+    parts = read_heldout_parts(heldout_dir)
+    check_apart(train, heldout_of(parts))
+    logger.info("training on %d messages, %d held out", len(train), len(heldout_of(parts)))
     with tempfile.TemporaryDirectory(prefix="echoppe-train-") as tmp:
         root = workdir or Path(tmp)
         results: list[tuple[VariantResult, Path]] = [
-            train_variant(v, train, heldout, root, seed) for v in variants
+            train_variant(v, train, parts, root, seed) for v in variants
         ]
         best, best_dir = max(results, key=lambda r: (r[0].heldout_macro_f1, r[0].msgs_per_s))
+        subset = train_subset(best.variant, train, parts, root / "subset", seed)
+        _add_subset_meta(best_dir, subset)
         _replace_model_dir(best_dir, output)
-    table = comparison_table([r for r, _ in results])
-    baseline = _baseline_heldout(train, heldout)
-    if baseline is not None:
-        table += (
-            "\n\nTF-IDF + logistic regression baseline, same split and cross-fitting:"
-            f" held-out macro F1 {baseline:.3f}"
-        )
+    table = comparison_table([r for r, _ in results], baseline_parts(train, parts))
     (output / "comparison.md").write_text(table + "\n", encoding="utf-8")
     logger.info("kept variant %s", best.variant)
     print(table)
     print(f"kept: {best.variant}")
     print(json.dumps(asdict(best), indent=2))
     return [r for r, _ in results]
+
+
+# Field corrections count this many times each: a person's confirmed answer is worth more
+# than a written example, and there are few of them.
+CORRECTIONS_WEIGHT = 2
+
+
+REPOSITORY = MODEL_DIR.parent.parent
+
+
+def check_outside_repository(path: Path) -> None:
+    """Refuse a path for people's words inside the repository, except under var/."""
+    resolved = path.resolve()
+    if resolved.is_relative_to(REPOSITORY.resolve()) and not resolved.is_relative_to(
+        (REPOSITORY / "var").resolve()
+    ):
+        raise ValueError(f"{path}: people's words stay out of the repository (use var/)")
+
+
+def usable_corrections(
+    field: Sequence[Example], train: Sequence[Example], heldout: Sequence[Example]
+) -> list[Example]:
+    """Drop corrections that repeat a training or held-out text (held-out must stay unseen)."""
+    seen = {e.text.casefold().strip() for e in [*train, *heldout]}
+    kept: list[Example] = []
+    for example in field:
+        text = example.text.casefold().strip()
+        if text and text not in seen:
+            seen.add(text)
+            kept.append(example)
+    return kept
+
+
+def train_with_corrections(
+    corrections: Path,
+    output: Path,
+    *,
+    variant: str,
+    weight: int = CORRECTIONS_WEIGHT,
+    seed: int = DEFAULT_SEED,
+    corpus_dir: Path = TRAINING_DIR,
+    heldout_dir: Path = HELDOUT_DIR,
+    max_steps: int | None = None,
+) -> tuple[VariantResult, VariantResult, int]:
+    """Train a variant with and without field corrections; keep the one with them in `output`.
+
+    Returns (without, with, number of corrections used). The model with corrections holds
+    people's words: it belongs on the operator's machine, never in the repository.
+    """
+    check_outside_repository(output)
+    if weight < 1:
+        raise ValueError("the corrections' weight must be at least 1")
+    train = read_training_corpus(corpus_dir)
+    parts = read_heldout_parts(heldout_dir)
+    check_apart(train, heldout_of(parts))
+    field = usable_corrections(read_examples(corrections), train, heldout_of(parts))
+    if not field:
+        raise CorpusError(f"{corrections}: no correction left that is not already known")
+    weighted = [
+        example.model_copy(update={"id": f"{example.id}#{copy}"})
+        for example in field
+        for copy in range(weight)
+    ]
+    with tempfile.TemporaryDirectory(prefix="echoppe-corrections-") as tmp:
+        root = Path(tmp)
+        without, _ = train_variant(variant, train, parts, root / "without", seed, max_steps)
+        with_field, model_dir = train_variant(
+            variant, [*train, *weighted], parts, root / "with", seed, max_steps
+        )
+        meta_path = model_dir / META_FILE
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta["corrections"] = {
+            "count": len(field),
+            "weight": weight,
+            "file_sha256": hashlib.sha256(corrections.read_bytes()).hexdigest(),
+            # People may since have used /forget: the model says when it learnt from them.
+            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        _replace_model_dir(model_dir, output)
+    return without, with_field, len(field)

@@ -339,3 +339,30 @@ def test_demo_on_whatsapp_shows_lists_and_buttons_as_whatsapp_does(tmp_path: Pat
     with sqlite3.connect(database) as conn:
         channel, step = conn.execute("SELECT channel, step FROM users").fetchone()
     assert (channel, step) == ("whatsapp", "done")
+
+
+def test_export_corrections_keeps_peoples_words_out_of_the_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ECHOPPE_DATABASE_PATH", str(tmp_path / "cli.sqlite3"))
+    inside = ROOT / "data" / "corrections.jsonl"
+    assert main(["export-corrections", "--output", str(inside)]) == 2
+    assert "out of the repository" in capsys.readouterr().err and not inside.exists()
+    outside = tmp_path / "corrections.jsonl"
+    assert main(["export-corrections", "--output", str(outside)]) == 0
+    assert "wrote 0 labelled messages" in capsys.readouterr().out and outside.exists()
+
+
+def test_train_with_corrections_refuses_a_model_inside_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = tmp_path / "c.jsonl"
+    export.write_text(
+        '{"id": "field-1", "lang": "fr", "text": "le loyer", "labels": ["rent_premises"]}\n',
+        encoding="utf-8",
+    )
+    args = ["train", "--with-corrections", str(export), "--output", str(ROOT / "data" / "m")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "out of the repository" in err and "Traceback" not in err
+    assert main(["train", "--variants", "nonesuch"]) == 2

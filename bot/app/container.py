@@ -75,7 +75,7 @@ from bot.features.popup.flow import PopupFlow
 from bot.features.popup.render import PopupRenderer, coach_line
 from bot.features.popup.service import PopupService
 from bot.features.privacy.flow import PrivacyFlow
-from bot.features.privacy.retention_store import Pruned, RetentionRepository
+from bot.features.privacy.retention_store import Pruned, RetentionRepository, retention_cutoff
 from bot.features.reach.admin_flow import PosterAdminFlow
 from bot.features.reach.flow import ReachFlow
 from bot.features.reach.links import EntryLinks
@@ -100,7 +100,7 @@ from bot.storage import Database, InboxRepository, ProcessedEventRepository, Use
 from bot.storage.audit import AuditRepository
 from bot.storage.deliveries import DeliveryStatusRepository
 from bot.storage.replies import ReplyOutbox
-from nlp.classifier import get_classifier
+from nlp.classifier import MODEL_DIR, get_classifier
 from nlp.taxonomy import taxonomy
 
 # Telegram keeps an unconfirmed update for 24 hours; a week of keys is ample.
@@ -178,12 +178,9 @@ class Services:
 
     async def retention(self, now: datetime | None = None) -> Pruned:
         """Delete free text older than the retention period (labels kept anonymously)."""
-        moment = now or datetime.now(UTC)
-        before = moment - timedelta(days=round(30.44 * self.settings.text_retention_months))
+        before = retention_cutoff(now or datetime.now(UTC), self.settings.text_retention_months)
         async with self.db.transaction():
-            pruned = await RetentionRepository(self.db).prune(
-                before.isoformat(timespec="milliseconds")
-            )
+            pruned = await RetentionRepository(self.db).prune(before)
         # Shared counts must not keep what is gone.
         self.barometer.forget_cache()
         return pruned
@@ -213,7 +210,8 @@ async def open_services(settings: Settings) -> Services:
     definitions.check_territories(list(reference.territories))
     # The bot's own figures for operators (GET /metrics): no person in them.
     metrics = Metrics()
-    classifier = OffLoopClassifier(get_classifier, metrics)
+    model_dir = settings.model_dir or MODEL_DIR
+    classifier = OffLoopClassifier(lambda: get_classifier(model_dir), metrics)
     await classifier.start()
     db = Database(settings.database_path)
     await db.connect()
@@ -244,7 +242,7 @@ async def open_services(settings: Settings) -> Services:
     )
     concerns = ConcernService(
         db,
-        classifier,
+        classifier.question,
         anonymity_k=settings.anonymity_k,
         flood_per_hour=settings.flood_per_hour,
         follow_ups=follow_ups,

@@ -7,11 +7,14 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from bot.shared.metrics import Metrics
+from nlp.asking import Question
 from nlp.classifier import Classifier
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class OffLoopClassifier:
@@ -32,16 +35,25 @@ class OffLoopClassifier:
 
     async def __call__(self, text: str) -> list[str]:
         """Return the factor ids of a message, best first."""
+        found = await self._off_loop(lambda c: c.predict(text))
+        return [f.factor for f in found]
+
+    async def question(self, text: str) -> Question:
+        """Return how to ask about a message: its factors and, if close, another reading."""
+        return await self._off_loop(lambda c: c.question(text))
+
+    async def _off_loop(self, work: Callable[[Classifier], T]) -> T:
+        """Run one call of the model on its thread, timed."""
         if self._classifier is None:
             await self.start()
         classifier = self._classifier
         assert classifier is not None
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
-        found = await loop.run_in_executor(self._executor, classifier.predict, text)
+        result = await loop.run_in_executor(self._executor, work, classifier)
         if self._metrics is not None:
             self._metrics.classification.observe(time.perf_counter() - started)
-        return [f.factor for f in found]
+        return result
 
     def close(self) -> None:
         """Stop the worker thread."""

@@ -166,11 +166,11 @@ async def test_signatures_duplicates_order_and_every_kind_of_message(
         before = phone.seen
         wa.reorder_next(2)
         await wa.send_text(phone.user, "Le loyer augmente encore cette année")
-        await wa.send_text(phone.user, "La TVA et les charges me prennent tout")
+        await wa.send_text(phone.user, "La TVA et les cotisations sociales me prennent tout")
         first = await phone.wait(before, until=understood())
         await phone.wait(first[-1].index + 1, until=understood())
         assert sorted(t for (t,) in bot.rows("SELECT text FROM concerns")) == [
-            "La TVA et les charges me prennent tout",
+            "La TVA et les cotisations sociales me prennent tout",
             "Le loyer augmente encore cette année",
             "Les travaux devant le magasin durent depuis des mois",
         ]

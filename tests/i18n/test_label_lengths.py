@@ -64,6 +64,10 @@ def _hand_labels(lang: str) -> dict[str, str]:
         labels[f"barometer.me_too_button[{factor.id}]"] = t(
             "barometer.me_too_button", factor=factor.short_title(lang)
         )
+    # concerns/flow.py: the other reading offered in one tap, with the factor's short title.
+    for factor in taxonomy().factors:
+        for key in ("concern.also", "concern.maybe_yes"):
+            labels[f"{key}[{factor.id}]"] = t(key, factor=factor.short_title(lang))
     # channels/whatsapp/menu.py: one list row per menu entry (rows allow 24; held to 20).
     for name in MENU:
         labels[f"menu.{name}"] = t(f"menu.{name}")
@@ -107,7 +111,7 @@ HAND_PREFIXES = (
     "cells.size_",
 )
 # Keys the scan finds but measures by hand, their placeholder being filled from reference data.
-HAND_KEYS = frozenset({"barometer.me_too_button"})
+HAND_KEYS = frozenset({"barometer.me_too_button", "concern.also", "concern.maybe_yes"})
 
 
 @dataclass(frozen=True)

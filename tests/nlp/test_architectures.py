@@ -26,3 +26,68 @@ def test_short_and_empty_docs_are_scored() -> None:
     docs = list(model.pipe(normalize(t) for t in TEXTS))
     assert all(len(d.cats) == 12 for d in docs)
     assert all(0.0 <= v <= 1.0 for d in docs for v in d.cats.values())
+
+
+def _tiny(architecture: str, **extra: object) -> spacy.language.Language:
+    """Build and briefly train a pipeline with one of echoppe's architectures."""
+    from spacy.training import Example
+
+    nlp = spacy.blank("fr")
+    model = {
+        "@architectures": architecture,
+        "exclusive_classes": False,
+        "ngram_size": 2,
+        "char_min": 3,
+        "char_max": 5,
+        "length": 4096,
+        **extra,
+    }
+    textcat = nlp.add_pipe("textcat_multilabel", config={"model": model})
+    for label in ("rent_premises", "mobility_parking"):
+        textcat.add_label(label)
+    data = [
+        ("le loyer augmente encore", {"rent_premises": 1.0, "mobility_parking": 0.0}),
+        ("plus de place de parking", {"rent_premises": 0.0, "mobility_parking": 1.0}),
+        ("le loyer ca va, mais le parking non", {"rent_premises": 0.0, "mobility_parking": 1.0}),
+        ("bonjour merci", {"rent_premises": 0.0, "mobility_parking": 0.0}),
+    ]
+    examples = [Example.from_dict(nlp.make_doc(t), {"cats": c}) for t, c in data]
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(30):
+        nlp.update(examples, sgd=optimizer)
+    return nlp
+
+
+def test_scoped_and_clause_max_learn_round_trip_and_score_odd_inputs() -> None:
+    for architecture, extra in (
+        ("echoppe.ScopedCharBOW.v1", {"role_weight": 0.3}),
+        ("echoppe.ClauseMaxBOW.v1", {"role_weight": 0.3}),
+    ):
+        nlp = _tiny(architecture, **extra)
+        assert nlp("le loyer augmente encore").cats["rent_premises"] > 0.5
+        assert nlp("plus de place de parking").cats["mobility_parking"] > 0.5
+        copy = spacy.blank("fr").from_config(nlp.config)
+        copy.from_bytes(nlp.to_bytes())
+        for text in [*TEXTS, "bonjour ! le loyer. merci, bonne journee ."]:
+            a, b = nlp(normalize(text)).cats, copy(normalize(text)).cats
+            assert all(abs(a[k] - b[k]) < 1e-6 for k in a) and all(0 <= v <= 1 for v in a.values())
+
+
+def test_clause_max_keeps_a_complaint_whatever_surrounds_it() -> None:
+    nlp = _tiny("echoppe.ClauseMaxBOW.v1", role_weight=0.3)
+    alone = nlp("le loyer augmente encore").cats["rent_premises"]
+    wrapped = nlp("bonjour merci . le loyer augmente encore . merci").cats["rent_premises"]
+    # The best clause decides: a greeting sentence around the complaint cannot lower it.
+    assert wrapped >= alone - 1e-6
+
+
+def test_bad_settings_are_refused() -> None:
+    import pytest
+
+    for architecture, extra in (
+        ("echoppe.ScopedCharBOW.v1", {"role_weight": 0.0}),
+        ("echoppe.ScopedCharBOW.v1", {"roles": "bogus"}),
+        ("echoppe.ClauseMaxBOW.v1", {"roles": "neg,bogus"}),
+    ):
+        with pytest.raises(ValueError):
+            _tiny(architecture, **extra)

@@ -100,7 +100,10 @@ def test_thresholds_are_stored_with_the_model() -> None:
     meta = json.loads((MODEL_DIR / META_FILE).read_text(encoding="utf-8"))
     assert set(meta["thresholds"]) == set(FACTOR_IDS)
     assert all(0.0 < t < 1.0 for t in meta["thresholds"].values())
-    assert meta["variant"] in ("bow", "charbow", "ensemble", "vectors")
+    from nlp.train import VARIANTS
+
+    assert meta["variant"] in VARIANTS
+    assert meta["asking"]["mode"] in ("none", "add")
 
 
 def test_incomplete_thresholds_are_refused(classifier: Classifier) -> None:
@@ -111,3 +114,19 @@ def test_incomplete_thresholds_are_refused(classifier: Classifier) -> None:
 def test_shipped_model_is_small_enough() -> None:
     size = sum(f.stat().st_size for f in MODEL_DIR.rglob("*") if f.is_file())
     assert size < 60_000_000
+
+
+def test_a_model_that_learnt_from_people_long_ago_asks_to_be_retrained(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from nlp.classifier import _warn_if_stale
+
+    now = datetime.now(UTC)
+    with caplog.at_level("WARNING", logger="nlp.classifier"):
+        _warn_if_stale(MODEL_DIR, {"trained_at": (now - timedelta(days=3)).isoformat()})
+        _warn_if_stale(MODEL_DIR, None)
+        assert caplog.records == []
+        _warn_if_stale(MODEL_DIR, {"trained_at": (now - timedelta(days=40)).isoformat()})
+    assert "retrain" in caplog.records[0].getMessage()

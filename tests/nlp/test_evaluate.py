@@ -41,6 +41,13 @@ def test_evaluate_prints_figures_and_baseline(tmp_path: Path) -> None:
     out = done.stdout
     for needle in ("== spaCy classifier", "fr ", "nl ", "en ", "rent_premises", "baseline"):
         assert needle in out
+    taps = re.search(r"plain question \(Yes / Change\): +(\d\.\d{3})", out)
+    asking = re.search(
+        r"with the close runner-up offered \((\w+), ratio [\d.]+\): (\d\.\d{3})", out
+    )
+    assert taps and asking, out
+    # Four messages, each reached in one tap at best and a few at worst.
+    assert 1.0 <= float(taps[1]) <= 4.0 and 1.0 <= float(asking[2]) <= 4.0
     last = out.strip().splitlines()[-1]
     assert re.fullmatch(r"macro_f1=\d\.\d{3}", last), last
 

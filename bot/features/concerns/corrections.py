@@ -1,4 +1,10 @@
-"""Export what people confirmed or corrected as training examples (JSON Lines)."""
+"""Export what people confirmed or corrected as training examples (JSON Lines).
+
+Only what the database still holds is exported: people who used /forget are gone with their
+messages, and messages past the retention period are left out even before the daily job
+deletes them. A model trained on an export must be retrained after such erasures
+(docs/classifier.md).
+"""
 
 from __future__ import annotations
 
@@ -11,9 +17,11 @@ from bot.storage import Database
 from nlp.anonymize import anonymize
 
 
-async def export_corrections(db: Database, output: Path, *, only_corrected: bool) -> int:
-    """Write confirmed concerns in the training format, personal data scrubbed; return count."""
-    concerns = await ConcernRepository(db).confirmed(only_corrected=only_corrected)
+async def export_corrections(
+    db: Database, output: Path, *, only_corrected: bool, since: str
+) -> int:
+    """Write confirmed concerns written since a moment, personal data scrubbed; return count."""
+    concerns = await ConcernRepository(db).confirmed(only_corrected=only_corrected, since=since)
     lines = [
         json.dumps(
             {

@@ -19,7 +19,7 @@ from nlp.taxonomy import FACTOR_IDS, Taxonomy
 logger = logging.getLogger(__name__)
 
 PREFIX = "cc"
-_BUTTON = re.compile(r"^cc:(y|c|n|d|x):([0-9]{1,12})$|^cc:t:([0-9]{1,12}):([0-9]{1,2})$")
+_BUTTON = re.compile(r"^cc:(y|c|n|d|x|a):([0-9]{1,12})$|^cc:t:([0-9]{1,12}):([0-9]{1,2})$")
 
 
 # Typed text at these steps is not an answer to the question on screen; at the core steps it
@@ -155,6 +155,11 @@ class ConcernFlow:
             if concern is None:
                 return Outcome(notice=t("button.stale"))
             return Outcome((self._picker(t, concern, edit=True),))
+        if action == "a":
+            taken = await self._concerns.take_alternative(user, concern_id, msg.event_key)
+            if taken is None:
+                return Outcome(notice=t("button.stale"))
+            return Outcome(await self._after_confirmation(t, user, taken))
         factors = () if action == "n" else None
         confirmed = await self._concerns.confirm(user, concern_id, msg.event_key, factors)
         if confirmed is None:
@@ -189,18 +194,56 @@ class ConcernFlow:
         return self._echo.titles(lang, factors)
 
     def _question(self, t: Translator, concern: Concern) -> Reply:
-        if not concern.draft:
+        # At most three buttons, so that WhatsApp shows them as buttons and not as a list.
+        other = self._suggested(concern)
+        if not concern.draft and other is None:
             return self._picker(t, concern, edit=False)
-        return Reply(
-            t("concern.understood", factors=self._titles(t.lang, concern.draft)),
-            (
+        if not concern.draft:
+            assert other is not None
+            return Reply(
+                t("concern.maybe", factors=self._titles(t.lang, (other,))),
                 (
-                    Button(t("concern.yes"), f"{PREFIX}:y:{concern.id}"),
-                    Button(t("concern.change"), f"{PREFIX}:c:{concern.id}"),
+                    (
+                        Button(
+                            t("concern.maybe_yes", factor=self._short(t.lang, other)),
+                            f"{PREFIX}:a:{concern.id}",
+                        ),
+                        Button(t("concern.choose"), f"{PREFIX}:c:{concern.id}"),
+                        Button(t("concern.maybe_none"), f"{PREFIX}:n:{concern.id}"),
+                    ),
                 ),
-            ),
-            valid_while=f"concern:{concern.id}",
-        )
+                valid_while=f"concern:{concern.id}",
+            )
+        factors = self._titles(t.lang, concern.draft)
+        buttons = [Button(t("concern.yes"), f"{PREFIX}:y:{concern.id}")]
+        if other is None:
+            text = t("concern.understood", factors=factors)
+        else:
+            text = t(
+                "concern.understood_or_also",
+                factors=factors,
+                other=self._titles(t.lang, (other,)),
+            )
+            buttons.append(
+                Button(
+                    t("concern.also", factor=self._short(t.lang, other)),
+                    f"{PREFIX}:a:{concern.id}",
+                )
+            )
+        buttons.append(Button(t("concern.change"), f"{PREFIX}:c:{concern.id}"))
+        return Reply(text, (tuple(buttons),), valid_while=f"concern:{concern.id}")
+
+    @staticmethod
+    def _suggested(concern: Concern) -> str | None:
+        """Return the factor the other reading brings in, while the guess is untouched."""
+        # Once the person has ticked or unticked factors, the other reading is stale.
+        if concern.alternative is None or sorted(concern.draft) != sorted(concern.predicted):
+            return None
+        extra = sorted(set(concern.alternative) - set(concern.draft))
+        return extra[0] if extra else None
+
+    def _short(self, lang: str, factor: str) -> str:
+        return self._tax.get(factor).short_title(lang)
 
     def _picker(self, t: Translator, concern: Concern, *, edit: bool) -> Reply:
         rows: list[tuple[Button, ...]] = [

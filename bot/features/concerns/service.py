@@ -13,11 +13,13 @@ from bot.features.concerns.store import Concern, ConcernRepository, ConcernStatu
 from bot.features.follow_ups.service import FollowUpService
 from bot.shared.text import clean_text
 from bot.storage import Database, ProcessedEventRepository, Role, User
+from nlp.asking import Question
 from nlp.taxonomy import FACTOR_IDS
 
 logger = logging.getLogger(__name__)
 
-Classify = Callable[[str], Awaitable[list[str]]]
+# The model's first answer to a message: the factors it ticks, and maybe one other reading.
+Classify = Callable[[str], Awaitable[Question]]
 SAME_TEXT_WINDOW = timedelta(minutes=1)
 FLOOD_WINDOW = timedelta(hours=1)
 
@@ -110,7 +112,11 @@ class ConcernService:
         if not cleaned:
             return Intake(IntakeStatus.EMPTY)
         # Classify before taking the write lock: the model must not hold up other people.
-        predicted = await self._classify(cleaned)
+        question = await self._classify(cleaned)
+        predicted = [f for f in question.draft if f in FACTOR_IDS]
+        alternative = question.alternative
+        if alternative is not None and any(f not in FACTOR_IDS for f in alternative):
+            alternative = None
         fingerprint = text_fingerprint(cleaned)
         async with self._db.transaction():
             if not await self._events.claim(event_key):
@@ -131,8 +137,9 @@ class ConcernService:
                 user_id=user.id,
                 text=cleaned,
                 lang=user.language,
-                predicted=[f for f in predicted if f in FACTOR_IDS],
+                predicted=predicted,
                 text_hash=fingerprint,
+                alternative=alternative,
             )
         return Intake(IntakeStatus.STORED, concern)
 
@@ -173,11 +180,18 @@ class ConcernService:
         concern_id: int,
         event_key: str,
         factors: Sequence[str] | None = None,
+        *,
+        only_if_untouched: bool = False,
     ) -> Concern | None:
-        """Confirm a pending concern with its draft (or the given factors); None if not allowed."""
+        """Confirm a pending concern with its draft (or the given factors); None if not allowed.
+
+        With `only_if_untouched`, refuse once the person has edited the model's guess.
+        """
         async with self._db.transaction():
             concern = await self._claim_pending(user, concern_id, event_key)
             if concern is None:
+                return None
+            if only_if_untouched and sorted(concern.draft) != sorted(concern.predicted):
                 return None
             final = concern.draft if factors is None else tuple(factors)
             if any(f not in FACTOR_IDS for f in final):
@@ -192,6 +206,18 @@ class ConcernService:
             if self._follow_ups is not None:
                 await self._follow_ups.plan(user, confirmed, confirmed.draft)
             return confirmed
+
+    async def take_alternative(
+        self, user: User, concern_id: int, event_key: str
+    ) -> Concern | None:
+        """Confirm a pending concern with the other reading it was offered; None if none."""
+        concern = await self.pending_of(user, concern_id)
+        if concern is None or concern.alternative is None:
+            return None
+        # The other reading was offered next to the model's guess; after edits it is stale.
+        return await self.confirm(
+            user, concern_id, event_key, concern.alternative, only_if_untouched=True
+        )
 
     async def history(self, user: User, limit: int = HISTORY_SIZE) -> list[Concern]:
         """Return the user's own recent concerns, newest first."""

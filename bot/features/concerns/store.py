@@ -52,6 +52,8 @@ class Concern(BaseModel):
     confirmed_at: str | None
     corrected: bool
     source: ConcernSource = ConcernSource.MESSAGE
+    # The other reading offered in one tap with the first answer, if the model hesitated.
+    alternative: tuple[str, ...] | None = None
 
 
 def _to_concern(row: aiosqlite.Row) -> Concern:
@@ -59,6 +61,8 @@ def _to_concern(row: aiosqlite.Row) -> Concern:
     data["predicted"] = tuple(json.loads(data["predicted"]))
     data["draft"] = tuple(json.loads(data["draft"]))
     data["corrected"] = bool(data["corrected"])
+    alternative = data.get("alternative")
+    data["alternative"] = None if alternative is None else tuple(json.loads(alternative))
     return Concern.model_validate(data)
 
 
@@ -105,12 +109,14 @@ class ConcernRepository:
         lang: str,
         predicted: Sequence[str],
         text_hash: str,
+        alternative: Sequence[str] | None = None,
     ) -> Concern:
         """Insert a pending concern whose draft starts as the model's prediction."""
         labels = json.dumps(sorted(predicted))
+        other = None if alternative is None else json.dumps(sorted(alternative))
         concern_id = await self._db.insert(
             "INSERT INTO concerns (user_id, text, lang, status, predicted, draft, text_hash,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_at, alternative) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 user_id,
                 text,
@@ -120,6 +126,7 @@ class ConcernRepository:
                 labels,
                 text_hash,
                 utcnow(),
+                other,
             ),
         )
         concern = await self.get(concern_id)
@@ -351,11 +358,16 @@ class ConcernRepository:
         )
         return changed == 1
 
-    async def confirmed(self, *, only_corrected: bool) -> list[Concern]:
-        """Return every confirmed typed concern (or only the corrected ones), oldest first."""
+    async def confirmed(self, *, only_corrected: bool, since: str = "") -> list[Concern]:
+        """Return confirmed typed concerns written since a moment (or only the corrected ones)."""
         rows = await self._db.fetch_all(
             "SELECT * FROM concerns WHERE status = ? AND corrected >= ? AND source = ?"
-            " ORDER BY id",
-            (ConcernStatus.CONFIRMED.value, int(only_corrected), ConcernSource.MESSAGE.value),
+            " AND created_at >= ? ORDER BY id",
+            (
+                ConcernStatus.CONFIRMED.value,
+                int(only_corrected),
+                ConcernSource.MESSAGE.value,
+                since,
+            ),
         )
         return [_to_concern(r) for r in rows]

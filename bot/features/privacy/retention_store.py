@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from bot.features.foodchain.store import FoodRepository
 from bot.features.privacy.store import purge_quotes
@@ -25,6 +26,11 @@ class Pruned:
     food_contacts: int = 0
     # Pop-up applications and end-of-test surveys whose words were emptied.
     popup_texts: int = 0
+
+
+def retention_cutoff(now: datetime, months: int) -> str:
+    """Return the moment before which free text has passed the retention period."""
+    return (now - timedelta(days=round(30.44 * months))).isoformat(timespec="milliseconds")
 
 
 class RetentionRepository:

@@ -13,7 +13,7 @@ from bot.storage.replies import ReplyOutbox
 EXPORTED = (
     (
         "concerns",
-        "SELECT id, text, lang, status, predicted, draft, source, created_at,"
+        "SELECT id, text, lang, status, predicted, alternative, draft, source, created_at,"
         " confirmed_at FROM concerns WHERE user_id = ? ORDER BY id",
     ),
     (

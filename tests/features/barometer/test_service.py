@@ -15,6 +15,7 @@ from bot.features.follow_ups.store import FollowUpAnswer
 from bot.shared.charts import BarChart, BarRow, Panel, render_png
 from bot.shared.sending import Delivery
 from bot.storage import Database, Role, User, UserRepository
+from nlp.asking import Question
 from tests.features.concerns.test_service import make_user
 
 _events = itertools.count(1)
@@ -272,8 +273,8 @@ async def test_a_deleted_voice_is_never_counted_back_from_the_cache(db: Database
         await voice(db, person, "staff", 2)
     barometer = BarometerService(db, anonymity_k=5, territory_cache_s=3600)
 
-    async def no_model(_text: str) -> list[str]:
-        return ["staff"]
+    async def no_model(_text: str) -> Question:
+        return Question(("staff",))
 
     concerns = ConcernService(db, no_model, anonymity_k=5, voices_removed=barometer.forget_cache)
     intake = await concerns.intake(me, "le personnel est introuvable", key())

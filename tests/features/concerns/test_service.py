@@ -10,6 +10,7 @@ from bot.features.concerns.service import ConcernService, IntakeStatus
 from bot.features.concerns.store import ConcernStatus
 from bot.shared.classification import OffLoopClassifier
 from bot.storage import CONSENT_VERSION, Database, Role, Step, User, UserRepository
+from nlp.asking import Question
 from nlp.classifier import get_classifier
 
 _events = itertools.count(1)
@@ -37,9 +38,15 @@ async def make_user(
     )
 
 
-def service(db: Database, predicted: list[str], k: int = 5, flood: int = 20) -> ConcernService:
-    async def classify(_text: str) -> list[str]:
-        return predicted
+def service(
+    db: Database,
+    predicted: list[str],
+    k: int = 5,
+    flood: int = 20,
+    alternative: tuple[str, ...] | None = None,
+) -> ConcernService:
+    async def classify(_text: str) -> Question:
+        return Question(tuple(predicted), alternative)
 
     return ConcernService(db, classify, anonymity_k=k, flood_per_hour=flood)
 
@@ -118,10 +125,13 @@ async def test_real_classifier_runs_off_the_loop(db: Database, text: str) -> Non
     classify = OffLoopClassifier(get_classifier)
     try:
         found = await classify(text)
+        asked = await classify.question(text)
     finally:
         classify.close()
     expected = [f.factor for f in get_classifier().predict(text)]
     assert found == expected
+    assert asked == get_classifier().question(text)
+    assert sorted(asked.draft) == sorted(expected)
 
 
 async def test_export_writes_training_lines_scrubbed(db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -139,10 +149,43 @@ async def test_export_writes_training_lines_scrubbed(db: Database, tmp_path) -> 
     await svc.confirm(user, kept.concern.id, key())
     await svc.confirm(user, corrected.concern.id, key(), ["mobility_parking"])
     out = tmp_path / "c.jsonl"
-    assert await export_corrections(db, out, only_corrected=False) == 2
+    assert await export_corrections(db, out, only_corrected=False, since="") == 2
     examples = read_examples(out)  # the training format's own reader accepts it
     assert [e.labels for e in examples] == [("roadworks",), ("mobility_parking",)]
     assert "0470" not in examples[0].text and "[phone]" in examples[0].text
-    assert await export_corrections(db, out, only_corrected=True) == 1
+    assert await export_corrections(db, out, only_corrected=True, since="") == 1
     only = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert only[0]["labels"] == ["mobility_parking"]
+
+
+async def test_export_leaves_out_forgotten_people_and_texts_past_retention(
+    db: Database, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from bot.features.concerns.corrections import export_corrections
+    from bot.features.privacy.store import ErasureRepository
+    from nlp.corpus import read_examples
+
+    stayer = await make_user(db, "stays")
+    leaver = await make_user(db, "leaves")
+    svc = service(db, ["roadworks"])
+    for user, text in ((stayer, "les travaux encore"), (leaver, "la grue devant la porte")):
+        intake = await svc.intake(user, text, key())
+        assert intake.concern is not None
+        await svc.confirm(user, intake.concern.id, key())
+    old = await svc.intake(stayer, "le chantier de 2019", key())
+    assert old.concern is not None
+    await svc.confirm(stayer, old.concern.id, key())
+    await db.execute(
+        "UPDATE concerns SET created_at = '2000-01-01T00:00:00.000+00:00' WHERE id = ?",
+        (old.concern.id,),
+    )
+    async with db.transaction():
+        await ErasureRepository(db).erase(leaver.id, leaver.channel, leaver.external_id)
+    out = tmp_path / "c.jsonl"
+    assert (
+        await export_corrections(
+            db, out, only_corrected=False, since="2001-01-01T00:00:00.000+00:00"
+        )
+        == 1
+    )
+    assert [e.text for e in read_examples(out)] == ["les travaux encore"]

@@ -1,0 +1,212 @@
+"""Mark what a negation, a dismissal, a contrast or a cause covers in a message.
+
+A bag of n-grams reads "le loyer ça va, mais le parking…" as a message about rent. These
+cues let the model weigh a word differently when its clause dismisses it ("ça va", "geen
+probleem", "is fine"), negates it, comes before a "mais / maar / but" that moves the topic on,
+or when the message names a cause ("à cause des travaux", "door de werken", "because of").
+The words are folded like `nlp.features.normalize` (lower case, no accents). The lists are
+general language, written for the project; nothing comes from an evaluation set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+# Roles a token can take, in its clause or in the message.
+NEG = "neg"
+OK = "ok"
+PRE = "pre"
+POST = "post"
+CAUSE = "cause"
+ROLES = (NEG, OK, PRE, POST, CAUSE)
+
+_NEGATORS = frozenset(
+    [
+        "pas",
+        "plus",
+        "jamais",
+        "aucun",
+        "aucune",
+        "sans",
+        "ni",
+        "rien",
+        "guere",
+        "geen",
+        "niet",
+        "nie",
+        "ni",
+        "nooit",
+        "zonder",
+        "niks",
+        "niets",
+        "noch",
+        "gene",
+        "no",
+        "not",
+        "never",
+        "without",
+        "none",
+        "nothing",
+        "nor",
+        "dont",
+        "doesnt",
+        "didnt",
+        "isnt",
+        "wasnt",
+        "arent",
+        "cant",
+        "wont",
+    ]
+)
+
+# Phrases saying that something is fine, settled or not the problem. Words that are often
+# just polite ("ok", "bien", "good") are left out: they would hide real complaints.
+_DISMISSALS: tuple[tuple[str, ...], ...] = tuple(
+    tuple(p.split())
+    for p in """
+    ca va|ca va encore|ca passe|ca roule|ca se passe bien|ca reste raisonnable|pas de souci
+    pas de soucis|aucun souci|pas de probleme|pas de problemes|aucun probleme|pas un probleme
+    pas le probleme|pas mon probleme|pas ca le probleme|rien a dire|rien a redire|pas a me plaindre
+    pas a plaindre|pas grave|nickel|impeccable|on gere|je gere|pas trop mal|c est bon
+    pas de plainte|ca ne me derange pas|je ne me plains pas
+    geen probleem|geen problemen|geen zorgen|geen klagen|niet klagen|valt mee|valt nog mee
+    gaat wel|gaat goed|is oke|is ok|in orde|niks mis|niets mis|prima|geregeld
+    niet het probleem|nie het probleem|het probleem niet|geen last|geen gedoe|niet klagen
+    is fine|are fine|s fine|all good|no problem|no problems|no issue|no issues|not the issue
+    not the problem|not a problem|no complaints|cant complain|manageable|sorted|under control
+    doing fine|not complaining|im not complaining
+    """.replace("\n", "|").split("|")
+    if p.strip()
+)
+
+# A topic change: what comes before it is often dismissed or background.
+_CONTRASTS: tuple[tuple[str, ...], ...] = tuple(
+    tuple(p.split())
+    for p in """
+    mais|par contre|sauf que|n empeche|pourtant|en revanche|cependant|seulement
+    maar|alleen|echter|daarentegen|behalve|toch
+    but|though|however|except|although|anyway|what kills me|the real problem
+    """.replace("\n", "|").split("|")
+    if p.strip()
+)
+
+# A named cause: the effect it explains (fewer customers) belongs to that cause.
+_CAUSES: tuple[tuple[str, ...], ...] = tuple(
+    tuple(p.split())
+    for p in """
+    a cause|a cause de|a cause des|depuis|suite a|suite aux|vu|vu que|pcq|parce que|parce qu
+    car|grace a|grace aux|en raison|par la faute|avec ces|avec ses|avec les|a force de
+    door|door de|door het|omdat|wegens|sinds|vanwege|dankzij|als gevolg
+    because|because of|cuz|cos|since|due to|thanks to|ever since|caused by|from the
+    """.replace("\n", "|").split("|")
+    if p.strip()
+)
+
+# A comma does not end a clause: "le loyer, aucun souci" dismisses the rent.
+_BOUNDARIES = frozenset(".;:!?…()[]\n–—/|•*")
+
+
+def _by_first_word(
+    phrases: tuple[tuple[str, ...], ...],
+) -> dict[str, tuple[tuple[str, ...], ...]]:
+    index: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases:
+        index.setdefault(phrase[0], []).append(phrase)
+    return {word: tuple(found) for word, found in index.items()}
+
+
+_DISMISSAL_INDEX = _by_first_word(_DISMISSALS)
+_CONTRAST_INDEX = _by_first_word(_CONTRASTS)
+_CAUSE_INDEX = _by_first_word(_CAUSES)
+
+
+def _any_phrase(words: Sequence[str], index: dict[str, tuple[tuple[str, ...], ...]]) -> list[int]:
+    """Return the start index of every phrase occurrence."""
+    return [
+        i
+        for i, word in enumerate(words)
+        for phrase in index.get(word, ())
+        if tuple(words[i : i + len(phrase)]) == phrase
+    ]
+
+
+def _plain(word: str) -> str:
+    return word.replace("'", "").replace("’", "")
+
+
+_SHORT_NEGATED = frozenset(
+    [
+        "don",
+        "doesn",
+        "didn",
+        "isn",
+        "wasn",
+        "aren",
+        "weren",
+        "can",
+        "won",
+        "couldn",
+        "wouldn",
+        "shouldn",
+        "haven",
+        "hasn",
+    ]
+)
+
+
+def _negates(word: str) -> bool:
+    plain = _plain(word)
+    if plain in _NEGATORS:
+        return True
+    # "can't" arrives as "can'" + "t" from the French tokenizer.
+    return word.endswith(("n'", "n’")) and plain in _SHORT_NEGATED
+
+
+def _followed_by_negation(words: Sequence[str], start: int) -> bool:
+    for phrase in _DISMISSAL_INDEX.get(words[start], ()):
+        end = start + len(phrase)
+        if tuple(words[start:end]) == phrase and end < len(words) and words[end] in _NEGATORS:
+            return True
+    return False
+
+
+def clause_ids(words: Sequence[str]) -> list[int]:
+    """Number the clauses of a message: sentences, cut again at each contrast ("mais")."""
+    contrast_at = set(_any_phrase([_plain(w) for w in words], _CONTRAST_INDEX))
+    clause_of: list[int] = []
+    clause = 0
+    for i, word in enumerate(words):
+        if i in contrast_at or (word and all(ch in _BOUNDARIES for ch in word)):
+            clause += 1
+        clause_of.append(clause)
+    return clause_of
+
+
+def token_roles(words: Sequence[str]) -> list[frozenset[str]]:
+    """Return, for each folded token, the roles its clause and its message give it."""
+    plain = [_plain(w) for w in words]
+    contrast_at = set(_any_phrase(plain, _CONTRAST_INDEX))
+    clause_of = clause_ids(words)
+    contrast_clauses = {clause_of[i] for i in contrast_at}
+    first_contrast = min(contrast_clauses, default=None)
+    negated = {clause_of[i] for i, w in enumerate(words) if _negates(w)}
+    # "ça va pas", "gaat niet goed": a dismissal followed by a negation is a complaint.
+    dismissed = {
+        clause_of[i]
+        for i in _any_phrase(plain, _DISMISSAL_INDEX)
+        if not _followed_by_negation(plain, i)
+    }
+    has_cause = bool(_any_phrase(plain, _CAUSE_INDEX))
+    roles: list[frozenset[str]] = []
+    for c in clause_of:
+        mine: set[str] = set()
+        if c in negated:
+            mine.add(NEG)
+        if c in dismissed:
+            mine.add(OK)
+        if first_contrast is not None:
+            mine.add(PRE if c < first_contrast else POST)
+        if has_cause:
+            mine.add(CAUSE)
+        roles.append(frozenset(mine))
+    return roles
