@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 from functools import partial
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 import numpy
@@ -23,7 +25,7 @@ from thinc.api import Logistic, Model, SparseLinear_v2, chain, resizable
 from thinc.layers.resizable import resize_linear_weighted
 from thinc.types import Floats2d
 
-from nlp.scopes import ROLES, clause_ids, token_roles
+from nlp.scopes import ROLES, clauses_and_roles, token_roles
 
 _NEG_VALUE = -5000.0
 # Character n-grams are hashed with their own seed (one per size), so "abc" as a character
@@ -113,16 +115,18 @@ def _extract_forward(model: Model[list[Doc], Any], docs: list[Doc], is_train: bo
     features = [
         _doc_features(doc, model.ops, ngram_size, char_sizes, role_weight, roles) for doc in docs
     ]
-    keys = [k for k, _ in features]
-    vals = [v for _, v in features]
-    lengths = model.ops.asarray([len(k) for k in keys], dtype="int32")
-    batch_keys = numpy.concatenate(keys) if keys else numpy.zeros((0,), dtype="uint64")
-    batch_vals = numpy.concatenate(vals) if vals else numpy.zeros((0,), dtype="float32")
 
     def backprop(_d_output: Any) -> list[Doc]:
         return []
 
-    return (batch_keys, batch_vals, lengths), backprop
+    return _batch(features, model.ops), backprop
+
+
+def _batch(rows: list[tuple[Any, Any]], ops: Any) -> tuple[Any, Any, Any]:
+    """Join feature rows into SparseLinear's input: keys, values, and each row's length."""
+    keys = numpy.concatenate([k for k, _ in rows]) if rows else numpy.zeros((0,), "uint64")
+    vals = numpy.concatenate([v for _, v in rows]) if rows else numpy.zeros((0,), "float32")
+    return keys, vals, ops.asarray([len(k) for k, _ in rows], dtype="int32")
 
 
 def extract_word_and_char_ngrams(
@@ -203,9 +207,9 @@ def build_scoped_char_bow_classifier(
     nO: int | None = None,
 ) -> Model[list[Doc], Floats2d]:
     """Build the CharBOW classifier with words also seen through their clause's roles."""
-    wanted = frozenset(r.strip() for r in roles.split(",") if r.strip())
-    if role_weight <= 0 or not wanted or not wanted <= set(ROLES):
-        raise ValueError(f"ScopedCharBOW needs a positive role_weight and roles from {ROLES}")
+    wanted = _roles(roles)
+    if role_weight <= 0 or not wanted:
+        raise ValueError("ScopedCharBOW needs a positive role_weight and at least one role")
     sizes = tuple(range(char_min, char_max + 1))
     return _build(
         exclusive_classes,
@@ -215,6 +219,14 @@ def build_scoped_char_bow_classifier(
         log_loss,
         nO,
     )
+
+
+def _roles(roles: str) -> frozenset[str]:
+    """Read a config's comma-separated roles, refusing one nlp/scopes.py does not give."""
+    wanted = frozenset(r.strip() for r in roles.split(",") if r.strip())
+    if not wanted <= set(ROLES):
+        raise ValueError(f"roles must come from {ROLES}, not {sorted(wanted - set(ROLES))}")
+    return wanted
 
 
 def _build(
@@ -252,25 +264,23 @@ def _rows_of(
     roles: frozenset[str],
 ) -> list[tuple[Any, Any]]:
     """Return the feature rows of a message: the whole of it, then each clause of several."""
-    words = [token.text for token in doc]
-    found = token_roles(words)
-    clause_of = clause_ids(words)
-    rows = [_doc_features(doc, ops, ngram_size, char_sizes, role_weight, roles)]
-    clauses = sorted(set(clause_of))
-    if len(clauses) > 1:
-        for clause in clauses:
-            start = clause_of.index(clause)
-            end = len(clause_of) - clause_of[::-1].index(clause)
+    clause_of, found = clauses_and_roles([token.text for token in doc])
+    rows = [_doc_features(doc, ops, ngram_size, char_sizes, role_weight, roles, found=found)]
+    spans = [
+        (group[0][0], group[-1][0] + 1)
+        for group in (list(g) for _, g in groupby(enumerate(clause_of), key=itemgetter(1)))
+    ]
+    if len(spans) > 1:
+        for start, end in spans:
             # The punctuation that ends a sentence is not part of the next one.
             while start < end and (doc[start].is_punct or doc[start].is_space):
                 start += 1
             while end > start and (doc[end - 1].is_punct or doc[end - 1].is_space):
                 end -= 1
-            part = doc[start:end].as_doc()
-            if len(part):
+            if end > start:
                 rows.append(
                     _doc_features(
-                        part,
+                        doc[start:end].as_doc(),
                         ops,
                         ngram_size,
                         char_sizes,
@@ -299,10 +309,7 @@ def _clause_max_forward(
     ]
     counts = [len(rows) for rows in rows_per_doc]
     flat = [row for rows in rows_per_doc for row in rows]
-    keys = numpy.concatenate([k for k, _ in flat]) if flat else numpy.zeros((0,), "uint64")
-    vals = numpy.concatenate([v for _, v in flat]) if flat else numpy.zeros((0,), "float32")
-    lengths = model.ops.asarray([len(k) for k, _ in flat], dtype="int32")
-    scores, backprop_sparse = sparse((keys, vals, lengths), is_train)
+    scores, backprop_sparse = sparse(_batch(flat, model.ops), is_train)
     n_out = scores.shape[1]
     output = model.ops.alloc2f(len(docs), n_out)
     chosen = numpy.zeros((len(docs), n_out), dtype="int64")
@@ -354,9 +361,7 @@ def build_clause_max_classifier(
     """
     if exclusive_classes:
         raise ValueError("echoppe.ClauseMaxBOW.v1 is for multi-label classification")
-    wanted = frozenset(r.strip() for r in roles.split(",") if r.strip())
-    if not wanted <= set(ROLES):
-        raise ValueError(f"ClauseMaxBOW roles must come from {ROLES}")
+    wanted = _roles(roles)
     length = 2 ** (length - 1).bit_length()
     sparse_linear = SparseLinear_v2(nO=nO, length=length)
     scorer: Model[list[Doc], Floats2d] = Model(

@@ -46,8 +46,9 @@ class AskingRule:
     def ask(self, scores: Mapping[str, float], thresholds: Mapping[str, float]) -> Question:
         """Return the question for one message from its scores and the model's thresholds."""
         closeness = {f: scores.get(f, 0.0) / max(t, 1e-9) for f, t in thresholds.items()}
-        kept = sorted((f for f, c in closeness.items() if c >= 1.0), key=lambda f: -closeness[f])
-        draft = tuple(kept)
+        # The guess is what Classifier.decide keeps: every factor at or above its threshold.
+        kept = (f for f, t in thresholds.items() if scores.get(f, 0.0) >= t)
+        draft = tuple(sorted(kept, key=lambda f: -closeness[f]))
         if self.mode == "none":
             return Question(draft)
         others = sorted((f for f in closeness if f not in draft), key=lambda f: (-closeness[f], f))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from nlp.taxonomy import FACTOR_IDS
+from nlp.taxonomy import FACTOR_IDS, LANGS
 
 TRAINING_DIR = Path(__file__).resolve().parent.parent / "data" / "training"
 # Never trained on: the first corpus's 15% (r1), and a part written apart, before round two (r2).
@@ -36,7 +36,7 @@ class Example(BaseModel):
     @field_validator("lang")
     @classmethod
     def _lang(cls, value: str) -> str:
-        if value not in ("fr", "nl", "en"):
+        if value not in LANGS:
             raise ValueError(f"unknown language {value!r}")
         return value
 

@@ -17,9 +17,7 @@ from nlp.corpus import (
     read_training_corpus,
 )
 from nlp.metrics import Scores, frequent_mistakes, score
-from nlp.taxonomy import FACTOR_IDS
-
-LANGS = ("fr", "nl", "en")
+from nlp.taxonomy import FACTOR_IDS, LANGS
 
 
 def _fmt(value: float | None) -> str:

@@ -120,10 +120,12 @@ _CONTRAST_INDEX = _by_first_word(_CONTRASTS)
 _CAUSE_INDEX = _by_first_word(_CAUSES)
 
 
-def _any_phrase(words: Sequence[str], index: dict[str, tuple[tuple[str, ...], ...]]) -> list[int]:
-    """Return the start index of every phrase occurrence."""
+def _spans(
+    words: Sequence[str], index: dict[str, tuple[tuple[str, ...], ...]]
+) -> list[tuple[int, int]]:
+    """Return the (start, end) of every phrase occurrence."""
     return [
-        i
+        (i, i + len(phrase))
         for i, word in enumerate(words)
         for phrase in index.get(word, ())
         if tuple(words[i : i + len(phrase)]) == phrase
@@ -162,41 +164,30 @@ def _negates(word: str) -> bool:
     return word.endswith(("n'", "n’")) and plain in _SHORT_NEGATED
 
 
-def _followed_by_negation(words: Sequence[str], start: int) -> bool:
-    for phrase in _DISMISSAL_INDEX.get(words[start], ()):
-        end = start + len(phrase)
-        if tuple(words[start:end]) == phrase and end < len(words) and words[end] in _NEGATORS:
-            return True
-    return False
+def token_roles(words: Sequence[str]) -> list[frozenset[str]]:
+    """Return, for each folded token, the roles its clause and its message give it."""
+    return clauses_and_roles(words)[1]
 
 
-def clause_ids(words: Sequence[str]) -> list[int]:
-    """Number the clauses of a message: sentences, cut again at each contrast ("mais")."""
-    contrast_at = set(_any_phrase([_plain(w) for w in words], _CONTRAST_INDEX))
+def clauses_and_roles(words: Sequence[str]) -> tuple[list[int], list[frozenset[str]]]:
+    """Return each folded token's clause number and the roles its clause and message give it."""
+    plain = [_plain(w) for w in words]
+    contrast_at = {start for start, _ in _spans(plain, _CONTRAST_INDEX)}
     clause_of: list[int] = []
     clause = 0
     for i, word in enumerate(words):
         if i in contrast_at or (word and all(ch in _BOUNDARIES for ch in word)):
             clause += 1
         clause_of.append(clause)
-    return clause_of
-
-
-def token_roles(words: Sequence[str]) -> list[frozenset[str]]:
-    """Return, for each folded token, the roles its clause and its message give it."""
-    plain = [_plain(w) for w in words]
-    contrast_at = set(_any_phrase(plain, _CONTRAST_INDEX))
-    clause_of = clause_ids(words)
-    contrast_clauses = {clause_of[i] for i in contrast_at}
-    first_contrast = min(contrast_clauses, default=None)
+    first_contrast = min((clause_of[i] for i in contrast_at), default=None)
     negated = {clause_of[i] for i, w in enumerate(words) if _negates(w)}
     # "ça va pas", "gaat niet goed": a dismissal followed by a negation is a complaint.
-    dismissed = {
-        clause_of[i]
-        for i in _any_phrase(plain, _DISMISSAL_INDEX)
-        if not _followed_by_negation(plain, i)
+    dismissals = _spans(plain, _DISMISSAL_INDEX)
+    complaints = {
+        start for start, end in dismissals if end < len(plain) and plain[end] in _NEGATORS
     }
-    has_cause = bool(_any_phrase(plain, _CAUSE_INDEX))
+    dismissed = {clause_of[start] for start, _ in dismissals if start not in complaints}
+    has_cause = bool(_spans(plain, _CAUSE_INDEX))
     roles: list[frozenset[str]] = []
     for c in clause_of:
         mine: set[str] = set()
@@ -209,4 +200,4 @@ def token_roles(words: Sequence[str]) -> list[frozenset[str]]:
         if has_cause:
             mine.add(CAUSE)
         roles.append(frozenset(mine))
-    return roles
+    return clause_of, roles

@@ -32,7 +32,7 @@ from nlp.corpus import (
 )
 from nlp.features import normalize
 from nlp.metrics import score
-from nlp.taxonomy import FACTOR_IDS
+from nlp.taxonomy import FACTOR_IDS, LANGS
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,6 @@ VARIANTS: dict[str, str] = {
     "charcnn": "fold",
     "vectors": "lower",
 }
-LANGS = ("fr", "nl", "en")
 DEFAULT_SEED = 0
 _GRID = [round(0.05 + 0.025 * i, 3) for i in range(37)]  # 0.05 .. 0.95
 
@@ -130,50 +129,33 @@ def _halves(n: int) -> tuple[list[int], list[int]]:
     return [i for i in range(n) if i % 2 == 0], [i for i in range(n) if i % 2]
 
 
-def crossfit_predictions(
-    gold: Sequence[frozenset[str]], scores: Sequence[dict[str, float]]
-) -> list[frozenset[str]]:
-    """Predict held-out data honestly: thresholds tuned on one half decide the other half.
+def crossfit(
+    gold: Sequence[frozenset[str]], scores: Sequence[dict[str, float]], with_taps: bool = True
+) -> tuple[list[frozenset[str]], float, float]:
+    """Predict held-out data honestly: what is tuned on one half decides the other half.
 
     Tuning and scoring on the same messages flatters a model; the shipped thresholds still use
     the whole held-out data, but the figures reported (and used to pick a variant) are these.
+    Returns the predictions and the mean taps with the plain question and with the asking
+    rule (0 when not asked for, or with fewer than two messages).
     """
     predicted: dict[int, frozenset[str]] = {}
-    halves = _halves(len(gold))
-    for tune_on, apply_to in (halves, halves[::-1]):
-        thresholds = tune_thresholds([gold[i] for i in tune_on], [scores[i] for i in tune_on])
-        for i in apply_to:
-            predicted[i] = frozenset(k for k, v in scores[i].items() if v >= thresholds[k])
-    return [predicted[i] for i in range(len(gold))]
-
-
-def crossfit_macro_f1(gold: Sequence[frozenset[str]], scores: Sequence[dict[str, float]]) -> float:
-    """Return the macro F1 of the cross-fitted predictions."""
-    return score(gold, crossfit_predictions(gold, scores)).macro_f1
-
-
-def crossfit_taps(
-    gold: Sequence[frozenset[str]], scores: Sequence[dict[str, float]]
-) -> tuple[float, float]:
-    """Return the mean taps with the plain question and with the tuned one, cross-fitted.
-
-    On each half, thresholds and the asking rule are tuned on the other half.
-    """
-    if len(gold) < 2:
-        return 0.0, 0.0
-    plain: list[float] = []
-    asking: list[float] = []
+    plain = asking = 0.0
     halves = _halves(len(gold))
     for tune_on, apply_to in (halves, halves[::-1]):
         g_tune = [gold[i] for i in tune_on]
         s_tune = [scores[i] for i in tune_on]
         thresholds = tune_thresholds(g_tune, s_tune)
-        rule = tune_rule(s_tune, g_tune, thresholds)
-        g_apply = [gold[i] for i in apply_to]
-        s_apply = [scores[i] for i in apply_to]
-        plain.append(mean_taps(AskingRule(), s_apply, g_apply, thresholds) * len(apply_to))
-        asking.append(mean_taps(rule, s_apply, g_apply, thresholds) * len(apply_to))
-    return sum(plain) / len(gold), sum(asking) / len(gold)
+        for i in apply_to:
+            predicted[i] = frozenset(k for k, v in scores[i].items() if v >= thresholds[k])
+        if with_taps and len(gold) >= 2:
+            rule = tune_rule(s_tune, g_tune, thresholds)
+            g_apply = [gold[i] for i in apply_to]
+            s_apply = [scores[i] for i in apply_to]
+            plain += mean_taps(AskingRule(), s_apply, g_apply, thresholds) * len(apply_to)
+            asking += mean_taps(rule, s_apply, g_apply, thresholds) * len(apply_to)
+    n = max(len(gold), 1)
+    return [predicted[i] for i in range(len(gold))], plain / n, asking / n
 
 
 def part_result(
@@ -181,7 +163,7 @@ def part_result(
 ) -> PartResult:
     """Score one held-out part, cross-fitted: overall, per language, and the taps."""
     gold = [frozenset(e.labels) for e in examples]
-    predicted = crossfit_predictions(gold, scores)
+    predicted, taps_plain, taps_asking = crossfit(gold, scores, with_taps)
     by_lang: dict[str, float] = {}
     for lang in LANGS:
         idx = [i for i, e in enumerate(examples) if e.lang == lang]
@@ -189,13 +171,12 @@ def part_result(
             by_lang[lang] = round(
                 score([gold[i] for i in idx], [predicted[i] for i in idx]).macro_f1, 4
             )
-    taps = crossfit_taps(gold, scores) if with_taps else (0.0, 0.0)
     return PartResult(
         size=len(examples),
         macro_f1=round(score(gold, predicted).macro_f1, 4),
         by_lang=by_lang,
-        taps_plain=round(taps[0], 3),
-        taps_asking=round(taps[1], 3),
+        taps_plain=round(taps_plain, 3),
+        taps_asking=round(taps_asking, 3),
     )
 
 
@@ -312,15 +293,11 @@ def _write_meta(
     (model_dir / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
 
 
-def _add_subset_meta(model_dir: Path, subset: VariantResult) -> None:
+def _add_meta(model_dir: Path, key: str, value: dict[str, object]) -> None:
+    """Add one entry to a trained model's echoppe.json."""
     path = model_dir / META_FILE
     meta = json.loads(path.read_text(encoding="utf-8"))
-    meta["subset"] = {
-        "share": SUBSET_SHARE,
-        "max_steps": SUBSET_STEPS,
-        "macro_f1": subset.heldout_macro_f1,
-        "micro_f1": subset.heldout_micro_f1,
-    }
+    meta[key] = value
     path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
 
 
@@ -368,11 +345,16 @@ def train_subset(
     return result
 
 
+def _same_text(text: str) -> str:
+    """Return what makes two messages the same text here (case and outer spaces ignored)."""
+    return text.casefold().strip()
+
+
 def check_apart(train: Sequence[Example], heldout: Sequence[Example]) -> None:
     """Refuse to train when a held-out message (same id or same text) is in the training data."""
     seen_ids = {e.id for e in train}
-    seen_texts = {e.text.casefold().strip() for e in train}
-    shared = [e.id for e in heldout if e.id in seen_ids or e.text.casefold().strip() in seen_texts]
+    seen_texts = {_same_text(e.text) for e in train}
+    shared = [e.id for e in heldout if e.id in seen_ids or _same_text(e.text) in seen_texts]
     if shared:
         raise ValueError(f"held-out messages also in the training data: {shared[:5]}")
 
@@ -448,7 +430,16 @@ def train_and_ship(
         ]
         best, best_dir = max(results, key=lambda r: (r[0].heldout_macro_f1, r[0].msgs_per_s))
         subset = train_subset(best.variant, train, parts, root / "subset", seed)
-        _add_subset_meta(best_dir, subset)
+        _add_meta(
+            best_dir,
+            "subset",
+            {
+                "share": SUBSET_SHARE,
+                "max_steps": SUBSET_STEPS,
+                "macro_f1": subset.heldout_macro_f1,
+                "micro_f1": subset.heldout_micro_f1,
+            },
+        )
         _replace_model_dir(best_dir, output)
     table = comparison_table([r for r, _ in results], baseline_parts(train, parts))
     (output / "comparison.md").write_text(table + "\n", encoding="utf-8")
@@ -480,10 +471,10 @@ def usable_corrections(
     field: Sequence[Example], train: Sequence[Example], heldout: Sequence[Example]
 ) -> list[Example]:
     """Drop corrections that repeat a training or held-out text (held-out must stay unseen)."""
-    seen = {e.text.casefold().strip() for e in [*train, *heldout]}
+    seen = {_same_text(e.text) for e in [*train, *heldout]}
     kept: list[Example] = []
     for example in field:
-        text = example.text.casefold().strip()
+        text = _same_text(example.text)
         if text and text not in seen:
             seen.add(text)
             kept.append(example)
@@ -526,15 +517,16 @@ def train_with_corrections(
         with_field, model_dir = train_variant(
             variant, [*train, *weighted], parts, root / "with", seed, max_steps
         )
-        meta_path = model_dir / META_FILE
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        meta["corrections"] = {
-            "count": len(field),
-            "weight": weight,
-            "file_sha256": hashlib.sha256(corrections.read_bytes()).hexdigest(),
-            # People may since have used /forget: the model says when it learnt from them.
-            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-        meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        _add_meta(
+            model_dir,
+            "corrections",
+            {
+                "count": len(field),
+                "weight": weight,
+                "file_sha256": hashlib.sha256(corrections.read_bytes()).hexdigest(),
+                # People may since have used /forget: the model says when it learnt from them.
+                "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            },
+        )
         _replace_model_dir(model_dir, output)
     return without, with_field, len(field)

@@ -17,7 +17,8 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-LANGS = ("fr", "nl", "en")
+from nlp.taxonomy import LANGS
+
 KINDS = ("MFT", "INV", "DIR")
 
 # Clear statements, one difficulty each: what a shopkeeper might say plainly.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import spacy
 
 from nlp.features import normalize
-from nlp.scopes import CAUSE, NEG, OK, POST, PRE, clause_ids, token_roles
+from nlp.scopes import CAUSE, NEG, OK, POST, PRE, clauses_and_roles, token_roles
 
 TOKENIZER = spacy.blank("fr")
 
@@ -33,7 +33,7 @@ def test_a_dismissal_followed_by_a_negation_is_a_complaint() -> None:
 
 def test_sentences_are_clauses_and_a_named_cause_marks_the_message() -> None:
     words = words_of("Bonjour ! On perd des clients à cause des travaux. Merci")
-    assert clause_ids(words) == [0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2]
+    assert clauses_and_roles(words)[0] == [0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2]
     assert all(CAUSE in r for r in token_roles(words))
     assert not any(CAUSE in r for r in token_roles(words_of("on perd des clients")))
 

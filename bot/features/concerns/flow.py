@@ -14,6 +14,7 @@ from bot.i18n import Translator
 from bot.shared.routes import Buttons, Command, FlowRoutes, Text, TextStage, is_talking
 from bot.shared.routes import known as _known
 from bot.storage import Step, User
+from nlp.asking import Question
 from nlp.taxonomy import FACTOR_IDS, Taxonomy
 
 logger = logging.getLogger(__name__)
@@ -237,10 +238,9 @@ class ConcernFlow:
     def _suggested(concern: Concern) -> str | None:
         """Return the factor the other reading brings in, while the guess is untouched."""
         # Once the person has ticked or unticked factors, the other reading is stale.
-        if concern.alternative is None or sorted(concern.draft) != sorted(concern.predicted):
+        if not concern.untouched:
             return None
-        extra = sorted(set(concern.alternative) - set(concern.draft))
-        return extra[0] if extra else None
+        return Question(concern.draft, concern.alternative).suggested
 
     def _short(self, lang: str, factor: str) -> str:
         return self._tax.get(factor).short_title(lang)

@@ -191,7 +191,7 @@ class ConcernService:
             concern = await self._claim_pending(user, concern_id, event_key)
             if concern is None:
                 return None
-            if only_if_untouched and sorted(concern.draft) != sorted(concern.predicted):
+            if only_if_untouched and not concern.untouched:
                 return None
             final = concern.draft if factors is None else tuple(factors)
             if any(f not in FACTOR_IDS for f in final):

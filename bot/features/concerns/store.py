@@ -55,6 +55,11 @@ class Concern(BaseModel):
     # The other reading offered in one tap with the first answer, if the model hesitated.
     alternative: tuple[str, ...] | None = None
 
+    @property
+    def untouched(self) -> bool:
+        """Say whether the factors being edited are still the model's guess."""
+        return sorted(self.draft) == sorted(self.predicted)
+
 
 def _to_concern(row: aiosqlite.Row) -> Concern:
     data = dict(row)
