@@ -11,6 +11,7 @@ nlp/configs/*.cfg, trained by `spacy train`.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import partial
 from itertools import groupby
 from operator import itemgetter
@@ -48,18 +49,82 @@ def _char_keys(word: str, sizes: tuple[int, ...]) -> list[int]:
     return keys
 
 
-def _role_keys(doc: Doc, wanted: frozenset[str], found: list[frozenset[str]]) -> list[int]:
+def _token_role_keys(text: str, roles: frozenset[str]) -> list[int]:
     keys: list[int] = []
-    for token, roles in zip(doc, found, strict=True):
-        if token.is_space or token.is_punct or not roles:
-            continue
-        # The word and its first five letters (typos, plurals), once per role of its clause.
-        for role in roles & wanted:
-            keys.append(hash_unicode(f"{role}|{token.text}", seed=_ROLE_SEED) & 0xFFFFFFFFFFFF)
-            keys.append(
-                hash_unicode(f"{role}|{token.text[:5]}~", seed=_ROLE_SEED) & 0xFFFFFFFFFFFF
-            )
+    # The word and its first five letters (typos, plurals), once per role of its clause.
+    for role in roles:
+        keys.append(hash_unicode(f"{role}|{text}", seed=_ROLE_SEED) & 0xFFFFFFFFFFFF)
+        keys.append(hash_unicode(f"{role}|{text[:5]}~", seed=_ROLE_SEED) & 0xFFFFFFFFFFFF)
     return keys
+
+
+@dataclass
+class _Tokens:
+    """What each token of a message contributes, computed once for the message and its clauses."""
+
+    orths: Any
+    chars: list[list[int]]
+    roles: list[list[int]]
+    hidden: list[bool]
+
+
+def _tokens(
+    doc: Doc,
+    char_sizes: tuple[int, ...],
+    role_weight: float,
+    roles: frozenset[str],
+    found: list[frozenset[str]] | None,
+    hide: frozenset[str],
+) -> _Tokens:
+    if found is None and (role_weight or hide):
+        found = token_roles([token.text for token in doc])
+    use_roles = bool(role_weight) and found is not None
+    return _Tokens(
+        orths=doc.to_array("ORTH"),
+        chars=[[] if t.is_space else _char_keys(t.text, char_sizes) for t in doc],
+        roles=[
+            _token_role_keys(t.text, found[i] & roles)
+            if use_roles and found is not None and not (t.is_space or t.is_punct)
+            else []
+            for i, t in enumerate(doc)
+        ],
+        # Words of a hidden role (a dismissed clause) reach the model only through the roles.
+        hidden=[
+            bool(hide) and found is not None and bool(found[i] & hide) for i in range(len(doc))
+        ],
+    )
+
+
+def _row(
+    tokens: _Tokens, start: int, end: int, ops: Any, ngram_size: int, role_weight: float
+) -> tuple[Any, Any]:
+    """Return the feature keys and values of tokens start..end: words, characters, roles."""
+    shown = [i for i in range(start, end) if not tokens.hidden[i]]
+    unigrams = ops.asarray(tokens.orths[numpy.asarray(shown, dtype="int64")])
+    word_parts = [unigrams]
+    for n in range(2, ngram_size + 1):
+        # thinc's ngrams() indexes its input's first element: skip texts shorter than n.
+        if len(unigrams) >= n:
+            word_parts.append(ops.ngrams(n, unigrams))
+    word_keys, word_counts = numpy.unique(numpy.concatenate(word_parts), return_counts=True)
+    char_keys, char_counts = numpy.unique(
+        numpy.asarray([k for i in shown for k in tokens.chars[i]], dtype="uint64"),
+        return_counts=True,
+    )
+    blocks_keys = [word_keys.astype("uint64")]
+    blocks_vals = [_unit(numpy.log1p(word_counts))]
+    if len(char_keys):
+        blocks_keys.append(char_keys)
+        blocks_vals.append(_unit(numpy.log1p(char_counts)))
+    if role_weight:
+        role_keys, role_counts = numpy.unique(
+            numpy.asarray([k for i in range(start, end) for k in tokens.roles[i]], dtype="uint64"),
+            return_counts=True,
+        )
+        if len(role_keys):
+            blocks_keys.append(role_keys)
+            blocks_vals.append(_unit(numpy.log1p(role_counts)) * role_weight)
+    return numpy.concatenate(blocks_keys), numpy.concatenate(blocks_vals).astype("float32")
 
 
 def _doc_features(
@@ -70,36 +135,10 @@ def _doc_features(
     role_weight: float = 0.0,
     roles: frozenset[str] = frozenset(),
     found: list[frozenset[str]] | None = None,
+    hide: frozenset[str] = frozenset(),
 ) -> tuple[Any, Any]:
-    if found is None and role_weight:
-        found = token_roles([token.text for token in doc])
-    unigrams = ops.asarray(doc.to_array("ORTH"))
-    word_parts = [unigrams]
-    for n in range(2, ngram_size + 1):
-        # thinc's ngrams() indexes its input's first element: skip texts shorter than n.
-        if len(unigrams) >= n:
-            word_parts.append(ops.ngrams(n, unigrams))
-    word_keys, word_counts = numpy.unique(numpy.concatenate(word_parts), return_counts=True)
-    char_list: list[int] = []
-    for token in doc:
-        if not token.is_space:
-            char_list.extend(_char_keys(token.text, char_sizes))
-    char_keys, char_counts = numpy.unique(
-        numpy.asarray(char_list, dtype="uint64"), return_counts=True
-    )
-    blocks_keys = [word_keys.astype("uint64")]
-    blocks_vals = [_unit(numpy.log1p(word_counts))]
-    if len(char_keys):
-        blocks_keys.append(char_keys)
-        blocks_vals.append(_unit(numpy.log1p(char_counts)))
-    if role_weight and found is not None:
-        role_keys, role_counts = numpy.unique(
-            numpy.asarray(_role_keys(doc, roles, found), dtype="uint64"), return_counts=True
-        )
-        if len(role_keys):
-            blocks_keys.append(role_keys)
-            blocks_vals.append(_unit(numpy.log1p(role_counts)) * role_weight)
-    return numpy.concatenate(blocks_keys), numpy.concatenate(blocks_vals).astype("float32")
+    tokens = _tokens(doc, char_sizes, role_weight, roles, found, hide)
+    return _row(tokens, 0, len(doc), ops, ngram_size, role_weight)
 
 
 def _unit(values: Any) -> Any:
@@ -262,10 +301,16 @@ def _rows_of(
     char_sizes: tuple[int, ...],
     role_weight: float,
     roles: frozenset[str],
+    hide: frozenset[str] = frozenset(),
+    whole_only: bool = False,
+    min_words: int = 1,
 ) -> list[tuple[Any, Any]]:
     """Return the feature rows of a message: the whole of it, then each clause of several."""
     clause_of, found = clauses_and_roles([token.text for token in doc])
-    rows = [_doc_features(doc, ops, ngram_size, char_sizes, role_weight, roles, found=found)]
+    tokens = _tokens(doc, char_sizes, role_weight, roles, found, hide)
+    rows = [_row(tokens, 0, len(doc), ops, ngram_size, role_weight)]
+    if whole_only:
+        return rows
     spans = [
         (group[0][0], group[-1][0] + 1)
         for group in (list(g) for _, g in groupby(enumerate(clause_of), key=itemgetter(1)))
@@ -277,18 +322,9 @@ def _rows_of(
                 start += 1
             while end > start and (doc[end - 1].is_punct or doc[end - 1].is_space):
                 end -= 1
-            if end > start:
-                rows.append(
-                    _doc_features(
-                        doc[start:end].as_doc(),
-                        ops,
-                        ngram_size,
-                        char_sizes,
-                        role_weight,
-                        roles,
-                        found=found[start:end],
-                    )
-                )
+            words = sum(not (t.is_punct or t.is_space) for t in doc[start:end])
+            if end > start and words >= min_words:
+                rows.append(_row(tokens, start, end, ops, ngram_size, role_weight))
     return rows
 
 
@@ -304,6 +340,10 @@ def _clause_max_forward(
             model.attrs["char_sizes"],
             model.attrs["role_weight"],
             model.attrs["roles"],
+            model.attrs.get("hide", frozenset()),
+            # Trained on whole messages, the clauses only count when predicting.
+            is_train and model.attrs.get("train_whole", False),
+            model.attrs.get("min_words", 1),
         )
         for doc in docs
     ]
@@ -351,6 +391,9 @@ def build_clause_max_classifier(
     length: int = 262144,
     role_weight: float = 0.3,
     roles: str = ",".join(ROLES),
+    hide: str = "",
+    train_whole: bool = False,
+    min_words: int = 1,
     nO: int | None = None,
 ) -> Model[list[Doc], Floats2d]:
     """Score the whole message and each of its clauses; keep each factor's best score.
@@ -358,6 +401,9 @@ def build_clause_max_classifier(
     A greeting, a name or a thank-you in a clause of its own then cannot pull a complaint
     down, and a dismissed clause ("le loyer, aucun souci") stands apart from the one that
     complains. The same sparse weights score every clause (multiple-instance learning).
+    With `train_whole`, training sees whole messages only and the clauses (of at least
+    `min_words` words) count when predicting. Words of a `hide` role (e.g. "ok", a dismissed
+    clause) then reach the model only through the role block.
     """
     if exclusive_classes:
         raise ValueError("echoppe.ClauseMaxBOW.v1 is for multi-label classification")
@@ -375,6 +421,9 @@ def build_clause_max_classifier(
             "char_sizes": tuple(range(char_min, char_max + 1)),
             "role_weight": float(role_weight),
             "roles": wanted,
+            "hide": _roles(hide) if hide else frozenset(),
+            "train_whole": bool(train_whole),
+            "min_words": int(min_words),
         },
     )
     model: Model[list[Doc], Floats2d] = chain(scorer, Logistic())

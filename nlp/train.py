@@ -42,6 +42,7 @@ VARIANTS: dict[str, str] = {
     "charbow": "fold",
     "scoped": "fold",
     "clausemax": "fold",
+    "scopedmax": "fold",
     "ensemble": "fold",
     "charcnn": "fold",
     "vectors": "lower",

@@ -88,6 +88,26 @@ def test_bad_settings_are_refused() -> None:
         ("echoppe.ScopedCharBOW.v1", {"role_weight": 0.0}),
         ("echoppe.ScopedCharBOW.v1", {"roles": "bogus"}),
         ("echoppe.ClauseMaxBOW.v1", {"roles": "neg,bogus"}),
+        ("echoppe.ClauseMaxBOW.v1", {"hide": "bogus"}),
     ):
         with pytest.raises(ValueError):
             _tiny(architecture, **extra)
+
+
+def test_whole_trained_clause_max_hides_dismissed_words_and_keeps_short_clauses_out() -> None:
+    nlp = _tiny(
+        "echoppe.ClauseMaxBOW.v1", role_weight=0.3, hide="ok", train_whole=True, min_words=3
+    )
+    scorer = nlp.get_pipe("textcat_multilabel").model.layers[0]
+    assert scorer.attrs["hide"] == frozenset({"ok"}) and scorer.attrs["train_whole"]
+    # A dismissed clause shows none of its words to the word and character blocks.
+    from nlp.architectures import _doc_features
+
+    doc = nlp.make_doc("le loyer ca va")
+    ok = frozenset({"ok"})
+    hidden = _doc_features(doc, scorer.ops, 2, (3,), 0.3, ok, hide=ok)
+    shown = _doc_features(doc, scorer.ops, 2, (3,), 0.3, ok)
+    assert 0 < len(hidden[0]) < len(shown[0])
+    alone = nlp("le loyer augmente encore").cats["rent_premises"]
+    wrapped = nlp("bonjour merci . le loyer augmente encore . merci").cats["rent_premises"]
+    assert wrapped >= alone - 1e-6
