@@ -76,22 +76,21 @@ def _tokens(
     found: list[frozenset[str]] | None,
     hide: frozenset[str],
 ) -> _Tokens:
-    if found is None and (role_weight or hide):
-        found = token_roles([token.text for token in doc])
-    use_roles = bool(role_weight) and found is not None
+    if found is None:
+        # Roles are only looked for when the features use them.
+        needed = role_weight or hide
+        found = token_roles([t.text for t in doc]) if needed else [frozenset()] * len(doc)
     return _Tokens(
         orths=doc.to_array("ORTH"),
         chars=[[] if t.is_space else _char_keys(t.text, char_sizes) for t in doc],
         roles=[
             _token_role_keys(t.text, found[i] & roles)
-            if use_roles and found is not None and not (t.is_space or t.is_punct)
+            if role_weight and not (t.is_space or t.is_punct)
             else []
             for i, t in enumerate(doc)
         ],
         # Words of a hidden role (a dismissed clause) reach the model only through the roles.
-        hidden=[
-            bool(hide) and found is not None and bool(found[i] & hide) for i in range(len(doc))
-        ],
+        hidden=[bool(marks & hide) for marks in found],
     )
 
 
@@ -134,10 +133,8 @@ def _doc_features(
     char_sizes: tuple[int, ...],
     role_weight: float = 0.0,
     roles: frozenset[str] = frozenset(),
-    found: list[frozenset[str]] | None = None,
-    hide: frozenset[str] = frozenset(),
 ) -> tuple[Any, Any]:
-    tokens = _tokens(doc, char_sizes, role_weight, roles, found, hide)
+    tokens = _tokens(doc, char_sizes, role_weight, roles, None, frozenset())
     return _row(tokens, 0, len(doc), ops, ngram_size, role_weight)
 
 
@@ -340,10 +337,10 @@ def _clause_max_forward(
             model.attrs["char_sizes"],
             model.attrs["role_weight"],
             model.attrs["roles"],
-            model.attrs.get("hide", frozenset()),
+            model.attrs["hide"],
             # Trained on whole messages, the clauses only count when predicting.
-            is_train and model.attrs.get("train_whole", False),
-            model.attrs.get("min_words", 1),
+            is_train and model.attrs["train_whole"],
+            model.attrs["min_words"],
         )
         for doc in docs
     ]
