@@ -10,7 +10,9 @@ nlp/configs/*.cfg, trained by `spacy train`.
 
 from __future__ import annotations
 
+import logging
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import groupby
@@ -19,14 +21,17 @@ from typing import Any
 
 import numpy
 from murmurhash.mrmr import hash_unicode
+from spacy.language import Language
 from spacy.ml.models.textcat import resize_and_set_ref
-from spacy.tokens import Doc
+from spacy.tokens import Doc, DocBin
 from spacy.util import registry
 from thinc.api import Logistic, Model, SparseLinear_v2, chain, resizable
 from thinc.layers.resizable import resize_linear_weighted
 from thinc.types import Floats2d
 
 from nlp.scopes import ROLES, clauses_and_roles, token_roles
+
+logger = logging.getLogger(__name__)
 
 _NEG_VALUE = -5000.0
 # Character n-grams are hashed with their own seed (one per size), so "abc" as a character
@@ -95,9 +100,16 @@ def _tokens(
 
 
 def _row(
-    tokens: _Tokens, start: int, end: int, ops: Any, ngram_size: int, role_weight: float
+    tokens: _Tokens,
+    start: int,
+    end: int,
+    ops: Any,
+    ngram_size: int,
+    role_weight: float,
+    idf: _Idf | None = None,
 ) -> tuple[Any, Any]:
     """Return the feature keys and values of tokens start..end: words, characters, roles."""
+    weigh = idf.weigh if idf is not None else _log_tf
     shown = [i for i in range(start, end) if not tokens.hidden[i]]
     unigrams = ops.asarray(tokens.orths[numpy.asarray(shown, dtype="int64")])
     word_parts = [unigrams]
@@ -111,10 +123,10 @@ def _row(
         return_counts=True,
     )
     blocks_keys = [word_keys.astype("uint64")]
-    blocks_vals = [_unit(numpy.log1p(word_counts))]
+    blocks_vals = [_unit(weigh(blocks_keys[0], word_counts))]
     if len(char_keys):
         blocks_keys.append(char_keys)
-        blocks_vals.append(_unit(numpy.log1p(char_counts)))
+        blocks_vals.append(_unit(weigh(char_keys, char_counts)))
     if role_weight:
         role_keys, role_counts = numpy.unique(
             numpy.asarray([k for i in range(start, end) for k in tokens.roles[i]], dtype="uint64"),
@@ -122,7 +134,7 @@ def _row(
         )
         if len(role_keys):
             blocks_keys.append(role_keys)
-            blocks_vals.append(_unit(numpy.log1p(role_counts)) * role_weight)
+            blocks_vals.append(_unit(weigh(role_keys, role_counts)) * role_weight)
     return numpy.concatenate(blocks_keys), numpy.concatenate(blocks_vals).astype("float32")
 
 
@@ -133,9 +145,46 @@ def _doc_features(
     char_sizes: tuple[int, ...],
     role_weight: float = 0.0,
     roles: frozenset[str] = frozenset(),
+    idf: _Idf | None = None,
 ) -> tuple[Any, Any]:
     tokens = _tokens(doc, char_sizes, role_weight, roles, None, frozenset())
-    return _row(tokens, 0, len(doc), ops, ngram_size, role_weight)
+    return _row(tokens, 0, len(doc), ops, ngram_size, role_weight, idf)
+
+
+def _log_tf(_keys: Any, counts: Any) -> Any:
+    return numpy.log1p(counts)
+
+
+@dataclass(frozen=True)
+class _Idf:
+    """Inverse document frequencies of the training corpus's feature keys, sorted by key."""
+
+    keys: Any
+    values: Any
+
+    def weigh(self, keys: Any, counts: Any) -> Any:
+        """Return log(1 + count) times each key's IDF; a key training never saw weighs 0."""
+        at = numpy.minimum(numpy.searchsorted(self.keys, keys), len(self.keys) - 1)
+        known = self.keys[at] == keys
+        # As in a TF-IDF vectoriser, unseen features drop out before the block is scaled to
+        # unit length, so a typo-ridden message keeps the weight of the words the model knows.
+        return numpy.log1p(counts) * numpy.where(known, self.values[at], 0.0)
+
+
+def _idf_of(model: Model[Any, Any]) -> _Idf | None:
+    """Return the IDF table a layer was filled with, or None when it weighs no IDF."""
+    if not model.attrs.get("idf") or not len(model.attrs["idf_keys"]):
+        return None
+    return _Idf(model.attrs["idf_keys"], model.attrs["idf_values"])
+
+
+def _idf_attrs(idf: bool) -> dict[str, Any]:
+    # Filled after initialisation by echoppe.fill_idf.v1; saved with the model's attrs.
+    return {
+        "idf": bool(idf),
+        "idf_keys": numpy.zeros((0,), dtype="uint64"),
+        "idf_values": numpy.zeros((0,), dtype="float32"),
+    }
 
 
 def _unit(values: Any) -> Any:
@@ -148,8 +197,10 @@ def _extract_forward(model: Model[list[Doc], Any], docs: list[Doc], is_train: bo
     char_sizes: tuple[int, ...] = model.attrs["char_sizes"]
     role_weight: float = model.attrs.get("role_weight", 0.0)
     roles: frozenset[str] = model.attrs.get("roles", frozenset())
+    idf = _idf_of(model)
     features = [
-        _doc_features(doc, model.ops, ngram_size, char_sizes, role_weight, roles) for doc in docs
+        _doc_features(doc, model.ops, ngram_size, char_sizes, role_weight, roles, idf)
+        for doc in docs
     ]
 
     def backprop(_d_output: Any) -> list[Doc]:
@@ -170,13 +221,17 @@ def extract_word_and_char_ngrams(
     char_sizes: tuple[int, ...],
     role_weight: float = 0.0,
     roles: frozenset[str] = frozenset(),
+    idf: bool = False,
 ) -> Model[Any, Any]:
     """Return a layer turning docs into hashed word n-gram and character n-gram features.
 
     With a role weight, the words of each clause also count once per role of that clause
-    (negated, dismissed, before or after a contrast, in a message naming a cause).
+    (negated, dismissed, before or after a contrast, in a message naming a cause). With
+    `idf`, each feature is weighted by its inverse document frequency in the training corpus.
     """
-    model: Model[Any, Any] = Model("extract_word_and_char_ngrams", _extract_forward)
+    model: Model[Any, Any] = Model(
+        "extract_word_and_char_ngrams", _extract_forward, attrs=_idf_attrs(idf)
+    )
     model.attrs["ngram_size"] = ngram_size
     model.attrs["char_sizes"] = tuple(char_sizes)
     model.attrs["role_weight"] = float(role_weight)
@@ -216,12 +271,14 @@ def build_char_bow_classifier(
     length: int = 262144,
     positive_weight: float = 1.0,
     log_loss: bool = False,
+    idf: bool = False,
     nO: int | None = None,
 ) -> Model[list[Doc], Floats2d]:
     """Build a linear classifier over word n-grams and character n-grams of each token."""
+    sizes = tuple(range(char_min, char_max + 1))
     return _build(
         exclusive_classes,
-        extract_word_and_char_ngrams(ngram_size, tuple(range(char_min, char_max + 1))),
+        extract_word_and_char_ngrams(ngram_size, sizes, idf=idf),
         length,
         positive_weight,
         log_loss,
@@ -240,6 +297,7 @@ def build_scoped_char_bow_classifier(
     roles: str = ",".join(ROLES),
     positive_weight: float = 1.0,
     log_loss: bool = False,
+    idf: bool = False,
     nO: int | None = None,
 ) -> Model[list[Doc], Floats2d]:
     """Build the CharBOW classifier with words also seen through their clause's roles."""
@@ -249,7 +307,7 @@ def build_scoped_char_bow_classifier(
     sizes = tuple(range(char_min, char_max + 1))
     return _build(
         exclusive_classes,
-        extract_word_and_char_ngrams(ngram_size, sizes, role_weight, wanted),
+        extract_word_and_char_ngrams(ngram_size, sizes, role_weight, wanted, idf),
         length,
         positive_weight,
         log_loss,
@@ -301,11 +359,12 @@ def _rows_of(
     hide: frozenset[str] = frozenset(),
     whole_only: bool = False,
     min_words: int = 1,
+    idf: _Idf | None = None,
 ) -> list[tuple[Any, Any]]:
     """Return the feature rows of a message: the whole of it, then each clause of several."""
     clause_of, found = clauses_and_roles([token.text for token in doc])
     tokens = _tokens(doc, char_sizes, role_weight, roles, found, hide)
-    rows = [_row(tokens, 0, len(doc), ops, ngram_size, role_weight)]
+    rows = [_row(tokens, 0, len(doc), ops, ngram_size, role_weight, idf)]
     if whole_only:
         return rows
     spans = [
@@ -321,7 +380,7 @@ def _rows_of(
                 end -= 1
             words = sum(not (t.is_punct or t.is_space) for t in doc[start:end])
             if end > start and words >= min_words:
-                rows.append(_row(tokens, start, end, ops, ngram_size, role_weight))
+                rows.append(_row(tokens, start, end, ops, ngram_size, role_weight, idf))
     return rows
 
 
@@ -329,6 +388,7 @@ def _clause_max_forward(
     model: Model[list[Doc], Floats2d], docs: list[Doc], is_train: bool
 ) -> tuple[Floats2d, Any]:
     sparse = model.layers[0]
+    idf = _idf_of(model)
     rows_per_doc = [
         _rows_of(
             doc,
@@ -341,6 +401,7 @@ def _clause_max_forward(
             # Trained on whole messages, the clauses only count when predicting.
             is_train and model.attrs["train_whole"],
             model.attrs["min_words"],
+            idf,
         )
         for doc in docs
     ]
@@ -391,6 +452,7 @@ def build_clause_max_classifier(
     hide: str = "",
     train_whole: bool = False,
     min_words: int = 1,
+    idf: bool = False,
     nO: int | None = None,
 ) -> Model[list[Doc], Floats2d]:
     """Score the whole message and each of its clauses; keep each factor's best score.
@@ -421,6 +483,7 @@ def build_clause_max_classifier(
             "hide": _roles(hide) if hide else frozenset(),
             "train_whole": bool(train_whole),
             "min_words": int(min_words),
+            **_idf_attrs(idf),
         },
     )
     model: Model[list[Doc], Floats2d] = chain(scorer, Logistic())
@@ -429,3 +492,65 @@ def build_clause_max_classifier(
     model.set_ref("output_layer", sparse_linear)
     model.attrs["multi_label"] = True
     return model
+
+
+def _whole_keys(layer: Model[Any, Any], doc: Doc) -> Any:
+    """Return the distinct feature keys of a whole message, as `layer` extracts them."""
+    attrs = layer.attrs
+    if layer.name == "clause_max":
+        keys, _ = _rows_of(
+            doc,
+            layer.ops,
+            attrs["ngram_size"],
+            attrs["char_sizes"],
+            attrs["role_weight"],
+            attrs["roles"],
+            attrs["hide"],
+            whole_only=True,
+        )[0]
+    else:
+        keys, _ = _doc_features(
+            doc,
+            layer.ops,
+            attrs["ngram_size"],
+            attrs["char_sizes"],
+            attrs["role_weight"],
+            attrs["roles"],
+        )
+    return numpy.unique(keys)
+
+
+def fill_idf(layer: Model[Any, Any], docs: Sequence[Doc], min_df: int = 1) -> int:
+    """Set a layer's IDF table from the messages it is trained on; return the number of keys.
+
+    Smoothed as scikit-learn's TfidfVectorizer does: idf = ln((1 + n) / (1 + df)) + 1. Keys
+    seen in fewer than `min_df` messages are left out, so they weigh 0.
+    """
+    if not docs:
+        raise ValueError("the IDF table needs at least one training message")
+    keys, df = numpy.unique(
+        numpy.concatenate([_whole_keys(layer, doc) for doc in docs]), return_counts=True
+    )
+    kept = df >= min_df
+    layer.attrs["idf_keys"] = keys[kept].astype("uint64")
+    layer.attrs["idf_values"] = (numpy.log((1 + len(docs)) / (1 + df[kept])) + 1).astype("float32")
+    return int(kept.sum())
+
+
+@registry.callbacks("echoppe.fill_idf.v1")  # type: ignore[untyped-decorator]
+def make_fill_idf(path: str, min_df: int = 1) -> Callable[[Language], Language]:
+    """Return an after_init callback filling every IDF-weighted layer from the corpus at path."""
+
+    def fill(nlp: Language) -> Language:
+        docs = list(DocBin().from_disk(path).get_docs(nlp.vocab))
+        for _name, component in nlp.pipeline:
+            model = getattr(component, "model", None)
+            if not isinstance(model, Model):
+                continue
+            for layer in model.walk():
+                if layer.attrs.get("idf"):
+                    count = fill_idf(layer, docs, min_df)
+                    logger.info("IDF of %d feature keys from %d messages", count, len(docs))
+        return nlp
+
+    return fill

@@ -67,7 +67,7 @@ _DISMISSALS: tuple[tuple[str, ...], ...] = tuple(
     ca va|ca va encore|ca passe|ca roule|ca se passe bien|ca reste raisonnable|pas de souci
     pas de soucis|aucun souci|pas de probleme|pas de problemes|aucun probleme|pas un probleme
     pas le probleme|pas mon probleme|pas ca le probleme|rien a dire|rien a redire|pas a me plaindre
-    pas a plaindre|pas grave|nickel|impeccable|on gere|je gere|pas trop mal|c est bon
+    pas a plaindre|pas grave|nickel|impeccable|pas trop mal|c est bon
     pas de plainte|ca ne me derange pas|je ne me plains pas
     geen probleem|geen problemen|geen zorgen|geen klagen|niet klagen|valt mee|valt nog mee
     gaat wel|gaat goed|is oke|is ok|in orde|niks mis|niets mis|prima|geregeld
@@ -101,6 +101,8 @@ _CAUSES: tuple[tuple[str, ...], ...] = tuple(
     """.replace("\n", "|").split("|")
     if p.strip()
 )
+
+# "Je gère tout seul" is a workload complaint, so "je gère" / "on gère" are not dismissals.
 
 # A comma does not end a clause: "le loyer, aucun souci" dismisses the rent.
 _BOUNDARIES = frozenset(".;:!?…()[]\n–—/|•*")
@@ -164,6 +166,29 @@ def _negates(word: str) -> bool:
     return word.endswith(("n'", "n’")) and plain in _SHORT_NEGATED
 
 
+# "Le loyer ? Franchement ça va": a topic asked as a short question, then dismissed.
+_TOPIC_WORDS = 6
+
+
+def _asked_then_dismissed(
+    plain: Sequence[str], clause_of: Sequence[int], dismissed: set[int]
+) -> set[int]:
+    """Return the short question clauses whose answer, the next clause, dismisses them."""
+    first: dict[int, str] = {}
+    words: dict[int, int] = {}
+    for word, clause in zip(plain, clause_of, strict=True):
+        first.setdefault(clause, word)
+        if any(ch.isalnum() for ch in word):
+            words[clause] = words.get(clause, 0) + 1
+    return {
+        clause
+        for clause in words
+        if clause + 1 in dismissed
+        and "?" in first.get(clause + 1, "")
+        and words[clause] <= _TOPIC_WORDS
+    }
+
+
 def token_roles(words: Sequence[str]) -> list[frozenset[str]]:
     """Return, for each folded token, the roles its clause and its message give it."""
     return clauses_and_roles(words)[1]
@@ -187,6 +212,7 @@ def clauses_and_roles(words: Sequence[str]) -> tuple[list[int], list[frozenset[s
         start for start, end in dismissals if end < len(plain) and plain[end] in _NEGATORS
     }
     dismissed = {clause_of[start] for start, _ in dismissals if start not in complaints}
+    dismissed |= _asked_then_dismissed(plain, clause_of, dismissed)
     has_cause = bool(_spans(plain, _CAUSE_INDEX))
     roles: list[frozenset[str]] = []
     for c in clause_of:

@@ -43,6 +43,8 @@ VARIANTS: dict[str, str] = {
     "scoped": "fold",
     "clausemax": "fold",
     "scopedmax": "fold",
+    "scopedidf": "fold",
+    "scopedmaxidf": "fold",
     "ensemble": "fold",
     "charcnn": "fold",
     "vectors": "lower",

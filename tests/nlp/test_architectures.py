@@ -1,6 +1,8 @@
-"""The echoppe.CharBOW.v1 architecture survives serialisation and odd inputs."""
+"""echoppe's architectures learn, survive serialisation and odd inputs, and weigh IDF."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import spacy
 
@@ -111,3 +113,54 @@ def test_whole_trained_clause_max_hides_dismissed_words_and_keeps_short_clauses_
     alone = nlp("le loyer augmente encore").cats["rent_premises"]
     wrapped = nlp("bonjour merci . le loyer augmente encore . merci").cats["rent_premises"]
     assert wrapped >= alone - 1e-6
+
+
+def test_idf_weighs_rare_words_up_drops_unseen_ones_and_keeps_blocks_unit_length() -> None:
+    import numpy
+
+    from nlp.architectures import _doc_features, _idf_of, extract_word_and_char_ngrams, fill_idf
+
+    nlp = spacy.blank("fr")
+    layer = extract_word_and_char_ngrams(1, (), idf=True)
+    docs = [nlp.make_doc(t) for t in ("le loyer", "le parking", "le stock", "le stock")]
+    assert _idf_of(layer) is None  # empty until filled: plain log counts
+    assert fill_idf(layer, docs) == len(numpy.unique(layer.attrs["idf_keys"]))
+    idf = _idf_of(layer)
+    assert idf is not None
+    keys, values = _doc_features(nlp.make_doc("le loyer zzzz"), layer.ops, 1, (), idf=idf)
+    weight = dict(zip(keys.tolist(), values.tolist(), strict=True))
+    le, loyer, unseen = (nlp.vocab.strings[w] for w in ("le", "loyer", "zzzz"))
+    # "le" is in every message, "loyer" in one; a word training never saw drops out.
+    assert weight[loyer] > weight[le] > 0 and weight[unseen] == 0
+    assert abs(sum(v * v for v in weight.values()) - 1) < 1e-5
+    # Without the table the same message weighs its words alike.
+    plain_keys, plain = _doc_features(nlp.make_doc("le loyer zzzz"), layer.ops, 1, ())
+    assert len(set(plain.tolist())) == 1 and len(plain_keys) == 3
+    # min_df leaves out what fewer messages carry: only "le" and "stock" remain.
+    assert fill_idf(layer, docs, min_df=2) == 2
+
+
+def test_fill_idf_callback_fills_the_table_from_the_corpus_and_it_survives_saving(
+    tmp_path: Path,
+) -> None:
+    from spacy.tokens import DocBin
+
+    from nlp.architectures import make_fill_idf
+
+    nlp = _tiny("echoppe.ScopedCharBOW.v1", role_weight=0.3, idf=True)
+    corpus = DocBin(docs=[nlp.make_doc(t) for t in ("le loyer augmente", "le parking", "le")])
+    corpus.to_disk(tmp_path / "train.spacy")
+    before = nlp("le loyer augmente encore").cats
+    make_fill_idf(str(tmp_path / "train.spacy"))(nlp)
+    layer = next(n for n in nlp.get_pipe("textcat_multilabel").model.walk() if n.attrs.get("idf"))
+    assert len(layer.attrs["idf_keys"]) > 0
+    after = nlp("le loyer augmente encore").cats
+    assert any(abs(after[k] - before[k]) > 1e-6 for k in after)
+    nlp.to_disk(tmp_path / "model")
+    loaded = spacy.load(tmp_path / "model")
+    for text in [*TEXTS, "le loyer augmente encore"]:
+        a, b = nlp(normalize(text)).cats, loaded(normalize(text)).cats
+        assert all(abs(a[k] - b[k]) < 1e-6 for k in a)
+    clause = _tiny("echoppe.ClauseMaxBOW.v1", role_weight=0.3, idf=True)
+    make_fill_idf(str(tmp_path / "train.spacy"))(clause)
+    assert len(clause.get_pipe("textcat_multilabel").model.layers[0].attrs["idf_keys"]) > 0

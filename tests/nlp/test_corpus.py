@@ -27,8 +27,8 @@ from tests.nlp.checklist import build_cases
 DEV = Path(__file__).resolve().parents[3] / "shared" / "eval" / "dev.jsonl"
 
 
-# The files written in the second round (December 2026); the others are the first corpus.
-ROUND_TWO = ("fr_f", "fr_g", "nl_c", "nl_d", "en_c", "en_d", "mix_a")
+# The id prefixes written in the second round (December 2026); the others are the first corpus.
+ROUND_TWO = ("fr_f", "fr_g", "nl_c", "nl_d", "en_c", "en_d", "mix_a", "fr_h", "nl_e", "en_e")
 
 
 @pytest.fixture(scope="module")

@@ -43,3 +43,18 @@ def test_dutch_and_english() -> None:
     assert OK in nl["huur"] and OK not in nl["werken"]
     en = roles("Rent's fine but I can't find staff")
     assert OK in en["rent'"] and OK not in en["staff"] and NEG in en["staff"]
+
+
+def test_a_short_question_answered_by_a_dismissal_is_dismissed() -> None:
+    assert OK in roles("Les livraisons ? Bah franchement ça roule.")["livraisons"]
+    assert OK in roles("Onze huurbaas? Geen probleem eigenlijk")["huurbaas"]
+    # A question answered by a complaint, or a long question, keeps its words.
+    assert OK not in roles("Les livraisons ? Une catastrophe.")["livraisons"]
+    long_question = "Pourquoi la commune ne répond jamais à nos mails sur la propreté ? Ça va."
+    assert OK not in roles(long_question)["proprete"]
+    # The answer must come right after the question.
+    assert OK not in roles("Le stock ? Bon. Le reste ça va.")["stock"]
+
+
+def test_managing_alone_is_not_a_dismissal() -> None:
+    assert OK not in roles("je gère tout seul, sept jours sur sept")["seul"]
