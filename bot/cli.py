@@ -288,8 +288,8 @@ def _parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train the classifier variants, ship the best")
     train.add_argument(
         "--variants",
-        help="comma-separated, from: bow,charbow,scoped,clausemax,ensemble,charcnn,vectors"
-        " (default: all;"
+        help="comma-separated, from: bow,charbow,scoped,clausemax,scopedmax,scopedidf,"
+        "scopedmaxidf,ensemble,charcnn,vectors (default: all;"
         " with --with-corrections: the shipped model's)",
     )
     train.add_argument("--seed", type=int, default=0)

@@ -366,3 +366,15 @@ def test_train_with_corrections_refuses_a_model_inside_data(
     err = capsys.readouterr().err
     assert "out of the repository" in err and "Traceback" not in err
     assert main(["train", "--variants", "nonesuch"]) == 2
+
+
+def test_train_help_names_every_classifier_variant() -> None:
+    from bot.cli import _parser
+    from nlp.train import VARIANTS
+
+    parser = _parser()
+    commands = next(a for a in parser._actions if a.dest == "command")
+    train = commands.choices["train"]  # type: ignore[index]
+    variants = next(a for a in train._actions if a.dest == "variants")
+    listed = variants.help.split("from: ", 1)[1].split(" ", 1)[0].split(",")  # type: ignore[union-attr]
+    assert listed == list(VARIANTS)

@@ -1,9 +1,10 @@
 """The shipped model's behavioural pass rates, per kind and language (docs/classifier.md).
 
-Issue 19 asks for at least 90% of each kind in each language. The shipped model (scoped,
-2026-12-06) reaches it for MFT only: INV is 89.2% / 85.0% / 79.2% and DIR 67.3% / 75.0% /
-69.2% (fr / nl / en). Until a model reaches the target, each rate must not fall below what
-the shipped model reached, less two points; where the target is met, the target holds.
+Issue 19 asks for at least 90% of each kind in each language. The shipped model (scopedidf,
+2026-12-07) reaches it for MFT, and for INV in French: INV is 90.8% / 83.3% / 82.5% and DIR
+65.4% / 75.0% / 69.2% (fr / nl / en). Until a model reaches the target, each rate must not
+fall below what the shipped model reached, less two points; where the target is met, the
+target holds.
 """
 
 from __future__ import annotations
@@ -31,10 +32,10 @@ FLOOR = {
     ("MFT", "fr"): TARGET,
     ("MFT", "nl"): TARGET,
     ("MFT", "en"): TARGET,
-    ("INV", "fr"): 0.87,
-    ("INV", "nl"): 0.83,
-    ("INV", "en"): 0.77,
-    ("DIR", "fr"): 0.65,
+    ("INV", "fr"): TARGET,
+    ("INV", "nl"): 0.81,
+    ("INV", "en"): 0.80,
+    ("DIR", "fr"): 0.63,
     ("DIR", "nl"): 0.73,
     ("DIR", "en"): 0.67,
 }
