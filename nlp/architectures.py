@@ -503,26 +503,17 @@ def build_clause_max_classifier(
 def _whole_keys(layer: Model[Any, Any], doc: Doc) -> Any:
     """Return the distinct feature keys of a whole message, as `layer` extracts them."""
     attrs = layer.attrs
-    if layer.name == "clause_max":
-        keys, _ = _rows_of(
-            doc,
-            layer.ops,
-            attrs["ngram_size"],
-            attrs["char_sizes"],
-            attrs["role_weight"],
-            attrs["roles"],
-            attrs["hide"],
-            whole_only=True,
-        )[0]
-    else:
-        keys, _ = _doc_features(
-            doc,
-            layer.ops,
-            attrs["ngram_size"],
-            attrs["char_sizes"],
-            attrs["role_weight"],
-            attrs["roles"],
-        )
+    # Only clause_max hides words; the n-gram extractor has no "hide" attr.
+    keys, _ = _rows_of(
+        doc,
+        layer.ops,
+        attrs["ngram_size"],
+        attrs["char_sizes"],
+        attrs.get("role_weight", 0.0),
+        attrs.get("roles", frozenset()),
+        attrs.get("hide", frozenset()),
+        whole_only=True,
+    )[0]
     return numpy.unique(keys)
 
 
@@ -532,14 +523,21 @@ def fill_idf(layer: Model[Any, Any], docs: Sequence[Doc], min_df: int = 1) -> in
     Smoothed as scikit-learn's TfidfVectorizer does: idf = ln((1 + n) / (1 + df)) + 1. Keys
     seen in fewer than `min_df` messages are left out, so they weigh 0.
     """
-    if not docs:
+    # A text given several times (field corrections are copied to weigh more in training)
+    # is one message for its document frequency.
+    unique = list({doc.text: doc for doc in docs}.values())
+    if not unique:
         raise ValueError("the IDF table needs at least one training message")
     keys, df = numpy.unique(
-        numpy.concatenate([_whole_keys(layer, doc) for doc in docs]), return_counts=True
+        numpy.concatenate([_whole_keys(layer, doc) for doc in unique]), return_counts=True
     )
     kept = df >= min_df
+    if not kept.any():
+        raise ValueError(f"no feature is in {min_df} or more of the training messages")
     layer.attrs["idf_keys"] = keys[kept].astype("uint64")
-    layer.attrs["idf_values"] = (numpy.log((1 + len(docs)) / (1 + df[kept])) + 1).astype("float32")
+    layer.attrs["idf_values"] = (numpy.log((1 + len(unique)) / (1 + df[kept])) + 1).astype(
+        "float32"
+    )
     return int(kept.sum())
 
 
@@ -549,6 +547,7 @@ def make_fill_idf(path: str, min_df: int = 1) -> Callable[[Language], Language]:
 
     def fill(nlp: Language) -> Language:
         docs = list(DocBin().from_disk(path).get_docs(nlp.vocab))
+        filled = 0
         for _name, component in nlp.pipeline:
             model = getattr(component, "model", None)
             if not isinstance(model, Model):
@@ -557,6 +556,9 @@ def make_fill_idf(path: str, min_df: int = 1) -> Callable[[Language], Language]:
                 if layer.attrs.get("idf"):
                     count = fill_idf(layer, docs, min_df)
                     logger.info("IDF of %d feature keys from %d messages", count, len(docs))
+                    filled += 1
+        if not filled:
+            raise ValueError("echoppe.fill_idf.v1 found no layer built with idf = true")
         return nlp
 
     return fill

@@ -11,6 +11,7 @@ general language, written for the project; nothing comes from an evaluation set.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 # Roles a token can take, in its clause or in the message.
 NEG = "neg"
@@ -174,18 +175,21 @@ def _asked_then_dismissed(
     plain: Sequence[str], clause_of: Sequence[int], dismissed: set[int]
 ) -> set[int]:
     """Return the short question clauses whose answer, the next clause, dismisses them."""
-    first: dict[int, str] = {}
     words: dict[int, int] = {}
+    # The punctuation that opens each clause, before its first word ("?", "??", "?!", "(").
+    opening: dict[int, str] = {}
     for word, clause in zip(plain, clause_of, strict=True):
-        first.setdefault(clause, word)
         if any(ch.isalnum() for ch in word):
             words[clause] = words.get(clause, 0) + 1
+        elif clause not in words:
+            opening[clause] = opening.get(clause, "") + word
+    spoken = sorted(words)
     return {
         clause
-        for clause in words
-        if clause + 1 in dismissed
-        and "?" in first.get(clause + 1, "")
+        for clause, answer in pairwise(spoken)
+        if answer in dismissed
         and words[clause] <= _TOPIC_WORDS
+        and "?" in "".join(opening.get(c, "") for c in range(clause + 1, answer + 1))
     }
 
 

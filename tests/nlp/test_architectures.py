@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import spacy
 
 import nlp.architectures  # noqa: F401
@@ -84,8 +85,6 @@ def test_clause_max_keeps_a_complaint_whatever_surrounds_it() -> None:
 
 
 def test_bad_settings_are_refused() -> None:
-    import pytest
-
     for architecture, extra in (
         ("echoppe.ScopedCharBOW.v1", {"role_weight": 0.0}),
         ("echoppe.ScopedCharBOW.v1", {"roles": "bogus"}),
@@ -116,7 +115,6 @@ def test_whole_trained_clause_max_hides_dismissed_words_and_keeps_short_clauses_
 
 
 def test_idf_weighs_rare_words_up_drops_unseen_ones_and_keeps_blocks_unit_length() -> None:
-    import numpy
 
     from nlp.architectures import _doc_features, _idf_of, extract_word_and_char_ngrams, fill_idf
 
@@ -124,7 +122,10 @@ def test_idf_weighs_rare_words_up_drops_unseen_ones_and_keeps_blocks_unit_length
     layer = extract_word_and_char_ngrams(1, (), idf=True)
     docs = [nlp.make_doc(t) for t in ("le loyer", "le parking", "le stock", "le stock")]
     assert _idf_of(layer) is None  # empty until filled: plain log counts
-    assert fill_idf(layer, docs) == len(numpy.unique(layer.attrs["idf_keys"]))
+    # Four words, the repeated "le stock" counting once: the copies that weigh field
+    # corrections more in training must not make a word look common or rare.
+    assert fill_idf(layer, docs) == 4
+    assert fill_idf(layer, docs[:3]) == 4
     idf = _idf_of(layer)
     assert idf is not None
     keys, values = _doc_features(nlp.make_doc("le loyer zzzz"), layer.ops, 1, (), idf=idf)
@@ -136,8 +137,10 @@ def test_idf_weighs_rare_words_up_drops_unseen_ones_and_keeps_blocks_unit_length
     # Without the table the same message weighs its words alike.
     plain_keys, plain = _doc_features(nlp.make_doc("le loyer zzzz"), layer.ops, 1, ())
     assert len(set(plain.tolist())) == 1 and len(plain_keys) == 3
-    # min_df leaves out what fewer messages carry: only "le" and "stock" remain.
-    assert fill_idf(layer, docs, min_df=2) == 2
+    # min_df leaves out what fewer messages carry: only "le" remains.
+    assert fill_idf(layer, docs, min_df=2) == 1
+    with pytest.raises(ValueError):
+        fill_idf(layer, docs, min_df=4)
 
 
 def test_fill_idf_callback_fills_the_table_from_the_corpus_and_it_survives_saving(
@@ -164,3 +167,11 @@ def test_fill_idf_callback_fills_the_table_from_the_corpus_and_it_survives_savin
     clause = _tiny("echoppe.ClauseMaxBOW.v1", role_weight=0.3, idf=True)
     make_fill_idf(str(tmp_path / "train.spacy"))(clause)
     assert len(clause.get_pipe("textcat_multilabel").model.layers[0].attrs["idf_keys"]) > 0
+    clause.to_disk(tmp_path / "clause")
+    reloaded = spacy.load(tmp_path / "clause")
+    for text in [*TEXTS, "bonjour . le loyer augmente encore . merci"]:
+        a, b = clause(normalize(text)).cats, reloaded(normalize(text)).cats
+        assert all(abs(a[k] - b[k]) < 1e-6 for k in a)
+    # A config asking for IDF on a model that has none is refused, not silently ignored.
+    with pytest.raises(ValueError):
+        make_fill_idf(str(tmp_path / "train.spacy"))(_tiny("echoppe.ScopedCharBOW.v1"))

@@ -58,3 +58,14 @@ def test_a_short_question_answered_by_a_dismissal_is_dismissed() -> None:
 
 def test_managing_alone_is_not_a_dismissal() -> None:
     assert OK not in roles("je gère tout seul, sept jours sur sept")["seul"]
+
+
+def test_phone_punctuation_between_the_question_and_its_answer() -> None:
+    for text in (
+        "Le loyer ?? Ça va.",
+        "Le loyer ?! Ça va.",
+        "Le loyer ?... ça va",
+        "Le loyer ? (ça va)",
+    ):
+        assert OK in roles(text)["loyer"], text
+    assert OK not in roles("Le loyer !! Ça va.")["loyer"]
