@@ -152,8 +152,10 @@ def _doc_features(
     role_weight: float = 0.0,
     roles: frozenset[str] = frozenset(),
     idf: _Idf | None = None,
+    hide: frozenset[str] = frozenset(),
 ) -> tuple[Any, Any]:
-    tokens = _tokens(doc, char_sizes, role_weight, roles, None, frozenset())
+    """Return the feature keys and values of a whole message."""
+    tokens = _tokens(doc, char_sizes, role_weight, roles, None, hide)
     return _row(tokens, 0, len(doc), ops, ngram_size, role_weight, idf)
 
 
@@ -199,15 +201,8 @@ def _unit(values: Any) -> Any:
 
 
 def _extract_forward(model: Model[list[Doc], Any], docs: list[Doc], is_train: bool) -> Any:
-    ngram_size: int = model.attrs["ngram_size"]
-    char_sizes: tuple[int, ...] = model.attrs["char_sizes"]
-    role_weight: float = model.attrs.get("role_weight", 0.0)
-    roles: frozenset[str] = model.attrs.get("roles", frozenset())
     idf = _idf_of(model)
-    features = [
-        _doc_features(doc, model.ops, ngram_size, char_sizes, role_weight, roles, idf)
-        for doc in docs
-    ]
+    features = [_whole_row(model, doc, idf) for doc in docs]
 
     def backprop(_d_output: Any) -> list[Doc]:
         return []
@@ -363,7 +358,6 @@ def _rows_of(
     role_weight: float,
     roles: frozenset[str],
     hide: frozenset[str] = frozenset(),
-    whole_only: bool = False,
     min_words: int = 1,
     idf: _Idf | None = None,
 ) -> list[tuple[Any, Any]]:
@@ -371,8 +365,6 @@ def _rows_of(
     clause_of, found = clauses_and_roles([token.text for token in doc])
     tokens = _tokens(doc, char_sizes, role_weight, roles, found, hide)
     rows = [_row(tokens, 0, len(doc), ops, ngram_size, role_weight, idf)]
-    if whole_only:
-        return rows
     spans = [
         (group[0][0], group[-1][0] + 1)
         for group in (list(g) for _, g in groupby(enumerate(clause_of), key=itemgetter(1)))
@@ -395,22 +387,25 @@ def _clause_max_forward(
 ) -> tuple[Floats2d, Any]:
     sparse = model.layers[0]
     idf = _idf_of(model)
-    rows_per_doc = [
-        _rows_of(
-            doc,
-            model.ops,
-            model.attrs["ngram_size"],
-            model.attrs["char_sizes"],
-            model.attrs["role_weight"],
-            model.attrs["roles"],
-            model.attrs["hide"],
-            # Trained on whole messages, the clauses only count when predicting.
-            is_train and model.attrs["train_whole"],
-            model.attrs["min_words"],
-            idf,
-        )
-        for doc in docs
-    ]
+    attrs = model.attrs
+    # Trained on whole messages, the clauses only count when predicting.
+    if is_train and attrs["train_whole"]:
+        rows_per_doc = [[_whole_row(model, doc, idf)] for doc in docs]
+    else:
+        rows_per_doc = [
+            _rows_of(
+                doc,
+                model.ops,
+                attrs["ngram_size"],
+                attrs["char_sizes"],
+                attrs["role_weight"],
+                attrs["roles"],
+                attrs["hide"],
+                attrs["min_words"],
+                idf,
+            )
+            for doc in docs
+        ]
     counts = [len(rows) for rows in rows_per_doc]
     flat = [row for rows in rows_per_doc for row in rows]
     scores, backprop_sparse = sparse(_batch(flat, model.ops), is_train)
@@ -500,21 +495,20 @@ def build_clause_max_classifier(
     return model
 
 
-def _whole_keys(layer: Model[Any, Any], doc: Doc) -> Any:
-    """Return the distinct feature keys of a whole message, as `layer` extracts them."""
+def _whole_row(layer: Model[Any, Any], doc: Doc, idf: _Idf | None) -> tuple[Any, Any]:
+    """Return a whole message's feature row as `layer` (extractor or clause_max) builds it."""
     attrs = layer.attrs
     # Only clause_max hides words; the n-gram extractor has no "hide" attr.
-    keys, _ = _rows_of(
+    return _doc_features(
         doc,
         layer.ops,
         attrs["ngram_size"],
         attrs["char_sizes"],
         attrs.get("role_weight", 0.0),
         attrs.get("roles", frozenset()),
+        idf,
         attrs.get("hide", frozenset()),
-        whole_only=True,
-    )[0]
-    return numpy.unique(keys)
+    )
 
 
 def fill_idf(layer: Model[Any, Any], docs: Sequence[Doc], min_df: int = 1) -> int:
@@ -529,7 +523,8 @@ def fill_idf(layer: Model[Any, Any], docs: Sequence[Doc], min_df: int = 1) -> in
     if not unique:
         raise ValueError("the IDF table needs at least one training message")
     keys, df = numpy.unique(
-        numpy.concatenate([_whole_keys(layer, doc) for doc in unique]), return_counts=True
+        numpy.concatenate([numpy.unique(_whole_row(layer, doc, None)[0]) for doc in unique]),
+        return_counts=True,
     )
     kept = df >= min_df
     if not kept.any():

@@ -102,12 +102,12 @@ def test_whole_trained_clause_max_hides_dismissed_words_and_keeps_short_clauses_
     scorer = nlp.get_pipe("textcat_multilabel").model.layers[0]
     assert scorer.attrs["hide"] == frozenset({"ok"}) and scorer.attrs["train_whole"]
     # A dismissed clause shows none of its words to the word and character blocks.
-    from nlp.architectures import _rows_of
+    from nlp.architectures import _doc_features
 
     doc = nlp.make_doc("le loyer ca va")
     ok = frozenset({"ok"})
-    [hidden] = _rows_of(doc, scorer.ops, 2, (3,), 0.3, ok, hide=ok, whole_only=True)
-    [shown] = _rows_of(doc, scorer.ops, 2, (3,), 0.3, ok, whole_only=True)
+    hidden = _doc_features(doc, scorer.ops, 2, (3,), 0.3, ok, hide=ok)
+    shown = _doc_features(doc, scorer.ops, 2, (3,), 0.3, ok)
     assert 0 < len(hidden[0]) < len(shown[0])
     alone = nlp("le loyer augmente encore").cats["rent_premises"]
     wrapped = nlp("bonjour merci . le loyer augmente encore . merci").cats["rent_premises"]
