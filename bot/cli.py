@@ -15,6 +15,7 @@ from bot.channels.base import ChannelRefused
 from bot.config import PROJECT_ROOT, ConfigError, Settings, deprecated_names, load_settings
 from bot.features.surveys.definitions import SurveyDefinitionError
 from bot.reference import ReferenceDataError
+from nlp.variants import VARIANTS
 
 if TYPE_CHECKING:
     from bot.storage import Database
@@ -288,8 +289,7 @@ def _parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train the classifier variants, ship the best")
     train.add_argument(
         "--variants",
-        help="comma-separated, from: bow,charbow,scoped,clausemax,scopedmax,scopedidf,"
-        "scopedmaxidf,ensemble,charcnn,vectors (default: all;"
+        help=f"comma-separated, from: {','.join(VARIANTS)} (default: all;"
         " with --with-corrections: the shipped model's)",
     )
     train.add_argument("--seed", type=int, default=0)
@@ -530,7 +530,7 @@ def _train(args: argparse.Namespace) -> int:
     """Train the classifier: every variant (ship the best), or one with field corrections."""
     from nlp.classifier import MODEL_DIR, Classifier, ModelError
     from nlp.corpus import CorpusError
-    from nlp.train import VARIANTS, train_and_ship, train_with_corrections
+    from nlp.train import train_and_ship, train_with_corrections
 
     _configure_logging("INFO")
     variants = [v.strip() for v in (args.variants or "").split(",") if v.strip()]

@@ -33,22 +33,11 @@ from nlp.corpus import (
 from nlp.features import normalize
 from nlp.metrics import score
 from nlp.taxonomy import FACTOR_IDS, LANGS
+from nlp.variants import VARIANTS
 
 logger = logging.getLogger(__name__)
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
-VARIANTS: dict[str, str] = {
-    "bow": "fold",
-    "charbow": "fold",
-    "scoped": "fold",
-    "clausemax": "fold",
-    "scopedmax": "fold",
-    "scopedidf": "fold",
-    "scopedmaxidf": "fold",
-    "ensemble": "fold",
-    "charcnn": "fold",
-    "vectors": "lower",
-}
 DEFAULT_SEED = 0
 _GRID = [round(0.05 + 0.025 * i, 3) for i in range(37)]  # 0.05 .. 0.95
 
