@@ -62,6 +62,7 @@ _NEGATORS = frozenset(
 
 # Phrases saying that something is fine, settled or not the problem. Words that are often
 # just polite ("ok", "bien", "good") are left out: they would hide real complaints.
+# "Je gère" / "on gère" are left out too: "je gère tout seul" is a workload complaint.
 _DISMISSALS: tuple[tuple[str, ...], ...] = tuple(
     tuple(p.split())
     for p in """
@@ -102,8 +103,6 @@ _CAUSES: tuple[tuple[str, ...], ...] = tuple(
     """.replace("\n", "|").split("|")
     if p.strip()
 )
-
-# "Je gère tout seul" is a workload complaint, so "je gère" / "on gère" are not dismissals.
 
 # A comma does not end a clause: "le loyer, aucun souci" dismisses the rent.
 _BOUNDARIES = frozenset(".;:!?…()[]\n–—/|•*")
