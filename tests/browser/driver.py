@@ -126,13 +126,17 @@ def wait_for_download(directory: Path, name: str = "", timeout: float = 10.0) ->
     """Wait for a finished download in `directory` (whose name contains `name`); return it."""
     deadline = time.monotonic() + timeout
     while True:
+        paths = list(directory.iterdir())
         done = [
             path
-            for path in directory.iterdir()
+            for path in paths
             # Chromium writes to <name>.crdownload and renames it when complete.
             if path.is_file() and not path.name.endswith(".crdownload") and name in path.name
         ]
-        if done:
+        # It may also create an empty file under the final name before the data arrives: a
+        # download is finished only when no .crdownload is left beside it.
+        pending = any(path.name.endswith(".crdownload") for path in paths)
+        if done and not pending:
             return done[0]
         if time.monotonic() > deadline:
             present = sorted(path.name for path in directory.iterdir())
