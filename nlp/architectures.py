@@ -11,10 +11,11 @@ nlp/configs/*.cfg, trained by `spacy train`.
 from __future__ import annotations
 
 import logging
-import math
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
+from itertools import chain as iter_chain
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -29,7 +30,7 @@ from thinc.api import Logistic, Model, SparseLinear_v2, chain, resizable
 from thinc.layers.resizable import resize_linear_weighted
 from thinc.types import Floats2d
 
-from nlp.scopes import ROLES, clauses_and_roles, token_roles
+from nlp.scopes import ROLES, clauses_and_roles
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ _NEG_VALUE = -5000.0
 # The 48-bit mask only makes the signed 32-bit hash non-negative for the uint64 keys.
 _CHAR_SEED = 7919
 _ROLE_SEED = 104729
+_ROLES_KEY = "echoppe.clauses_and_roles"
+_WORDS_KEY = "echoppe.words"
 
 
 # Most words of a message are common ones: hashing their character n-grams once per process
@@ -67,6 +70,27 @@ def _token_role_keys(text: str, roles: frozenset[str]) -> list[int]:
     return keys
 
 
+def _words_of(doc: Doc) -> list[str]:
+    """Return a message's token texts, read once per doc."""
+    words = doc.user_data.get(_WORDS_KEY)
+    if words is None:
+        # Through the string store: creating a Token object per word costs more.
+        strings = doc.vocab.strings
+        words = [strings[orth] for orth in doc.to_array("ORTH").tolist()]
+        doc.user_data[_WORDS_KEY] = words
+    return words
+
+
+def _clauses_and_roles_of(doc: Doc) -> tuple[list[int], list[frozenset[str]]]:
+    """Return the clauses and roles of a message's tokens, found once per doc."""
+    # The two members of echoppe.MeanOf.v1 both need them for the same doc.
+    found = doc.user_data.get(_ROLES_KEY)
+    if found is None:
+        found = clauses_and_roles(_words_of(doc))
+        doc.user_data[_ROLES_KEY] = found
+    return found
+
+
 @dataclass
 class _Tokens:
     """What each token of a message contributes, computed once for the message and its clauses."""
@@ -82,24 +106,34 @@ def _tokens(
     char_sizes: tuple[int, ...],
     role_weight: float,
     roles: frozenset[str],
-    found: list[frozenset[str]] | None,
     hide: frozenset[str],
 ) -> _Tokens:
-    if found is None:
-        # Roles are only looked for when the features use them.
-        needed = role_weight or hide
-        found = token_roles([t.text for t in doc]) if needed else [frozenset()] * len(doc)
-    # A saved model's attrs come back from msgpack as lists; the cache needs a tuple.
+    # A saved model's attrs come back from msgpack as lists; the caches need tuples.
     sizes = tuple(char_sizes)
+    # Roles are only looked for when the features use them.
+    needed = bool(role_weight or hide)
+    # The members of echoppe.MeanOf.v1 share what does not depend on what they hide.
+    key = f"echoppe.tokens|{sizes}|{float(role_weight)}|{sorted(roles)}|{needed}"
+    shared = doc.user_data.get(key)
+    if shared is None:
+        found = _clauses_and_roles_of(doc)[1] if needed else [frozenset()] * len(doc)
+        words = _words_of(doc)
+        flags = doc.to_array(["IS_SPACE", "IS_PUNCT"]).tolist()
+        chars = [
+            () if space else _char_keys(w, sizes)
+            for w, (space, _) in zip(words, flags, strict=True)
+        ]
+        role_keys = [
+            _token_role_keys(w, marks & roles) if role_weight and not (space or punct) else []
+            for w, marks, (space, punct) in zip(words, found, flags, strict=True)
+        ]
+        shared = (doc.to_array("ORTH"), chars, role_keys, found)
+        doc.user_data[key] = shared
+    orths, chars, role_keys, found = shared
     return _Tokens(
-        orths=doc.to_array("ORTH"),
-        chars=[() if t.is_space else _char_keys(t.text, sizes) for t in doc],
-        roles=[
-            _token_role_keys(t.text, found[i] & roles)
-            if role_weight and not (t.is_space or t.is_punct)
-            else []
-            for i, t in enumerate(doc)
-        ],
+        orths=orths,
+        chars=chars,
+        roles=role_keys,
         # Words of a hidden role (a dismissed clause) reach the model only through the roles.
         hidden=[bool(marks & hide) for marks in found],
     )
@@ -115,7 +149,6 @@ def _row(
     idf: _Idf | None = None,
 ) -> tuple[Any, Any]:
     """Return the feature keys and values of tokens start..end: words, characters, roles."""
-    weigh = idf.weigh if idf is not None else _log_tf
     shown = [i for i in range(start, end) if not tokens.hidden[i]]
     unigrams = ops.asarray(tokens.orths[numpy.asarray(shown, dtype="int64")])
     word_parts = [unigrams]
@@ -123,25 +156,34 @@ def _row(
         # thinc's ngrams() indexes its input's first element: skip texts shorter than n.
         if len(unigrams) >= n:
             word_parts.append(ops.ngrams(n, unigrams))
-    word_keys, word_counts = numpy.unique(numpy.concatenate(word_parts), return_counts=True)
-    char_keys, char_counts = numpy.unique(
-        numpy.asarray([k for i in shown for k in tokens.chars[i]], dtype="uint64"),
-        return_counts=True,
-    )
-    blocks_keys = [word_keys.astype("uint64")]
-    blocks_vals = [_unit(weigh(blocks_keys[0], word_counts))]
-    if len(char_keys):
-        blocks_keys.append(char_keys)
-        blocks_vals.append(_unit(weigh(char_keys, char_counts)))
+    # Messages are short: counting in Python and weighing every block in one numpy pass is
+    # several times faster than numpy.unique and a table lookup per block.
+    blocks = [
+        (Counter(numpy.concatenate(word_parts).tolist()), 1.0),
+        (Counter(iter_chain.from_iterable(tokens.chars[i] for i in shown)), 1.0),
+    ]
     if role_weight:
-        role_keys, role_counts = numpy.unique(
-            numpy.asarray([k for i in range(start, end) for k in tokens.roles[i]], dtype="uint64"),
-            return_counts=True,
-        )
-        if len(role_keys):
-            blocks_keys.append(role_keys)
-            blocks_vals.append(_unit(weigh(role_keys, role_counts)) * role_weight)
-    return numpy.concatenate(blocks_keys), numpy.concatenate(blocks_vals).astype("float32")
+        roles = Counter(iter_chain.from_iterable(tokens.roles[start:end]))
+        blocks.append((roles, role_weight))
+    blocks = [(counts, scale) for counts, scale in blocks if counts]
+    sizes = [len(counts) for counts, _ in blocks]
+    total = sum(sizes)
+    if not total:
+        return numpy.zeros((0,), dtype="uint64"), numpy.zeros((0,), dtype="float32")
+    keys = numpy.fromiter(
+        iter_chain.from_iterable(counts for counts, _ in blocks), "uint64", total
+    )
+    values = numpy.log1p(
+        numpy.fromiter(iter_chain.from_iterable(c.values() for c, _ in blocks), "float64", total)
+    )
+    if idf is not None:
+        values *= idf.weights(keys)
+    # Each block scaled to unit length, then by its weight.
+    starts = numpy.cumsum([0, *sizes[:-1]])
+    norms = numpy.sqrt(numpy.add.reduceat(values * values, starts))
+    scales = numpy.asarray([scale for _, scale in blocks]) / numpy.where(norms > 0, norms, 1.0)
+    values *= numpy.repeat(scales, sizes)
+    return keys, values.astype("float32")
 
 
 def _doc_features(
@@ -155,12 +197,8 @@ def _doc_features(
     hide: frozenset[str] = frozenset(),
 ) -> tuple[Any, Any]:
     """Return the feature keys and values of a whole message."""
-    tokens = _tokens(doc, char_sizes, role_weight, roles, None, hide)
+    tokens = _tokens(doc, char_sizes, role_weight, roles, hide)
     return _row(tokens, 0, len(doc), ops, ngram_size, role_weight, idf)
-
-
-def _log_tf(_keys: Any, counts: Any) -> Any:
-    return numpy.log1p(counts)
 
 
 @dataclass(frozen=True)
@@ -170,13 +208,13 @@ class _Idf:
     keys: Any
     values: Any
 
-    def weigh(self, keys: Any, counts: Any) -> Any:
-        """Return log(1 + count) times each key's IDF; a key training never saw weighs 0."""
+    def weights(self, keys: Any) -> Any:
+        """Return each key's IDF; a key training never saw weighs 0."""
         at = numpy.minimum(numpy.searchsorted(self.keys, keys), len(self.keys) - 1)
         known = self.keys[at] == keys
         # As in a TF-IDF vectoriser, unseen features drop out before the block is scaled to
         # unit length, so a typo-ridden message keeps the weight of the words the model knows.
-        return numpy.log1p(counts) * numpy.where(known, self.values[at], 0.0)
+        return numpy.where(known, self.values[at], 0.0)
 
 
 def _idf_of(model: Model[Any, Any]) -> _Idf | None:
@@ -193,11 +231,6 @@ def _idf_attrs(idf: bool) -> dict[str, Any]:
         "idf_keys": numpy.zeros((0,), dtype="uint64"),
         "idf_values": numpy.zeros((0,), dtype="float32"),
     }
-
-
-def _unit(values: Any) -> Any:
-    norm = math.sqrt(float((values * values).sum()))
-    return values / norm if norm else values
 
 
 def _extract_forward(model: Model[list[Doc], Any], docs: list[Doc], is_train: bool) -> Any:
@@ -362,8 +395,8 @@ def _rows_of(
     idf: _Idf | None = None,
 ) -> list[tuple[Any, Any]]:
     """Return the feature rows of a message: the whole of it, then each clause of several."""
-    clause_of, found = clauses_and_roles([token.text for token in doc])
-    tokens = _tokens(doc, char_sizes, role_weight, roles, found, hide)
+    clause_of = _clauses_and_roles_of(doc)[0]
+    tokens = _tokens(doc, char_sizes, role_weight, roles, hide)
     rows = [_row(tokens, 0, len(doc), ops, ngram_size, role_weight, idf)]
     spans = [
         (group[0][0], group[-1][0] + 1)
@@ -492,6 +525,68 @@ def build_clause_max_classifier(
         model.set_dim("nO", nO)
     model.set_ref("output_layer", sparse_linear)
     model.attrs["multi_label"] = True
+    return model
+
+
+def _mean_forward(
+    model: Model[list[Doc], Floats2d], docs: list[Doc], is_train: bool
+) -> tuple[Floats2d, Any]:
+    first, second = model.layers
+    weight = model.attrs["first_weight"]
+    first_scores, backprop_first = first(docs, is_train)
+    second_scores, backprop_second = second(docs, is_train)
+    scores = weight * first_scores + (1 - weight) * second_scores
+
+    def backprop(d_scores: Floats2d) -> list[Doc]:
+        # spaCy's text categorizer passes d = score - truth (0 where a label is missing), so
+        # the truth is score - d. Each member gets its own score - truth: the members learn
+        # as if trained alone and are averaged, instead of co-adapting to the average. d is 0
+        # exactly when the label is missing or both members are exactly right, and then each
+        # member's own gradient is 0 too.
+        truth = scores - d_scores
+        unknown = d_scores == 0
+        backprop_first(model.ops.xp.where(unknown, 0.0, first_scores - truth).astype("float32"))
+        backprop_second(model.ops.xp.where(unknown, 0.0, second_scores - truth).astype("float32"))
+        return []
+
+    return scores, backprop
+
+
+def _mean_init(
+    model: Model[list[Doc], Floats2d], X: list[Doc] | None = None, Y: Floats2d | None = None
+) -> None:
+    for member in model.layers:
+        member.initialize(X=X, Y=Y)
+    if all(member.has_dim("nO") for member in model.layers):
+        model.set_dim("nO", model.layers[0].get_dim("nO"))
+
+
+@registry.architectures("echoppe.MeanOf.v1")  # type: ignore[untyped-decorator]
+def build_mean_of(
+    first: Model[list[Doc], Floats2d],
+    second: Model[list[Doc], Floats2d],
+    first_weight: float = 0.5,
+    nO: int | None = None,
+) -> Model[list[Doc], Floats2d]:
+    """Average the scores of two multi-label classifiers, each trained on its own loss.
+
+    The members see the same messages in the same batches, but each learns from its own
+    error, exactly as if trained apart; only their scores are averaged. Two linear models on
+    different views of a message (the whole of it; its best clause) make different mistakes.
+    """
+    if not 0 < first_weight < 1:
+        raise ValueError("first_weight must be between 0 and 1")
+    for member in (first, second):
+        if not member.attrs.get("multi_label"):
+            raise ValueError("echoppe.MeanOf.v1 averages multi-label classifiers only")
+    model: Model[list[Doc], Floats2d] = Model(
+        "mean_of",
+        _mean_forward,
+        init=_mean_init,
+        layers=[first, second],
+        dims={"nO": nO},
+        attrs={"first_weight": float(first_weight), "multi_label": True},
+    )
     return model
 
 

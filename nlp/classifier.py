@@ -56,6 +56,25 @@ def _warn_if_stale(path: Path, corrections: object) -> None:
         )
 
 
+def warm_tokenizer(nlp: Language) -> int:
+    """Cache the tokenization of every word of the pipeline's vocabulary; return their number."""
+    # Inside a memory zone spaCy's tokenizer caches nothing, so every word of every message
+    # went through its prefix, suffix and infix rules, a third of the classifier's time.
+    # Cached once here, before any zone, the words the model knows skip those rules for good;
+    # a cache hit gives the same tokens as the rules. The words are the model's own
+    # vocabulary, so what stays in memory does not grow with what people type.
+    # A custom tokenizer (a plain function) has no cache to warm.
+    tokenizer: Any = nlp.tokenizer
+    if not hasattr(tokenizer, "max_cache_size"):
+        return 0
+    words = [w for w in nlp.vocab.strings if w and not any(ch.isspace() for ch in w)]
+    # Room for the whole vocabulary plus spaCy's own default allowance.
+    tokenizer.max_cache_size = max(tokenizer.max_cache_size, len(words) + 10_000)
+    for _doc in tokenizer.pipe(words, batch_size=1000):
+        pass
+    return len(words)
+
+
 class Classifier:
     """Wrap the spaCy pipeline: per-label thresholds, normalisation, batch prediction."""
 
@@ -94,7 +113,9 @@ class Classifier:
             _warn_if_stale(path, meta.get("corrections"))
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ModelError(f"{meta_path}: unreadable model metadata ({exc})") from exc
-        return cls(spacy.load(path), thresholds, normalizer, variant, asking)
+        nlp = spacy.load(path)
+        warm_tokenizer(nlp)
+        return cls(nlp, thresholds, normalizer, variant, asking)
 
     def scores_many(self, texts: Sequence[str], batch_size: int = 256) -> list[dict[str, float]]:
         """Return every factor's raw score for each text (all zero for a text with no words)."""

@@ -175,3 +175,81 @@ def test_fill_idf_callback_fills_the_table_from_the_corpus_and_it_survives_savin
     # A config asking for IDF on a model that has none is refused, not silently ignored.
     with pytest.raises(ValueError):
         make_fill_idf(str(tmp_path / "train.spacy"))(_tiny("echoppe.ScopedCharBOW.v1"))
+
+
+_MEMBER = {"exclusive_classes": False, "ngram_size": 2, "char_min": 3, "char_max": 5}
+_FIRST = {"@architectures": "echoppe.ScopedCharBOW.v1", "role_weight": 0.3, **_MEMBER}
+_SECOND = {"@architectures": "echoppe.ClauseMaxBOW.v1", "role_weight": 0.3, **_MEMBER}
+_DATA = [
+    ("le loyer augmente encore", {"rent_premises": 1.0, "mobility_parking": 0.0}),
+    ("plus de place de parking", {"rent_premises": 0.0, "mobility_parking": 1.0}),
+    ("le loyer ca va, mais le parking non", {"rent_premises": 0.0, "mobility_parking": 1.0}),
+    ("bonjour merci", {"rent_premises": 0.0, "mobility_parking": 0.0}),
+]
+
+
+def _pipeline(model: dict[str, object]) -> tuple[spacy.language.Language, list[object]]:
+    from spacy.training import Example
+
+    nlp = spacy.blank("fr")
+    textcat = nlp.add_pipe("textcat_multilabel", config={"model": model})
+    for label in ("rent_premises", "mobility_parking"):
+        textcat.add_label(label)
+    examples = [Example.from_dict(nlp.make_doc(t), {"cats": c}) for t, c in _DATA]
+    return nlp, examples
+
+
+def test_mean_of_trains_each_member_as_if_alone_and_averages_them(tmp_path: Path) -> None:
+    from thinc.api import SGD
+
+    mean, examples = _pipeline(
+        {"@architectures": "echoppe.MeanOf.v1", "first": _FIRST, "second": _SECOND}
+    )
+    mean.initialize(lambda: examples)
+    alone = []
+    for index, config in enumerate((_FIRST, _SECOND)):
+        nlp, own = _pipeline(config)
+        nlp.initialize(lambda own=own: own)
+        member = mean.get_pipe("textcat_multilabel").model.layers[index]
+        nlp.get_pipe("textcat_multilabel").model.from_bytes(member.to_bytes())
+        alone.append((nlp, own))
+    mean_sgd = SGD(0.5)
+    sgds = [SGD(0.5), SGD(0.5)]
+    for _ in range(20):
+        mean.update(examples, sgd=mean_sgd)
+        for (nlp, own), sgd in zip(alone, sgds, strict=True):
+            nlp.update(own, sgd=sgd)
+    texts = [*TEXTS, "le loyer augmente encore", "bonjour . le parking non . merci"]
+    for text in texts:
+        together = mean(normalize(text)).cats
+        apart = [nlp(normalize(text)).cats for nlp, _ in alone]
+        # The mean of two members trained apart, not a model whose parts co-adapted.
+        assert all(abs(together[k] - (apart[0][k] + apart[1][k]) / 2) < 1e-5 for k in together)
+    assert mean("le loyer augmente encore").cats["rent_premises"] > 0.5
+    assert apart[0] != apart[1]
+    mean.to_disk(tmp_path / "mean")
+    loaded = spacy.load(tmp_path / "mean")
+    for text in texts:
+        a, b = mean(normalize(text)).cats, loaded(normalize(text)).cats
+        assert all(abs(a[k] - b[k]) < 1e-6 for k in a)
+
+
+def test_mean_of_refuses_a_weight_outside_zero_one_and_single_label_members() -> None:
+    for extra in ({"first_weight": 1.0}, {"first_weight": 0.0}):
+        with pytest.raises(ValueError):
+            _pipeline(
+                {
+                    "@architectures": "echoppe.MeanOf.v1",
+                    "first": _FIRST,
+                    "second": _SECOND,
+                    **extra,
+                }
+            )
+    single = {
+        "@architectures": "spacy.TextCatBOW.v3",
+        "exclusive_classes": True,
+        "ngram_size": 1,
+        "no_output_layer": False,
+    }
+    with pytest.raises(ValueError):
+        _pipeline({"@architectures": "echoppe.MeanOf.v1", "first": _FIRST, "second": single})

@@ -86,6 +86,42 @@ def test_vocabulary_does_not_grow_with_new_words(classifier: Classifier) -> None
     assert len(classifier.nlp.vocab.strings) == before
 
 
+def test_the_warmed_tokenizer_gives_the_same_scores_as_a_cold_one(
+    classifier: Classifier,
+) -> None:
+    import spacy
+
+    from nlp.corpus import read_heldout_parts
+
+    cold = Classifier(
+        spacy.load(MODEL_DIR), classifier.thresholds, classifier.normalizer, classifier.variant
+    )
+    texts = [e.text for part in read_heldout_parts().values() for e in part][:400]
+    texts += ["l'avenir du quartier, c'est dur...", "Café-resto: 3x plus cher!!", "aujourd'hui"]
+    words = sorted({w for t in texts for w in t.split()})
+    cold_tokens = [[t.text for t in cold.nlp.tokenizer(w)] for w in words]
+    assert [[t.text for t in classifier.nlp.tokenizer(w)] for w in words] == cold_tokens
+    warm_scores = classifier.scores_many(texts)
+    cold_scores = cold.scores_many(texts)
+    assert all(
+        abs(w[k] - c[k]) < 1e-6 for w, c in zip(warm_scores, cold_scores, strict=True) for k in w
+    )
+
+
+def test_loading_caches_the_tokenization_of_the_vocabulary() -> None:
+    import spacy
+
+    from nlp.classifier import warm_tokenizer
+
+    nlp = spacy.load(MODEL_DIR)
+    strings = len(nlp.vocab.strings)
+    assert warm_tokenizer(nlp) > 0.9 * strings
+    assert nlp.tokenizer.max_cache_size > strings
+    # What warming keeps (the words' shapes, affixes, the pieces of split words) comes from
+    # the model's own vocabulary and stays small beside it.
+    assert len(nlp.vocab.strings) < 1.02 * strings
+
+
 def test_concurrent_callers_get_the_same_answers(classifier: Classifier) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
