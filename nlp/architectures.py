@@ -11,6 +11,7 @@ nlp/configs/*.cfg, trained by `spacy train`.
 from __future__ import annotations
 
 import logging
+import weakref
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,8 +41,6 @@ _NEG_VALUE = -5000.0
 # The 48-bit mask only makes the signed 32-bit hash non-negative for the uint64 keys.
 _CHAR_SEED = 7919
 _ROLE_SEED = 104729
-_ROLES_KEY = "echoppe.clauses_and_roles"
-_WORDS_KEY = "echoppe.words"
 
 
 # Most words of a message are common ones: hashing their character n-grams once per process
@@ -70,24 +69,40 @@ def _token_role_keys(text: str, roles: frozenset[str]) -> list[int]:
     return keys
 
 
+# What is computed once per message and shared by the members of echoppe.MeanOf.v1. Kept off
+# the doc (its user_data is serialised with it, and would carry the message's words), keyed
+# weakly so that an entry dies with its doc.
+_PER_DOC: weakref.WeakKeyDictionary[Doc, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _per_doc(doc: Doc) -> dict[str, Any]:
+    """Return the cache of what was computed for this doc's tokens, empty if they changed."""
+    orths = doc.to_array("ORTH")
+    found = _PER_DOC.get(doc)
+    # A retokenised doc (merged or split tokens) starts again.
+    if found is None or not numpy.array_equal(found["orths"], orths):
+        found = {"orths": orths}
+        _PER_DOC[doc] = found
+    return found
+
+
 def _words_of(doc: Doc) -> list[str]:
     """Return a message's token texts, read once per doc."""
-    words = doc.user_data.get(_WORDS_KEY)
-    if words is None:
+    cache = _per_doc(doc)
+    if "words" not in cache:
         # Through the string store: creating a Token object per word costs more.
         strings = doc.vocab.strings
-        words = [strings[orth] for orth in doc.to_array("ORTH").tolist()]
-        doc.user_data[_WORDS_KEY] = words
+        cache["words"] = [strings[orth] for orth in cache["orths"].tolist()]
+    words: list[str] = cache["words"]
     return words
 
 
 def _clauses_and_roles_of(doc: Doc) -> tuple[list[int], list[frozenset[str]]]:
     """Return the clauses and roles of a message's tokens, found once per doc."""
-    # The two members of echoppe.MeanOf.v1 both need them for the same doc.
-    found = doc.user_data.get(_ROLES_KEY)
-    if found is None:
-        found = clauses_and_roles(_words_of(doc))
-        doc.user_data[_ROLES_KEY] = found
+    cache = _per_doc(doc)
+    if "roles" not in cache:
+        cache["roles"] = clauses_and_roles(_words_of(doc))
+    found: tuple[list[int], list[frozenset[str]]] = cache["roles"]
     return found
 
 
@@ -113,8 +128,9 @@ def _tokens(
     # Roles are only looked for when the features use them.
     needed = bool(role_weight or hide)
     # The members of echoppe.MeanOf.v1 share what does not depend on what they hide.
-    key = f"echoppe.tokens|{sizes}|{float(role_weight)}|{sorted(roles)}|{needed}"
-    shared = doc.user_data.get(key)
+    cache = _per_doc(doc)
+    key = f"tokens|{sizes}|{float(role_weight)}|{sorted(roles)}|{needed}"
+    shared = cache.get(key)
     if shared is None:
         found = _clauses_and_roles_of(doc)[1] if needed else [frozenset()] * len(doc)
         words = _words_of(doc)
@@ -127,8 +143,8 @@ def _tokens(
             _token_role_keys(w, marks & roles) if role_weight and not (space or punct) else []
             for w, marks, (space, punct) in zip(words, found, flags, strict=True)
         ]
-        shared = (doc.to_array("ORTH"), chars, role_keys, found)
-        doc.user_data[key] = shared
+        shared = (cache["orths"], chars, role_keys, found)
+        cache[key] = shared
     orths, chars, role_keys, found = shared
     return _Tokens(
         orths=orths,
@@ -558,7 +574,10 @@ def _mean_init(
     for member in model.layers:
         member.initialize(X=X, Y=Y)
     if all(member.has_dim("nO") for member in model.layers):
-        model.set_dim("nO", model.layers[0].get_dim("nO"))
+        sizes = {member.get_dim("nO") for member in model.layers}
+        if len(sizes) != 1:
+            raise ValueError(f"echoppe.MeanOf.v1's members score different labels: {sizes}")
+        model.set_dim("nO", sizes.pop())
 
 
 @registry.architectures("echoppe.MeanOf.v1")  # type: ignore[untyped-decorator]
@@ -574,8 +593,9 @@ def build_mean_of(
     error, exactly as if trained apart; only their scores are averaged. Two linear models on
     different views of a message (the whole of it; its best clause) make different mistakes.
     """
-    if not 0 < first_weight < 1:
-        raise ValueError("first_weight must be between 0 and 1")
+    # Near 0 or 1 the mean rounds onto the label and the lighter member stops learning.
+    if not 0.01 <= first_weight <= 0.99:
+        raise ValueError("first_weight must be between 0.01 and 0.99")
     for member in (first, second):
         if not member.attrs.get("multi_label"):
             raise ValueError("echoppe.MeanOf.v1 averages multi-label classifiers only")

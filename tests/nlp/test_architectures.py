@@ -179,12 +179,23 @@ def test_fill_idf_callback_fills_the_table_from_the_corpus_and_it_survives_savin
 
 _MEMBER = {"exclusive_classes": False, "ngram_size": 2, "char_min": 3, "char_max": 5}
 _FIRST = {"@architectures": "echoppe.ScopedCharBOW.v1", "role_weight": 0.3, **_MEMBER}
-_SECOND = {"@architectures": "echoppe.ClauseMaxBOW.v1", "role_weight": 0.3, **_MEMBER}
+# As shipped: trained on whole messages, clauses scored when predicting, dismissed words hidden.
+_SECOND = {
+    "@architectures": "echoppe.ClauseMaxBOW.v1",
+    "role_weight": 0.3,
+    "hide": "ok",
+    "train_whole": True,
+    "min_words": 2,
+    **_MEMBER,
+}
 _DATA = [
     ("le loyer augmente encore", {"rent_premises": 1.0, "mobility_parking": 0.0}),
     ("plus de place de parking", {"rent_premises": 0.0, "mobility_parking": 1.0}),
     ("le loyer ca va, mais le parking non", {"rent_premises": 0.0, "mobility_parking": 1.0}),
     ("bonjour merci", {"rent_premises": 0.0, "mobility_parking": 0.0}),
+    # A label left out is unknown, not false: it must teach neither member anything.
+    ("le loyer, aucun souci. le parking, impossible", {"mobility_parking": 1.0}),
+    ("loyer trop cher", {"rent_premises": 1.0}),
 ]
 
 
@@ -219,7 +230,12 @@ def test_mean_of_trains_each_member_as_if_alone_and_averages_them(tmp_path: Path
         mean.update(examples, sgd=mean_sgd)
         for (nlp, own), sgd in zip(alone, sgds, strict=True):
             nlp.update(own, sgd=sgd)
-    texts = [*TEXTS, "le loyer augmente encore", "bonjour . le parking non . merci"]
+    texts = [
+        *TEXTS,
+        "le loyer augmente encore",
+        "bonjour . le parking non . merci",
+        "le loyer, aucun souci. le parking, impossible",
+    ]
     for text in texts:
         together = mean(normalize(text)).cats
         apart = [nlp(normalize(text)).cats for nlp, _ in alone]
@@ -235,7 +251,7 @@ def test_mean_of_trains_each_member_as_if_alone_and_averages_them(tmp_path: Path
 
 
 def test_mean_of_refuses_a_weight_outside_zero_one_and_single_label_members() -> None:
-    for extra in ({"first_weight": 1.0}, {"first_weight": 0.0}):
+    for extra in ({"first_weight": 1.0}, {"first_weight": 0.0}, {"first_weight": 0.001}):
         with pytest.raises(ValueError):
             _pipeline(
                 {
@@ -253,3 +269,23 @@ def test_mean_of_refuses_a_weight_outside_zero_one_and_single_label_members() ->
     }
     with pytest.raises(ValueError):
         _pipeline({"@architectures": "echoppe.MeanOf.v1", "first": _FIRST, "second": single})
+
+
+def test_what_the_features_share_per_message_stays_off_the_doc_and_follows_its_tokens() -> None:
+    model = spacy.load(MODEL_DIR)
+    text = normalize(
+        "Le loyer, aucun souci. Mais le parking, c'est impossible depuis les travaux."
+    )
+    doc = model(text)
+    # Nothing of the message is left in the doc's user data, so it serialises as it came.
+    assert doc.user_data == {}
+    assert spacy.tokens.Doc(model.vocab).from_bytes(doc.to_bytes()).text == text
+    textcat = model.get_pipe("textcat_multilabel")
+    with doc.retokenize() as retokenizer:
+        retokenizer.merge(doc[0:2])
+    fresh = model.make_doc(text)
+    with fresh.retokenize() as retokenizer:
+        retokenizer.merge(fresh[0:2])
+    # A retokenised doc is read again, not from what its old tokens gave.
+    again, new = textcat(doc).cats, textcat(fresh).cats
+    assert all(abs(again[k] - new[k]) < 1e-6 for k in again)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import spacy
 
 from nlp.classifier import META_FILE, MODEL_DIR, Classifier, ModelError, get_classifier
 from nlp.taxonomy import FACTOR_IDS
@@ -98,28 +99,54 @@ def test_the_warmed_tokenizer_gives_the_same_scores_as_a_cold_one(
     )
     texts = [e.text for part in read_heldout_parts().values() for e in part][:400]
     texts += ["l'avenir du quartier, c'est dur...", "Café-resto: 3x plus cher!!", "aujourd'hui"]
-    words = sorted({w for t in texts for w in t.split()})
-    cold_tokens = [[t.text for t in cold.nlp.tokenizer(w)] for w in words]
-    assert [[t.text for t in classifier.nlp.tokenizer(w)] for w in words] == cold_tokens
-    warm_scores = classifier.scores_many(texts)
+    # Scored first, inside the classifier's memory zone: the cold tokenizer caches nothing.
     cold_scores = cold.scores_many(texts)
+    warm_scores = classifier.scores_many(texts)
     assert all(
         abs(w[k] - c[k]) < 1e-6 for w, c in zip(warm_scores, cold_scores, strict=True) for k in w
     )
+    words = sorted({w for t in texts for w in t.split()})
+    with cold.nlp.memory_zone(), classifier.nlp.memory_zone():
+        cold_tokens = [[t.text for t in cold.nlp.tokenizer(w)] for w in words]
+        warm_tokens = [[t.text for t in classifier.nlp.tokenizer(w)] for w in words]
+    assert warm_tokens == cold_tokens
+
+
+class _CountedPrefixRule:
+    """Count how often a tokenizer runs its prefix rule (set before warming: setting it flushes
+    the tokenizer's cache)."""
+
+    def __init__(self, nlp: spacy.language.Language) -> None:
+        self.rule = nlp.tokenizer.prefix_search
+        self.calls = 0
+        nlp.tokenizer.prefix_search = self
+
+    def __call__(self, text: str) -> object:
+        self.calls += 1
+        return self.rule(text)
 
 
 def test_loading_caches_the_tokenization_of_the_vocabulary() -> None:
-    import spacy
-
     from nlp.classifier import warm_tokenizer
 
-    nlp = spacy.load(MODEL_DIR)
-    strings = len(nlp.vocab.strings)
-    assert warm_tokenizer(nlp) > 0.9 * strings
-    assert nlp.tokenizer.max_cache_size > strings
-    # What warming keeps (the words' shapes, affixes, the pieces of split words) comes from
-    # the model's own vocabulary and stays small beside it.
-    assert len(nlp.vocab.strings) < 1.02 * strings
+    words = ["loyer", "parking", "travaux", "huur", "rent", "clients"]
+    for warmed in (False, True):
+        nlp = spacy.load(MODEL_DIR)
+        assert all(w in nlp.vocab.strings for w in words)
+        counter = _CountedPrefixRule(nlp)
+        strings = len(nlp.vocab.strings)
+        if warmed:
+            assert warm_tokenizer(nlp) > 0.9 * strings
+            # What warming keeps (the words' shapes, affixes, the pieces of split words)
+            # comes from the model's own vocabulary and stays small beside it.
+            assert len(nlp.vocab.strings) < 1.02 * strings
+        counter.calls = 0
+        with nlp.memory_zone():
+            for word in words:
+                nlp.tokenizer(word)
+        # Cold, every word goes through the affix rules; warm, the model's words come from
+        # the cache, even inside a memory zone.
+        assert counter.calls == 0 if warmed else counter.calls >= len(words)
 
 
 def test_concurrent_callers_get_the_same_answers(classifier: Classifier) -> None:
