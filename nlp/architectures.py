@@ -62,8 +62,10 @@ def _char_keys(word: str, sizes: tuple[int, ...]) -> tuple[int, ...]:
 
 def _token_role_keys(text: str, roles: frozenset[str]) -> list[int]:
     keys: list[int] = []
-    # The word and its first five letters (typos, plurals), once per role of its clause.
-    for role in roles:
+    # The word and its first five letters (typos, plurals), once per role of its clause. In a
+    # fixed order: a set's order changes with each process's string hashing, and the order of
+    # a row's features decides how the sparse layer rounds its sum.
+    for role in sorted(roles):
         keys.append(hash_unicode(f"{role}|{text}", seed=_ROLE_SEED) & 0xFFFFFFFFFFFF)
         keys.append(hash_unicode(f"{role}|{text[:5]}~", seed=_ROLE_SEED) & 0xFFFFFFFFFFFF)
     return keys
@@ -86,9 +88,8 @@ def _per_doc(doc: Doc) -> dict[str, Any]:
     return found
 
 
-def _words_of(doc: Doc) -> list[str]:
-    """Return a message's token texts, read once per doc."""
-    cache = _per_doc(doc)
+def _words_of(doc: Doc, cache: dict[str, Any]) -> list[str]:
+    """Return a message's token texts, read once per doc (cache: the doc's `_per_doc`)."""
     if "words" not in cache:
         # Through the string store: creating a Token object per word costs more.
         strings = doc.vocab.strings
@@ -97,11 +98,12 @@ def _words_of(doc: Doc) -> list[str]:
     return words
 
 
-def _clauses_and_roles_of(doc: Doc) -> tuple[list[int], list[frozenset[str]]]:
+def _clauses_and_roles_of(
+    doc: Doc, cache: dict[str, Any]
+) -> tuple[list[int], list[frozenset[str]]]:
     """Return the clauses and roles of a message's tokens, found once per doc."""
-    cache = _per_doc(doc)
     if "roles" not in cache:
-        cache["roles"] = clauses_and_roles(_words_of(doc))
+        cache["roles"] = clauses_and_roles(_words_of(doc, cache))
     found: tuple[list[int], list[frozenset[str]]] = cache["roles"]
     return found
 
@@ -122,18 +124,18 @@ def _tokens(
     role_weight: float,
     roles: frozenset[str],
     hide: frozenset[str],
+    cache: dict[str, Any],
 ) -> _Tokens:
     # A saved model's attrs come back from msgpack as lists; the caches need tuples.
     sizes = tuple(char_sizes)
     # Roles are only looked for when the features use them.
     needed = bool(role_weight or hide)
     # The members of echoppe.MeanOf.v1 share what does not depend on what they hide.
-    cache = _per_doc(doc)
     key = f"tokens|{sizes}|{float(role_weight)}|{sorted(roles)}|{needed}"
     shared = cache.get(key)
     if shared is None:
-        found = _clauses_and_roles_of(doc)[1] if needed else [frozenset()] * len(doc)
-        words = _words_of(doc)
+        found = _clauses_and_roles_of(doc, cache)[1] if needed else [frozenset()] * len(doc)
+        words = _words_of(doc, cache)
         flags = doc.to_array(["IS_SPACE", "IS_PUNCT"]).tolist()
         chars = [
             () if space else _char_keys(w, sizes)
@@ -213,7 +215,7 @@ def _doc_features(
     hide: frozenset[str] = frozenset(),
 ) -> tuple[Any, Any]:
     """Return the feature keys and values of a whole message."""
-    tokens = _tokens(doc, char_sizes, role_weight, roles, hide)
+    tokens = _tokens(doc, char_sizes, role_weight, roles, hide, _per_doc(doc))
     return _row(tokens, 0, len(doc), ops, ngram_size, role_weight, idf)
 
 
@@ -411,8 +413,9 @@ def _rows_of(
     idf: _Idf | None = None,
 ) -> list[tuple[Any, Any]]:
     """Return the feature rows of a message: the whole of it, then each clause of several."""
-    clause_of = _clauses_and_roles_of(doc)[0]
-    tokens = _tokens(doc, char_sizes, role_weight, roles, hide)
+    cache = _per_doc(doc)
+    clause_of = _clauses_and_roles_of(doc, cache)[0]
+    tokens = _tokens(doc, char_sizes, role_weight, roles, hide, cache)
     rows = [_row(tokens, 0, len(doc), ops, ngram_size, role_weight, idf)]
     spans = [
         (group[0][0], group[-1][0] + 1)

@@ -31,11 +31,33 @@ def test_short_and_empty_docs_are_scored() -> None:
     assert all(0.0 <= v <= 1.0 for d in docs for v in d.cats.values())
 
 
-def _tiny(architecture: str, **extra: object) -> spacy.language.Language:
-    """Build and briefly train a pipeline with one of echoppe's architectures."""
+_DATA = [
+    ("le loyer augmente encore", {"rent_premises": 1.0, "mobility_parking": 0.0}),
+    ("plus de place de parking", {"rent_premises": 0.0, "mobility_parking": 1.0}),
+    ("le loyer ca va, mais le parking non", {"rent_premises": 0.0, "mobility_parking": 1.0}),
+    ("bonjour merci", {"rent_premises": 0.0, "mobility_parking": 0.0}),
+    # A label left out is unknown, not false: it must teach neither member anything.
+    ("le loyer, aucun souci. le parking, impossible", {"mobility_parking": 1.0}),
+    ("loyer trop cher", {"rent_premises": 1.0}),
+]
+
+
+def _pipeline(
+    model: dict[str, object], data: list[tuple[str, dict[str, float]]] = _DATA
+) -> tuple[spacy.language.Language, list[object]]:
+    """Build an untrained pipeline with a model config, and the examples of `data`."""
     from spacy.training import Example
 
     nlp = spacy.blank("fr")
+    textcat = nlp.add_pipe("textcat_multilabel", config={"model": model})
+    for label in ("rent_premises", "mobility_parking"):
+        textcat.add_label(label)
+    examples = [Example.from_dict(nlp.make_doc(t), {"cats": c}) for t, c in data]
+    return nlp, examples
+
+
+def _tiny(architecture: str, **extra: object) -> spacy.language.Language:
+    """Build and briefly train a pipeline with one of echoppe's architectures."""
     model = {
         "@architectures": architecture,
         "exclusive_classes": False,
@@ -45,16 +67,8 @@ def _tiny(architecture: str, **extra: object) -> spacy.language.Language:
         "length": 4096,
         **extra,
     }
-    textcat = nlp.add_pipe("textcat_multilabel", config={"model": model})
-    for label in ("rent_premises", "mobility_parking"):
-        textcat.add_label(label)
-    data = [
-        ("le loyer augmente encore", {"rent_premises": 1.0, "mobility_parking": 0.0}),
-        ("plus de place de parking", {"rent_premises": 0.0, "mobility_parking": 1.0}),
-        ("le loyer ca va, mais le parking non", {"rent_premises": 0.0, "mobility_parking": 1.0}),
-        ("bonjour merci", {"rent_premises": 0.0, "mobility_parking": 0.0}),
-    ]
-    examples = [Example.from_dict(nlp.make_doc(t), {"cats": c}) for t, c in data]
+    # Every label known: the first four examples.
+    nlp, examples = _pipeline(model, _DATA[:4])
     optimizer = nlp.initialize(lambda: examples)
     for _ in range(30):
         nlp.update(examples, sgd=optimizer)
@@ -188,26 +202,6 @@ _SECOND = {
     "min_words": 2,
     **_MEMBER,
 }
-_DATA = [
-    ("le loyer augmente encore", {"rent_premises": 1.0, "mobility_parking": 0.0}),
-    ("plus de place de parking", {"rent_premises": 0.0, "mobility_parking": 1.0}),
-    ("le loyer ca va, mais le parking non", {"rent_premises": 0.0, "mobility_parking": 1.0}),
-    ("bonjour merci", {"rent_premises": 0.0, "mobility_parking": 0.0}),
-    # A label left out is unknown, not false: it must teach neither member anything.
-    ("le loyer, aucun souci. le parking, impossible", {"mobility_parking": 1.0}),
-    ("loyer trop cher", {"rent_premises": 1.0}),
-]
-
-
-def _pipeline(model: dict[str, object]) -> tuple[spacy.language.Language, list[object]]:
-    from spacy.training import Example
-
-    nlp = spacy.blank("fr")
-    textcat = nlp.add_pipe("textcat_multilabel", config={"model": model})
-    for label in ("rent_premises", "mobility_parking"):
-        textcat.add_label(label)
-    examples = [Example.from_dict(nlp.make_doc(t), {"cats": c}) for t, c in _DATA]
-    return nlp, examples
 
 
 def test_mean_of_trains_each_member_as_if_alone_and_averages_them(tmp_path: Path) -> None:

@@ -90,8 +90,6 @@ def test_vocabulary_does_not_grow_with_new_words(classifier: Classifier) -> None
 def test_the_warmed_tokenizer_gives_the_same_scores_as_a_cold_one(
     classifier: Classifier,
 ) -> None:
-    import spacy
-
     from nlp.corpus import read_heldout_parts
 
     cold = Classifier(
