@@ -60,15 +60,18 @@ def _char_keys(word: str, sizes: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(keys)
 
 
-def _token_role_keys(text: str, roles: frozenset[str]) -> list[int]:
+# The same few thousand words come back in the same roles: their keys are hashed once per
+# process. 32,768 entries take about 8 MB.
+@lru_cache(maxsize=32768)
+def _token_role_keys(text: str, roles: tuple[str, ...]) -> tuple[int, ...]:
     keys: list[int] = []
-    # The word and its first five letters (typos, plurals), once per role of its clause. In a
-    # fixed order: a set's order changes with each process's string hashing, and the order of
-    # a row's features decides how the sparse layer rounds its sum.
-    for role in sorted(roles):
+    # The word and its first five letters (typos, plurals), once per role of its clause. The
+    # roles come sorted: a set's order changes with each process's string hashing, and the
+    # order of a row's features decides how the sparse layer rounds its sum.
+    for role in roles:
         keys.append(hash_unicode(f"{role}|{text}", seed=_ROLE_SEED) & 0xFFFFFFFFFFFF)
         keys.append(hash_unicode(f"{role}|{text[:5]}~", seed=_ROLE_SEED) & 0xFFFFFFFFFFFF)
-    return keys
+    return tuple(keys)
 
 
 # What is computed once per message and shared by the members of echoppe.MeanOf.v1. Kept off
@@ -108,18 +111,33 @@ def _clauses_and_roles_of(
     return found
 
 
+# A row's feature blocks before weighing: each block's feature counts and its weight.
+_Blocks = list[tuple[Counter[int], float]]
+
+
 @dataclass
 class _Tokens:
-    """What each token of a message contributes, computed once for the message and its clauses."""
+    """What each token of a message contributes to a feature row, found once per message."""
 
-    orths: Any
+    # The word n-grams run over the shown tokens: words[j] is the j-th shown token's key and
+    # ngrams[n - 2][j] the key of the n-gram starting there; shown_before[i] is how many
+    # tokens before token i are shown (one entry more than there are tokens).
+    words: list[int]
+    ngrams: list[list[int]]
+    shown_before: list[int]
     chars: list[tuple[int, ...]]
-    roles: list[list[int]]
+    roles: list[tuple[int, ...]]
     hidden: list[bool]
+    # Punctuation or space: what a clause is trimmed of.
+    blank: list[bool]
+    # The whole message's row, counted once for every member sharing these tokens.
+    whole: _Blocks | None = None
 
 
 def _tokens(
     doc: Doc,
+    ops: Any,
+    ngram_size: int,
     char_sizes: tuple[int, ...],
     role_weight: float,
     roles: frozenset[str],
@@ -141,53 +159,90 @@ def _tokens(
             () if space else _char_keys(w, sizes)
             for w, (space, _) in zip(words, flags, strict=True)
         ]
+        # A clause's tokens share their roles: sort each set of them once.
+        wanted = {marks: tuple(sorted(marks & roles)) for marks in set(found)}
         role_keys = [
-            _token_role_keys(w, marks & roles) if role_weight and not (space or punct) else []
+            _token_role_keys(w, wanted[marks]) if role_weight and not (space or punct) else ()
             for w, marks, (space, punct) in zip(words, found, flags, strict=True)
         ]
-        shared = (cache["orths"], chars, role_keys, found)
+        blank = [bool(space or punct) for space, punct in flags]
+        shared = (chars, role_keys, found, blank)
         cache[key] = shared
-    orths, chars, role_keys, found = shared
-    return _Tokens(
-        orths=orths,
+    chars, role_keys, found, blank = shared
+    # Words of a hidden role (a dismissed clause) reach the model only through the roles.
+    hiding = {marks: bool(marks & hide) for marks in set(found)} if hide else {}
+    hidden_at = [i for i, marks in enumerate(found) if hiding.get(marks)]
+    # Members that hide nothing in this message (most messages) share their tokens too.
+    mine = f"{key}|{ngram_size}|{hidden_at}"
+    tokens: _Tokens | None = cache.get(mine)
+    if tokens is not None:
+        return tokens
+    hidden = [False] * len(found)
+    orths = cache["orths"]
+    if hidden_at:
+        for i in hidden_at:
+            hidden[i] = True
+        shown_before = [0]
+        for is_hidden in hidden:
+            shown_before.append(shown_before[-1] + (not is_hidden))
+        orths = orths[numpy.asarray([i for i, h in enumerate(hidden) if not h], dtype="int64")]
+    else:
+        shown_before = list(range(len(found) + 1))
+    unigrams = ops.asarray(orths, dtype="uint64")
+    # thinc's ngrams() indexes its input's first element: skip texts shorter than n.
+    ngrams = [
+        ops.ngrams(n, unigrams).tolist() if len(unigrams) >= n else []
+        for n in range(2, ngram_size + 1)
+    ]
+    tokens = _Tokens(
+        words=unigrams.tolist(),
+        ngrams=ngrams,
+        shown_before=shown_before,
         chars=chars,
         roles=role_keys,
-        # Words of a hidden role (a dismissed clause) reach the model only through the roles.
-        hidden=[bool(marks & hide) for marks in found],
+        hidden=hidden,
+        blank=blank,
     )
+    cache[mine] = tokens
+    return tokens
 
 
-def _row(
-    tokens: _Tokens,
-    start: int,
-    end: int,
-    ops: Any,
-    ngram_size: int,
-    role_weight: float,
-    idf: _Idf | None = None,
-) -> tuple[Any, Any]:
-    """Return the feature keys and values of tokens start..end: words, characters, roles."""
-    shown = [i for i in range(start, end) if not tokens.hidden[i]]
-    unigrams = ops.asarray(tokens.orths[numpy.asarray(shown, dtype="int64")])
-    word_parts = [unigrams]
-    for n in range(2, ngram_size + 1):
-        # thinc's ngrams() indexes its input's first element: skip texts shorter than n.
-        if len(unigrams) >= n:
-            word_parts.append(ops.ngrams(n, unigrams))
-    # Messages are short: counting in Python and weighing every block in one numpy pass is
-    # several times faster than numpy.unique and a table lookup per block.
-    blocks = [
-        (Counter(numpy.concatenate(word_parts).tolist()), 1.0),
-        (Counter(iter_chain.from_iterable(tokens.chars[i] for i in shown)), 1.0),
+def _row(tokens: _Tokens, start: int, end: int, role_weight: float) -> _Blocks:
+    """Return the feature blocks of tokens start..end: words, characters, roles."""
+    first, last = tokens.shown_before[start], tokens.shown_before[end]
+    # The n-grams that start and end within the span, in the order thinc's ngrams() gives.
+    word_keys = tokens.words[first:last]
+    for n, keys in enumerate(tokens.ngrams, start=2):
+        word_keys = word_keys + keys[first : max(first, last - n + 1)]
+    hidden = tokens.hidden
+    chars = tokens.chars
+    blocks: _Blocks = [
+        (Counter(word_keys), 1.0),
+        (
+            Counter(
+                iter_chain.from_iterable(chars[i] for i in range(start, end) if not hidden[i])
+            ),
+            1.0,
+        ),
     ]
     if role_weight:
-        roles = Counter(iter_chain.from_iterable(tokens.roles[start:end]))
-        blocks.append((roles, role_weight))
-    blocks = [(counts, scale) for counts, scale in blocks if counts]
+        blocks.append((Counter(iter_chain.from_iterable(tokens.roles[start:end])), role_weight))
+    return [(counts, scale) for counts, scale in blocks if counts]
+
+
+def _weigh(rows: list[_Blocks], idf: _Idf | None) -> tuple[Any, Any, list[int]]:
+    """Return the keys and values of feature rows, and each row's length.
+
+    Values are log counts times IDF, each block scaled to unit length, then by its weight.
+    """
+    # Messages are short: counting in Python and weighing all rows of a batch in one numpy
+    # pass is several times faster than numpy work per row or per block.
+    blocks = [block for row in rows for block in row]
     sizes = [len(counts) for counts, _ in blocks]
+    lengths = [sum(len(counts) for counts, _ in row) for row in rows]
     total = sum(sizes)
     if not total:
-        return numpy.zeros((0,), dtype="uint64"), numpy.zeros((0,), dtype="float32")
+        return numpy.zeros((0,), dtype="uint64"), numpy.zeros((0,), dtype="float32"), lengths
     keys = numpy.fromiter(
         iter_chain.from_iterable(counts for counts, _ in blocks), "uint64", total
     )
@@ -196,12 +251,18 @@ def _row(
     )
     if idf is not None:
         values *= idf.weights(keys)
-    # Each block scaled to unit length, then by its weight.
     starts = numpy.cumsum([0, *sizes[:-1]])
     norms = numpy.sqrt(numpy.add.reduceat(values * values, starts))
     scales = numpy.asarray([scale for _, scale in blocks]) / numpy.where(norms > 0, norms, 1.0)
     values *= numpy.repeat(scales, sizes)
-    return keys, values.astype("float32")
+    return keys, values.astype("float32"), lengths
+
+
+def _whole(tokens: _Tokens, role_weight: float) -> _Blocks:
+    """Return the feature blocks of the whole message, counted once per shared tokens."""
+    if tokens.whole is None:
+        tokens.whole = _row(tokens, 0, len(tokens.hidden), role_weight)
+    return tokens.whole
 
 
 def _doc_features(
@@ -215,31 +276,76 @@ def _doc_features(
     hide: frozenset[str] = frozenset(),
 ) -> tuple[Any, Any]:
     """Return the feature keys and values of a whole message."""
-    tokens = _tokens(doc, char_sizes, role_weight, roles, hide, _per_doc(doc))
-    return _row(tokens, 0, len(doc), ops, ngram_size, role_weight, idf)
+    tokens = _tokens(doc, ops, ngram_size, char_sizes, role_weight, roles, hide, _per_doc(doc))
+    keys, values, _ = _weigh([_whole(tokens, role_weight)], idf)
+    return keys, values
 
 
-@dataclass(frozen=True)
 class _Idf:
-    """Inverse document frequencies of the training corpus's feature keys, sorted by key."""
+    """Inverse document frequencies of the training corpus's feature keys.
 
-    keys: Any
-    values: Any
+    Held in an open-addressing hash table (linear probing, at most a third full): a batch's
+    keys are looked up in a few vectorised probes, about twice as fast as a binary search of
+    the sorted keys, whose every step is a cache miss.
+    """
+
+    def __init__(self, keys: Any, values: Any) -> None:
+        keys = numpy.asarray(keys, dtype="uint64")
+        size = 1 << max(4, (3 * len(keys)).bit_length())
+        self._mask = numpy.uint64(size - 1)
+        self._keys = numpy.zeros(size, dtype="uint64")
+        self._values = numpy.zeros(size, dtype="float32")
+        self._used = numpy.zeros(size, dtype=bool)
+        pending = numpy.arange(len(keys))
+        slots = (keys & self._mask).astype("int64")
+        while pending.size:
+            wanted = slots[pending]
+            free = ~self._used[wanted]
+            # Of the keys wanting the same free slot, the first takes it; the rest move on.
+            taken, first = numpy.unique(wanted[free], return_index=True)
+            winners = pending[free][first]
+            self._keys[taken] = keys[winners]
+            self._values[taken] = values[winners]
+            self._used[taken] = True
+            moving = numpy.ones(pending.size, dtype=bool)
+            moving[numpy.flatnonzero(free)[first]] = False
+            pending = pending[moving]
+            slots[pending] = (slots[pending] + 1) & (size - 1)
 
     def weights(self, keys: Any) -> Any:
         """Return each key's IDF; a key training never saw weighs 0."""
-        at = numpy.minimum(numpy.searchsorted(self.keys, keys), len(self.keys) - 1)
-        known = self.keys[at] == keys
         # As in a TF-IDF vectoriser, unseen features drop out before the block is scaled to
         # unit length, so a typo-ridden message keeps the weight of the words the model knows.
-        return numpy.where(known, self.values[at], 0.0)
+        found = numpy.zeros(len(keys), dtype="float64")
+        slots = (keys & self._mask).astype("int64")
+        pending = numpy.arange(len(keys))
+        while pending.size:
+            at = slots[pending]
+            hit = self._keys[at] == keys[pending]
+            found[pending[hit]] = self._values[at[hit]]
+            # A miss on a used slot probes the next one; an empty slot ends the search.
+            going = ~hit & self._used[at]
+            pending = pending[going]
+            slots[pending] = (at[going] + 1) & (len(self._keys) - 1)
+        return found
+
+
+# One table per IDF array, built on first use and dropped with the array.
+_IDF_TABLES: dict[int, tuple[weakref.ref[Any], _Idf]] = {}
 
 
 def _idf_of(model: Model[Any, Any]) -> _Idf | None:
     """Return the IDF table a layer was filled with, or None when it weighs no IDF."""
     if not model.attrs.get("idf") or not len(model.attrs["idf_keys"]):
         return None
-    return _Idf(model.attrs["idf_keys"], model.attrs["idf_values"])
+    keys = model.attrs["idf_keys"]
+    known = _IDF_TABLES.get(id(keys))
+    if known is None or known[0]() is not keys:
+        table = _Idf(keys, model.attrs["idf_values"])
+        _IDF_TABLES[id(keys)] = (weakref.ref(keys), table)
+        weakref.finalize(keys, _IDF_TABLES.pop, id(keys), None)
+        return table
+    return known[1]
 
 
 def _idf_attrs(idf: bool) -> dict[str, Any]:
@@ -252,20 +358,18 @@ def _idf_attrs(idf: bool) -> dict[str, Any]:
 
 
 def _extract_forward(model: Model[list[Doc], Any], docs: list[Doc], is_train: bool) -> Any:
-    idf = _idf_of(model)
-    features = [_whole_row(model, doc, idf) for doc in docs]
+    rows = [_whole_blocks_of(model, doc) for doc in docs]
 
     def backprop(_d_output: Any) -> list[Doc]:
         return []
 
-    return _batch(features, model.ops), backprop
+    return _batch(rows, _idf_of(model), model.ops), backprop
 
 
-def _batch(rows: list[tuple[Any, Any]], ops: Any) -> tuple[Any, Any, Any]:
-    """Join feature rows into SparseLinear's input: keys, values, and each row's length."""
-    keys = numpy.concatenate([k for k, _ in rows]) if rows else numpy.zeros((0,), "uint64")
-    vals = numpy.concatenate([v for _, v in rows]) if rows else numpy.zeros((0,), "float32")
-    return keys, vals, ops.asarray([len(k) for k, _ in rows], dtype="int32")
+def _batch(rows: list[_Blocks], idf: _Idf | None, ops: Any) -> tuple[Any, Any, Any]:
+    """Return SparseLinear's input for feature rows: keys, values, and each row's length."""
+    keys, values, lengths = _weigh(rows, idf)
+    return keys, values, ops.asarray(lengths, dtype="int32")
 
 
 def extract_word_and_char_ngrams(
@@ -410,27 +514,27 @@ def _rows_of(
     roles: frozenset[str],
     hide: frozenset[str] = frozenset(),
     min_words: int = 1,
-    idf: _Idf | None = None,
-) -> list[tuple[Any, Any]]:
+) -> list[_Blocks]:
     """Return the feature rows of a message: the whole of it, then each clause of several."""
     cache = _per_doc(doc)
     clause_of = _clauses_and_roles_of(doc, cache)[0]
-    tokens = _tokens(doc, char_sizes, role_weight, roles, hide, cache)
-    rows = [_row(tokens, 0, len(doc), ops, ngram_size, role_weight, idf)]
+    tokens = _tokens(doc, ops, ngram_size, char_sizes, role_weight, roles, hide, cache)
+    rows = [_whole(tokens, role_weight)]
     spans = [
         (group[0][0], group[-1][0] + 1)
         for group in (list(g) for _, g in groupby(enumerate(clause_of), key=itemgetter(1)))
     ]
     if len(spans) > 1:
+        blank = tokens.blank
         for start, end in spans:
             # The punctuation that ends a sentence is not part of the next one.
-            while start < end and (doc[start].is_punct or doc[start].is_space):
+            while start < end and blank[start]:
                 start += 1
-            while end > start and (doc[end - 1].is_punct or doc[end - 1].is_space):
+            while end > start and blank[end - 1]:
                 end -= 1
-            words = sum(not (t.is_punct or t.is_space) for t in doc[start:end])
+            words = sum(not blank[i] for i in range(start, end))
             if end > start and words >= min_words:
-                rows.append(_row(tokens, start, end, ops, ngram_size, role_weight, idf))
+                rows.append(_row(tokens, start, end, role_weight))
     return rows
 
 
@@ -438,11 +542,10 @@ def _clause_max_forward(
     model: Model[list[Doc], Floats2d], docs: list[Doc], is_train: bool
 ) -> tuple[Floats2d, Any]:
     sparse = model.layers[0]
-    idf = _idf_of(model)
     attrs = model.attrs
     # Trained on whole messages, the clauses only count when predicting.
     if is_train and attrs["train_whole"]:
-        rows_per_doc = [[_whole_row(model, doc, idf)] for doc in docs]
+        rows_per_doc = [[_whole_blocks_of(model, doc)] for doc in docs]
     else:
         rows_per_doc = [
             _rows_of(
@@ -454,13 +557,12 @@ def _clause_max_forward(
                 attrs["roles"],
                 attrs["hide"],
                 attrs["min_words"],
-                idf,
             )
             for doc in docs
         ]
     counts = [len(rows) for rows in rows_per_doc]
     flat = [row for rows in rows_per_doc for row in rows]
-    scores, backprop_sparse = sparse(_batch(flat, model.ops), is_train)
+    scores, backprop_sparse = sparse(_batch(flat, _idf_of(model), model.ops), is_train)
     n_out = scores.shape[1]
     output = model.ops.alloc2f(len(docs), n_out)
     chosen = numpy.zeros((len(docs), n_out), dtype="int64")
@@ -613,20 +715,22 @@ def build_mean_of(
     return model
 
 
-def _whole_row(layer: Model[Any, Any], doc: Doc, idf: _Idf | None) -> tuple[Any, Any]:
-    """Return a whole message's feature row as `layer` (extractor or clause_max) builds it."""
+def _whole_blocks_of(layer: Model[Any, Any], doc: Doc) -> _Blocks:
+    """Return a whole message's feature blocks as `layer` (extractor or clause_max) builds them."""
     attrs = layer.attrs
     # Only clause_max hides words; the n-gram extractor has no "hide" attr.
-    return _doc_features(
+    role_weight = attrs.get("role_weight", 0.0)
+    tokens = _tokens(
         doc,
         layer.ops,
         attrs["ngram_size"],
         attrs["char_sizes"],
-        attrs.get("role_weight", 0.0),
+        role_weight,
         attrs.get("roles", frozenset()),
-        idf,
         attrs.get("hide", frozenset()),
+        _per_doc(doc),
     )
+    return _whole(tokens, role_weight)
 
 
 def fill_idf(layer: Model[Any, Any], docs: Sequence[Doc], min_df: int = 1) -> int:
@@ -641,7 +745,9 @@ def fill_idf(layer: Model[Any, Any], docs: Sequence[Doc], min_df: int = 1) -> in
     if not unique:
         raise ValueError("the IDF table needs at least one training message")
     keys, df = numpy.unique(
-        numpy.concatenate([numpy.unique(_whole_row(layer, doc, None)[0]) for doc in unique]),
+        numpy.concatenate(
+            [numpy.unique(_weigh([_whole_blocks_of(layer, doc)], None)[0]) for doc in unique]
+        ),
         return_counts=True,
     )
     kept = df >= min_df

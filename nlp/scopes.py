@@ -105,7 +105,7 @@ _CAUSES: tuple[tuple[str, ...], ...] = tuple(
 )
 
 # A comma does not end a clause: "le loyer, aucun souci" dismisses the rent.
-_BOUNDARIES = frozenset(".;:!?…()[]\n–—/|•*")
+_BOUNDARIES = ".;:!?…()[]\n–—/|•*"
 
 
 def _by_first_word(
@@ -120,16 +120,18 @@ def _by_first_word(
 _DISMISSAL_INDEX = _by_first_word(_DISMISSALS)
 _CONTRAST_INDEX = _by_first_word(_CONTRASTS)
 _CAUSE_INDEX = _by_first_word(_CAUSES)
+# A word that starts no phrase is most words of a message: one set lookup skips it.
+_CUE_STARTS = frozenset(_DISMISSAL_INDEX) | frozenset(_CONTRAST_INDEX) | frozenset(_CAUSE_INDEX)
 
 
 def _spans(
-    words: Sequence[str], index: dict[str, tuple[tuple[str, ...], ...]]
+    words: Sequence[str], index: dict[str, tuple[tuple[str, ...], ...]], at: Sequence[int]
 ) -> list[tuple[int, int]]:
-    """Return the (start, end) of every phrase occurrence."""
+    """Return the (start, end) of every phrase occurrence starting at one of the positions."""
     return [
         (i, i + len(phrase))
-        for i, word in enumerate(words)
-        for phrase in index.get(word, ())
+        for i in at
+        for phrase in index.get(words[i], ())
         if tuple(words[i : i + len(phrase)]) == phrase
     ]
 
@@ -199,26 +201,34 @@ def token_roles(words: Sequence[str]) -> list[frozenset[str]]:
 
 def clauses_and_roles(words: Sequence[str]) -> tuple[list[int], list[frozenset[str]]]:
     """Return each folded token's clause number and the roles its clause and message give it."""
-    plain = [_plain(w) for w in words]
-    contrast_at = {start for start, _ in _spans(plain, _CONTRAST_INDEX)}
+    plain = [w.replace("'", "").replace("’", "") for w in words]
+    cues = [i for i, word in enumerate(plain) if word in _CUE_STARTS]
+    contrast_at = {start for start, _ in _spans(plain, _CONTRAST_INDEX, cues)}
     clause_of: list[int] = []
     clause = 0
     for i, word in enumerate(words):
-        if i in contrast_at or (word and all(ch in _BOUNDARIES for ch in word)):
+        # A word made only of boundary characters ("!!", "...") ends a clause.
+        if i in contrast_at or (word and not word.strip(_BOUNDARIES)):
             clause += 1
         clause_of.append(clause)
     first_contrast = min((clause_of[i] for i in contrast_at), default=None)
-    negated = {clause_of[i] for i, w in enumerate(words) if _negates(w)}
+    negated = {
+        clause_of[i]
+        for i, p in enumerate(plain)
+        if p in _NEGATORS or (p in _SHORT_NEGATED and _negates(words[i]))
+    }
     # "ça va pas", "gaat niet goed": a dismissal followed by a negation is a complaint.
-    dismissals = _spans(plain, _DISMISSAL_INDEX)
+    dismissals = _spans(plain, _DISMISSAL_INDEX, cues)
     complaints = {
         start for start, end in dismissals if end < len(plain) and plain[end] in _NEGATORS
     }
     dismissed = {clause_of[start] for start, _ in dismissals if start not in complaints}
-    dismissed |= _asked_then_dismissed(plain, clause_of, dismissed)
-    has_cause = bool(_spans(plain, _CAUSE_INDEX))
-    roles: list[frozenset[str]] = []
-    for c in clause_of:
+    if dismissed:
+        dismissed |= _asked_then_dismissed(plain, clause_of, dismissed)
+    has_cause = bool(_spans(plain, _CAUSE_INDEX, cues))
+    # Every token of a clause has the same roles.
+    by_clause: dict[int, frozenset[str]] = {}
+    for c in set(clause_of):
         mine: set[str] = set()
         if c in negated:
             mine.add(NEG)
@@ -228,5 +238,5 @@ def clauses_and_roles(words: Sequence[str]) -> tuple[list[int], list[frozenset[s
             mine.add(PRE if c < first_contrast else POST)
         if has_cause:
             mine.add(CAUSE)
-        roles.append(frozenset(mine))
-    return clause_of, roles
+        by_clause[c] = frozenset(mine)
+    return clause_of, [by_clause[c] for c in clause_of]

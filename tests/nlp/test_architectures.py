@@ -283,3 +283,65 @@ def test_what_the_features_share_per_message_stays_off_the_doc_and_follows_its_t
     # A retokenised doc is read again, not from what its old tokens gave.
     again, new = textcat(doc).cats, textcat(fresh).cats
     assert all(abs(again[k] - new[k]) < 1e-6 for k in again)
+
+
+def test_the_idf_table_finds_every_key_however_they_collide() -> None:
+    import numpy
+
+    from nlp.architectures import _Idf
+
+    # 40 keys sharing their low bits probe past each other, some wrapping round the table's
+    # end; absent keys with the same low bits must still weigh 0.
+    present = [j << 20 | 5 for j in range(30)] + [j << 20 | 127 for j in range(1, 10)] + [0]
+    values = numpy.arange(1, len(present) + 1, dtype="float32")
+    table = _Idf(numpy.asarray(present, dtype="uint64"), values)
+    wanted = dict(zip(present, values.tolist(), strict=True))
+    asked = present + [j << 20 | 5 for j in range(30, 60)] + [126, 127, 2**64 - 1, 1 << 63]
+    asked = asked[::-1] + asked
+    got = table.weights(numpy.asarray(asked, dtype="uint64"))
+    assert got.tolist() == [wanted.get(k, 0.0) for k in asked]
+    assert _Idf(numpy.zeros(0, dtype="uint64"), numpy.zeros(0, "float32")).weights(
+        numpy.asarray([0, 7], dtype="uint64")
+    ).tolist() == [0.0, 0.0]
+
+
+def test_rows_weighed_in_one_batch_equal_rows_weighed_alone() -> None:
+    import numpy
+
+    from nlp.architectures import _idf_of, _weigh, _whole_blocks_of
+
+    model = spacy.load(MODEL_DIR)
+    layer = next(n for n in model.get_pipe("textcat_multilabel").model.walk() if _idf_of(n))
+    docs = [model.make_doc(normalize(t)) for t in [*TEXTS, "", "le loyer! le loyer!!"]]
+    rows = [_whole_blocks_of(layer, doc) for doc in docs]
+    keys, values, lengths = _weigh(rows, _idf_of(layer))
+    assert lengths[2] == 0 and len(keys) == sum(lengths) == len(values)
+    alone = [_weigh([row], _idf_of(layer)) for row in rows]
+    assert numpy.array_equal(keys, numpy.concatenate([k for k, _, _ in alone]))
+    assert numpy.array_equal(values, numpy.concatenate([v for _, v, _ in alone]))
+
+
+def test_a_clause_row_has_the_features_of_the_clause_written_alone() -> None:
+    import numpy
+
+    from nlp.architectures import _doc_features, _rows_of, _weigh
+
+    nlp = spacy.blank("fr")
+    ops = spacy.util.get_current_ops()
+    text = "bonjour a tous . le loyer augmente encore et encore ! le parking manque vraiment"
+    clauses = [c.strip() for c in text.replace("!", ".").split(".")]
+    for size in (1, 2, 3):
+        for chars in ((), (3, 4)):
+            rows = _rows_of(nlp.make_doc(text), ops, size, chars, 0.0, frozenset(), min_words=1)
+            assert len(rows) == 1 + len(clauses)
+            for row, clause in zip(rows[1:], clauses, strict=True):
+                keys, values, _ = _weigh([row], None)
+                alone = _doc_features(nlp.make_doc(clause), ops, size, chars)
+                assert sorted(zip(keys.tolist(), values.tolist(), strict=True)) == sorted(
+                    zip(alone[0].tolist(), alone[1].tolist(), strict=True)
+                )
+                if not chars:
+                    # Its words and every n-gram of them, as thinc's ngrams() hashes them.
+                    words = nlp.make_doc(clause).to_array("ORTH").astype("uint64")
+                    grams = [ops.ngrams(n, words) for n in range(2, size + 1) if n <= len(words)]
+                    assert set(keys.tolist()) == set(numpy.concatenate([words, *grams]).tolist())
