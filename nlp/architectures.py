@@ -330,22 +330,25 @@ class _Idf:
         return found
 
 
-# One table per IDF array, built on first use and dropped with the array.
-_IDF_TABLES: dict[int, tuple[weakref.ref[Any], _Idf]] = {}
+# One table per pair of IDF arrays, built on first use and dropped with the keys array.
+_IDF_TABLES: dict[int, tuple[weakref.ref[Any], weakref.ref[Any], _Idf]] = {}
 
 
 def _idf_of(model: Model[Any, Any]) -> _Idf | None:
     """Return the IDF table a layer was filled with, or None when it weighs no IDF."""
     if not model.attrs.get("idf") or not len(model.attrs["idf_keys"]):
         return None
-    keys = model.attrs["idf_keys"]
+    keys, values = model.attrs["idf_keys"], model.attrs["idf_values"]
     known = _IDF_TABLES.get(id(keys))
+    # A table is reused only for the very arrays it was built from (fill_idf makes them
+    # read-only, so they cannot change under it).
+    if known is not None and known[0]() is keys and known[1]() is values:
+        return known[2]
+    table = _Idf(keys, values)
     if known is None or known[0]() is not keys:
-        table = _Idf(keys, model.attrs["idf_values"])
-        _IDF_TABLES[id(keys)] = (weakref.ref(keys), table)
         weakref.finalize(keys, _IDF_TABLES.pop, id(keys), None)
-        return table
-    return known[1]
+    _IDF_TABLES[id(keys)] = (weakref.ref(keys), weakref.ref(values), table)
+    return table
 
 
 def _idf_attrs(idf: bool) -> dict[str, Any]:
@@ -753,10 +756,13 @@ def fill_idf(layer: Model[Any, Any], docs: Sequence[Doc], min_df: int = 1) -> in
     kept = df >= min_df
     if not kept.any():
         raise ValueError(f"no feature is in {min_df} or more of the training messages")
-    layer.attrs["idf_keys"] = keys[kept].astype("uint64")
-    layer.attrs["idf_values"] = (numpy.log((1 + len(unique)) / (1 + df[kept])) + 1).astype(
-        "float32"
-    )
+    idf_keys = keys[kept].astype("uint64")
+    idf_values = (numpy.log((1 + len(unique)) / (1 + df[kept])) + 1).astype("float32")
+    # The lookup table built from them is kept for as long as they live.
+    idf_keys.flags.writeable = False
+    idf_values.flags.writeable = False
+    layer.attrs["idf_keys"] = idf_keys
+    layer.attrs["idf_values"] = idf_values
     return int(kept.sum())
 
 

@@ -129,6 +129,7 @@ def test_whole_trained_clause_max_hides_dismissed_words_and_keeps_short_clauses_
 
 
 def test_idf_weighs_rare_words_up_drops_unseen_ones_and_keeps_blocks_unit_length() -> None:
+    import numpy
 
     from nlp.architectures import _doc_features, _idf_of, extract_word_and_char_ngrams, fill_idf
 
@@ -151,6 +152,12 @@ def test_idf_weighs_rare_words_up_drops_unseen_ones_and_keeps_blocks_unit_length
     # Without the table the same message weighs its words alike.
     plain_keys, plain = _doc_features(nlp.make_doc("le loyer zzzz"), layer.ops, 1, ())
     assert len(set(plain.tolist())) == 1 and len(plain_keys) == 3
+    # The table follows the layer's arrays: new values weigh at once; in place, none change.
+    layer.attrs["idf_values"] = numpy.ones(4, dtype="float32")
+    _, even = _doc_features(nlp.make_doc("le loyer"), layer.ops, 1, (), idf=_idf_of(layer))
+    assert abs(even[0] - even[1]) < 1e-7
+    with pytest.raises(ValueError):
+        layer.attrs["idf_keys"][0] = 1
     # min_df leaves out what fewer messages carry: only "le" remains.
     assert fill_idf(layer, docs, min_df=2) == 1
     with pytest.raises(ValueError):
