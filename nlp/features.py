@@ -4,11 +4,34 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _REPEATS = re.compile(r"(\w)\1{2,}", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 NORMALIZERS = ("fold", "lower")
 _ASCII_CONTROLS = {cp: " " for cp in [*range(32), 127]}
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+# Messages use few distinct characters beyond ASCII (accents, emoji): each one's Unicode
+# category is looked up once per process.
+@lru_cache(maxsize=4096)
+def _cleaned(ch: str) -> str:
+    """Return a control or line break as a space, drop a format character but the joiner."""
+    category = unicodedata.category(ch)
+    if category in {"Cc", "Zl", "Zp"}:
+        return " "
+    if category == "Cf" and ch != "\u200d":
+        return ""
+    return ch
+
+
+def _clean_run(match: re.Match[str]) -> str:
+    return "".join(map(_cleaned, match.group()))
+
+
+def _unmarked_run(match: re.Match[str]) -> str:
+    return "".join(ch for ch in match.group() if not unicodedata.combining(ch))
 
 
 def normalize(text: str, mode: str = "fold") -> str:
@@ -16,17 +39,12 @@ def normalize(text: str, mode: str = "fold") -> str:
     if mode not in NORMALIZERS:
         raise ValueError(f"unknown normalizer {mode!r}")
     composed = unicodedata.normalize("NFKC", text)
-    # Half the messages are plain ASCII: their only special characters are controls, and they
-    # have no accents to strip, so they skip the per-character passes (same result, faster).
+    # Only the characters beyond ASCII need their category or their accents looked at; most
+    # messages have few or none (same result as a pass over every character, faster).
     ascii_only = composed.isascii()
-    if ascii_only:
-        cleaned = composed.translate(_ASCII_CONTROLS)
-    else:
-        cleaned = "".join(
-            " " if unicodedata.category(ch) in {"Cc", "Zl", "Zp"} else ch
-            for ch in composed
-            if unicodedata.category(ch) != "Cf" or ch == "\u200d"
-        )
+    cleaned = composed.translate(_ASCII_CONTROLS)
+    if not ascii_only:
+        cleaned = _NON_ASCII.sub(_clean_run, cleaned)
     lowered = _SPACES.sub(" ", cleaned).strip().casefold()
     if mode == "lower":
         return lowered
@@ -34,6 +52,5 @@ def normalize(text: str, mode: str = "fold") -> str:
     if ascii_only:
         plain = lowered
     else:
-        decomposed = unicodedata.normalize("NFKD", lowered)
-        plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+        plain = _NON_ASCII.sub(_unmarked_run, unicodedata.normalize("NFKD", lowered))
     return _REPEATS.sub(r"\1\1", plain)
