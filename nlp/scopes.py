@@ -160,12 +160,12 @@ _SHORT_NEGATED = frozenset(
 )
 
 
-def _negates(word: str) -> bool:
-    plain = _plain(word)
+def _negates(word: str, plain: str) -> bool:
+    """Return whether a token (and its `_plain` form) is a negation."""
     if plain in _NEGATORS:
         return True
     # "can't" arrives as "can'" + "t" from the French tokenizer.
-    return word.endswith(("n'", "n’")) and plain in _SHORT_NEGATED
+    return plain in _SHORT_NEGATED and word.endswith(("n'", "n’"))
 
 
 # "Le loyer ? Franchement ça va": a topic asked as a short question, then dismissed.
@@ -201,7 +201,7 @@ def token_roles(words: Sequence[str]) -> list[frozenset[str]]:
 
 def clauses_and_roles(words: Sequence[str]) -> tuple[list[int], list[frozenset[str]]]:
     """Return each folded token's clause number and the roles its clause and message give it."""
-    plain = [w.replace("'", "").replace("’", "") for w in words]
+    plain = [_plain(w) for w in words]
     cues = [i for i, word in enumerate(plain) if word in _CUE_STARTS]
     contrast_at = {start for start, _ in _spans(plain, _CONTRAST_INDEX, cues)}
     clause_of: list[int] = []
@@ -212,11 +212,7 @@ def clauses_and_roles(words: Sequence[str]) -> tuple[list[int], list[frozenset[s
             clause += 1
         clause_of.append(clause)
     first_contrast = min((clause_of[i] for i in contrast_at), default=None)
-    negated = {
-        clause_of[i]
-        for i, p in enumerate(plain)
-        if p in _NEGATORS or (p in _SHORT_NEGATED and _negates(words[i]))
-    }
+    negated = {c for c, w, p in zip(clause_of, words, plain, strict=True) if _negates(w, p)}
     # "ça va pas", "gaat niet goed": a dismissal followed by a negation is a complaint.
     dismissals = _spans(plain, _DISMISSAL_INDEX, cues)
     complaints = {
