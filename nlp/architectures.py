@@ -31,7 +31,8 @@ from thinc.api import Logistic, Model, SparseLinear_v2, chain, resizable
 from thinc.layers.resizable import resize_linear_weighted
 from thinc.types import Floats2d
 
-from nlp.scopes import ROLES, clauses_and_roles
+import nlp.components  # noqa: F401  (registers the echoppe pipeline component with spaCy)
+from nlp.scopes import ROLES, cause_arguments, clauses_and_roles
 
 logger = logging.getLogger(__name__)
 
@@ -517,16 +518,22 @@ def _rows_of(
     roles: frozenset[str],
     hide: frozenset[str] = frozenset(),
     min_words: int = 1,
+    cause_rows: bool = False,
 ) -> list[_Blocks]:
-    """Return the feature rows of a message: the whole of it, then each clause of several."""
+    """Return the feature rows of a message: the whole, each clause of several, each cause."""
     cache = _per_doc(doc)
     clause_of = _clauses_and_roles_of(doc, cache)[0]
     tokens = _tokens(doc, ops, ngram_size, char_sizes, role_weight, roles, hide, cache)
     rows = [_whole(tokens, role_weight)]
-    spans = [
-        (group[0][0], group[-1][0] + 1)
-        for group in (list(g) for _, g in groupby(enumerate(clause_of), key=itemgetter(1)))
-    ]
+    # A message shorter than `min_words` has no clause long enough: skip looking.
+    spans = (
+        [
+            (group[0][0], group[-1][0] + 1)
+            for group in (list(g) for _, g in groupby(enumerate(clause_of), key=itemgetter(1)))
+        ]
+        if len(clause_of) >= min_words
+        else []
+    )
     if len(spans) > 1:
         blank = tokens.blank
         for start, end in spans:
@@ -538,6 +545,11 @@ def _rows_of(
             words = sum(not blank[i] for i in range(start, end))
             if end > start and words >= min_words:
                 rows.append(_row(tokens, start, end, role_weight))
+    if cause_rows:
+        # "Sales collapsed because of the roadworks, people stay away": the cause read alone.
+        if "causes" not in cache:
+            cache["causes"] = cause_arguments(_words_of(doc, cache))
+        rows.extend(_row(tokens, start, end, role_weight) for start, end in cache["causes"])
     return rows
 
 
@@ -560,6 +572,7 @@ def _clause_max_forward(
                 attrs["roles"],
                 attrs["hide"],
                 attrs["min_words"],
+                attrs.get("cause_rows", False),
             )
             for doc in docs
         ]
@@ -611,6 +624,7 @@ def build_clause_max_classifier(
     train_whole: bool = False,
     min_words: int = 1,
     idf: bool = False,
+    cause_rows: bool = False,
     nO: int | None = None,
 ) -> Model[list[Doc], Floats2d]:
     """Score the whole message and each of its clauses; keep each factor's best score.
@@ -620,7 +634,8 @@ def build_clause_max_classifier(
     complains. The same sparse weights score every clause (multiple-instance learning).
     With `train_whole`, training sees whole messages only and the clauses (of at least
     `min_words` words) count when predicting. Words of a `hide` role (e.g. "ok", a dismissed
-    clause) then reach the model only through the role block.
+    clause) then reach the model only through the role block. With `cause_rows`, what a
+    message names as a cause ("because of the roadworks") is scored on its own too.
     """
     if exclusive_classes:
         raise ValueError("echoppe.ClauseMaxBOW.v1 is for multi-label classification")
@@ -641,6 +656,7 @@ def build_clause_max_classifier(
             "hide": _roles(hide) if hide else frozenset(),
             "train_whole": bool(train_whole),
             "min_words": int(min_words),
+            "cause_rows": bool(cause_rows),
             **_idf_attrs(idf),
         },
     )

@@ -72,6 +72,8 @@ _DISMISSALS: tuple[tuple[str, ...], ...] = tuple(
     pas a plaindre|pas grave|nickel|impeccable|pas trop mal|c est bon
     pas de plainte|ca ne me derange pas|je ne me plains pas
     geen probleem|geen problemen|geen zorgen|geen klagen|niet klagen|valt mee|valt nog mee
+    geen enkel probleem|geen enkele zorg|geen enkele klacht|pas le moindre souci
+    pas le moindre probleme|no real problem|no real issue|not a single problem
     gaat wel|gaat goed|is oke|is ok|in orde|niks mis|niets mis|prima|geregeld
     niet het probleem|nie het probleem|het probleem niet|geen last|geen gedoe|niet klagen
     is fine|are fine|s fine|all good|no problem|no problems|no issue|no issues|not the issue
@@ -104,6 +106,32 @@ _CAUSES: tuple[tuple[str, ...], ...] = tuple(
     if p.strip()
 )
 
+# The cue phrases that name a cause: "depuis", "since", "vu" or "avec les" also mean a time, a
+# way or a company, so what follows them is not read as a cause.
+_NAMED_CAUSES: tuple[tuple[str, ...], ...] = tuple(
+    tuple(p.split())
+    for p in """
+    a cause de|a cause des|a cause du|suite a|suite aux|en raison de|en raison des|en raison du
+    par la faute de|grace a|grace aux|parce que|parce qu
+    wegens|vanwege|als gevolg van|omdat|dankzij|te wijten aan|door de|door het|door die
+    because of|due to|caused by|thanks to|because|cuz|cos
+    """.replace("\n", "|").split("|")
+    if p.strip()
+)
+# "Door de straat" is through the street: after "door", a place is a way, not a cause.
+_THROUGH = frozenset(
+    """
+    straat|straten|stad|wijk|buurt|centrum|park|winkel|winkels|zaak|deur|gang|galerij|markt
+    dorp|dorpen|gemeente|streek|land|tunnel|poort
+    """.replace("\n", "|")
+    .replace(" ", "")
+    .split("|")
+) - {""}
+# A word just before a cue that denies the cause ("pas à cause du loyer", "not because of").
+_DENYING = frozenset(["pas", "not", "niet", "nie", "jamais", "never", "nooit", "nullement"])
+# How many words of what follows a cue are read as the cause it names.
+_CAUSE_WORDS = 8
+
 # A comma does not end a clause: "le loyer, aucun souci" dismisses the rent.
 _BOUNDARIES = ".;:!?…()[]\n–—/|•*"
 
@@ -120,8 +148,21 @@ def _by_first_word(
 _DISMISSAL_INDEX = _by_first_word(_DISMISSALS)
 _CONTRAST_INDEX = _by_first_word(_CONTRASTS)
 _CAUSE_INDEX = _by_first_word(_CAUSES)
+# The longest phrase first: "a cause des" before "a cause de".
+_NAMED_CAUSE_INDEX = {
+    word: tuple(sorted(phrases, key=len, reverse=True))
+    for word, phrases in _by_first_word(_NAMED_CAUSES).items()
+}
+# "Dat valt eerlijk gezegd best mee": a separable verb, its particle a few words on.
+_SEPARABLE = {"valt": "mee", "vallen": "mee", "viel": "mee"}
+_SEPARABLE_GAP = 4
 # A word that starts no phrase is most words of a message: one set lookup skips it.
-_CUE_STARTS = frozenset(_DISMISSAL_INDEX) | frozenset(_CONTRAST_INDEX) | frozenset(_CAUSE_INDEX)
+_CUE_STARTS = (
+    frozenset(_DISMISSAL_INDEX)
+    | frozenset(_CONTRAST_INDEX)
+    | frozenset(_CAUSE_INDEX)
+    | frozenset(_SEPARABLE)
+)
 
 
 def _spans(
@@ -194,6 +235,25 @@ def _asked_then_dismissed(
     }
 
 
+def _separable_dismissals(
+    words: Sequence[str], plain: Sequence[str], at: Sequence[int]
+) -> list[tuple[int, int]]:
+    """Return the "valt … mee" spans starting at one of the positions, nothing denied between."""
+    found: list[tuple[int, int]] = []
+    for i in at:
+        particle = _SEPARABLE.get(plain[i])
+        if particle is None:
+            continue
+        for j in range(i + 1, min(len(plain), i + 2 + _SEPARABLE_GAP)):
+            if plain[j] == particle:
+                found.append((i, j + 1))
+                break
+            # "Dat valt niet mee" is a complaint.
+            if _negates(words[j], plain[j]) or not plain[j].strip(_BOUNDARIES):
+                break
+    return found
+
+
 def token_roles(words: Sequence[str]) -> list[frozenset[str]]:
     """Return, for each folded token, the roles its clause and its message give it."""
     return clauses_and_roles(words)[1]
@@ -214,7 +274,7 @@ def clauses_and_roles(words: Sequence[str]) -> tuple[list[int], list[frozenset[s
     first_contrast = min((clause_of[i] for i in contrast_at), default=None)
     negated = {c for c, w, p in zip(clause_of, words, plain, strict=True) if _negates(w, p)}
     # "ça va pas", "gaat niet goed": a dismissal followed by a negation is a complaint.
-    dismissals = _spans(plain, _DISMISSAL_INDEX, cues)
+    dismissals = _spans(plain, _DISMISSAL_INDEX, cues) + _separable_dismissals(words, plain, cues)
     complaints = {
         start for start, end in dismissals if end < len(plain) and plain[end] in _NEGATORS
     }
@@ -236,3 +296,81 @@ def clauses_and_roles(words: Sequence[str]) -> tuple[list[int], list[frozenset[s
             mine.add(CAUSE)
         by_clause[c] = frozenset(mine)
     return clause_of, [by_clause[c] for c in clause_of]
+
+
+def cause_arguments(words: Sequence[str]) -> list[tuple[int, int]]:
+    """Return the (start, end) of each named cause: the words after "à cause de", "because of".
+
+    A cause runs to the next comma, clause boundary or contrast, at most `_CAUSE_WORDS` words.
+    A cue denied just before it ("pas à cause du loyer", "isn't because of the rent") names no
+    cause.
+    """
+    plain = [_plain(w) for w in words]
+    found: list[tuple[int, int]] = []
+    i = 0
+    while i < len(plain):
+        phrases = _NAMED_CAUSE_INDEX.get(plain[i])
+        match = next((p for p in phrases or () if tuple(plain[i : i + len(p)]) == p), None)
+        if match is None:
+            i += 1
+            continue
+        start = i + len(match)
+        # "ne viennent plus à cause des travaux" is an effect, not a denied cause.
+        before = plain[i - 1] if i else ""
+        negated = before in _DENYING or (
+            before == "t" and i > 1 and _negates(words[i - 2], plain[i - 2])
+        )
+        end, counted = start, 0
+        while end < len(plain) and counted < _CAUSE_WORDS:
+            word = plain[end]
+            if (
+                word == ","
+                or (word and not word.strip(_BOUNDARIES))
+                or _spans(plain, _CONTRAST_INDEX, [end])
+            ):
+                break
+            counted += any(ch.isalnum() for ch in word)
+            end += 1
+        through = match[0] == "door" and start < len(plain) and plain[start] in _THROUGH
+        if counted and not negated and not through:
+            found.append((start, end))
+        i = max(end, i + 1)
+    return found
+
+
+# A change in demand itself, which the spec's rule lets stand beside a named cause: teleworking,
+# purchasing power, a changing population, the season, an employer gone. Word starts, folded.
+_DEMAND_STEMS = tuple(
+    word
+    for word in """
+    teletravail|inflation|crise|touris|saison|vacances|hiver|rentree|population|bobos|gentrifi
+    vieilli|etudiant|bureaux|navetteur|employeur|usine|demenag|habitude|consommat|budget
+    chomage|covid|corona|meteo|pluie|telewerk|thuiswerk|koopkracht|inflatie|crisis|duurte
+    toerist|seizoen|vakantie|zomer|winter|bevolking|vergrijz|studenten|kantoren|pendelaar
+    werkgever|fabriek|verhuisd|gewoonte|wfh|tourist|season|holiday|summer|ageing|aging|student
+    offices|commuter|employer|factory|habits|weather
+    """.replace("\n", "|")
+    .replace(" ", "")
+    .split("|")
+    if word
+)
+_DEMAND_PHRASES: tuple[tuple[str, ...], ...] = tuple(
+    tuple(p.split())
+    for p in """
+    pouvoir d achat|cout de la vie|vie chere|personnes agees|quartier a change|fin du mois
+    depensent moins|minder uitgeven|geven minder uit|remote work|working from home
+    work from home|purchasing power|cost of living|moved out|spend less|spending less
+    neighbourhood has changed|neighbourhood changed|neighborhood changed
+    """.replace("\n", "|").split("|")
+    if p.strip()
+)
+_DEMAND_INDEX = _by_first_word(_DEMAND_PHRASES)
+
+
+def names_demand_change(words: Sequence[str]) -> bool:
+    """Return whether a folded message describes a change in demand itself."""
+    plain = [_plain(w) for w in words]
+    if any(word.startswith(_DEMAND_STEMS) for word in plain):
+        return True
+    starts = [i for i, word in enumerate(plain) if word in _DEMAND_INDEX]
+    return bool(_spans(plain, _DEMAND_INDEX, starts))

@@ -17,6 +17,7 @@ VARIANTS: dict[str, str] = {
     "charbowidf": "fold",
     "clausemaxidf": "fold",
     "meanidf": "fold",
+    "meanhide": "fold",
     "ensemble": "fold",
     "charcnn": "fold",
     "vectors": "lower",

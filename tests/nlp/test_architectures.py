@@ -352,3 +352,52 @@ def test_a_clause_row_has_the_features_of_the_clause_written_alone() -> None:
                     words = nlp.make_doc(clause).to_array("ORTH").astype("uint64")
                     grams = [ops.ngrams(n, words) for n in range(2, size + 1) if n <= len(words)]
                     assert set(keys.tolist()) == set(numpy.concatenate([words, *grams]).tolist())
+
+
+def test_a_cause_row_has_the_features_of_the_cause_written_alone() -> None:
+    from nlp.architectures import _doc_features, _rows_of, _weigh
+
+    nlp = spacy.blank("fr")
+    ops = spacy.util.get_current_ops()
+    text = "le chiffre a chute a cause du chantier du tram , les gens ne viennent plus"
+    doc = nlp.make_doc(text)
+    # Clause rows are kept out (min_words): the whole message, then its one named cause.
+    plain = _rows_of(doc, ops, 2, (3,), 0.0, frozenset(), min_words=100)
+    rows = _rows_of(doc, ops, 2, (3,), 0.0, frozenset(), min_words=100, cause_rows=True)
+    assert len(plain) == 1 and len(rows) == 2 and rows[0] == plain[0]
+    keys, values, _ = _weigh([rows[1]], None)
+    alone = _doc_features(nlp.make_doc("chantier du tram"), ops, 2, (3,))
+    assert sorted(zip(keys.tolist(), values.tolist(), strict=True)) == sorted(
+        zip(alone[0].tolist(), alone[1].tolist(), strict=True)
+    )
+    # No cue, no cause row.
+    assert (
+        len(
+            _rows_of(
+                nlp.make_doc("le chantier du tram"),
+                ops,
+                2,
+                (3,),
+                0.0,
+                frozenset(),
+                min_words=100,
+                cause_rows=True,
+            )
+        )
+        == 1
+    )
+
+
+def test_cause_rows_count_when_predicting_and_survive_saving() -> None:
+    nlp = _tiny("echoppe.ClauseMaxBOW.v1", role_weight=0.3, train_whole=True, cause_rows=True)
+    scorer = nlp.get_pipe("textcat_multilabel").model.layers[0]
+    assert scorer.attrs["cause_rows"]
+    copy = spacy.blank("fr").from_config(nlp.config)
+    copy.from_bytes(nlp.to_bytes())
+    text = "les gens restent chez eux a cause du loyer trop cher"
+    assert copy(text).cats == nlp(text).cats
+    # The cause read alone can only raise a factor: each keeps its best row.
+    scorer.attrs["cause_rows"] = False
+    without = nlp(text).cats
+    scorer.attrs["cause_rows"] = True
+    assert all(nlp(text).cats[k] >= without[k] - 1e-6 for k in without)

@@ -22,7 +22,7 @@ from nlp.corpus import (
 )
 from nlp.taxonomy import FACTOR_IDS
 from nlp.train import corpus_digest
-from tests.nlp.checklist import build_cases
+from tests.nlp.checklist import build_cases, fresh_cases
 
 DEV = Path(__file__).resolve().parents[3] / "shared" / "eval" / "dev.jsonl"
 
@@ -80,7 +80,7 @@ def test_heldout_parts_are_apart_from_training_and_cover_every_label(corpus, par
 def test_no_training_text_echoes_the_behavioural_suite(corpus) -> None:  # type: ignore[no-untyped-def]
     cases = [
         Example(id=f"case-{i}", lang=c.lang, text=c.text, labels=())
-        for i, c in enumerate(build_cases())
+        for i, c in enumerate([*build_cases(), *fresh_cases()])
     ]
     assert near_duplicates(corpus, cases, threshold=0.25) == []
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 import spacy
 
 from nlp.features import normalize
-from nlp.scopes import CAUSE, NEG, OK, POST, PRE, clauses_and_roles, token_roles
+from nlp.scopes import (
+    CAUSE,
+    NEG,
+    OK,
+    POST,
+    PRE,
+    cause_arguments,
+    clauses_and_roles,
+    names_demand_change,
+    token_roles,
+)
 
 TOKENIZER = spacy.blank("fr")
 
@@ -69,3 +79,67 @@ def test_phone_punctuation_between_the_question_and_its_answer() -> None:
     ):
         assert OK in roles(text)["loyer"], text
     assert OK not in roles("Le loyer !! Ça va.")["loyer"]
+
+
+def test_a_separable_verb_with_its_particle_further_on_dismisses() -> None:
+    assert OK in roles("De werken? Dat valt eerlijk gezegd best mee.")["werken"]
+    assert OK in roles("de huur valt eigenlijk wel mee")["huur"]
+    # "Valt niet mee" is a complaint; a particle in the next sentence is not the verb's.
+    assert OK not in roles("de huur valt niet mee")["huur"]
+    assert OK not in roles("de huur valt zwaar. mee eens?")["huur"]
+    assert OK not in roles("de huur valt zwaar op de maag, ik ga er niet mee akkoord")["huur"]
+
+
+def test_an_intensified_dismissal_still_dismisses() -> None:
+    assert OK in roles("Met de huur geen enkel probleem.")["huur"]
+    assert OK in roles("le loyer, pas le moindre souci")["loyer"]
+    assert OK in roles("no real problem with the rent")["rent"]
+
+
+def causes(text: str) -> list[str]:
+    words = words_of(text)
+    return [" ".join(words[start:end]) for start, end in cause_arguments(words)]
+
+
+def test_a_named_cause_runs_to_the_comma_the_clause_or_the_contrast() -> None:
+    assert causes("Sales collapsed because of the roadworks, people stay away.") == [
+        "the roadworks"
+    ]
+    assert causes("On a perdu la moitié des clients à cause de la saleté dans la rue.") == [
+        "la salete dans la rue"
+    ]
+    assert causes("la caisse est vide à cause du chantier mais le loyer monte") == ["chantier"]
+    assert causes("we zijn klanten kwijt door de webwinkels! en de huur") == ["webwinkels"]
+    # At most eight words: a run-on is not one long cause.
+    long = causes("ils viennent plus parce que le stationnement est devenu payant partout et cher")
+    assert long == ["le stationnement est devenu payant partout et cher"]
+    assert len(causes("because of " + "very " * 20 + "works")[0].split()) == 8
+
+
+def test_a_denied_time_or_place_cue_names_no_cause() -> None:
+    assert causes("Ce n'est pas à cause du loyer, c'est le parking.") == []
+    assert causes("It isn't because of the rent.") == []
+    assert causes("not because of the rent") == []
+    # A cue that is also a time, a way or a place.
+    assert causes("Depuis les travaux, plus personne.") == []
+    assert causes("Er lopen veel minder mensen door de straat dan vroeger.") == []
+    assert causes("since monday the shop is empty") == []
+    # "Ne viennent plus à cause de…" is an effect and its cause, not a denied cause.
+    assert causes("Les clients ne viennent plus à cause des travaux.") == ["travaux"]
+
+
+def test_a_change_in_demand_itself_is_named() -> None:
+    for text in (
+        "Avec le télétravail les bureaux sont vides",
+        "le pouvoir d'achat a fondu",
+        "Door de vergrijzing van de wijk",
+        "people are spending less with the cost of living",
+        "The tourists have gone",
+    ):
+        assert names_demand_change(words_of(text)), text
+    for text in (
+        "Sales collapsed because of the roadworks, people just don't come any more.",
+        "Le chiffre a chuté à cause du chantier.",
+        "",
+    ):
+        assert not names_demand_change(words_of(text)), text
