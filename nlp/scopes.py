@@ -72,8 +72,8 @@ _DISMISSALS: tuple[tuple[str, ...], ...] = tuple(
     pas a plaindre|pas grave|nickel|impeccable|pas trop mal|c est bon
     pas de plainte|ca ne me derange pas|je ne me plains pas
     geen probleem|geen problemen|geen zorgen|geen klagen|niet klagen|valt mee|valt nog mee
-    geen enkel probleem|geen enkele zorg|geen enkele klacht|pas le moindre souci
-    pas le moindre probleme|no real problem|no real issue|not a single problem
+    geen enkel probleem|geen enkele klacht|pas le moindre probleme|no real problem
+    no real issue|not a single problem
     gaat wel|gaat goed|is oke|is ok|in orde|niks mis|niets mis|prima|geregeld
     niet het probleem|nie het probleem|het probleem niet|geen last|geen gedoe|niet klagen
     is fine|are fine|s fine|all good|no problem|no problems|no issue|no issues|not the issue
@@ -111,24 +111,62 @@ _CAUSES: tuple[tuple[str, ...], ...] = tuple(
 _NAMED_CAUSES: tuple[tuple[str, ...], ...] = tuple(
     tuple(p.split())
     for p in """
-    a cause de|a cause des|a cause du|suite a|suite aux|en raison de|en raison des|en raison du
-    par la faute de|grace a|grace aux|parce que|parce qu
-    wegens|vanwege|als gevolg van|omdat|dankzij|te wijten aan|door de|door het|door die
+    a cause de|a cause des|a cause du|a cause d|suite a|suite aux|en raison de|en raison des
+    en raison du|en raison d|par la faute de|par la faute d|grace a|grace aux|parce que|parce qu
+    wegens|vanwege|als gevolg van|omdat|dankzij|te wijten aan|door de|door het|door die|door een
+    door deze
     because of|due to|caused by|thanks to|because|cuz|cos
     """.replace("\n", "|").split("|")
     if p.strip()
 )
-# "Door de straat" is through the street: after "door", a place is a way, not a cause.
-_THROUGH = frozenset(
-    """
-    straat|straten|stad|wijk|buurt|centrum|park|winkel|winkels|zaak|deur|gang|galerij|markt
-    dorp|dorpen|gemeente|streek|land|tunnel|poort
-    """.replace("\n", "|")
-    .replace(" ", "")
-    .split("|")
-) - {""}
-# A word just before a cue that denies the cause ("pas à cause du loyer", "not because of").
-_DENYING = frozenset(["pas", "not", "niet", "nie", "jamais", "never", "nooit", "nullement"])
+# "Door de straat" is through the street: after "door", a place is a way, not a cause; so are
+# "door de week" (in the week), "door de bank" (on the whole) and "door het dak" (through the
+# roof). Places end a compound ("winkelstraat", "binnenstad"); a shop or a centre does not
+# ("door de webwinkels", "door het nieuwe winkelcentrum" blame a competitor).
+_THROUGH_ENDINGS = (
+    "straat",
+    "straten",
+    "stad",
+    "steden",
+    "wijk",
+    "wijken",
+    "buurt",
+    "plein",
+    "laan",
+    "dorp",
+    "dorpen",
+    "streek",
+    "tunnel",
+    "poort",
+)
+_THROUGH_WORDS = frozenset(
+    [
+        "centrum",
+        "park",
+        "winkel",
+        "zaak",
+        "deur",
+        "gang",
+        "markt",
+        "gemeente",
+        "land",
+        "week",
+        "weken",
+        "bank",
+        "dak",
+        "jaren",
+        "regio",
+        "galerij",
+    ]
+)
+_THROUGH_SPAN = 2
+# A cause denied just before its cue: "ce n'est pas à cause du loyer", "it's not because of",
+# "het is niet door". A negation alone is not enough: "ils ne viennent pas à cause des
+# travaux" blames the works. Phone typing drops the apostrophe ("isnt because").
+_DENYING = frozenset(["pas", "not", "niet", "nie", "nullement"])
+_COPULAS = frozenset(["est", "etait", "is", "s", "was", "ligt", "lag", "its", "thats"])
+_DENYING_COPULAS = frozenset(["isnt", "wasnt", "aint"])
+_DENIAL_WORDS = 3
 # How many words of what follows a cue are read as the cause it names.
 _CAUSE_WORDS = 8
 
@@ -148,7 +186,7 @@ def _by_first_word(
 _DISMISSAL_INDEX = _by_first_word(_DISMISSALS)
 _CONTRAST_INDEX = _by_first_word(_CONTRASTS)
 _CAUSE_INDEX = _by_first_word(_CAUSES)
-# The longest phrase first: "a cause des" before "a cause de".
+# The longest phrase first: "because of" before "because".
 _NAMED_CAUSE_INDEX = {
     word: tuple(sorted(phrases, key=len, reverse=True))
     for word, phrases in _by_first_word(_NAMED_CAUSES).items()
@@ -156,6 +194,8 @@ _NAMED_CAUSE_INDEX = {
 # "Dat valt eerlijk gezegd best mee": a separable verb, its particle a few words on.
 _SEPARABLE = {"valt": "mee", "vallen": "mee", "viel": "mee"}
 _SEPARABLE_GAP = 4
+# Another particle of the same verb ("valt tegen", "valt op") is another verb.
+_OTHER_PARTICLES = frozenset(["tegen", "op", "uit", "af", "terug", "weg", "stil", "om", "toe"])
 # A word that starts no phrase is most words of a message: one set lookup skips it.
 _CUE_STARTS = (
     frozenset(_DISMISSAL_INDEX)
@@ -236,9 +276,9 @@ def _asked_then_dismissed(
 
 
 def _separable_dismissals(
-    words: Sequence[str], plain: Sequence[str], at: Sequence[int]
+    words: Sequence[str], plain: Sequence[str], clause_of: Sequence[int], at: Sequence[int]
 ) -> list[tuple[int, int]]:
-    """Return the "valt … mee" spans starting at one of the positions, nothing denied between."""
+    """Return the "valt … mee" spans starting at one of the positions, within one clause."""
     found: list[tuple[int, int]] = []
     for i in at:
         particle = _SEPARABLE.get(plain[i])
@@ -248,8 +288,13 @@ def _separable_dismissals(
             if plain[j] == particle:
                 found.append((i, j + 1))
                 break
-            # "Dat valt niet mee" is a complaint.
-            if _negates(words[j], plain[j]) or not plain[j].strip(_BOUNDARIES):
+            # "Dat valt niet mee" is a complaint; "valt tegen, …" or "valt zwaar maar …" ends it.
+            if (
+                _negates(words[j], plain[j])
+                or plain[j] in _OTHER_PARTICLES
+                or plain[j] == ","
+                or clause_of[j] != clause_of[i]
+            ):
                 break
     return found
 
@@ -274,7 +319,9 @@ def clauses_and_roles(words: Sequence[str]) -> tuple[list[int], list[frozenset[s
     first_contrast = min((clause_of[i] for i in contrast_at), default=None)
     negated = {c for c, w, p in zip(clause_of, words, plain, strict=True) if _negates(w, p)}
     # "ça va pas", "gaat niet goed": a dismissal followed by a negation is a complaint.
-    dismissals = _spans(plain, _DISMISSAL_INDEX, cues) + _separable_dismissals(words, plain, cues)
+    dismissals = _spans(plain, _DISMISSAL_INDEX, cues) + _separable_dismissals(
+        words, plain, clause_of, cues
+    )
     complaints = {
         start for start, end in dismissals if end < len(plain) and plain[end] in _NEGATORS
     }
@@ -298,12 +345,40 @@ def clauses_and_roles(words: Sequence[str]) -> tuple[list[int], list[frozenset[s
     return clause_of, [by_clause[c] for c in clause_of]
 
 
+def _denied(words: Sequence[str], plain: Sequence[str], cue: int) -> bool:
+    """Return whether the words just before a cue deny the cause: "ce n'est pas à cause de"."""
+    before = plain[max(0, cue - _DENIAL_WORDS) : cue]
+    if any(word in _DENYING_COPULAS for word in before):
+        return True
+    # English "not because of …" denies on its own; "ne viennent pas à cause de" does not.
+    if before and before[-1] == "not":
+        return True
+    # "isn't" arrives as "isn'" + "t".
+    if cue > 1 and plain[cue - 1] == "t" and _negates(words[cue - 2], plain[cue - 2]):
+        return True
+    return any(word in _DENYING for word in before) and any(word in _COPULAS for word in before)
+
+
+def _ends_cause(plain: Sequence[str], at: int) -> bool:
+    """Return whether a cause stops before this word: a comma, "et" / "and", a new cue.
+
+    Not "-": the tokenizer splits "one-way" at it. Not "en": French "ventes en ligne".
+    """
+    word = plain[at]
+    return (
+        word in (",", "et", "and")
+        or (bool(word) and not word.strip(_BOUNDARIES))
+        or bool(_spans(plain, _CONTRAST_INDEX, [at]))
+        or bool(_spans(plain, _NAMED_CAUSE_INDEX, [at]))
+    )
+
+
 def cause_arguments(words: Sequence[str]) -> list[tuple[int, int]]:
     """Return the (start, end) of each named cause: the words after "à cause de", "because of".
 
-    A cause runs to the next comma, clause boundary or contrast, at most `_CAUSE_WORDS` words.
-    A cue denied just before it ("pas à cause du loyer", "isn't because of the rent") names no
-    cause.
+    A cause runs to the next comma, "et" / "and", clause boundary, contrast or cue, at most
+    `_CAUSE_WORDS` words. A cue denied just before it ("ce n'est pas à cause du loyer", "isn't
+    because of the rent") names no cause, nor does "door" before a place ("door de straat").
     """
     plain = [_plain(w) for w in words]
     found: list[tuple[int, int]] = []
@@ -315,26 +390,21 @@ def cause_arguments(words: Sequence[str]) -> list[tuple[int, int]]:
             i += 1
             continue
         start = i + len(match)
-        # "ne viennent plus à cause des travaux" is an effect, not a denied cause.
-        before = plain[i - 1] if i else ""
-        negated = before in _DENYING or (
-            before == "t" and i > 1 and _negates(words[i - 2], plain[i - 2])
-        )
         end, counted = start, 0
-        while end < len(plain) and counted < _CAUSE_WORDS:
-            word = plain[end]
-            if (
-                word == ","
-                or (word and not word.strip(_BOUNDARIES))
-                or _spans(plain, _CONTRAST_INDEX, [end])
-            ):
-                break
-            counted += any(ch.isalnum() for ch in word)
+        while end < len(plain) and counted < _CAUSE_WORDS and not _ends_cause(plain, end):
+            counted += any(ch.isalnum() for ch in plain[end])
             end += 1
-        through = match[0] == "door" and start < len(plain) and plain[start] in _THROUGH
-        if counted and not negated and not through:
+        through = match[0] == "door" and any(
+            word.endswith(_THROUGH_ENDINGS) or word in _THROUGH_WORDS
+            for word in plain[start : start + _THROUGH_SPAN]
+        )
+        # Trimmed like a clause row: no punctuation at either end.
+        while end > start and not any(ch.isalnum() for ch in plain[end - 1]):
+            end -= 1
+        if counted and not through and not _denied(words, plain, i):
             found.append((start, end))
-        i = max(end, i + 1)
+        # A rejected cue does not hide the cue that follows it.
+        i = start
     return found
 
 
@@ -343,12 +413,11 @@ def cause_arguments(words: Sequence[str]) -> list[tuple[int, int]]:
 _DEMAND_STEMS = tuple(
     word
     for word in """
-    teletravail|inflation|crise|touris|saison|vacances|hiver|rentree|population|bobos|gentrifi
-    vieilli|etudiant|bureaux|navetteur|employeur|usine|demenag|habitude|consommat|budget
-    chomage|covid|corona|meteo|pluie|telewerk|thuiswerk|koopkracht|inflatie|crisis|duurte
-    toerist|seizoen|vakantie|zomer|winter|bevolking|vergrijz|studenten|kantoren|pendelaar
-    werkgever|fabriek|verhuisd|gewoonte|wfh|tourist|season|holiday|summer|ageing|aging|student
-    offices|commuter|employer|factory|habits|weather
+    teletravail|inflation|crise|touris|population|bobos|gentrifi|vieilli|etudiant|bureaux
+    navetteur|employeur|usine|demenag|consommat|chomage|covid|corona|meteo|pluie|telewerk
+    thuiswerk|koopkracht|inflatie|crisis|duurte|toerist|bevolking|vergrijz|studenten|kantoren
+    pendelaar|werkgever|fabriek|verhuisd|wfh|tourist|ageing|aging|student|offices|commuter
+    employer|factory|weather
     """.replace("\n", "|")
     .replace(" ", "")
     .split("|")
@@ -359,6 +428,9 @@ _DEMAND_PHRASES: tuple[tuple[str, ...], ...] = tuple(
     for p in """
     pouvoir d achat|cout de la vie|vie chere|personnes agees|quartier a change|fin du mois
     depensent moins|minder uitgeven|geven minder uit|remote work|working from home
+    basse saison|hors saison|la saison touristique|het laagseizoen|buiten het seizoen
+    low season|off season|moins de budget|less money|minder geld|leurs habitudes
+    hun gewoontes|their habits|shopping habits
     work from home|purchasing power|cost of living|moved out|spend less|spending less
     neighbourhood has changed|neighbourhood changed|neighborhood changed
     """.replace("\n", "|").split("|")

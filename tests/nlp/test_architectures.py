@@ -396,8 +396,9 @@ def test_cause_rows_count_when_predicting_and_survive_saving() -> None:
     copy.from_bytes(nlp.to_bytes())
     text = "les gens restent chez eux a cause du loyer trop cher"
     assert copy(text).cats == nlp(text).cats
-    # The cause read alone can only raise a factor: each keeps its best row.
+    # The cause read alone raises the factor it names; nothing falls (each keeps its best row).
     scorer.attrs["cause_rows"] = False
     without = nlp(text).cats
     scorer.attrs["cause_rows"] = True
+    assert nlp(text).cats["rent_premises"] > without["rent_premises"] + 1e-3
     assert all(nlp(text).cats[k] >= without[k] - 1e-6 for k in without)
