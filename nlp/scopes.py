@@ -186,11 +186,7 @@ def _by_first_word(
 _DISMISSAL_INDEX = _by_first_word(_DISMISSALS)
 _CONTRAST_INDEX = _by_first_word(_CONTRASTS)
 _CAUSE_INDEX = _by_first_word(_CAUSES)
-# The longest phrase first: "because of" before "because".
-_NAMED_CAUSE_INDEX = {
-    word: tuple(sorted(phrases, key=len, reverse=True))
-    for word, phrases in _by_first_word(_NAMED_CAUSES).items()
-}
+_NAMED_CAUSE_INDEX = _by_first_word(_NAMED_CAUSES)
 # "Dat valt eerlijk gezegd best mee": a separable verb, its particle a few words on.
 _SEPARABLE = {"valt": "mee", "vallen": "mee", "viel": "mee"}
 _SEPARABLE_GAP = 4
@@ -219,6 +215,11 @@ def _spans(
 
 def _plain(word: str) -> str:
     return word.replace("'", "").replace("’", "")
+
+
+def _spoken(word: str) -> bool:
+    """Return whether a token is a word, not punctuation or emoji."""
+    return any(ch.isalnum() for ch in word)
 
 
 _SHORT_NEGATED = frozenset(
@@ -261,7 +262,7 @@ def _asked_then_dismissed(
     # The punctuation that opens each clause, before its first word ("?", "??", "?!", "(").
     opening: dict[int, str] = {}
     for word, clause in zip(plain, clause_of, strict=True):
-        if any(ch.isalnum() for ch in word):
+        if _spoken(word):
             words[clause] = words.get(clause, 0) + 1
         elif clause not in words:
             opening[clause] = opening.get(clause, "") + word
@@ -384,22 +385,22 @@ def cause_arguments(words: Sequence[str]) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] = []
     i = 0
     while i < len(plain):
-        phrases = _NAMED_CAUSE_INDEX.get(plain[i])
-        match = next((p for p in phrases or () if tuple(plain[i : i + len(p)]) == p), None)
-        if match is None:
+        cues = _spans(plain, _NAMED_CAUSE_INDEX, [i])
+        if not cues:
             i += 1
             continue
-        start = i + len(match)
+        # The longest cue: "because of" rather than "because".
+        start = max(end for _, end in cues)
         end, counted = start, 0
         while end < len(plain) and counted < _CAUSE_WORDS and not _ends_cause(plain, end):
-            counted += any(ch.isalnum() for ch in plain[end])
+            counted += _spoken(plain[end])
             end += 1
-        through = match[0] == "door" and any(
+        through = plain[i] == "door" and any(
             word.endswith(_THROUGH_ENDINGS) or word in _THROUGH_WORDS
             for word in plain[start : start + _THROUGH_SPAN]
         )
         # Trimmed like a clause row: no punctuation at either end.
-        while end > start and not any(ch.isalnum() for ch in plain[end - 1]):
+        while end > start and not _spoken(plain[end - 1]):
             end -= 1
         if counted and not through and not _denied(words, plain, i):
             found.append((start, end))
