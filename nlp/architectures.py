@@ -580,24 +580,66 @@ def _clause_max_forward(
     flat = [row for rows in rows_per_doc for row in rows]
     scores, backprop_sparse = sparse(_batch(flat, _idf_of(model), model.ops), is_train)
     n_out = scores.shape[1]
-    output = model.ops.alloc2f(len(docs), n_out)
+    # With a whole-message share, the pooling layer after the sigmoid mixes the whole
+    # message's score with the best row's: both are passed on, side by side.
+    both = attrs.get("whole_weight", 0.0) > 0 and not (is_train and attrs["train_whole"])
+    output = model.ops.alloc2f(len(docs), 2 * n_out if both else n_out)
     chosen = numpy.zeros((len(docs), n_out), dtype="int64")
+    wholes = numpy.zeros((len(docs),), dtype="int64")
     start = 0
     for i, count in enumerate(counts):
         block = scores[start : start + count]
         best = block.argmax(axis=0)
         chosen[i] = best + start
-        output[i] = block[best, numpy.arange(n_out)]
+        wholes[i] = start
+        if both:
+            output[i, :n_out] = block[0]
+            output[i, n_out:] = block[best, numpy.arange(n_out)]
+        else:
+            output[i] = block[best, numpy.arange(n_out)]
         start += count
 
     def backprop(d_output: Floats2d) -> list[Doc]:
         d_scores: Any = model.ops.alloc2f(*scores.shape)
         for i in range(len(docs)):
-            d_scores[chosen[i], numpy.arange(n_out)] += d_output[i]
+            if both:
+                d_scores[wholes[i]] += d_output[i, :n_out]
+                d_scores[chosen[i], numpy.arange(n_out)] += d_output[i, n_out:]
+            else:
+                d_scores[chosen[i], numpy.arange(n_out)] += d_output[i]
         backprop_sparse(d_scores)
         return []
 
     return output, backprop
+
+
+def _whole_and_best_forward(
+    model: Model[Floats2d, Floats2d], X: Floats2d, is_train: bool
+) -> tuple[Floats2d, Any]:
+    n_out = model.get_dim("nO")
+    if X.shape[1] == n_out:
+        # Trained on whole messages: the whole message is the only row.
+        return X, lambda dY: dY
+    weight = model.attrs["whole_weight"]
+    whole, best = X[:, :n_out], X[:, n_out:]
+    # The same arithmetic as echoppe.MeanOf.v1 over a whole-only and a best-row member.
+    Y: Floats2d = weight * whole + (1 - weight) * best
+
+    def backprop(dY: Floats2d) -> Floats2d:
+        dX: Floats2d = model.ops.xp.concatenate([weight * dY, (1 - weight) * dY], axis=1)
+        return dX
+
+    return Y, backprop
+
+
+def _whole_and_best_init(
+    model: Model[Floats2d, Floats2d], X: Floats2d | None = None, Y: Floats2d | None = None
+) -> None:
+    if Y is not None:
+        model.set_dim("nO", Y.shape[1])
+    elif X is not None:
+        # Initialised by prediction: the whole message's scores beside the best rows'.
+        model.set_dim("nO", X.shape[1] // 2)
 
 
 def _clause_max_init(
@@ -625,6 +667,7 @@ def build_clause_max_classifier(
     min_words: int = 1,
     idf: bool = False,
     cause_rows: bool = False,
+    whole_weight: float = 0.0,
     nO: int | None = None,
 ) -> Model[list[Doc], Floats2d]:
     """Score the whole message and each of its clauses; keep each factor's best score.
@@ -635,10 +678,14 @@ def build_clause_max_classifier(
     With `train_whole`, training sees whole messages only and the clauses (of at least
     `min_words` words) count when predicting. Words of a `hide` role (e.g. "ok", a dismissed
     clause) then reach the model only through the role block. With `cause_rows`, what a
-    message names as a cause ("because of the roadworks") is scored on its own too.
+    message names as a cause ("because of the roadworks") is scored on its own too. With
+    `whole_weight` w > 0, a factor's score is w times the whole message's score plus (1 - w)
+    times its best row's, each after the sigmoid.
     """
     if exclusive_classes:
         raise ValueError("echoppe.ClauseMaxBOW.v1 is for multi-label classification")
+    if not 0.0 <= whole_weight < 1.0:
+        raise ValueError("whole_weight must be at least 0 and below 1")
     wanted = _roles(roles)
     length = 2 ** (length - 1).bit_length()
     sparse_linear = SparseLinear_v2(nO=nO, length=length)
@@ -657,10 +704,22 @@ def build_clause_max_classifier(
             "train_whole": bool(train_whole),
             "min_words": int(min_words),
             "cause_rows": bool(cause_rows),
+            "whole_weight": float(whole_weight),
             **_idf_attrs(idf),
         },
     )
-    model: Model[list[Doc], Floats2d] = chain(scorer, Logistic())
+    model: Model[list[Doc], Floats2d]
+    if whole_weight > 0:
+        pool: Model[Floats2d, Floats2d] = Model(
+            "whole_and_best",
+            _whole_and_best_forward,
+            init=_whole_and_best_init,
+            dims={"nO": nO},
+            attrs={"whole_weight": float(whole_weight)},
+        )
+        model = chain(scorer, Logistic(), pool)
+    else:
+        model = chain(scorer, Logistic())
     if nO is not None:
         model.set_dim("nO", nO)
     model.set_ref("output_layer", sparse_linear)

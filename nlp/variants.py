@@ -18,6 +18,7 @@ VARIANTS: dict[str, str] = {
     "clausemaxidf": "fold",
     "meanidf": "fold",
     "meanhide": "fold",
+    "hidepool": "fold",
     "ensemble": "fold",
     "charcnn": "fold",
     "vectors": "lower",

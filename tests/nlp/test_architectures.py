@@ -79,6 +79,8 @@ def test_scoped_and_clause_max_learn_round_trip_and_score_odd_inputs() -> None:
     for architecture, extra in (
         ("echoppe.ScopedCharBOW.v1", {"role_weight": 0.3}),
         ("echoppe.ClauseMaxBOW.v1", {"role_weight": 0.3}),
+        # Trained on every row, the whole message's share mixed in after the sigmoid.
+        ("echoppe.ClauseMaxBOW.v1", {"role_weight": 0.3, "whole_weight": 0.3}),
     ):
         nlp = _tiny(architecture, **extra)
         assert nlp("le loyer augmente encore").cats["rent_premises"] > 0.5
@@ -104,6 +106,8 @@ def test_bad_settings_are_refused() -> None:
         ("echoppe.ScopedCharBOW.v1", {"roles": "bogus"}),
         ("echoppe.ClauseMaxBOW.v1", {"roles": "neg,bogus"}),
         ("echoppe.ClauseMaxBOW.v1", {"hide": "bogus"}),
+        ("echoppe.ClauseMaxBOW.v1", {"whole_weight": 1.0}),
+        ("echoppe.ClauseMaxBOW.v1", {"whole_weight": -0.1}),
     ):
         with pytest.raises(ValueError):
             _tiny(architecture, **extra)
@@ -249,6 +253,60 @@ def test_mean_of_trains_each_member_as_if_alone_and_averages_them(tmp_path: Path
     for text in texts:
         a, b = mean(normalize(text)).cats, loaded(normalize(text)).cats
         assert all(abs(a[k] - b[k]) < 1e-6 for k in a)
+
+
+def test_whole_weight_is_the_mean_of_two_members_trained_alike_in_one_model(
+    tmp_path: Path,
+) -> None:
+    from thinc.api import SGD
+
+    alike = {
+        "@architectures": "echoppe.ClauseMaxBOW.v1",
+        "role_weight": 0.3,
+        "hide": "ok",
+        "train_whole": True,
+        "idf": False,
+        **_MEMBER,
+    }
+    whole_only = {**alike, "min_words": 1_000_000}
+    best_row = {**alike, "min_words": 2, "cause_rows": True}
+    mean, examples = _pipeline(
+        {"@architectures": "echoppe.MeanOf.v1", "first": whole_only, "second": best_row}
+    )
+    pooled, own = _pipeline({**best_row, "whole_weight": 0.5})
+    mean.initialize(lambda: examples)
+    pooled.initialize(lambda: own)
+    mean_sgd, pooled_sgd = SGD(0.5), SGD(0.5)
+    for _ in range(20):
+        mean.update(examples, sgd=mean_sgd)
+        pooled.update(own, sgd=pooled_sgd)
+    members = mean.get_pipe("textcat_multilabel").model.layers
+    weights = [m.layers[0].layers[0].get_param("W") for m in members]
+    pooled_model = pooled.get_pipe("textcat_multilabel").model
+    # Same features, same batches: the two members learn the same weights, which the
+    # pooled model holds once.
+    assert (weights[0] == weights[1]).all() and weights[0].any()
+    assert (pooled_model.layers[0].layers[0].get_param("W") == weights[0]).all()
+    texts = [
+        *TEXTS,
+        "bonjour merci . le loyer augmente encore . merci",
+        "les gens restent chez eux a cause du parking, le loyer ca va",
+    ]
+    for text in texts:
+        a, b = mean(normalize(text)).cats, pooled(normalize(text)).cats
+        assert all(a[k] == b[k] for k in a)
+    # The clauses count: the pooled score is not the whole message's alone.
+    text = normalize("bonjour merci . le loyer augmente encore . merci")
+    pooled_model.layers[0].attrs["min_words"] = 1_000_000
+    pooled_model.layers[0].attrs["cause_rows"] = False
+    whole = pooled(text).cats
+    pooled_model.layers[0].attrs["min_words"] = 2
+    pooled_model.layers[0].attrs["cause_rows"] = True
+    assert pooled(text).cats["rent_premises"] > whole["rent_premises"] + 1e-3
+    pooled.to_disk(tmp_path / "pooled")
+    loaded = spacy.load(tmp_path / "pooled")
+    for text in texts:
+        assert loaded(normalize(text)).cats == pooled(normalize(text)).cats
 
 
 def test_mean_of_refuses_a_weight_outside_zero_one_and_single_label_members() -> None:
