@@ -572,7 +572,7 @@ def _clause_max_forward(
                 attrs["roles"],
                 attrs["hide"],
                 attrs["min_words"],
-                attrs.get("cause_rows", False),
+                attrs["cause_rows"],
             )
             for doc in docs
         ]
@@ -582,7 +582,7 @@ def _clause_max_forward(
     n_out = scores.shape[1]
     # With a whole-message share, the pooling layer after the sigmoid mixes the whole
     # message's score with the best row's: both are passed on, side by side.
-    both = attrs.get("whole_weight", 0.0) > 0 and not (is_train and attrs["train_whole"])
+    both = attrs["whole_weight"] > 0 and not (is_train and attrs["train_whole"])
     output = model.ops.alloc2f(len(docs), 2 * n_out if both else n_out)
     chosen = numpy.zeros((len(docs), n_out), dtype="int64")
     wholes = numpy.zeros((len(docs),), dtype="int64")
