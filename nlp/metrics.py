@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -92,3 +93,70 @@ def frequent_mistakes(
         counts.update(f"{m} missed" for m in missed)
         counts.update(f"{a} added" for a in added)
     return counts.most_common(top)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Hold a figure and the bootstrap percentile interval around it."""
+
+    value: float
+    low: float
+    high: float
+
+
+def _percentile(sorted_values: Sequence[float], share: float) -> float:
+    # Linear interpolation between closest ranks, as numpy.percentile's default.
+    position = share * (len(sorted_values) - 1)
+    below = int(position)
+    above = min(below + 1, len(sorted_values) - 1)
+    return sorted_values[below] + (sorted_values[above] - sorted_values[below]) * (
+        position - below
+    )
+
+
+def paired_bootstrap(
+    gold: Sequence[LabelSet],
+    first: Sequence[LabelSet],
+    second: Sequence[LabelSet],
+    rounds: int = 2000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> tuple[Interval, Interval, Interval]:
+    """Return intervals of two systems' macro F1 and of their difference, resampling messages.
+
+    Both systems are scored on the same resampled messages each round, so the interval of the
+    difference reflects how much of it the choice of test messages alone could make or undo.
+    The predictions are fixed: what was tuned to produce them is not redone per round.
+    """
+    if not len(gold) == len(first) == len(second):
+        raise ValueError("gold and predictions differ in length")
+    if not gold:
+        raise ValueError("no messages to resample")
+    if rounds < 1 or not 0.0 < level < 1.0:
+        raise ValueError("rounds must be positive and level between 0 and 1")
+    rng = random.Random(seed)
+    indices = range(len(gold))
+    firsts: list[float] = []
+    seconds: list[float] = []
+    differences: list[float] = []
+    for _ in range(rounds):
+        sample = rng.choices(indices, k=len(gold))
+        g = [gold[i] for i in sample]
+        a = score(g, [first[i] for i in sample]).macro_f1
+        b = score(g, [second[i] for i in sample]).macro_f1
+        firsts.append(a)
+        seconds.append(b)
+        differences.append(a - b)
+    tail = (1.0 - level) / 2
+
+    def interval(value: float, values: list[float]) -> Interval:
+        ordered = sorted(values)
+        return Interval(value, _percentile(ordered, tail), _percentile(ordered, 1.0 - tail))
+
+    whole_first = score(gold, first).macro_f1
+    whole_second = score(gold, second).macro_f1
+    return (
+        interval(whole_first, firsts),
+        interval(whole_second, seconds),
+        interval(whole_first - whole_second, differences),
+    )
