@@ -13,6 +13,7 @@ from typing import Any
 
 import spacy
 from spacy.language import Language
+from spacy.util import registry
 
 import nlp.architectures  # noqa: F401  (registers echoppe.* architectures with spaCy)
 from nlp.asking import AskingRule, Question
@@ -54,6 +55,43 @@ def _warn_if_stale(path: Path, corrections: object) -> None:
             path,
             trained.date(),
         )
+
+
+def _comparable(value: object) -> object:
+    # A saved tuple comes back from msgpack as a list; arrays and callables are not settings.
+    if isinstance(value, tuple | list):
+        return list(value)
+    if isinstance(value, bool | int | float | str | frozenset):
+        return value
+    return None
+
+
+def settings_differences(nlp: Language) -> list[str]:
+    """List the model settings that the pipeline's config.cfg gives but its saved weights override.
+
+    Loading restores each layer's settings from the saved weights, over whatever config.cfg
+    says, so an edited config silently changes nothing: the way to change them is to retrain.
+    """
+    differences: list[str] = []
+    for name in nlp.pipe_names:
+        model = getattr(nlp.get_pipe(name), "model", None)
+        block = nlp.config["components"][name].get("model")
+        if model is None or not isinstance(block, dict):
+            continue
+        built = registry.resolve({"model": block})["model"]
+        saved_layers, config_layers = list(model.walk()), list(built.walk())
+        if [n.name for n in saved_layers] != [n.name for n in config_layers]:
+            differences.append(f"{name}: the saved layers differ from those config.cfg builds")
+            continue
+        for saved, configured in zip(saved_layers, config_layers, strict=True):
+            for key in sorted(set(saved.attrs) & set(configured.attrs)):
+                ours, theirs = _comparable(saved.attrs[key]), _comparable(configured.attrs[key])
+                if ours is not None and theirs is not None and ours != theirs:
+                    differences.append(
+                        f"{name}: {saved.name}.{key} is {theirs!r} in config.cfg"
+                        f" but {ours!r} in the saved model"
+                    )
+    return differences
 
 
 def warm_tokenizer(nlp: Language) -> int:
@@ -114,6 +152,10 @@ class Classifier:
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ModelError(f"{meta_path}: unreadable model metadata ({exc})") from exc
         nlp = spacy.load(path)
+        for difference in settings_differences(nlp):
+            logger.warning(
+                "%s: %s; the saved value is used (retrain to change it)", path, difference
+            )
         warm_tokenizer(nlp)
         return cls(nlp, thresholds, normalizer, variant, asking)
 

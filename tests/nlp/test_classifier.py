@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import json
+import logging
+import shutil
+from pathlib import Path
 
 import pytest
 import spacy
 
-from nlp.classifier import META_FILE, MODEL_DIR, Classifier, ModelError, get_classifier
+from nlp.classifier import (
+    META_FILE,
+    MODEL_DIR,
+    Classifier,
+    ModelError,
+    get_classifier,
+    settings_differences,
+)
 from nlp.taxonomy import FACTOR_IDS
 
 
@@ -191,3 +201,29 @@ def test_a_model_that_learnt_from_people_long_ago_asks_to_be_retrained(
         assert caplog.records == []
         _warn_if_stale(MODEL_DIR, {"trained_at": (now - timedelta(days=40)).isoformat()})
     assert "retrain" in caplog.records[0].getMessage()
+
+
+def test_a_config_edited_after_training_is_reported_on_load(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    shutil.copytree(MODEL_DIR, tmp_path / "model")
+    config = tmp_path / "model" / "config.cfg"
+    assert settings_differences(spacy.load(tmp_path / "model")) == []
+    text = config.read_text(encoding="utf-8")
+    assert "whole_weight = 0.5\n" in text and "min_words = 4\n" in text
+    config.write_text(
+        text.replace("whole_weight = 0.5\n", "whole_weight = 0.25\n").replace(
+            "min_words = 4\n", "min_words = 6\n"
+        ),
+        encoding="utf-8",
+    )
+    with caplog.at_level(logging.WARNING, logger="nlp.classifier"):
+        edited = Classifier.load(tmp_path / "model")
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("min_words is 6 in config.cfg but 4 in the saved model" in w for w in warnings)
+    assert any(
+        "whole_weight is 0.25 in config.cfg but 0.5 in the saved model" in w for w in warnings
+    )
+    # The warning tells the truth: the saved settings are the ones that score.
+    text_in = "le loyer a encore augmenté et les travaux bloquent la rue"
+    assert edited.scores_many([text_in]) == get_classifier().scores_many([text_in])
