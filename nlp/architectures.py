@@ -22,6 +22,7 @@ from operator import itemgetter
 from typing import Any
 
 import numpy
+import srsly
 from murmurhash.mrmr import hash_unicode
 from spacy.language import Language
 from spacy.ml.models.textcat import resize_and_set_ref
@@ -29,12 +30,32 @@ from spacy.tokens import Doc, DocBin
 from spacy.util import registry
 from thinc.api import Logistic, Model, SparseLinear_v2, chain, resizable
 from thinc.layers.resizable import resize_linear_weighted
+from thinc.model import deserialize_attr, serialize_attr
 from thinc.types import Floats2d
 
 import nlp.components  # noqa: F401  (registers the echoppe pipeline component with spaCy)
 from nlp.scopes import ROLES, cause_arguments, clauses_and_roles
 
 logger = logging.getLogger(__name__)
+
+
+# thinc saves a layer's attrs with msgpack and silently leaves out what msgpack cannot pack, such
+# as the sets of roles and of hidden roles: a saved model then took them from its config.cfg on
+# load, so editing the config changed what a trained model computes. Saved as sorted lists,
+# read back as sets (the dispatch is on the type of the value the freshly built layer holds).
+@serialize_attr.register(frozenset)
+def _serialize_frozenset(
+    _: frozenset[Any], value: frozenset[Any], name: str, model: Model[Any, Any]
+) -> bytes:
+    return bytes(srsly.msgpack_dumps(sorted(value)))
+
+
+@deserialize_attr.register(frozenset)
+def _deserialize_frozenset(
+    _: frozenset[Any], value: bytes, name: str, model: Model[Any, Any]
+) -> frozenset[Any]:
+    return frozenset(srsly.msgpack_loads(value))
+
 
 _NEG_VALUE = -5000.0
 # Character n-grams are hashed with their own seed (one per size), so "abc" as a character

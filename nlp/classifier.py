@@ -66,6 +66,11 @@ def _comparable(value: object) -> object:
     return None
 
 
+# Training sets every layer's dropout from [training], not from the model's config block, and
+# dropout does nothing when predicting.
+_NOT_SETTINGS = frozenset({"dropout_rate"})
+
+
 def settings_differences(nlp: Language) -> list[str]:
     """List the model settings that the pipeline's config.cfg gives but its saved weights override.
 
@@ -79,17 +84,15 @@ def settings_differences(nlp: Language) -> list[str]:
         if model is None or not isinstance(block, dict):
             continue
         built = registry.resolve({"model": block})["model"]
-        saved_layers, config_layers = list(model.walk()), list(built.walk())
-        if [n.name for n in saved_layers] != [n.name for n in config_layers]:
-            differences.append(f"{name}: the saved layers differ from those config.cfg builds")
-            continue
-        for saved, configured in zip(saved_layers, config_layers, strict=True):
-            for key in sorted(set(saved.attrs) & set(configured.attrs)):
+        # spacy.load builds the layers from this same config, so the two walks pair up.
+        layers = zip(model.walk(), built.walk(), strict=False)
+        for position, (saved, configured) in enumerate(layers):
+            for key in sorted(set(saved.attrs) & set(configured.attrs) - _NOT_SETTINGS):
                 ours, theirs = _comparable(saved.attrs[key]), _comparable(configured.attrs[key])
                 if ours is not None and theirs is not None and ours != theirs:
                     differences.append(
-                        f"{name}: {saved.name}.{key} is {theirs!r} in config.cfg"
-                        f" but {ours!r} in the saved model"
+                        f"{name}: layer {position} ({saved.name}) {key} is {theirs!r} in"
+                        f" config.cfg but {ours!r} in the saved model"
                     )
     return differences
 

@@ -460,3 +460,23 @@ def test_cause_rows_count_when_predicting_and_survive_saving() -> None:
     scorer.attrs["cause_rows"] = True
     assert nlp(text).cats["rent_premises"] > without["rent_premises"] + 1e-3
     assert all(nlp(text).cats[k] >= without[k] - 1e-6 for k in without)
+
+
+ROLES_4 = ("neg", "ok", "pre", "post")
+
+
+def test_the_roles_and_hidden_roles_a_model_was_trained_with_survive_saving() -> None:
+    nlp = _tiny(
+        "echoppe.ClauseMaxBOW.v1", role_weight=0.3, train_whole=True, roles="neg,ok", hide="ok"
+    )
+    # A pipeline built from another config, as an edited config.cfg would build it.
+    config = nlp.config.copy()
+    config["components"]["textcat_multilabel"]["model"].update(roles="neg,ok,pre,post", hide="")
+    copy = spacy.blank("fr").from_config(config)
+    scorer = copy.get_pipe("textcat_multilabel").model.layers[0]
+    assert (scorer.attrs["roles"], scorer.attrs["hide"]) == (frozenset(ROLES_4), frozenset())
+    copy.from_bytes(nlp.to_bytes())
+    assert scorer.attrs["roles"] == frozenset({"neg", "ok"})
+    assert scorer.attrs["hide"] == frozenset({"ok"})
+    text = "le loyer ca va, mais le parking est impossible"
+    assert copy(text).cats == nlp(text).cats

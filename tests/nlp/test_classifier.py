@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import spacy
+from thinc.api import set_dropout_rate
 
 from nlp.classifier import (
     META_FILE,
@@ -210,20 +211,30 @@ def test_a_config_edited_after_training_is_reported_on_load(
     config = tmp_path / "model" / "config.cfg"
     assert settings_differences(spacy.load(tmp_path / "model")) == []
     text = config.read_text(encoding="utf-8")
-    assert "whole_weight = 0.5\n" in text and "min_words = 4\n" in text
-    config.write_text(
-        text.replace("whole_weight = 0.5\n", "whole_weight = 0.25\n").replace(
-            "min_words = 4\n", "min_words = 6\n"
-        ),
-        encoding="utf-8",
-    )
+    edits = {"whole_weight = 0.5\n": "whole_weight = 0.25\n", "min_words = 4\n": "min_words = 6\n"}
+    edits['hide = "ok"\n'] = 'hide = ""\n'
+    for old, new in edits.items():
+        assert text.count(old) == 1
+        text = text.replace(old, new)
+    config.write_text(text, encoding="utf-8")
     with caplog.at_level(logging.WARNING, logger="nlp.classifier"):
         edited = Classifier.load(tmp_path / "model")
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert any("min_words is 6 in config.cfg but 4 in the saved model" in w for w in warnings)
-    assert any(
-        "whole_weight is 0.25 in config.cfg but 0.5 in the saved model" in w for w in warnings
-    )
+    warnings = "\n".join(r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+    assert "min_words is 6 in config.cfg but 4 in the saved model" in warnings
+    assert "whole_weight is 0.25 in config.cfg but 0.5 in the saved model" in warnings
+    assert "hide is frozenset() in config.cfg but frozenset({'ok'}) in the saved model" in warnings
     # The warning tells the truth: the saved settings are the ones that score.
-    text_in = "le loyer a encore augmenté et les travaux bloquent la rue"
-    assert edited.scores_many([text_in]) == get_classifier().scores_many([text_in])
+    texts = ["le loyer ca va, mais les travaux bloquent la rue", "de huur is te hoog"]
+    assert edited.scores_many(texts) == get_classifier().scores_many(texts)
+
+
+def test_dropout_set_by_training_is_not_a_setting_that_differs() -> None:
+    nlp = spacy.blank("fr")
+    textcat = nlp.add_pipe("textcat_multilabel")  # spaCy's own ensemble, with dropout layers
+    textcat.add_label("staff")
+    nlp.initialize()
+    assert settings_differences(nlp) == []
+    # spaCy's training sets every layer's dropout from [training]; the saved model keeps it.
+    set_dropout_rate(textcat.model, 0.1)
+    assert any(n.attrs.get("dropout_rate") == 0.1 for n in textcat.model.walk())
+    assert settings_differences(nlp) == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlp.metrics import frequent_mistakes, paired_bootstrap, score
+from nlp.metrics import _percentile, frequent_mistakes, paired_bootstrap, score
 from nlp.taxonomy import FACTOR_IDS
 from nlp.train import tune_thresholds
 
@@ -118,3 +118,19 @@ def test_paired_bootstrap_refuses_bad_input() -> None:
         paired_bootstrap([], [], [])
     with pytest.raises(ValueError):
         paired_bootstrap(gold, good, poor, level=1.0)
+
+
+def test_percentiles_interpolate_between_ranks_as_numpy_does() -> None:
+    assert _percentile([1.0, 2.0], 0.025) == pytest.approx(1.025)
+    assert _percentile([7.0], 0.975) == 7.0
+    values = [float(v) for v in range(2000)]
+    assert _percentile(values, 0.025) == pytest.approx(49.975)
+    assert _percentile(values, 0.975) == pytest.approx(1949.025)
+    assert (_percentile(values, 0.0), _percentile(values, 1.0)) == (0.0, 1999.0)
+
+
+def test_a_lower_level_gives_a_narrower_interval_inside_the_wider_one() -> None:
+    gold, good, poor = _systems(60)
+    wide = paired_bootstrap(gold, good, poor, rounds=500, level=0.95)[2]
+    narrow = paired_bootstrap(gold, good, poor, rounds=500, level=0.5)[2]
+    assert wide.low < narrow.low <= narrow.high < wide.high
