@@ -569,7 +569,8 @@ def _rows_of(
     if cause_rows:
         # "Sales collapsed because of the roadworks, people stay away": the cause read alone.
         if "causes" not in cache:
-            cache["causes"] = cause_arguments(_words_of(doc, cache))
+            spaced = doc.to_array("SPACY").astype(bool).tolist()
+            cache["causes"] = cause_arguments(_words_of(doc, cache), spaced)
         rows.extend(_row(tokens, start, end, role_weight) for start, end in cache["causes"])
     return rows
 

@@ -36,7 +36,8 @@ class CauseBeforeEffect:
         if not any(cats.get(cause, 0.0) >= self.cause_score for cause in self.causes):
             return doc
         words = [token.text for token in doc]
-        if cause_arguments(words) and not names_demand_change(words):
+        spaced = [bool(token.whitespace_) for token in doc]
+        if cause_arguments(words, spaced) and not names_demand_change(words):
             cats[EFFECT] = cats[EFFECT] * self.effect_weight
         return doc
 

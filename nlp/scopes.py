@@ -360,27 +360,41 @@ def _denied(words: Sequence[str], plain: Sequence[str], cue: int) -> bool:
     return any(word in _DENYING for word in before) and any(word in _COPULAS for word in before)
 
 
-def _ends_cause(plain: Sequence[str], at: int) -> bool:
-    """Return whether a cause stops before this word: a comma, "et" / "and", a new cue.
+def _dash(plain: Sequence[str], spaced: Sequence[bool] | None, at: int) -> bool:
+    """Return whether this word is a dash set apart by a space, not a hyphen inside a word."""
+    # The tokenizer splits "one-way" at its hyphen too; only the space before tells them apart.
+    word = plain[at]
+    return spaced is not None and at > 0 and bool(word) and not word.strip("-") and spaced[at - 1]
 
-    Not "-": the tokenizer splits "one-way" at it. Not "en": French "ventes en ligne".
+
+def _ends_cause(plain: Sequence[str], at: int, spaced: Sequence[bool] | None = None) -> bool:
+    """Return whether a cause stops before this word: a comma, "et" / "and", a dash, a new cue.
+
+    Not "en": French "ventes en ligne". A dash ends one only when set apart by a space.
     """
     word = plain[at]
     return (
         word in (",", "et", "and")
+        or _dash(plain, spaced, at)
         or (bool(word) and not word.strip(_BOUNDARIES))
         or bool(_spans(plain, _CONTRAST_INDEX, [at]))
         or bool(_spans(plain, _NAMED_CAUSE_INDEX, [at]))
     )
 
 
-def cause_arguments(words: Sequence[str]) -> list[tuple[int, int]]:
+def cause_arguments(
+    words: Sequence[str], spaced: Sequence[bool] | None = None
+) -> list[tuple[int, int]]:
     """Return the (start, end) of each named cause: the words after "à cause de", "because of".
 
     A cause runs to the next comma, "et" / "and", clause boundary, contrast or cue, at most
-    `_CAUSE_WORDS` words. A cue denied just before it ("ce n'est pas à cause du loyer", "isn't
-    because of the rent") names no cause, nor does "door" before a place ("door de straat").
+    `_CAUSE_WORDS` words; with `spaced` (whether a space follows each word), also to a dash set
+    apart by spaces ("à cause des travaux - les clients ne viennent plus"). A cue denied just
+    before it ("ce n'est pas à cause du loyer", "isn't because of the rent") names no cause,
+    nor does "door" before a place ("door de straat").
     """
+    if spaced is not None and len(spaced) != len(words):
+        raise ValueError("spaced must have one flag per word")
     plain = [_plain(w) for w in words]
     found: list[tuple[int, int]] = []
     i = 0
@@ -392,7 +406,7 @@ def cause_arguments(words: Sequence[str]) -> list[tuple[int, int]]:
         # The longest cue: "because of" rather than "because".
         start = max(end for _, end in cues)
         end, counted = start, 0
-        while end < len(plain) and counted < _CAUSE_WORDS and not _ends_cause(plain, end):
+        while end < len(plain) and counted < _CAUSE_WORDS and not _ends_cause(plain, end, spaced):
             counted += _spoken(plain[end])
             end += 1
         through = plain[i] == "door" and any(

@@ -417,17 +417,19 @@ def test_a_cause_row_has_the_features_of_the_cause_written_alone() -> None:
 
     nlp = spacy.blank("fr")
     ops = spacy.util.get_current_ops()
-    text = "le chiffre a chute a cause du chantier du tram , les gens ne viennent plus"
-    doc = nlp.make_doc(text)
-    # Clause rows are kept out (min_words): the whole message, then its one named cause.
-    plain = _rows_of(doc, ops, 2, (3,), 0.0, frozenset(), min_words=100)
-    rows = _rows_of(doc, ops, 2, (3,), 0.0, frozenset(), min_words=100, cause_rows=True)
-    assert len(plain) == 1 and len(rows) == 2 and rows[0] == plain[0]
-    keys, values, _ = _weigh([rows[1]], None)
     alone = _doc_features(nlp.make_doc("chantier du tram"), ops, 2, (3,))
-    assert sorted(zip(keys.tolist(), values.tolist(), strict=True)) == sorted(
-        zip(alone[0].tolist(), alone[1].tolist(), strict=True)
-    )
+    # The cause ends at a comma, or at a dash set apart by spaces (phone typing).
+    for stop in (",", "-", "--"):
+        text = f"le chiffre a chute a cause du chantier du tram {stop} les gens ne viennent plus"
+        doc = nlp.make_doc(text)
+        # Clause rows are kept out (min_words): the whole message, then its one named cause.
+        plain = _rows_of(doc, ops, 2, (3,), 0.0, frozenset(), min_words=100)
+        rows = _rows_of(doc, ops, 2, (3,), 0.0, frozenset(), min_words=100, cause_rows=True)
+        assert len(plain) == 1 and len(rows) == 2 and rows[0] == plain[0]
+        keys, values, _ = _weigh([rows[1]], None)
+        assert sorted(zip(keys.tolist(), values.tolist(), strict=True)) == sorted(
+            zip(alone[0].tolist(), alone[1].tolist(), strict=True)
+        ), stop
     # No cue, no cause row.
     assert (
         len(

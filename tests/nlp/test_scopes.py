@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import spacy
 
 from nlp.features import normalize
@@ -183,3 +184,25 @@ def test_a_change_in_demand_itself_is_named() -> None:
         "",
     ):
         assert not names_demand_change(words_of(text)), text
+
+
+def test_a_dash_set_apart_by_spaces_ends_a_cause_and_a_hyphen_does_not() -> None:
+    nlp = spacy.blank("fr")
+
+    def spaced_causes(text: str) -> list[str]:
+        doc = nlp.make_doc(normalize(text))
+        words = [t.text for t in doc]
+        found = cause_arguments(words, [bool(t.whitespace_) for t in doc])
+        return [" ".join(words[start:end]) for start, end in found]
+
+    assert spaced_causes("Because of the roadworks - people just stay away") == ["the roadworks"]
+    assert spaced_causes("à cause des travaux -- les clients ne viennent plus") == ["travaux"]
+    assert spaced_causes("because of the one-way street people stay away") == [
+        "the one - way street people stay away"
+    ]
+    # Without the spaces, as before: the dash cannot be told from a hyphen.
+    assert causes("Because of the roadworks - people just stay away") == [
+        "the roadworks - people just stay away"
+    ]
+    with pytest.raises(ValueError):
+        cause_arguments(["because", "of", "rent"], [True])
