@@ -216,6 +216,7 @@ def train_variant(
     )
     elapsed = time.perf_counter() - started
     model_dir = output / "model-best"
+    forget_build_paths(model_dir)
     nlp = spacy.load(model_dir)
     half = dict.fromkeys(FACTOR_IDS, 0.5)
     probe = Classifier(nlp, half, normalizer)
@@ -249,6 +250,17 @@ def train_variant(
     )
     _write_meta(model_dir, result, normalizer, seed, train, heldout)
     return result, model_dir
+
+
+def forget_build_paths(model_dir: Path) -> None:
+    """Set the corpus paths that training leaves in a model's config.cfg back to null."""
+    # They name a temporary folder of the machine that trained it, gone since; loading and
+    # predicting never read them, and `bot.py train` fills them again.
+    path = model_dir / "config.cfg"
+    config = spacy.util.load_config(path, interpolate=False)
+    for key in ("train", "dev"):
+        config["paths"][key] = None
+    config.to_disk(path)
 
 
 def _mean(values: Iterable[float]) -> float:

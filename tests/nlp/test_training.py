@@ -8,13 +8,21 @@ shipped; `make test-slow` retrains the whole model and compares it with `echoppe
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from nlp.classifier import META_FILE, MODEL_DIR, Classifier
 from nlp.corpus import heldout_of, read_heldout_parts, read_training_corpus
-from nlp.train import SUBSET_STEPS, corpus_digest, fixed_subset, train_subset, train_variant
+from nlp.train import (
+    SUBSET_STEPS,
+    corpus_digest,
+    fixed_subset,
+    forget_build_paths,
+    train_subset,
+    train_variant,
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +53,7 @@ def test_full_retraining_reproduces_the_shipped_model(tmp_path: Path, meta) -> N
     result, model_dir = train_variant(
         str(meta["variant"]), train, parts, tmp_path, int(meta["seed"])
     )
+    assert str(tmp_path) not in (model_dir / "config.cfg").read_text(encoding="utf-8")
     stored = meta["heldout"]
     assert abs(result.heldout_macro_f1 - stored["macro_f1"]) <= 0.02
     assert abs(result.heldout_micro_f1 - stored["micro_f1"]) <= 0.02
@@ -60,3 +69,21 @@ def test_full_retraining_reproduces_the_shipped_model(tmp_path: Path, meta) -> N
         )
     )
     assert same / len(texts) >= 0.9
+
+
+def test_a_model_keeps_no_path_of_the_machine_that_trained_it(tmp_path: Path) -> None:
+    shipped = (MODEL_DIR / "config.cfg").read_text(encoding="utf-8")
+    assert "train = null\ndev = null\n" in shipped
+    # What training writes: the corpus paths of its temporary folder, then set back to null.
+    model = tmp_path / "model"
+    shutil.copytree(MODEL_DIR, model)
+    config = model / "config.cfg"
+    config.write_text(
+        shipped.replace("train = null", 'train = "/tmp/x/train.spacy"').replace(
+            "dev = null", 'dev = "/tmp/x/heldout.spacy"'
+        ),
+        encoding="utf-8",
+    )
+    forget_build_paths(model)
+    assert config.read_text(encoding="utf-8") == shipped
+    assert Classifier.load(model).predict("le loyer est trop cher")
