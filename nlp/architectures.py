@@ -864,10 +864,14 @@ def fill_idf(layer: Model[Any, Any], docs: Sequence[Doc], min_df: int = 1) -> in
 
 
 @registry.callbacks("echoppe.fill_idf.v1")  # type: ignore[untyped-decorator]
-def make_fill_idf(path: str, min_df: int = 1) -> Callable[[Language], Language]:
+def make_fill_idf(path: str | None, min_df: int = 1) -> Callable[[Language], Language]:
     """Return an after_init callback filling every IDF-weighted layer from the corpus at path."""
 
     def fill(nlp: Language) -> Language:
+        # A shipped model's config keeps paths.train null: it is built and loaded, not
+        # initialised, and only initialising needs the corpus.
+        if path is None:
+            raise ValueError("echoppe.fill_idf.v1 needs paths.train, the training corpus")
         docs = list(DocBin().from_disk(path).get_docs(nlp.vocab))
         filled = 0
         for _name, component in nlp.pipeline:

@@ -482,3 +482,11 @@ def test_the_roles_and_hidden_roles_a_model_was_trained_with_survive_saving() ->
     assert scorer.attrs["hide"] == frozenset({"ok"})
     text = "le loyer ca va, mais le parking est impossible"
     assert copy(text).cats == nlp(text).cats
+
+
+def test_idf_filling_without_a_corpus_path_says_so_when_initialising() -> None:
+    from nlp.architectures import make_fill_idf
+
+    nlp = spacy.load(MODEL_DIR)
+    with pytest.raises(ValueError, match=r"paths\.train"):
+        make_fill_idf(None, 2)(nlp)
