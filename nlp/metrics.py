@@ -7,6 +7,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy
+
 from nlp.taxonomy import FACTOR_IDS
 
 LabelSet = frozenset[str]
@@ -104,14 +106,9 @@ class Interval:
     high: float
 
 
-def _percentile(sorted_values: Sequence[float], share: float) -> float:
-    # Linear interpolation between closest ranks, as numpy.percentile's default.
-    position = share * (len(sorted_values) - 1)
-    below = int(position)
-    above = min(below + 1, len(sorted_values) - 1)
-    return sorted_values[below] + (sorted_values[above] - sorted_values[below]) * (
-        position - below
-    )
+def _percentile(values: Sequence[float], share: float) -> float:
+    # numpy's default: linear interpolation between the closest ranks.
+    return float(numpy.percentile(values, share * 100))
 
 
 def paired_bootstrap(
@@ -138,20 +135,16 @@ def paired_bootstrap(
     indices = range(len(gold))
     firsts: list[float] = []
     seconds: list[float] = []
-    differences: list[float] = []
     for _ in range(rounds):
         sample = rng.choices(indices, k=len(gold))
         g = [gold[i] for i in sample]
-        a = score(g, [first[i] for i in sample]).macro_f1
-        b = score(g, [second[i] for i in sample]).macro_f1
-        firsts.append(a)
-        seconds.append(b)
-        differences.append(a - b)
+        firsts.append(score(g, [first[i] for i in sample]).macro_f1)
+        seconds.append(score(g, [second[i] for i in sample]).macro_f1)
+    differences = [a - b for a, b in zip(firsts, seconds, strict=True)]
     tail = (1.0 - level) / 2
 
     def interval(value: float, values: list[float]) -> Interval:
-        ordered = sorted(values)
-        return Interval(value, _percentile(ordered, tail), _percentile(ordered, 1.0 - tail))
+        return Interval(value, _percentile(values, tail), _percentile(values, 1.0 - tail))
 
     whole_first = score(gold, first).macro_f1
     whole_second = score(gold, second).macro_f1
